@@ -1,0 +1,12 @@
+"""le_brian: Latent Equilibrium networks in Brian2.
+
+Haider, Ellenberger, Kriener, Jordan, Senn & Petrovici (2021), "Latent Equilibrium:
+A unified learning theory for arbitrarily fast computation with arbitrarily slow
+neurons", NeurIPS 34, arXiv:2110.14549.
+"""
+
+from .layered import LENetwork, RunResult
+
+__version__ = "0.1.0"
+
+__all__ = ["LENetwork", "RunResult", "__version__"]

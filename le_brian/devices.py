@@ -1,0 +1,360 @@
+"""Brian2 devices for le_brian: runtime, cpp_standalone and cuda_standalone.
+
+A network is described by a *build function* that creates Brian2 objects.  The
+`Simulator` runs such a description on one device and keeps the network's state
+between runs in NumPy arrays, so that every device behaves the same way:
+
+* ``runtime``: the build function is called for every run (numpy or cython code
+  generation; cython's compiled code is cached in the package cache directory).
+* ``cpp_standalone`` / ``cuda_standalone``: one compiled program per *shape* (number
+  of steps, table sizes, recorded variables). Later runs of the same shape pass
+  the new state, inputs, targets, weights and learning rates as Brian2 ``run_args``
+  and rerun the binary without generating or compiling anything.
+
+Each compiled program owns a private device instance and a unique build directory
+under :func:`cache_dir` (so two processes never share a build directory); build
+directories are removed when the process exits unless ``keep_builds=True``.
+"""
+
+import atexit
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from brian2 import Quantity, StateMonitor, prefs
+from brian2.devices import device as _device_module
+from brian2.devices.device import reset_device, set_device
+
+__all__ = ["DEVICES", "Built", "Simulator", "cache_dir", "configure_cuda_build"]
+
+DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
+CODEGEN_TARGETS = ("auto", "numpy", "cython")
+
+
+def cache_dir():
+    """Directory for compiled code: ``$LE_BRIAN_CACHE``, else ``$XDG_CACHE_HOME/le_brian``
+    (default ``~/.cache/le_brian``). Created on first use."""
+    root = os.environ.get("LE_BRIAN_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(xdg, "le_brian")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _configure_cython_cache():
+    prefs.codegen.runtime.cython.cache_dir = str(cache_dir() / "cython")
+
+
+def configure_cuda_build(compute_capability=9.0, gpu_id=0, cuda_path=None):
+    """Set brian2cuda preferences so that a project can be generated and compiled
+    without a GPU (DESIGN.md section 4): no GPU or CUDA detection, the card set by
+    hand, ``-std=c++17`` for nvcc and the host compiler, curand from the
+    ``nvidia-curand`` wheel when the CUDA installation lacks it.
+    Returns the CUDA path used."""
+    import brian2cuda  # noqa: F401  (registers the preferences)
+
+    if cuda_path is None:
+        nvcc = shutil.which("nvcc")
+        if nvcc is None:
+            raise RuntimeError("configure_cuda_build: nvcc not found on PATH")
+        cuda_path = str(Path(os.path.realpath(nvcc)).parent.parent)
+    backend = prefs.devices.cuda_standalone.cuda_backend
+    backend.detect_gpus = False
+    backend.gpu_id = gpu_id
+    backend.compute_capability = float(compute_capability)
+    backend.detect_cuda = False
+    backend.cuda_path = cuda_path
+    nvcc_flags = [f for f in prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc
+                  if not f.startswith("-std=")]
+    backend.extra_compile_args_nvcc = nvcc_flags + ["-std=c++17"]
+    prefs.codegen.cpp.extra_compile_args_gcc = [
+        f for f in prefs.codegen.cpp.extra_compile_args_gcc if not f.startswith("-std=")
+    ] + ["-std=c++17"]
+    curand = _curand_wheel_dir()
+    if curand is not None:
+        include, lib = str(curand / "include"), str(curand / "lib")
+        if include not in prefs.codegen.cpp.include_dirs:
+            prefs.codegen.cpp.include_dirs = list(prefs.codegen.cpp.include_dirs) + [include]
+        if lib not in prefs.codegen.cpp.library_dirs:
+            prefs.codegen.cpp.library_dirs = list(prefs.codegen.cpp.library_dirs) + [lib]
+            prefs.codegen.cpp.runtime_library_dirs = list(
+                prefs.codegen.cpp.runtime_library_dirs) + [lib]
+        _ensure_link_name(Path(lib))
+    return cuda_path
+
+
+def _curand_wheel_dir():
+    try:
+        import nvidia.curand as nc  # the nvidia-curand wheel (namespace package)
+    except ImportError:
+        try:
+            import nvidia  # newer wheels: nvidia/cu13/...
+        except ImportError:
+            return None
+        for base in nvidia.__path__:
+            for cand in Path(base).glob("**/libcurand.so*"):
+                return cand.parent.parent
+        return None
+    for base in nc.__path__:
+        if (Path(base) / "lib").is_dir():
+            return Path(base)
+    return None
+
+
+def _ensure_link_name(lib):
+    """The wheel ships libcurand.so.10 only; the linker needs libcurand.so."""
+    if (lib / "libcurand.so").exists():
+        return
+    versioned = sorted(lib.glob("libcurand.so.*"))
+    if versioned:
+        try:
+            (lib / "libcurand.so").symlink_to(versioned[0].name)
+        except OSError:
+            pass
+
+
+@dataclass
+class Built:
+    """What a build function returns.
+
+    Attributes
+    ----------
+    network : brian2.Network
+    state : dict
+        ``key -> (group, variable name)``: variables set before and read after a run.
+    tables : dict
+        ``name -> TimedArray`` whose values are given per run.
+    monitors : dict
+        ``name -> StateMonitor``; every recorded variable is returned per run.
+    namespace : dict
+        The explicit namespace for ``Network.run``.
+    checks : list
+        Callables ``check(built)`` run once after the first run of a program
+        (layout checks).
+    """
+
+    network: object
+    state: dict
+    tables: dict
+    monitors: dict = field(default_factory=dict)
+    namespace: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+
+
+@dataclass
+class RunOutput:
+    """State after a run (``key -> array``) and recordings
+    (``monitor name -> {'t': seconds, var: (n_t, n_recorded)}``), wall times."""
+
+    state: dict
+    records: dict
+    build_time: float
+    run_time: float
+    compiled: bool
+
+
+def _view_value(group, name):
+    return np.array(getattr(group, name + "_")[:], copy=True)
+
+
+def _read_records(monitors):
+    records = {}
+    for mname, mon in monitors.items():
+        rec = {"t": np.array(mon.t_[:], copy=True)}
+        for var in mon.record_variables:
+            rec[var] = np.array(getattr(mon, var + "_")[:], copy=True).T
+        records[mname] = rec
+    return records
+
+
+class _Program:
+    """One compiled standalone program (private device instance + build directory)."""
+
+    def __init__(self, device_name, build, duration, tables, report, keep):
+        self.directory = tempfile.mkdtemp(prefix="build-", dir=cache_dir() / device_name)
+        if device_name == "cuda_standalone":
+            from brian2cuda.device import CUDAStandaloneDevice
+
+            self.device = CUDAStandaloneDevice()
+        else:
+            from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+            self.device = CPPStandaloneDevice()
+        self.checked = False
+        t0 = time.perf_counter()
+        with _using(self.device, directory=self.directory):
+            self.built = build(tables)
+            self.built.network.run(duration, namespace=self.built.namespace,
+                                   report=report, report_period=10 * _second())
+            self.device.build(directory=self.directory, compile=True, run=False,
+                              with_output=False)
+        self.build_time = time.perf_counter() - t0
+        if not keep:
+            atexit.register(shutil.rmtree, self.directory, True)
+
+    def run(self, state, tables):
+        b = self.built
+        run_args = {}
+        for key, value in state.items():
+            group, name = b.state[key]
+            view = getattr(group, name)
+            run_args[view] = Quantity(np.asarray(value, dtype=view.dtype), dim=view.dim)
+        for name, value in tables.items():
+            ta = b.tables[name]
+            run_args[ta] = Quantity(np.asarray(value, dtype=ta.values.dtype), dim=ta.dim)
+        t0 = time.perf_counter()
+        with _using(self.device):
+            self.device.run(directory=self.directory, with_output=True, run_args=run_args)
+            elapsed = time.perf_counter() - t0
+            out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
+            records = _read_records(b.monitors)
+            if not self.checked:
+                for check in b.checks:
+                    check(b)
+                self.checked = True
+        self._clean_static_arrays()
+        return out, records, elapsed
+
+    def _clean_static_arrays(self):
+        # run_args values are written to static_arrays/init_*.dat, one file per distinct
+        # value: remove them so long training runs do not fill the disk.
+        for f in Path(self.directory, "static_arrays").glob("init_*"):
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+
+def _second():
+    from brian2 import second
+
+    return second
+
+
+@contextlib.contextmanager
+def _using(device, **kwargs):
+    """Activate ``device`` (name or instance) and restore the previous one after."""
+    set_device(device, build_on_run=False, **kwargs)
+    try:
+        yield device
+    finally:
+        reset_device()
+
+
+@contextlib.contextmanager
+def _codegen_target(target):
+    old = prefs.codegen.target
+    prefs.codegen.target = target
+    try:
+        yield
+    finally:
+        prefs.codegen.target = old
+
+
+class Simulator:
+    """Run network descriptions on one Brian2 device, building once per shape.
+
+    Parameters
+    ----------
+    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    codegen_target : {'auto', 'numpy', 'cython'}
+        Code generation target in runtime mode (ignored by standalone devices).
+    keep_builds : bool
+        Keep standalone build directories after the process exits.
+    threads : int
+        OpenMP threads for cpp_standalone (0: no OpenMP; DESIGN.md: OpenMP does not
+        speed up summed variables).
+    """
+
+    def __init__(self, device="runtime", codegen_target="auto", keep_builds=False, threads=0):
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        if codegen_target not in CODEGEN_TARGETS:
+            raise ValueError(
+                f"codegen_target must be one of {CODEGEN_TARGETS}, got {codegen_target!r}")
+        if device == "cuda_standalone":
+            try:
+                import brian2cuda  # noqa: F401
+            except ImportError:
+                raise ImportError(
+                    "device='cuda_standalone' needs brian2cuda: pip install 'le_brian[cuda]'"
+                ) from None
+        self.device = device
+        self.codegen_target = codegen_target
+        self.keep_builds = keep_builds
+        self.threads = int(threads)
+        self._programs = {}
+        self.n_builds = 0
+        (cache_dir() / device).mkdir(parents=True, exist_ok=True)
+        _configure_cython_cache()
+
+    @property
+    def standalone(self):
+        return self.device != "runtime"
+
+    def run(self, key, build, duration, state, tables, report=None):
+        """Run ``build`` for ``duration``.
+
+        Parameters
+        ----------
+        key : hashable
+            Shape key: programs are reused for equal keys (standalone devices).
+        build : callable
+            ``build(tables) -> Built``; ``tables`` maps TimedArray names to values.
+        duration : Quantity
+        state : dict
+            ``key -> array`` initial values of the ``Built.state`` variables.
+        tables : dict
+            ``name -> 2D array`` TimedArray values for this run.
+        report : str or None
+            Brian2 progress report (``'text'``, ``'stdout'`` or None).
+        """
+        if self.standalone:
+            return self._run_standalone(key, build, duration, state, tables, report)
+        return self._run_runtime(build, duration, state, tables, report)
+
+    def _run_runtime(self, build, duration, state, tables, report):
+        t0 = time.perf_counter()
+        with _using("runtime"), _codegen_target(self.codegen_target):
+            b = build(tables)
+            for key, value in state.items():
+                group, name = b.state[key]
+                setattr(group, name + "_", value)
+            for check in b.checks:
+                check(b)
+            t1 = time.perf_counter()
+            b.network.run(duration, namespace=b.namespace, report=report,
+                          report_period=10 * _second())
+            t2 = time.perf_counter()
+            out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
+            records = _read_records(b.monitors)
+        return RunOutput(out, records, build_time=t1 - t0, run_time=t2 - t1, compiled=False)
+
+    def _run_standalone(self, key, build, duration, state, tables, report):
+        program = self._programs.get(key)
+        compiled = program is None
+        if compiled:
+            if self.device == "cpp_standalone":
+                prefs.devices.cpp_standalone.openmp_threads = self.threads
+            program = _Program(self.device, build, duration, tables, report, self.keep_builds)
+            self._programs[key] = program
+            self.n_builds += 1
+        out, records, elapsed = program.run(state, tables)
+        return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
+                         run_time=elapsed, compiled=compiled)
+
+    @property
+    def build_directories(self):
+        """Build directories of the compiled programs (standalone devices)."""
+        return [p.directory for p in self._programs.values()]
+
+
+def active_device_name():
+    """Name of Brian2's currently active device (for diagnostics)."""
+    dev = _device_module.active_device
+    return type(dev).__name__ if dev is not None else None

@@ -1,0 +1,39 @@
+"""Every Brian2 equation string of le_brian, and the activation table.
+
+The model lives here and nowhere else: builders (`le_brian.layered`,
+`le_brian.microcircuit`) only assemble these strings and schedule them.
+"""
+
+from .activations import ACTIVATIONS, Activation, get_activation
+from .layered import (
+    INPUT_LAYER,
+    INPUT_UPDATE,
+    LE_HIDDEN_ERROR,
+    LE_LAYER,
+    LE_OUTPUT_ERROR,
+    LE_PROJECTION,
+    LE_PROJECTION_FEEDBACK,
+    LE_PROSPECTIVE,
+    layer_equations,
+    output_error_code,
+    projection_equations,
+    prospective_code,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "INPUT_LAYER",
+    "INPUT_UPDATE",
+    "LE_HIDDEN_ERROR",
+    "LE_LAYER",
+    "LE_OUTPUT_ERROR",
+    "LE_PROJECTION",
+    "LE_PROJECTION_FEEDBACK",
+    "LE_PROSPECTIVE",
+    "layer_equations",
+    "output_error_code",
+    "projection_equations",
+    "prospective_code",
+]

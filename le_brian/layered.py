@@ -1,0 +1,470 @@
+r"""Layered Latent Equilibrium networks in Brian2.
+
+`LENetwork` assembles the equation strings of :mod:`le_brian.equations` into Brian2
+groups and schedules them so that one time step follows DESIGN.md section 1
+("instantaneous sweep", forward Euler). Step k, layers l = 1..L, slot ``groups``:
+
+========================  ==================================================================
+order                     operation
+========================  ==================================================================
+``before_groups``         input rates r_0 of step k from a TimedArray
+``10 l``                  summed updater of projection l: I_ff_l = W_l r_{l-1}
+``10 l + 1``              layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
+``100 + L - l``           summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
+``200``                   plasticity: W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
+``300``                   membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
+``400``                   new errors: e_L from the target of step k, e_l = rp_l I_fb_l
+``end``                   monitors
+========================  ==================================================================
+
+Every order is set explicitly, so the result does not depend on object names (Brian2
+breaks ties by name). Inference is exactly instantaneous: the output of step k
+reflects the input of step k at any depth; errors move down one layer per step.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+
+from . import equations as eq
+from .devices import Built, Simulator
+from .validation import as_dimensionless, as_matrix, as_rate, as_time, per_neuron, steps_of
+
+__all__ = ["LENetwork", "RunResult", "RECORDABLE"]
+
+#: Variables of a layer that can be recorded.
+RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
+
+# Scheduling (slot 'groups').
+ORDER_FEEDBACK = 100
+ORDER_PLASTICITY = 200
+ORDER_MEMBRANE = 300
+ORDER_ERROR = 400
+
+
+def _order_forward(layer):
+    return 10 * layer
+
+
+def _order_prospective(layer):
+    return 10 * layer + 1
+
+
+@dataclass
+class RunResult:
+    """Recordings of one `LENetwork.run`.
+
+    Attributes
+    ----------
+    t : Quantity
+        Times of the recorded steps (network time, continuing across runs).
+    output : ndarray, shape (n_recorded, n_out)
+        Output-layer rates at the end of every recorded step.
+    states : dict
+        ``states[l][var]``: recorded variable ``var`` of layer ``l`` (1-based),
+        shape (n_recorded, n_l).
+    steps_per_sample, record_every_steps, n_samples : int
+    dt, presentation_time : Quantity
+    build_time, run_time : float
+        Wall-clock seconds spent building (0 when a compiled program was reused) and
+        running.
+    compiled : bool
+        Whether this run generated and compiled code (standalone devices).
+    """
+
+    t: object
+    output: np.ndarray
+    states: dict
+    steps_per_sample: int
+    record_every_steps: int
+    n_samples: int
+    dt: object
+    presentation_time: object
+    build_time: float = 0.0
+    run_time: float = 0.0
+    compiled: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def state(self, var, layer):
+        """Recorded ``var`` of ``layer`` (1-based; the output layer is ``L``)."""
+        try:
+            return self.states[layer][var]
+        except KeyError:
+            raise KeyError(f"variable {var!r} of layer {layer} was not recorded; pass "
+                           f"record={{ {layer}: [{var!r}] }} to run()") from None
+
+    def sample_means(self, fraction=0.5, values=None):
+        """Mean of the output over the last ``fraction`` of every presentation.
+
+        Returns an array (n_samples, n_out). ``values`` (n_recorded, n) replaces
+        the output, e.g. a recorded hidden variable.
+        """
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        values = self.output if values is None else values
+        per_sample = self.steps_per_sample // self.record_every_steps
+        if per_sample * self.record_every_steps != self.steps_per_sample:
+            raise ValueError("record_every must divide presentation_time for sample_means")
+        v = values.reshape(self.n_samples, per_sample, -1)
+        start = per_sample - max(1, int(round(fraction * per_sample)))
+        return v[:, start:, :].mean(axis=1)
+
+
+class LENetwork:
+    r"""A layered Latent Equilibrium network simulated by Brian2.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_in, n_1, ..., n_L]``; at least one layer after the input.
+    activation, output_activation : str
+        Rate functions of hidden layers and output layer; names from
+        `le_brian.equations.ACTIVATIONS` (tanh, sigmoid, hard_sigmoid, softplus,
+        relu, linear, soft_relu).
+    tau_m : Quantity
+        Membrane time constant: a scalar, or one entry per layer (scalar or one value
+        per neuron).
+    tau_r : Quantity or None
+        Prospective time constant, same forms as ``tau_m``; default ``tau_m``.
+    prospective : bool
+        ``False`` gives the lagged baseline: rates read from u (tau_r = 0).
+    beta : float
+        Output nudging strength.
+    target_type : {'voltage', 'rate'}
+        e_L = beta (target - ub_L) or beta phi'(ub_L) (target - r_L).
+    learning_rates : Quantity or sequence of Quantity
+        eta_l in Hz, one per layer (or one for all); weights and biases of layer l
+        learn with eta_l. Default: 0 Hz (no plasticity).
+    dt : Quantity
+        Euler time step.
+    seed : int
+        Seed of the weight initialisation.
+    weight_scale : float or None
+        Initial weights and biases ~ N(0, weight_scale) (the paper's MNIST set-up uses
+        0.05); None: weights ~ N(0, 1/n_pre), biases 0.
+    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    codegen_target : {'auto', 'numpy', 'cython'}
+        Runtime code generation target.
+    keep_builds : bool
+        Keep standalone build directories (in `le_brian.devices.cache_dir`).
+
+    Notes
+    -----
+    State (u, errors, weights, biases) persists across `run` calls; `reset_state`
+    zeroes the dynamic variables. Parameters are set with `set_parameters`.
+
+    References
+    ----------
+    P. Haider, B. Ellenberger, L. Kriener, J. Jordan, W. Senn, M. A. Petrovici (2021).
+    Latent Equilibrium: A unified learning theory for arbitrarily fast computation
+    with arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
+    """
+
+    def __init__(
+        self,
+        layer_sizes,
+        activation="tanh",
+        output_activation="linear",
+        tau_m=10 * ms,
+        tau_r=None,
+        prospective=True,
+        beta=0.1,
+        target_type="voltage",
+        learning_rates=None,
+        dt=0.1 * ms,
+        seed=0,
+        weight_scale=None,
+        device="runtime",
+        codegen_target="auto",
+        keep_builds=False,
+        threads=0,
+    ):
+        sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
+        if (
+            sizes is None
+            or len(sizes) < 2
+            or not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes)
+        ):
+            raise ValueError(
+                f"layer_sizes must be a list of at least two positive ints "
+                f"[n_in, ..., n_out], got {layer_sizes!r}"
+            )
+        self.layer_sizes = [int(n) for n in sizes]
+        self.n_layers = len(sizes) - 1
+        self.activation = eq.get_activation(activation).name
+        self.output_activation = eq.get_activation(output_activation).name
+        eq.output_error_code(target_type, "x")  # validates target_type
+        self.target_type = target_type
+        self.dt = float(as_time("dt", dt))
+        hidden = self.layer_sizes[1:]
+        self._tau_m = per_neuron("tau_m", tau_m, hidden, as_time)
+        if tau_r is None:
+            self._tau_r = [t.copy() for t in self._tau_m]
+        else:
+            self._tau_r = per_neuron(
+                "tau_r", tau_r, hidden, lambda n, v: as_time(n, v, allow_zero=True))
+        self.prospective = bool(prospective)
+        self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
+        if learning_rates is None:
+            learning_rates = 0 * Hz
+        if isinstance(learning_rates, (list, tuple)):
+            if len(learning_rates) != self.n_layers:
+                raise ValueError(
+                    f"learning_rates must have one entry per layer ({self.n_layers}), "
+                    f"got {len(learning_rates)}")
+            self._eta = [float(as_rate(f"learning_rates[{k}]", v))
+                         for k, v in enumerate(learning_rates)]
+        else:
+            self._eta = [float(as_rate("learning_rates", learning_rates))] * self.n_layers
+        self.seed = int(seed)
+        self.weight_scale = None if weight_scale is None else float(weight_scale)
+        self._sim = Simulator(device, codegen_target=codegen_target, keep_builds=keep_builds,
+                              threads=threads)
+        self.device = device
+        self.t = 0.0  # network time in seconds, continues across runs
+        self._init_parameters()
+        self.reset_state()
+
+    # ------------------------------------------------------------------ parameters
+    def _init_parameters(self):
+        rng = np.random.default_rng(self.seed)
+        self._weights, self._biases = [], []
+        for n_pre, n_post in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            if self.weight_scale is None:
+                self._weights.append(rng.normal(0, 1 / np.sqrt(n_pre), (n_post, n_pre)))
+                self._biases.append(np.zeros(n_post))
+            else:
+                self._weights.append(rng.normal(0, self.weight_scale, (n_post, n_pre)))
+                self._biases.append(rng.normal(0, self.weight_scale, n_post))
+
+    def get_parameters(self):
+        """Copies of the weights (list of (n_l, n_{l-1}) arrays) and biases."""
+        return [w.copy() for w in self._weights], [b.copy() for b in self._biases]
+
+    def set_parameters(self, weights=None, biases=None):
+        """Set weights (list of (n_l, n_{l-1}) arrays) and/or biases (list of (n_l,))."""
+        if weights is not None:
+            if len(weights) != self.n_layers:
+                raise ValueError(f"weights must be a list of {self.n_layers} arrays, "
+                                 f"got {len(weights)}")
+            self._weights = [
+                as_matrix(f"weights[{k}]", w, (self.layer_sizes[k + 1], self.layer_sizes[k]))
+                for k, w in enumerate(weights)]
+        if biases is not None:
+            if len(biases) != self.n_layers:
+                raise ValueError(f"biases must be a list of {self.n_layers} arrays, "
+                                 f"got {len(biases)}")
+            self._biases = [as_matrix(f"biases[{k}]", b, (self.layer_sizes[k + 1],))
+                            for k, b in enumerate(biases)]
+
+    @property
+    def tau_m(self):
+        """Membrane time constants, one array per layer (Quantity)."""
+        return [t * second for t in self._tau_m]
+
+    @property
+    def tau_r(self):
+        """Prospective time constants actually used (0 ms in the lagged baseline)."""
+        return [t * second for t in self._effective_tau_r()]
+
+    def _effective_tau_r(self):
+        return self._tau_r if self.prospective else [np.zeros_like(t) for t in self._tau_r]
+
+    @property
+    def learning_rates(self):
+        return [e * Hz for e in self._eta]
+
+    def reset_state(self):
+        """Zero every dynamic variable (u, ub, r, phi'(ub), held errors)."""
+        self._dyn = {
+            l: {v: np.zeros(n) for v in ("u", "eps", "ub", "r", "rp")}
+            for l, n in enumerate(self.layer_sizes[1:], start=1)
+        }
+
+    def get_state(self):
+        """Copies of the dynamic variables: ``{layer: {var: array}}``."""
+        return {l: {v: a.copy() for v, a in d.items()} for l, d in self._dyn.items()}
+
+    # ------------------------------------------------------------------ building
+    def _build(self, tables, steps_per_sample, record, record_every_steps):
+        L, dt = self.n_layers, self.dt * second
+        n_samples = tables["le_input"].shape[0]
+        presentation = steps_per_sample * dt
+        inputs = TimedArray(tables["le_input"], dt=presentation, name="le_input")
+        targets = TimedArray(tables["le_target"], dt=presentation, name="le_target")
+        namespace = {"le_input": inputs, "le_target": targets}
+
+        layer0 = NeuronGroup(self.layer_sizes[0], eq.INPUT_LAYER, dt=dt, name="layer0")
+        layer0.run_regularly(eq.INPUT_UPDATE.format(source="le_input"),
+                             when="before_groups", name="layer0_input")
+        groups, projections, state = [layer0], [], {}
+        for l in range(1, L + 1):
+            act = self.output_activation if l == L else self.activation
+            g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(output=l == L),
+                            method="euler", dt=dt, name=f"layer{l}")
+            g.state_updater.order = ORDER_MEMBRANE
+            g.run_regularly(eq.prospective_code(act), when="groups",
+                            order=_order_prospective(l), name=f"layer{l}_prospective")
+            err = (eq.output_error_code(self.target_type, "le_target") if l == L
+                   else eq.LE_HIDDEN_ERROR)
+            g.run_regularly(err, when="groups", order=ORDER_ERROR, name=f"layer{l}_error")
+            s = Synapses(groups[-1], g, model=eq.projection_equations(feedback=l >= 2),
+                         method="euler", dt=dt, name=f"proj{l}")
+            s.connect()
+            s.summed_updaters["I_ff_post"].order = _order_forward(l)
+            if l >= 2:
+                s.summed_updaters["I_fb_pre"].order = ORDER_FEEDBACK + L - l
+            s.state_updater.order = ORDER_PLASTICITY
+            groups.append(g)
+            projections.append(s)
+            for var in ("u", "eps", "ub", "r", "rp", "b", "tau_m", "tau_r", "eta_b"):
+                state[f"{l}.{var}"] = (g, var)
+            state[f"{l}.w"] = (s, "w")
+            state[f"{l}.eta"] = (s, "eta")
+        state["beta"] = (groups[-1], "beta")
+
+        monitors = {}
+        for l, variables in record.items():
+            monitors[f"layer{l}"] = StateMonitor(groups[l], list(variables), record=True,
+                                                 when="end", dt=record_every_steps * dt,
+                                                 name=f"monitor_layer{l}")
+        net = Network(groups, projections, list(monitors.values()))
+        return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
+                     namespace, checks=[self._check_layout])
+
+    def _check_layout(self, built):
+        """The weight arrays assume connect()'s pre-major layout: verify it once."""
+        for l in range(1, self.n_layers + 1):
+            s = built.state[f"{l}.w"][0]
+            n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
+            i, j = np.asarray(s.i[:]), np.asarray(s.j[:])
+            if len(i) != n_pre * n_post or not (
+                np.array_equal(i, np.repeat(np.arange(n_pre), n_post))
+                and np.array_equal(j, np.tile(np.arange(n_post), n_pre))
+            ):
+                raise RuntimeError(f"projection {l}: unexpected synapse layout; the "
+                                   "Brian2 version may have changed connect() ordering")
+
+    # ------------------------------------------------------------------ running
+    def _parse_record(self, record):
+        L = self.n_layers
+        rec = {L: ["r"]}
+        if record is None:
+            return rec
+        if isinstance(record, (list, tuple, str)):
+            record = {l: record for l in range(1, L + 1)}
+        if not isinstance(record, dict):
+            raise TypeError("record must be a list of variable names (all layers) or a dict "
+                            "{layer: [names]}")
+        for l, names in record.items():
+            if not isinstance(l, (int, np.integer)) or not 1 <= l <= L:
+                raise ValueError(f"record: layer must be an int in 1..{L}, got {l!r}")
+            names = [names] if isinstance(names, str) else list(names)
+            for n in names:
+                if n not in RECORDABLE:
+                    raise ValueError(f"record: unknown variable {n!r}; expected one of "
+                                     f"{RECORDABLE}")
+            rec[int(l)] = sorted(set(rec.get(int(l), [])) | set(names))
+        return rec
+
+    def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
+            record_every=None, report=None):
+        """Present ``inputs`` back to back, each for ``presentation_time``.
+
+        Parameters
+        ----------
+        inputs : array, shape (n_samples, n_in)
+            Input rates r_0. With ``presentation_time == dt`` each row is one time step.
+        presentation_time : Quantity
+            Positive integer multiple of ``dt``.
+        targets : array (n_samples, n_out) or None
+            Output targets (voltage or rate, see ``target_type``); None: no nudging.
+        learn : bool
+            Plasticity of weights and biases (learning rates set to zero if False).
+        record : list of str or dict, optional
+            Extra variables to record (`RECORDABLE`): a list for every layer or
+            ``{layer: [names]}``. The output rates are always recorded.
+        record_every : Quantity, optional
+            Recording interval (a multiple of dt; default dt).
+        report : {'text', 'stdout', None}
+            Brian2 progress report.
+
+        Returns
+        -------
+        RunResult
+        """
+        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
+        x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
+        if x.shape[0] == 0:
+            raise ValueError("inputs must contain at least one sample")
+        steps = steps_of("presentation_time", presentation_time, self.dt)
+        if targets is not None:
+            y = as_matrix("targets", targets, (x.shape[0], n_out),
+                          what="2D array (n_samples, n_out)")
+        else:
+            y = np.zeros((x.shape[0], n_out))
+        every = 1 if record_every is None else steps_of("record_every", record_every, self.dt)
+        rec = self._parse_record(record)
+
+        state = {"beta": self.beta if targets is not None else 0.0}
+        for l in range(1, self.n_layers + 1):
+            eta = self._eta[l - 1] if learn else 0.0
+            for var, value in self._dyn[l].items():
+                state[f"{l}.{var}"] = value
+            state[f"{l}.b"] = self._biases[l - 1]
+            state[f"{l}.tau_m"] = self._tau_m[l - 1]
+            state[f"{l}.tau_r"] = self._effective_tau_r()[l - 1]
+            state[f"{l}.eta_b"] = eta
+            state[f"{l}.eta"] = eta
+            state[f"{l}.w"] = self._weights[l - 1].T.ravel()  # pre-major synapse order
+        key = (x.shape[0], steps, every, tuple((l, tuple(v)) for l, v in sorted(rec.items())))
+        duration = x.shape[0] * steps * self.dt * second
+        out = self._sim.run(
+            key,
+            lambda tables: self._build(tables, steps, rec, every),
+            duration,
+            state,
+            {"le_input": x, "le_target": y},
+            report=report,
+        )
+        for l in range(1, self.n_layers + 1):
+            for var in self._dyn[l]:
+                self._dyn[l][var] = out.state[f"{l}.{var}"]
+            n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
+            self._weights[l - 1] = out.state[f"{l}.w"].reshape(n_pre, n_post).T.copy()
+            self._biases[l - 1] = out.state[f"{l}.b"]
+        self._check_finite()
+        states = {l: {v: out.records[f"layer{l}"][v] for v in vs} for l, vs in rec.items()}
+        t = (self.t + out.records[f"layer{self.n_layers}"]["t"]) * second
+        self.t += float(duration)
+        return RunResult(
+            t=t, output=states[self.n_layers]["r"], states=states, steps_per_sample=steps,
+            record_every_steps=every, n_samples=x.shape[0], dt=self.dt * second,
+            presentation_time=steps * self.dt * second, build_time=out.build_time,
+            run_time=out.run_time, compiled=out.compiled,
+        )
+
+    def _check_finite(self):
+        for l in range(1, self.n_layers + 1):
+            bad = [v for v, a in self._dyn[l].items() if not np.all(np.isfinite(a))]
+            if not np.all(np.isfinite(self._weights[l - 1])):
+                bad.append("w")
+            if bad:
+                raise FloatingPointError(
+                    f"layer {l}: {bad} became NaN/inf (learning rates or beta too large "
+                    f"for dt = {self.dt * 1e3:g} ms?)")
+
+    @property
+    def n_builds(self):
+        """Number of standalone programs compiled so far."""
+        return self._sim.n_builds
+
+    @property
+    def build_directories(self):
+        return self._sim.build_directories
+
+    def __repr__(self):
+        return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r}, prospective={self.prospective},"
+                f" device={self.device!r})")

@@ -1,0 +1,127 @@
+r"""Plain NumPy versions of the LE equations, for tests and benchmarks.
+
+Independent of Brian2 and of the equation strings: the activations are re-implemented
+here with NumPy, and the step follows DESIGN.md section 1 literally. Never imported by
+the Brian2 path.
+
+`sweep_run` is the package's default scheme ("instantaneous sweep"): step k,
+
+1. forward sweep l = 1..L: I_l = W_l r_{l-1} + b_l; du_l = (I_l - u_l + e_l) / tau_m;
+   ub_l = u_l + tau_r du_l; r_l = phi(ub_l)
+2. plasticity W_l += dt eta_l e_l r_{l-1}^T, b_l += dt eta_l e_l (held e_l)
+3. u_l += dt du_l
+4. e_L = beta (y_k - ub_L) (or beta phi'(ub_L)(y_k - r_L)); e_l = phi'(ub_l) W_{l+1}^T e_{l+1}
+   with the weights from before step 2 and the errors held during step k.
+"""
+
+import numpy as np
+
+__all__ = ["NP_ACTIVATIONS", "NumpyLENetwork"]
+
+
+def _sigmoid(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+
+
+def _soft_relu(x):
+    xc = np.clip(x, -15, 15)
+    return np.where(np.abs(x) < 15, np.log1p(np.exp(xc)), np.where(x >= 15, x, 0.0))
+
+
+def _soft_relu_prime(x):
+    xc = np.clip(x, -15, 15)
+    return np.where(np.abs(x) < 15, 1 / (1 + np.exp(-xc)), np.where(x >= 15, 1.0, 0.0))
+
+
+#: name -> (phi, phi')
+NP_ACTIVATIONS = {
+    "linear": (lambda x: x, lambda x: np.ones_like(x)),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "hard_sigmoid": (lambda x: np.clip(x, 0, 1), lambda x: ((x >= 0) & (x <= 1)).astype(float)),
+    "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
+    "softplus": (lambda x: np.logaddexp(0, x), _sigmoid),
+    "soft_relu": (_soft_relu, _soft_relu_prime),
+}
+
+
+class NumpyLENetwork:
+    """The layered LE network stepped by a NumPy loop (float64, SI units).
+
+    Parameters mirror `le_brian.LENetwork` but are plain numbers: ``tau_m``, ``tau_r``
+    and ``dt`` in seconds (scalars or one array per layer), ``learning_rates`` in Hz.
+    """
+
+    def __init__(self, weights, biases, activation="tanh", output_activation="linear",
+                 tau_m=10e-3, tau_r=None, beta=0.1, target_type="voltage",
+                 learning_rates=0.0, dt=1e-4):
+        self.W = [np.array(w, dtype=float) for w in weights]
+        self.b = [np.array(b, dtype=float) for b in biases]
+        L = len(self.W)
+        self.L = L
+        sizes = [w.shape[0] for w in self.W]
+
+        def expand(v):
+            if isinstance(v, (list, tuple)):
+                return [np.broadcast_to(np.asarray(x, float), (n,)).copy() for x, n in zip(v, sizes)]
+            return [np.full(n, float(v)) for n in sizes]
+
+        self.tau_m = expand(tau_m)
+        self.tau_r = expand(tau_m if tau_r is None else tau_r)
+        self.phi = [NP_ACTIVATIONS[output_activation if l == L - 1 else activation]
+                    for l in range(L)]
+        self.beta = float(beta)
+        self.target_type = target_type
+        lr = learning_rates if isinstance(learning_rates, (list, tuple)) else [learning_rates] * L
+        self.eta = [float(e) for e in lr]
+        self.dt = float(dt)
+        self.u = [np.zeros(n) for n in sizes]
+        self.e = [np.zeros(n) for n in sizes]
+
+    def step(self, x, y=None, learn=True):
+        """One sweep step with input ``x`` and target ``y`` (None: no nudging).
+        Returns the output rates of this step and the per-layer (ub, r)."""
+        dt, L = self.dt, self.L
+        r_prev, I, du, ub, r, rp = x, [], [], [], [], []
+        rates_in = []
+        for l in range(L):
+            rates_in.append(r_prev)
+            I.append(self.W[l] @ r_prev + self.b[l])
+            du.append((I[l] - self.u[l] + self.e[l]) / self.tau_m[l])
+            ub.append(self.u[l] + self.tau_r[l] * du[l])
+            phi, dphi = self.phi[l]
+            r.append(phi(ub[l]))
+            rp.append(dphi(ub[l]))
+            r_prev = r[l]
+        W_old = [w.copy() for w in self.W]
+        if learn:
+            for l in range(L):
+                self.W[l] += dt * self.eta[l] * np.outer(self.e[l], rates_in[l])
+                self.b[l] += dt * self.eta[l] * self.e[l]
+        for l in range(L):
+            self.u[l] = self.u[l] + dt * du[l]
+        new_e = [None] * L
+        if y is None:
+            new_e[L - 1] = np.zeros_like(ub[L - 1])
+        elif self.target_type == "voltage":
+            new_e[L - 1] = self.beta * (y - ub[L - 1])
+        else:
+            new_e[L - 1] = self.beta * rp[L - 1] * (y - r[L - 1])
+        for l in range(L - 2, -1, -1):
+            new_e[l] = rp[l] * (W_old[l + 1].T @ self.e[l + 1])
+        self.e = new_e
+        return r[L - 1], ub, r
+
+    def run(self, inputs, steps_per_sample, targets=None, learn=True):
+        """Present every row of ``inputs`` for ``steps_per_sample`` steps; returns the
+        output rates of every step, shape (n_samples * steps_per_sample, n_out), and the
+        per-step hidden rates as a list per layer."""
+        outs, hidden = [], [[] for _ in range(self.L)]
+        for k, x in enumerate(np.asarray(inputs, float)):
+            y = None if targets is None else np.asarray(targets[k], float)
+            for _ in range(steps_per_sample):
+                o, ub, r = self.step(x, y, learn)
+                outs.append(o)
+                for l in range(self.L):
+                    hidden[l].append(r[l])
+        return np.array(outs), [np.array(h) for h in hidden]

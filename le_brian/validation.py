@@ -1,0 +1,128 @@
+"""Argument checks shared by the builders: clear errors naming the parameter and the
+expected unit or shape, raised before anything is built."""
+
+import numbers
+
+import numpy as np
+from brian2 import Quantity, second
+from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+
+__all__ = [
+    "as_time",
+    "as_rate",
+    "as_dimensionless",
+    "as_matrix",
+    "steps_of",
+    "per_neuron",
+]
+
+
+def _quantity(name, value, unit, unit_name):
+    """Return ``value`` as a float array in SI units after checking its dimensions."""
+    dim = get_dimensions(unit)
+    if isinstance(value, Quantity):
+        if value.dim is not dim:
+            raise TypeError(
+                f"{name} must be a quantity in {unit_name}, got {value!r} "
+                f"(dimensions {value.dim})"
+            )
+        arr = np.asarray(value, dtype=float)
+    elif dim is DIMENSIONLESS and (
+        isinstance(value, numbers.Real) or isinstance(value, (np.ndarray, list, tuple))
+    ):
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
+    else:
+        raise TypeError(
+            f"{name} must be a quantity in {unit_name} (e.g. {name}=10*{unit_name}), "
+            f"got {value!r} without units"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def as_time(name, value, *, positive=True, allow_zero=False):
+    """Float (s) or array (s) of a time quantity; checks the sign."""
+    arr = _quantity(name, value, second, "ms")
+    if positive and allow_zero and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0 ms, got {value!r}")
+    if positive and not allow_zero and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0 ms, got {value!r}")
+    return arr
+
+
+def as_rate(name, value):
+    """Float or array in Hz (>= 0)."""
+    arr = _quantity(name, value, 1 / second, "Hz")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0 Hz, got {value!r}")
+    return arr
+
+
+def as_dimensionless(name, value, *, nonnegative=False):
+    arr = _quantity(name, value, 1, "dimensionless units")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return arr
+
+
+def as_matrix(name, value, shape, *, what="array"):
+    """Finite float64 array of exactly ``shape`` (``None`` entries match any size)."""
+    if isinstance(value, Quantity) and not value.dimensionless:
+        raise TypeError(f"{name} must be dimensionless, got units {value.dim}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a numeric {what} of shape {_fmt(shape)}") from None
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        raise ValueError(f"{name} must have shape {_fmt(shape)}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} contains NaN or infinite values (first at index {tuple(bad)})")
+    return arr
+
+
+def _fmt(shape):
+    return "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+
+
+def steps_of(name, duration, dt):
+    """Number of steps of ``dt`` in ``duration``; error unless an integer multiple."""
+    d = float(as_time(name, duration))
+    steps = int(round(d / dt))
+    if steps < 1 or abs(steps * dt - d) > 1e-9 * d:
+        raise ValueError(
+            f"{name} must be a positive integer multiple of dt = {dt * 1e3:g} ms, "
+            f"got {d * 1e3:g} ms"
+        )
+    return steps
+
+
+def per_neuron(name, value, sizes, convert):
+    """Expand a scalar, or one value per layer (each scalar or one per neuron), to a
+    list of arrays, one per layer, of the layers' sizes."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(sizes):
+            raise ValueError(
+                f"{name} must be a scalar or a list with one entry per layer "
+                f"({len(sizes)}), got {len(value)} entries"
+            )
+        out = []
+        for k, (v, n) in enumerate(zip(value, sizes)):
+            arr = convert(f"{name}[{k}]", v)
+            if arr.ndim == 0:
+                arr = np.full(n, float(arr))
+            elif arr.shape != (n,):
+                raise ValueError(f"{name}[{k}] must be a scalar or have shape ({n},), "
+                                 f"got {arr.shape}")
+            out.append(arr)
+        return out
+    arr = convert(name, value)
+    if arr.ndim != 0:
+        raise ValueError(
+            f"{name} must be a scalar or a list with one entry per layer, got shape {arr.shape}"
+        )
+    return [np.full(n, float(arr)) for n in sizes]
