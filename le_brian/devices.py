@@ -158,6 +158,7 @@ class RunOutput:
     build_time: float
     run_time: float
     compiled: bool
+    directory: str = None
 
 
 def _view_value(group, name):
@@ -293,6 +294,17 @@ class Simulator:
         (cache_dir() / device).mkdir(parents=True, exist_ok=True)
         _configure_cython_cache()
 
+    _shared = {}
+
+    @classmethod
+    def shared(cls, device="runtime", codegen_target="auto", keep_builds=False, threads=0):
+        """A process-wide simulator per configuration, so that networks of the same
+        structure (e.g. an LE and a lagged network) share compiled programs."""
+        key = (device, codegen_target, bool(keep_builds), int(threads))
+        if key not in cls._shared:
+            cls._shared[key] = cls(device, codegen_target, keep_builds, threads)
+        return cls._shared[key]
+
     @property
     def standalone(self):
         return self.device != "runtime"
@@ -346,7 +358,7 @@ class Simulator:
             self.n_builds += 1
         out, records, elapsed = program.run(state, tables)
         return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
-                         run_time=elapsed, compiled=compiled)
+                         run_time=elapsed, compiled=compiled, directory=program.directory)
 
     @property
     def build_directories(self):

@@ -25,7 +25,7 @@ reflects the input of step k at any depth; errors move down one layer per step.
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 from . import equations as eq
 from .devices import Built, Simulator
@@ -148,6 +148,11 @@ class LENetwork:
         Runtime code generation target.
     keep_builds : bool
         Keep standalone build directories (in `le_brian.devices.cache_dir`).
+    threads : int
+        OpenMP threads (cpp_standalone).
+    simulator : le_brian.devices.Simulator, optional
+        Where compiled programs are kept. Default: one per device configuration shared
+        by the whole process, so networks of equal structure reuse each other's builds.
 
     Notes
     -----
@@ -179,6 +184,7 @@ class LENetwork:
         codegen_target="auto",
         keep_builds=False,
         threads=0,
+        simulator=None,
     ):
         sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
         if (
@@ -219,8 +225,14 @@ class LENetwork:
             self._eta = [float(as_rate("learning_rates", learning_rates))] * self.n_layers
         self.seed = int(seed)
         self.weight_scale = None if weight_scale is None else float(weight_scale)
-        self._sim = Simulator(device, codegen_target=codegen_target, keep_builds=keep_builds,
-                              threads=threads)
+        if simulator is None:
+            simulator = Simulator.shared(device, codegen_target=codegen_target,
+                                         keep_builds=keep_builds, threads=threads)
+        elif not isinstance(simulator, Simulator) or simulator.device != device:
+            raise ValueError(f"simulator must be a le_brian.devices.Simulator for {device!r}")
+        self._sim = simulator
+        self.n_builds = 0  # programs compiled by this network's runs
+        self.build_directories = []
         self.device = device
         self.t = 0.0  # network time in seconds, continues across runs
         self._init_parameters()
@@ -289,20 +301,21 @@ class LENetwork:
     # ------------------------------------------------------------------ building
     def _build(self, tables, steps_per_sample, record, record_every_steps):
         L, dt = self.n_layers, self.dt * second
+        clock = Clock(dt, name="le_clock")
         n_samples = tables["le_input"].shape[0]
         presentation = steps_per_sample * dt
         inputs = TimedArray(tables["le_input"], dt=presentation, name="le_input")
         targets = TimedArray(tables["le_target"], dt=presentation, name="le_target")
         namespace = {"le_input": inputs, "le_target": targets}
 
-        layer0 = NeuronGroup(self.layer_sizes[0], eq.INPUT_LAYER, dt=dt, name="layer0")
+        layer0 = NeuronGroup(self.layer_sizes[0], eq.INPUT_LAYER, clock=clock, name="layer0")
         layer0.run_regularly(eq.INPUT_UPDATE.format(source="le_input"),
                              when="before_groups", name="layer0_input")
         groups, projections, state = [layer0], [], {}
         for l in range(1, L + 1):
             act = self.output_activation if l == L else self.activation
             g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(output=l == L),
-                            method="euler", dt=dt, name=f"layer{l}")
+                            method="euler", clock=clock, name=f"layer{l}")
             g.state_updater.order = ORDER_MEMBRANE
             g.run_regularly(eq.prospective_code(act), when="groups",
                             order=_order_prospective(l), name=f"layer{l}_prospective")
@@ -310,7 +323,7 @@ class LENetwork:
                    else eq.LE_HIDDEN_ERROR)
             g.run_regularly(err, when="groups", order=ORDER_ERROR, name=f"layer{l}_error")
             s = Synapses(groups[-1], g, model=eq.projection_equations(feedback=l >= 2),
-                         method="euler", dt=dt, name=f"proj{l}")
+                         method="euler", clock=clock, name=f"proj{l}")
             s.connect()
             s.summed_updaters["I_ff_post"].order = _order_forward(l)
             if l >= 2:
@@ -332,6 +345,12 @@ class LENetwork:
         net = Network(groups, projections, list(monitors.values()))
         return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
                      namespace, checks=[self._check_layout])
+
+    def _structure(self):
+        """What a compiled program depends on besides the run's shape (all numeric
+        parameters are set per run)."""
+        return ("LENetwork", tuple(self.layer_sizes), self.activation, self.output_activation,
+                self.target_type, self.dt)
 
     def _check_layout(self, built):
         """The weight arrays assume connect()'s pre-major layout: verify it once."""
@@ -418,7 +437,8 @@ class LENetwork:
             state[f"{l}.eta_b"] = eta
             state[f"{l}.eta"] = eta
             state[f"{l}.w"] = self._weights[l - 1].T.ravel()  # pre-major synapse order
-        key = (x.shape[0], steps, every, tuple((l, tuple(v)) for l, v in sorted(rec.items())))
+        key = (self._structure(), x.shape[0], steps, every,
+               tuple((l, tuple(v)) for l, v in sorted(rec.items())))
         duration = x.shape[0] * steps * self.dt * second
         out = self._sim.run(
             key,
@@ -428,6 +448,10 @@ class LENetwork:
             {"le_input": x, "le_target": y},
             report=report,
         )
+        if out.compiled:
+            self.n_builds += 1
+        if out.directory and out.directory not in self.build_directories:
+            self.build_directories.append(out.directory)
         for l in range(1, self.n_layers + 1):
             for var in self._dyn[l]:
                 self._dyn[l][var] = out.state[f"{l}.{var}"]
@@ -454,15 +478,6 @@ class LENetwork:
                 raise FloatingPointError(
                     f"layer {l}: {bad} became NaN/inf (learning rates or beta too large "
                     f"for dt = {self.dt * 1e3:g} ms?)")
-
-    @property
-    def n_builds(self):
-        """Number of standalone programs compiled so far."""
-        return self._sim.n_builds
-
-    @property
-    def build_directories(self):
-        return self._sim.build_directories
 
     def __repr__(self):
         return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "

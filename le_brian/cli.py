@@ -1,0 +1,82 @@
+"""The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark`` (``--help`` on
+each)."""
+
+import argparse
+import sys
+
+from brian2 import ms
+
+from .devices import DEVICES
+
+__all__ = ["main", "parse_time"]
+
+
+def parse_time(text):
+    """'1ms', '0.5 ms', '2s', '200us' -> a Brian2 time Quantity."""
+    from brian2 import second, us
+
+    units = {"ms": ms, "s": second, "us": us}
+    t = text.strip().replace(" ", "")
+    for suffix in ("ms", "us", "s"):
+        if t.endswith(suffix):
+            try:
+                return float(t[: -len(suffix)]) * units[suffix]
+            except ValueError:
+                break
+    raise argparse.ArgumentTypeError(f"expected a time like '1ms', '0.5ms' or '2s', got {text!r}")
+
+
+def _demo(args):
+    from .demo import run_demo
+
+    run_demo(out_dir=args.out, device=args.device, epochs=args.epochs, fast=args.fast,
+             seed=args.seed, codegen_target=args.codegen_target)
+    return 0
+
+
+def _add_device(p, default="cpp_standalone"):
+    p.add_argument("--device", choices=DEVICES, default=default,
+                   help=f"Brian2 device (default: {default})")
+    p.add_argument("--codegen-target", choices=("auto", "numpy", "cython"), default="auto",
+                   help="runtime code generation target (device=runtime only)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="le-brian",
+        description="Latent Equilibrium networks in Brian2 (Haider et al., NeurIPS 2021).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="LE vs lagged students learning a teacher (embedded data)",
+                       description="Teacher-student regression: an LE and a lagged student learn "
+                       "the same 10-20-2 teacher at presentation time 1 ms < tau_m = 10 ms. Prints "
+                       "both test errors and writes demo.png / demo.json.")
+    p.add_argument("--out", default="le_brian_demo", help="output folder (default: ./le_brian_demo)")
+    p.add_argument("--epochs", type=int, default=8, help="training epochs (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fast", action="store_true", help="a small quick run (smoke test)")
+    _add_device(p)
+    p.set_defaults(func=_demo)
+
+    try:
+        from . import training  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        training.add_cli(sub, _add_device, parse_time)
+    try:
+        from . import benchmark  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        benchmark.add_cli(sub, _add_device)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
