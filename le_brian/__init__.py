@@ -5,8 +5,8 @@ A unified learning theory for arbitrarily fast computation with arbitrarily slow
 neurons", NeurIPS 34, arXiv:2110.14549.
 """
 
-from .layered import LENetwork, RunResult
+from .layered import LENetwork, RunResult, authors_learning_rates
 
 __version__ = "0.1.0"
 
-__all__ = ["LENetwork", "RunResult", "__version__"]
+__all__ = ["LENetwork", "RunResult", "authors_learning_rates", "__version__"]

@@ -248,13 +248,18 @@ def _using(device, **kwargs):
 
 
 @contextlib.contextmanager
-def _codegen_target(target):
-    old = prefs.codegen.target
-    prefs.codegen.target = target
+def _prefs(**values):
+    """Set Brian2 preferences (dotted names with '__' for '.') and restore them after."""
+    old = {}
+    for name, value in values.items():
+        key = name.replace("__", ".")
+        old[key] = prefs[key]
+        prefs[key] = value
     try:
         yield
     finally:
-        prefs.codegen.target = old
+        for key, value in old.items():
+            prefs[key] = value
 
 
 class Simulator:
@@ -270,9 +275,12 @@ class Simulator:
     threads : int
         OpenMP threads for cpp_standalone (0: no OpenMP; DESIGN.md: OpenMP does not
         speed up summed variables).
+    dtype : {'float64', 'float32'}
+        Brian2's default float type for every variable of the programs built here.
     """
 
-    def __init__(self, device="runtime", codegen_target="auto", keep_builds=False, threads=0):
+    def __init__(self, device="runtime", codegen_target="auto", keep_builds=False, threads=0,
+                 dtype="float64"):
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
         if codegen_target not in CODEGEN_TARGETS:
@@ -285,7 +293,10 @@ class Simulator:
                 raise ImportError(
                     "device='cuda_standalone' needs brian2cuda: pip install 'le_brian[cuda]'"
                 ) from None
+        if dtype not in ("float64", "float32"):
+            raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         self.device = device
+        self.dtype = dtype
         self.codegen_target = codegen_target
         self.keep_builds = keep_builds
         self.threads = int(threads)
@@ -297,12 +308,13 @@ class Simulator:
     _shared = {}
 
     @classmethod
-    def shared(cls, device="runtime", codegen_target="auto", keep_builds=False, threads=0):
+    def shared(cls, device="runtime", codegen_target="auto", keep_builds=False, threads=0,
+               dtype="float64"):
         """A process-wide simulator per configuration, so that networks of the same
         structure (e.g. an LE and a lagged network) share compiled programs."""
-        key = (device, codegen_target, bool(keep_builds), int(threads))
+        key = (device, codegen_target, bool(keep_builds), int(threads), dtype)
         if key not in cls._shared:
-            cls._shared[key] = cls(device, codegen_target, keep_builds, threads)
+            cls._shared[key] = cls(device, codegen_target, keep_builds, threads, dtype)
         return cls._shared[key]
 
     @property
@@ -332,7 +344,8 @@ class Simulator:
 
     def _run_runtime(self, build, duration, state, tables, report):
         t0 = time.perf_counter()
-        with _using("runtime"), _codegen_target(self.codegen_target):
+        with _using("runtime"), _prefs(codegen__target=self.codegen_target,
+                                       core__default_float_dtype=np.dtype(self.dtype).type):
             b = build(tables)
             for key, value in state.items():
                 group, name = b.state[key]
@@ -353,7 +366,9 @@ class Simulator:
         if compiled:
             if self.device == "cpp_standalone":
                 prefs.devices.cpp_standalone.openmp_threads = self.threads
-            program = _Program(self.device, build, duration, tables, report, self.keep_builds)
+            with _prefs(core__default_float_dtype=np.dtype(self.dtype).type):
+                program = _Program(self.device, build, duration, tables, report,
+                                   self.keep_builds)
             self._programs[key] = program
             self.n_builds += 1
         out, records, elapsed = program.run(state, tables)

@@ -1,25 +1,47 @@
 r"""Layered Latent Equilibrium networks in Brian2.
 
 `LENetwork` assembles the equation strings of :mod:`le_brian.equations` into Brian2
-groups and schedules them so that one time step follows DESIGN.md section 1
-("instantaneous sweep", forward Euler). Step k, layers l = 1..L, slot ``groups``:
+groups and schedules them explicitly (slot ``groups``; Brian2 would otherwise break
+ties by object name), in one of two discrete-time schemes (DESIGN.md section 1).
 
-========================  ==================================================================
-order                     operation
-========================  ==================================================================
-``before_groups``         input rates r_0 of step k from a TimedArray
-``10 l``                  summed updater of projection l: I_ff_l = W_l r_{l-1}
-``10 l + 1``              layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
-``100 + L - l``           summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
-``200``                   plasticity: W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
-``300``                   membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
-``400``                   new errors: e_L from the target of step k, e_l = rp_l I_fb_l
-``end``                   monitors
-========================  ==================================================================
+``scheme="sweep"`` (default, "instantaneous sweep"), step k, layers l = 1..L:
 
-Every order is set explicitly, so the result does not depend on object names (Brian2
-breaks ties by name). Inference is exactly instantaneous: the output of step k
-reflects the input of step k at any depth; errors move down one layer per step.
+==================  ====================================================================
+order               operation
+==================  ====================================================================
+``before_groups``   input rates r_0 of step k from a TimedArray
+``10 l``            summed updater of projection l: I_ff_l = W_l r_{l-1}
+``10 l + 1``        layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
+``999``             (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``1000 + L - l``    summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
+``2000``            plasticity: W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
+``3000``            membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
+``4000``            new errors: e_L from the target of step k, e_l = rp_l I_fb_l
+``end``             monitors
+==================  ====================================================================
+
+Inference is exactly instantaneous: the output of step k reflects the input of step k
+at any depth; errors move down one layer per step.
+
+``scheme="reference"`` is the authors' synchronous (Jacobi) step: every layer advances
+from the rates of step k-1, so it reads values before any layer has overwritten them:
+
+==================  ====================================================================
+order               operation
+==================  ====================================================================
+``before_groups``   input rates of step k
+``10 + l``          I_ff_l = W_l r_{l-1}  (r_{l-1} of step k-1; r_0 of step k)
+``999``             (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``1000 + L - l``    I_fb_{l-1} = W_l^T e_l (held e_l, weights of step k-1)
+``1500``            new errors eps_new: e_L from last step's ub_L (r_L, rp_L) and the
+                    target of step k; hidden: rp_l (of step k-1) I_fb_l
+``2000``            plasticity with the new errors: W_l += dt eta_l eps_new_l r_{l-1}^T
+``2500 + l``        ub_l, r_l, rp_l from I_ff_l and the held error
+``3000``            u_l += dt du_l/dt, b_l += dt eta_l eps_new_l
+``4000``            e_l = eps_new_l (enters the membranes in step k+1)
+==================  ====================================================================
+
+The output of step k then reflects the input of step k-L+1.
 """
 
 from dataclasses import dataclass, field
@@ -31,24 +53,36 @@ from . import equations as eq
 from .devices import Built, Simulator
 from .validation import as_dimensionless, as_matrix, as_rate, as_time, per_neuron, steps_of
 
-__all__ = ["LENetwork", "RunResult", "RECORDABLE"]
+__all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "authors_learning_rates"]
 
 #: Variables of a layer that can be recorded.
 RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 
-# Scheduling (slot 'groups').
-ORDER_FEEDBACK = 100
-ORDER_PLASTICITY = 200
-ORDER_MEMBRANE = 300
-ORDER_ERROR = 400
+SCHEMES = ("sweep", "reference")
+HAND_DOWN = ("error", "mismatch")
+MAX_LAYERS = 90  # keeps 10 l + 1 below the fixed orders
 
 
-def _order_forward(layer):
-    return 10 * layer
+@dataclass(frozen=True)
+class Schedule:
+    """Orders (slot ``groups``) of every operation of one step, per scheme."""
+
+    forward: object  # layer -> order of the I_ff summed updater
+    prospective: object  # layer -> order of the ub / r / rp update
+    new_error: int
+    latch: object  # None: the new error is written into eps directly
+    mismatch: int = 999
+    feedback: int = 1000  # + L - l
+    plasticity: int = 2000
+    membrane: int = 3000
 
 
-def _order_prospective(layer):
-    return 10 * layer + 1
+SCHEDULES = {
+    "sweep": Schedule(forward=lambda l: 10 * l, prospective=lambda l: 10 * l + 1,
+                      new_error=4000, latch=None),
+    "reference": Schedule(forward=lambda l: 10 + l, prospective=lambda l: 2500 + l,
+                          new_error=1500, latch=4000),
+}
 
 
 @dataclass
@@ -153,6 +187,15 @@ class LENetwork:
     simulator : le_brian.devices.Simulator, optional
         Where compiled programs are kept. Default: one per device configuration shared
         by the whole process, so networks of equal structure reuse each other's builds.
+    scheme : {'sweep', 'reference'}
+        Discrete-time scheme: the package's instantaneous sweep (default) or the
+        authors' synchronous step (module docstring; DESIGN.md section 1).
+    hand_down : {'error', 'mismatch'}
+        What a layer passes down to the layer below: its held error e_l (default), or
+        the mismatch u_l - I_l taken before the Euler update (the authors' lagged run).
+    dtype : {'float64', 'float32'}
+        Floating-point type of every state variable (the authors' code computes in
+        float32).
 
     Notes
     -----
@@ -185,6 +228,9 @@ class LENetwork:
         keep_builds=False,
         threads=0,
         simulator=None,
+        scheme="sweep",
+        hand_down="error",
+        dtype="float64",
     ):
         sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
         if (
@@ -223,13 +269,23 @@ class LENetwork:
                          for k, v in enumerate(learning_rates)]
         else:
             self._eta = [float(as_rate("learning_rates", learning_rates))] * self.n_layers
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+        self.scheme = scheme
+        if hand_down not in HAND_DOWN:
+            raise ValueError(f"hand_down must be one of {HAND_DOWN}, got {hand_down!r}")
+        self.hand_down = hand_down
+        if self.n_layers > MAX_LAYERS:
+            raise ValueError(f"layer_sizes: at most {MAX_LAYERS} layers are supported")
         self.seed = int(seed)
         self.weight_scale = None if weight_scale is None else float(weight_scale)
         if simulator is None:
             simulator = Simulator.shared(device, codegen_target=codegen_target,
-                                         keep_builds=keep_builds, threads=threads)
-        elif not isinstance(simulator, Simulator) or simulator.device != device:
-            raise ValueError(f"simulator must be a le_brian.devices.Simulator for {device!r}")
+                                         keep_builds=keep_builds, threads=threads, dtype=dtype)
+        elif (not isinstance(simulator, Simulator) or simulator.device != device
+              or simulator.dtype != dtype):
+            raise ValueError(f"simulator must be a le_brian.devices.Simulator for "
+                             f"device={device!r}, dtype={dtype!r}")
         self._sim = simulator
         self.n_builds = 0  # programs compiled by this network's runs
         self.build_directories = []
@@ -301,8 +357,11 @@ class LENetwork:
     # ------------------------------------------------------------------ building
     def _build(self, tables, steps_per_sample, record, record_every_steps):
         L, dt = self.n_layers, self.dt * second
+        sched = SCHEDULES[self.scheme]
+        reference = self.scheme == "reference"
+        error = "eps_new" if reference else "eps"
+        hand_down = "mismatch" if self.hand_down == "mismatch" else "eps"
         clock = Clock(dt, name="le_clock")
-        n_samples = tables["le_input"].shape[0]
         presentation = steps_per_sample * dt
         inputs = TimedArray(tables["le_input"], dt=presentation, name="le_input")
         targets = TimedArray(tables["le_target"], dt=presentation, name="le_target")
@@ -314,21 +373,30 @@ class LENetwork:
         groups, projections, state = [layer0], [], {}
         for l in range(1, L + 1):
             act = self.output_activation if l == L else self.activation
-            g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(output=l == L),
+            g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(l == L, self.scheme,
+                                                  hand_down == "mismatch"),
                             method="euler", clock=clock, name=f"layer{l}")
-            g.state_updater.order = ORDER_MEMBRANE
+            g.state_updater.order = sched.membrane
             g.run_regularly(eq.prospective_code(act), when="groups",
-                            order=_order_prospective(l), name=f"layer{l}_prospective")
-            err = (eq.output_error_code(self.target_type, "le_target") if l == L
-                   else eq.LE_HIDDEN_ERROR)
-            g.run_regularly(err, when="groups", order=ORDER_ERROR, name=f"layer{l}_error")
-            s = Synapses(groups[-1], g, model=eq.projection_equations(feedback=l >= 2),
+                            order=sched.prospective(l), name=f"layer{l}_prospective")
+            err = (eq.output_error_code(self.target_type, "le_target", error) if l == L
+                   else eq.hidden_error_code(error))
+            g.run_regularly(err, when="groups", order=sched.new_error, name=f"layer{l}_error")
+            if reference:
+                g.run_regularly(eq.LE_LATCH_ERROR, when="groups", order=sched.latch,
+                                name=f"layer{l}_latch")
+            if hand_down == "mismatch" and l >= 2:
+                g.run_regularly(eq.LE_MISMATCH, when="groups", order=sched.mismatch,
+                                name=f"layer{l}_mismatch")
+            s = Synapses(groups[-1], g,
+                         model=eq.projection_equations(l >= 2, learn_from=error,
+                                                       hand_down=hand_down),
                          method="euler", clock=clock, name=f"proj{l}")
             s.connect()
-            s.summed_updaters["I_ff_post"].order = _order_forward(l)
+            s.summed_updaters["I_ff_post"].order = sched.forward(l)
             if l >= 2:
-                s.summed_updaters["I_fb_pre"].order = ORDER_FEEDBACK + L - l
-            s.state_updater.order = ORDER_PLASTICITY
+                s.summed_updaters["I_fb_pre"].order = sched.feedback + L - l
+            s.state_updater.order = sched.plasticity
             groups.append(g)
             projections.append(s)
             for var in ("u", "eps", "ub", "r", "rp", "b", "tau_m", "tau_r", "eta_b"):
@@ -350,7 +418,7 @@ class LENetwork:
         """What a compiled program depends on besides the run's shape (all numeric
         parameters are set per run)."""
         return ("LENetwork", tuple(self.layer_sizes), self.activation, self.output_activation,
-                self.target_type, self.dt)
+                self.target_type, self.dt, self.scheme, self.hand_down)
 
     def _check_layout(self, built):
         """The weight arrays assume connect()'s pre-major layout: verify it once."""
@@ -483,3 +551,32 @@ class LENetwork:
         return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, prospective={self.prospective},"
                 f" device={self.device!r})")
+
+
+def authors_learning_rates(learning_rate, lr_multiplier, factors, dt, n_updates):
+    r"""Per-layer learning rates (Hz) from the settings of the authors' code.
+
+    Their update per presentation is ``learning_rate * lr_multiplier * factor_l``
+    spread over ``n_updates`` Euler steps of ``dt`` (DESIGN.md section 1):
+
+    .. math:: \eta_l = \frac{\mathrm{learning\_rate}\cdot\mathrm{lr\_multiplier}
+              \cdot \mathrm{factor}_l}{dt \cdot n_\mathrm{updates}}
+
+    Parameters
+    ----------
+    learning_rate, lr_multiplier : float
+    factors : sequence of float
+        Per-layer factors (MNIST: [1, 0.2, 0.1]).
+    dt : Quantity
+        Their Euler step.
+    n_updates : int
+        Updates per presentation (presentation time / dt).
+
+    Returns
+    -------
+    list of Quantity (Hz), one per layer.
+    """
+    step = float(as_time("dt", dt))
+    if not isinstance(n_updates, (int, np.integer)) or n_updates < 1:
+        raise ValueError(f"n_updates must be a positive int, got {n_updates!r}")
+    return [learning_rate * lr_multiplier * f / (step * n_updates) * Hz for f in factors]

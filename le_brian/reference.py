@@ -12,6 +12,9 @@ the Brian2 path.
 3. u_l += dt du_l
 4. e_L = beta (y_k - ub_L) (or beta phi'(ub_L)(y_k - r_L)); e_l = phi'(ub_l) W_{l+1}^T e_{l+1}
    with the weights from before step 2 and the errors held during step k.
+
+``scheme="reference"`` is the authors' synchronous step (DESIGN.md section 1, "The
+authors' own discretisation"), written out separately in `NumpyLENetwork.reference_step`.
 """
 
 import numpy as np
@@ -54,7 +57,7 @@ class NumpyLENetwork:
 
     def __init__(self, weights, biases, activation="tanh", output_activation="linear",
                  tau_m=10e-3, tau_r=None, beta=0.1, target_type="voltage",
-                 learning_rates=0.0, dt=1e-4):
+                 learning_rates=0.0, dt=1e-4, scheme="sweep", hand_down="error"):
         self.W = [np.array(w, dtype=float) for w in weights]
         self.b = [np.array(b, dtype=float) for b in biases]
         L = len(self.W)
@@ -75,8 +78,50 @@ class NumpyLENetwork:
         lr = learning_rates if isinstance(learning_rates, (list, tuple)) else [learning_rates] * L
         self.eta = [float(e) for e in lr]
         self.dt = float(dt)
+        self.scheme = scheme
+        self.hand_down = hand_down
         self.u = [np.zeros(n) for n in sizes]
         self.e = [np.zeros(n) for n in sizes]
+        # last step's ub, r, phi'(ub) (the reference scheme reads them)
+        self.ub = [np.zeros(n) for n in sizes]
+        self.r = [np.zeros(n) for n in sizes]
+        self.rp = [np.zeros(n) for n in sizes]
+
+    def reference_step(self, x, y=None, learn=True):
+        """One step of the authors' scheme; returns the output rates of this step."""
+        dt, L = self.dt, self.L
+        # 1. output error from last step's output
+        eps = [None] * L
+        if y is None:
+            eps[L - 1] = np.zeros_like(self.ub[L - 1])
+        elif self.target_type == "voltage":
+            eps[L - 1] = self.beta * (y - self.ub[L - 1])
+        else:
+            eps[L - 1] = self.beta * self.rp[L - 1] * (y - self.r[L - 1])
+        # 2. all layers advance together from last step's rates
+        pre = [x] + [self.r[l - 1] for l in range(1, L)]
+        rp_old = [v.copy() for v in self.rp]
+        I, mismatch = [], []
+        for l in range(L):
+            I.append(self.W[l] @ pre[l] + self.b[l])
+            du = (I[l] - self.u[l] + self.e[l]) / self.tau_m[l]
+            mismatch.append(self.u[l] - I[l])
+            self.ub[l] = self.u[l] + self.tau_r[l] * du
+            phi, dphi = self.phi[l]
+            self.r[l], self.rp[l] = phi(self.ub[l]), dphi(self.ub[l])
+            self.u[l] = self.u[l] + dt * du
+        # 3. hidden errors with last step's phi' and the held errors (or u - I)
+        down = mismatch if self.hand_down == "mismatch" else self.e
+        for l in range(L - 2, -1, -1):
+            eps[l] = rp_old[l] * (self.W[l + 1].T @ down[l + 1])
+        # 4. plasticity with the new errors and the presynaptic rates of step 2
+        if learn:
+            for l in range(L):
+                self.W[l] += dt * self.eta[l] * np.outer(eps[l], pre[l])
+                self.b[l] += dt * self.eta[l] * eps[l]
+        # 5. the new errors enter the membranes next step
+        self.e = eps
+        return self.r[L - 1].copy()
 
     def step(self, x, y=None, learn=True):
         """One sweep step with input ``x`` and target ``y`` (None: no nudging).
@@ -98,8 +143,8 @@ class NumpyLENetwork:
             for l in range(L):
                 self.W[l] += dt * self.eta[l] * np.outer(self.e[l], rates_in[l])
                 self.b[l] += dt * self.eta[l] * self.e[l]
-        for l in range(L):
-            self.u[l] = self.u[l] + dt * du[l]
+        u_old = self.u
+        self.u = [u_old[l] + dt * du[l] for l in range(L)]
         new_e = [None] * L
         if y is None:
             new_e[L - 1] = np.zeros_like(ub[L - 1])
@@ -107,9 +152,12 @@ class NumpyLENetwork:
             new_e[L - 1] = self.beta * (y - ub[L - 1])
         else:
             new_e[L - 1] = self.beta * rp[L - 1] * (y - r[L - 1])
+        down = ([u_old[l] - I[l] for l in range(L)]
+                if self.hand_down == "mismatch" else self.e)
         for l in range(L - 2, -1, -1):
-            new_e[l] = rp[l] * (W_old[l + 1].T @ self.e[l + 1])
+            new_e[l] = rp[l] * (W_old[l + 1].T @ down[l + 1])
         self.e = new_e
+        self.ub, self.r, self.rp = ub, r, rp
         return r[L - 1], ub, r
 
     def run(self, inputs, steps_per_sample, targets=None, learn=True):
@@ -120,7 +168,10 @@ class NumpyLENetwork:
         for k, x in enumerate(np.asarray(inputs, float)):
             y = None if targets is None else np.asarray(targets[k], float)
             for _ in range(steps_per_sample):
-                o, ub, r = self.step(x, y, learn)
+                if self.scheme == "reference":
+                    o, r = self.reference_step(x, y, learn), self.r
+                else:
+                    o, ub, r = self.step(x, y, learn)
                 outs.append(o)
                 for l in range(self.L):
                     hidden[l].append(r[l])

@@ -52,6 +52,12 @@ __all__ = [
     "INPUT_LAYER",
     "INPUT_UPDATE",
     "LE_LAYER",
+    "LE_BIAS",
+    "LE_REFERENCE_VARIABLES",
+    "LE_MISMATCH_VARIABLE",
+    "LE_MISMATCH",
+    "LE_LATCH_ERROR",
+    "hidden_error_code",
     "LE_PROSPECTIVE",
     "LE_HIDDEN_ERROR",
     "LE_OUTPUT_ERROR",
@@ -71,12 +77,11 @@ r : 1  # input rate r_0
 #: Run-regularly code of the input layer (slot ``before_groups``).
 INPUT_UPDATE = "r = {source}(t, i)"
 
-#: LE rate neuron. Forward Euler integrates u and b; ub, r, rp and eps are latched
-#: by run_regularly operations (see `le_brian.layered` for the order within a step).
+#: LE rate neuron. Forward Euler integrates u; ub, r, rp and eps are latched by
+#: run_regularly operations (see `le_brian.layered` for the order within a step).
 LE_LAYER = """
 dudt = (I_ff + b - u + eps)/tau_m : hertz  # du/dt
 du/dt = dudt : 1
-db/dt = eta_b*eps : 1
 I_ff : 1
 I_fb : 1
 eps : 1
@@ -85,7 +90,24 @@ r : 1
 rp : 1
 tau_m : second (constant)
 tau_r : second (constant)
+"""
+
+#: Bias plasticity db/dt = eta e (integrated with the membrane). The error it reads is
+#: ``eps`` in the sweep scheme and ``eps_new`` in the reference scheme.
+LE_BIAS = """
+db/dt = eta_b*eps : 1
 eta_b : hertz (shared)
+"""
+
+#: Extra variable of the reference scheme: the error computed this step (it enters the
+#: membrane next step).
+LE_REFERENCE_VARIABLES = """
+eps_new : 1
+"""
+
+#: The mismatch u - I (before the Euler update) handed down by the authors' lagged run.
+LE_MISMATCH_VARIABLE = """
+mismatch : 1
 """
 
 #: Prospective potential, rate and rate derivative of one step (run_regularly).
@@ -96,13 +118,19 @@ rp = {phi_prime}
 """
 
 #: New error of a hidden layer: e_l = phi'(ub_l) * W_{l+1}^T e_{l+1}.
-LE_HIDDEN_ERROR = "eps = rp*I_fb"
+LE_HIDDEN_ERROR = "{error} = rp*I_fb"
 
 #: New error of the output layer, voltage target or rate target.
 LE_OUTPUT_ERROR = {
-    "voltage": "eps = beta*({target}(t, i) - ub)",
-    "rate": "eps = beta*rp*({target}(t, i) - r)",
+    "voltage": "{error} = beta*({target}(t, i) - ub)",
+    "rate": "{error} = beta*rp*({target}(t, i) - r)",
 }
+
+#: The authors' lagged run hands down u - I (before the Euler update) instead of e.
+LE_MISMATCH = "mismatch = u - (I_ff + b)"
+
+#: End of a reference-scheme step: the new error is held for the next step.
+LE_LATCH_ERROR = "eps = eps_new"
 
 #: Output-layer nudging strength (added to LE_LAYER for the output layer).
 LE_OUTPUT_PARAMETERS = """
@@ -122,9 +150,20 @@ I_fb_pre = w*eps_post : 1 (summed)
 """
 
 
-def layer_equations(output=False):
-    """`Equations` of one LE layer (``output=True`` adds the nudging strength)."""
+def layer_equations(output=False, scheme="sweep", mismatch=False):
+    """`Equations` of one LE layer.
+
+    ``output=True`` adds the nudging strength. ``scheme="reference"`` adds the error of
+    this step (``eps_new``, which the bias learns from); ``mismatch=True`` the mismatch
+    variable handed down in the authors' lagged run.
+    """
     eqs = Equations(LE_LAYER)
+    if scheme == "reference":
+        eqs += Equations(LE_BIAS, eps="eps_new") + Equations(LE_REFERENCE_VARIABLES)
+    else:
+        eqs += Equations(LE_BIAS)
+    if mismatch:
+        eqs += Equations(LE_MISMATCH_VARIABLE)
     if output:
         eqs += Equations(LE_OUTPUT_PARAMETERS)
     return eqs
@@ -136,20 +175,31 @@ def prospective_code(activation):
     return LE_PROSPECTIVE.format(phi=act.rate("ub"), phi_prime=act.derivative("ub"))
 
 
-def output_error_code(target_type, target):
-    """Run-regularly code for the output error; ``target`` names the TimedArray."""
+def output_error_code(target_type, target, error="eps"):
+    """Run-regularly code for the output error; ``target`` names the TimedArray and
+    ``error`` the variable written (``eps_new`` in the reference scheme)."""
     try:
         template = LE_OUTPUT_ERROR[target_type]
     except KeyError:
         raise ValueError(
             f"target_type must be one of {sorted(LE_OUTPUT_ERROR)}, got {target_type!r}"
         ) from None
-    return template.format(target=target)
+    return template.format(target=target, error=error)
 
 
-def projection_equations(feedback):
-    """`Equations` of a plastic projection; ``feedback`` adds the top-down sum."""
-    eqs = Equations(LE_PROJECTION)
+def hidden_error_code(error="eps"):
+    """Run-regularly code for a hidden layer's new error."""
+    return LE_HIDDEN_ERROR.format(error=error)
+
+
+def projection_equations(feedback, learn_from="eps", hand_down="eps"):
+    """`Equations` of a plastic projection.
+
+    ``feedback`` adds the top-down sum. ``learn_from`` is the postsynaptic error the
+    weights learn from (``eps_new`` in the reference scheme); ``hand_down`` the
+    postsynaptic quantity summed top-down (``mismatch`` for the authors' lagged run).
+    """
+    eqs = Equations(LE_PROJECTION, eps_post=f"{learn_from}_post")
     if feedback:
-        eqs += Equations(LE_PROJECTION_FEEDBACK)
+        eqs += Equations(LE_PROJECTION_FEEDBACK, eps_post=f"{hand_down}_post")
     return eqs
