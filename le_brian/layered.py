@@ -258,17 +258,7 @@ class LENetwork:
                 "tau_r", tau_r, hidden, lambda n, v: as_time(n, v, allow_zero=True))
         self.prospective = bool(prospective)
         self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
-        if learning_rates is None:
-            learning_rates = 0 * Hz
-        if isinstance(learning_rates, (list, tuple)):
-            if len(learning_rates) != self.n_layers:
-                raise ValueError(
-                    f"learning_rates must have one entry per layer ({self.n_layers}), "
-                    f"got {len(learning_rates)}")
-            self._eta = [float(as_rate(f"learning_rates[{k}]", v))
-                         for k, v in enumerate(learning_rates)]
-        else:
-            self._eta = [float(as_rate("learning_rates", learning_rates))] * self.n_layers
+        self.set_learning_rates(0 * Hz if learning_rates is None else learning_rates)
         if scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.scheme = scheme
@@ -325,6 +315,34 @@ class LENetwork:
                                  f"got {len(biases)}")
             self._biases = [as_matrix(f"biases[{k}]", b, (self.layer_sizes[k + 1],))
                             for k, b in enumerate(biases)]
+
+    def set_learning_rates(self, learning_rates):
+        """Set eta_l (Quantity in Hz, one for all layers or one per layer)."""
+        if isinstance(learning_rates, (list, tuple)):
+            if len(learning_rates) != self.n_layers:
+                raise ValueError(
+                    f"learning_rates must have one entry per layer ({self.n_layers}), "
+                    f"got {len(learning_rates)}")
+            self._eta = [float(as_rate(f"learning_rates[{k}]", v))
+                         for k, v in enumerate(learning_rates)]
+        else:
+            self._eta = [float(as_rate("learning_rates", learning_rates))] * self.n_layers
+
+    def save_parameters(self, path):
+        """Write weights and biases to an ``.npz`` file (arrays W1.., b1..)."""
+        w, b = self.get_parameters()
+        np.savez(path, **{f"W{k + 1}": a for k, a in enumerate(w)},
+                 **{f"b{k + 1}": a for k, a in enumerate(b)})
+
+    def load_parameters(self, path):
+        """Read weights and biases written by `save_parameters`."""
+        with np.load(path) as f:
+            missing = [k for k in (f"W{l}" for l in range(1, self.n_layers + 1)) if k not in f]
+            if missing:
+                raise ValueError(f"{path}: missing arrays {missing} for a network with "
+                                 f"{self.n_layers} layers")
+            self.set_parameters([f[f"W{l}"] for l in range(1, self.n_layers + 1)],
+                                [f[f"b{l}"] for l in range(1, self.n_layers + 1)])
 
     @property
     def tau_m(self):

@@ -1,0 +1,413 @@
+"""Continuous training and evaluation of `LENetwork` classifiers and regressors.
+
+Samples are presented back to back for ``presentation_time`` each, plasticity always on,
+no phases (DESIGN.md section 1). After every epoch the network is evaluated on the
+validation and test splits without nudging and without plasticity: the class is the
+argmax of the output averaged over the last ``readout_fraction`` of each presentation
+(default: the second half), the loss is the mean squared error of that read-out against
+the one-hot target.
+
+Results go into a *run folder*::
+
+    config.json      resolved parameters (units in the key names), seed, package version,
+                     git commit
+    metrics.json     one entry per epoch (written after every epoch)
+    weights.npz      weights and biases after the last completed epoch (LENetwork.load)
+    state.json       last completed epoch and RNG state, for resuming
+
+A crash loses at most the epoch in progress; ``train(..., resume=True)`` continues.
+"""
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from brian2 import Hz, ms, second
+
+from .layered import LENetwork
+
+__all__ = ["TrainConfig", "train", "evaluate", "evaluate_network", "load_network",
+           "load_model", "models_dir", "add_cli"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (times in ms, rates in Hz in the fields'
+    names, so the JSON form is self-describing).
+
+    ``hidden`` lists the hidden layer sizes; input and output sizes come from the
+    dataset. ``learning_rates_hz``: one value, or one per layer. ``lr_decay``: factor
+    applied to every learning rate after each epoch. ``lr_reference_ms``: when set,
+    learning rates are scaled by lr_reference / presentation_time, so that the weight
+    change per sample does not depend on the presentation time.
+    """
+
+    dataset: str = "yinyang"
+    hidden: list = field(default_factory=lambda: [120])
+    activation: str = "tanh"
+    output_activation: str = "linear"
+    tau_m_ms: float = 10.0
+    tau_r_ms: float = None
+    prospective: bool = True
+    scheme: str = "sweep"
+    beta: float = 0.1
+    target_type: str = "voltage"
+    target_on: float = 1.0
+    target_off: float = 0.0
+    learning_rates_hz: object = 100.0
+    lr_decay: float = 1.0
+    lr_reference_ms: float = None
+    presentation_time_ms: float = 1.0
+    dt_ms: float = 0.1
+    epochs: int = 10
+    seed: int = 0
+    weight_scale: float = None
+    readout_fraction: float = 0.5
+    n_train: int = None
+    n_val: int = None
+    n_test: int = None
+    device: str = "cpp_standalone"
+    codegen_target: str = "auto"
+    dataset_kwargs: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown training parameters {sorted(unknown)}; known: "
+                             f"{sorted(known)}")
+        return cls(**d)
+
+    def learning_rates(self, epoch=0):
+        """Learning rates (Quantities) used during ``epoch`` (0-based)."""
+        n_layers = len(self.hidden) + 1
+        lr = self.learning_rates_hz
+        rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * n_layers
+        if len(rates) != n_layers:
+            raise ValueError(f"learning_rates_hz must have one value or {n_layers}, got "
+                             f"{len(rates)}")
+        scale = self.lr_decay ** epoch
+        if self.lr_reference_ms is not None:
+            scale *= self.lr_reference_ms / self.presentation_time_ms
+        return [float(r) * scale * Hz for r in rates]
+
+
+def models_dir():
+    """The folder of published parameter sets: ``$LE_BRIAN_MODELS`` or ``<repo>/models``."""
+    env = os.environ.get("LE_BRIAN_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def load_model(name):
+    """Parameters of a named model (``models/<name>.py``, dict ``TRAINING``) as a dict."""
+    import importlib.util
+
+    path = models_dir() / f"{name}.py"
+    if not path.exists():
+        available = sorted(p.stem for p in models_dir().glob("*.py") if not p.stem.startswith("_"))
+        raise ValueError(f"unknown model {name!r}: no file {path}; available: {available}")
+    spec = importlib.util.spec_from_file_location(f"le_brian_models_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not hasattr(mod, "TRAINING"):
+        raise ValueError(f"model file {path} defines no TRAINING parameters")
+    return config_dict(mod.TRAINING)
+
+
+def config_dict(params):
+    """Translate parameters given as Quantities (``tau_m=10*ms``,
+    ``learning_rates=[100*Hz, ...]``) into `TrainConfig` fields (``tau_m_ms``,
+    ``learning_rates_hz``); plain values pass through."""
+    from brian2 import Quantity
+
+    out = {}
+    for key, value in params.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(isinstance(v, Quantity) for v in items):
+            dim = items[0].dim
+            if dim == second.dim:
+                unit, suffix = ms, "_ms"
+            elif dim == Hz.dim:
+                unit, suffix = Hz, "_hz"
+            else:
+                raise ValueError(f"parameter {key}: unsupported unit {dim}")
+            conv = [float(v / unit) for v in items]
+            name = key + suffix
+            out[name] = conv if isinstance(value, (list, tuple)) else conv[0]
+        else:
+            out[key] = value
+    return out
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _load_dataset(cfg):
+    from .datasets import load
+
+    data = load(cfg.dataset, seed=cfg.seed, **cfg.dataset_kwargs)
+    if cfg.n_train or cfg.n_val or cfg.n_test:
+        data = data.subset(n_train=cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test)
+    return data
+
+
+def build_network(cfg, n_in, n_out, simulator=None):
+    """The `LENetwork` a configuration describes."""
+    return LENetwork(
+        [n_in, *cfg.hidden, n_out], activation=cfg.activation,
+        output_activation=cfg.output_activation, tau_m=cfg.tau_m_ms * ms,
+        tau_r=None if cfg.tau_r_ms is None else cfg.tau_r_ms * ms, prospective=cfg.prospective,
+        beta=cfg.beta, target_type=cfg.target_type, learning_rates=cfg.learning_rates(0),
+        dt=cfg.dt_ms * ms, seed=cfg.seed, weight_scale=cfg.weight_scale, device=cfg.device,
+        codegen_target=cfg.codegen_target, scheme=cfg.scheme, simulator=simulator)
+
+
+def _record_every(net, presentation_time):
+    steps = int(round(float(presentation_time / second) / net.dt))
+    every = max(1, steps // 20)
+    while steps % every:
+        every -= 1
+    return every * net.dt * second
+
+
+def evaluate_network(net, x, labels_or_targets, presentation_time, readout_fraction=0.5,
+                     target_on=1.0, target_off=0.0, n_classes=None):
+    """Evaluate without nudging or plasticity.
+
+    Returns dict ``accuracy`` (classification) and ``loss`` (MSE of the read-out against
+    the targets), and the read-out ``outputs`` (n_samples, n_out).
+    """
+    res = net.run(x, presentation_time, learn=False,
+                  record_every=_record_every(net, presentation_time))
+    out = res.sample_means(readout_fraction)
+    y = np.asarray(labels_or_targets)
+    metrics = {}
+    if y.ndim == 1:
+        k = n_classes or out.shape[1]
+        targets = np.full((len(y), k), target_off)
+        targets[np.arange(len(y)), y] = target_on
+        metrics["accuracy"] = float(np.mean(out.argmax(axis=1) == y))
+    else:
+        targets = y
+    metrics["loss"] = float(np.mean((out - targets) ** 2))
+    metrics["outputs"] = out
+    return metrics
+
+
+def _save_weights(path, net):
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    net.save_parameters(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path, obj):
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
+
+
+def load_network(run_dir, device=None, codegen_target=None):
+    """Rebuild the network of a run folder with its last saved weights."""
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.json"
+    if not cfg_path.exists():
+        raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
+    meta = json.loads(cfg_path.read_text())
+    cfg = TrainConfig.from_dict(meta["config"])
+    if device:
+        cfg.device = device
+    if codegen_target:
+        cfg.codegen_target = codegen_target
+    net = build_network(cfg, meta["n_in"], meta["n_out"])
+    wpath = run_dir / "weights.npz"
+    if not wpath.exists():
+        raise FileNotFoundError(f"{wpath} not found: the run saved no weights yet")
+    net.load_parameters(wpath)
+    return net, cfg
+
+
+def train(config, out_dir, resume=False, progress=print, data=None):
+    """Train an LE network as ``config`` (a `TrainConfig` or dict) describes.
+
+    Parameters
+    ----------
+    config : TrainConfig or dict
+    out_dir : path
+        The run folder (created). With ``resume=True`` an existing run continues from its
+        last completed epoch; otherwise an existing run folder is an error.
+    progress : callable
+        Receives one line per epoch.
+    data : Dataset, optional
+        Use this dataset instead of loading ``config.dataset``.
+
+    Returns
+    -------
+    list of dict
+        Metrics per epoch (epoch 0 = before training).
+    """
+    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config))
+    out = Path(out_dir)
+    state_path, metrics_path = out / "state.json", out / "metrics.json"
+    if state_path.exists() and not resume:
+        raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
+                              "continue it or choose another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    data = data if data is not None else _load_dataset(cfg)
+    classification = data.task == "classification"
+    T = cfg.presentation_time_ms * ms
+    y_train = (data.targets(data.y_train, on=cfg.target_on, off=cfg.target_off)
+               if classification else data.y_train)
+    from . import __version__
+
+    meta = {"config": asdict(cfg), "n_in": data.n_features, "n_out": data.n_outputs,
+            "le_brian_version": __version__, "git_commit": _git_commit(),
+            "dataset": {"name": data.name, "n_train": len(data.x_train),
+                        "n_val": len(data.x_val), "n_test": len(data.x_test)}}
+    net = build_network(cfg, data.n_features, data.n_outputs)
+    rng = np.random.default_rng(cfg.seed + 1000)
+    history, start = [], 0
+    if resume and state_path.exists():
+        state = json.loads(state_path.read_text())
+        loaded, _ = load_network(out, device=cfg.device, codegen_target=cfg.codegen_target)
+        net.set_parameters(*loaded.get_parameters())
+        history = json.loads(metrics_path.read_text())
+        start = state["epoch"] + 1
+        rng.bit_generator.state = state["rng"]
+        progress(f"resuming {out} after epoch {state['epoch']}")
+    else:
+        _write_json(out / "config.json", meta)
+
+    def _evaluate(epoch, train_seconds):
+        row = {"epoch": epoch, "train_seconds": train_seconds}
+        t0 = time.perf_counter()
+        for split, x, y in (("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)):
+            if len(x) == 0:
+                continue
+            m = evaluate_network(net, x, y, T, cfg.readout_fraction, cfg.target_on,
+                                 cfg.target_off, data.n_classes)
+            for k, v in m.items():
+                if k != "outputs":
+                    row[f"{split}_{k}"] = v
+        row["eval_seconds"] = time.perf_counter() - t0
+        return row
+
+    if start == 0:
+        row = _evaluate(0, 0.0)
+        history = [row]
+        _write_json(metrics_path, history)
+        progress(_fmt_row(row))
+    for epoch in range(max(start, 1), cfg.epochs + 1):
+        net.set_learning_rates(cfg.learning_rates(epoch - 1))
+        order = rng.permutation(len(data.x_train))
+        t0 = time.perf_counter()
+        net.run(data.x_train[order], T, targets=y_train[order], record_every=T)
+        row = _evaluate(epoch, time.perf_counter() - t0)
+        history.append(row)
+        _save_weights(out / "weights.npz", net)
+        _write_json(metrics_path, history)
+        _write_json(state_path, {"epoch": epoch, "rng": rng.bit_generator.state})
+        progress(_fmt_row(row))
+    if not (out / "weights.npz").exists():
+        _save_weights(out / "weights.npz", net)
+    return history
+
+
+def _fmt_row(row):
+    parts = [f"epoch {row['epoch']:3d}"]
+    for k in ("val_accuracy", "test_accuracy", "val_loss", "test_loss"):
+        if k in row:
+            parts.append(f"{k} {row[k]:.4f}")
+    if row.get("train_seconds"):
+        parts.append(f"train {row['train_seconds']:.1f} s")
+    return "  ".join(parts)
+
+
+def evaluate(run_dir, split="test", device=None, progress=print):
+    """Evaluate the saved network of a run folder on a split; returns the metrics."""
+    net, cfg = load_network(run_dir, device=device)
+    data = _load_dataset(cfg)
+    x, y = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
+            "test": (data.x_test, data.y_test)}[split]
+    m = evaluate_network(net, x, y, cfg.presentation_time_ms * ms, cfg.readout_fraction,
+                         cfg.target_on, cfg.target_off, data.n_classes)
+    m.pop("outputs")
+    progress(f"{run_dir}: {split} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
+    return m
+
+
+# ----------------------------------------------------------------------------- CLI
+def add_cli(sub, add_device, parse_time):
+    p = sub.add_parser(
+        "train", help="train an LE network on a dataset (run folder with metrics and weights)",
+        description="Continuous LE training: samples back to back, plasticity always on; "
+        "evaluation after each epoch without nudging or plasticity. Either name a model "
+        "from models/ (--model) or give the settings as flags (flags override the model).")
+    p.add_argument("--model", help="parameter set from models/ (e.g. yinyang, digits, mnist5k)")
+    p.add_argument("--dataset", help="dataset name (le_brian.datasets.available())")
+    p.add_argument("--layers", help="hidden layer sizes, e.g. 120 or 300,100")
+    p.add_argument("--activation")
+    p.add_argument("--presentation-time", type=parse_time, help="e.g. 1ms")
+    p.add_argument("--tau-m", type=parse_time, help="membrane time constant, e.g. 10ms")
+    p.add_argument("--dt", type=parse_time, help="Euler step, e.g. 0.1ms")
+    p.add_argument("--learning-rate", type=float, help="learning rate in Hz (all layers)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--lagged", action="store_true", help="the lagged baseline (tau_r = 0)")
+    p.add_argument("--scheme", choices=("sweep", "reference"))
+    p.add_argument("--n-train", type=int, help="use only the first N training samples")
+    p.add_argument("--n-test", type=int, help="use only the first N test samples")
+    p.add_argument("--data-path", help="folder with the dataset files (file-based datasets)")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--device", choices=("runtime", "cpp_standalone", "cuda_standalone"))
+    p.add_argument("--codegen-target", choices=("auto", "numpy", "cython"))
+    p.set_defaults(func=_cli_train)
+
+    e = sub.add_parser("evaluate", help="evaluate the network saved in a run folder",
+                       description="Rebuild the network of a run folder with its saved weights "
+                       "and evaluate it (no nudging, no plasticity).")
+    e.add_argument("run_dir")
+    e.add_argument("--split", choices=("train", "val", "test"), default="test")
+    e.add_argument("--device", choices=("runtime", "cpp_standalone", "cuda_standalone"))
+    e.set_defaults(func=_cli_evaluate)
+
+
+def _cli_train(args):
+    params = load_model(args.model) if args.model else {}
+    flags = {
+        "dataset": args.dataset,
+        "hidden": [int(v) for v in args.layers.split(",")] if args.layers else None,
+        "activation": args.activation,
+        "presentation_time_ms": float(args.presentation_time / ms) if args.presentation_time else None,
+        "tau_m_ms": float(args.tau_m / ms) if args.tau_m else None,
+        "dt_ms": float(args.dt / ms) if args.dt else None,
+        "learning_rates_hz": args.learning_rate,
+        "epochs": args.epochs, "seed": args.seed, "scheme": args.scheme,
+        "n_train": args.n_train, "n_test": args.n_test,
+        "device": args.device, "codegen_target": args.codegen_target,
+    }
+    params.update({k: v for k, v in flags.items() if v is not None})
+    if args.lagged:
+        params["prospective"] = False
+    if args.data_path:
+        params.setdefault("dataset_kwargs", {})["path"] = args.data_path
+    history = train(params, args.out, resume=args.resume)
+    last = history[-1]
+    print(f"done: {args.out} (test accuracy {last.get('test_accuracy', float('nan')):.4f})")
+    return 0
+
+
+def _cli_evaluate(args):
+    evaluate(args.run_dir, split=args.split, device=args.device)
+    return 0
