@@ -372,6 +372,19 @@ class LENetwork:
         """Copies of the dynamic variables: ``{layer: {var: array}}``."""
         return {l: {v: a.copy() for v, a in d.items()} for l, d in self._dyn.items()}
 
+    def set_state(self, state):
+        """Set dynamic variables from ``{layer: {var: array}}`` (as `get_state` returns;
+        missing entries keep their values)."""
+        for l, variables in state.items():
+            if l not in self._dyn:
+                raise ValueError(f"state: layer must be in 1..{self.n_layers}, got {l!r}")
+            for var, value in variables.items():
+                if var not in self._dyn[l]:
+                    raise ValueError(f"state: unknown variable {var!r}; expected one of "
+                                     f"{sorted(self._dyn[l])}")
+                self._dyn[l][var] = as_matrix(f"state[{l}][{var!r}]", value,
+                                              (self.layer_sizes[l],))
+
     # ------------------------------------------------------------------ building
     def _build(self, tables, steps_per_sample, record, record_every_steps):
         L, dt = self.n_layers, self.dt * second

@@ -12,7 +12,9 @@ Results go into a *run folder*::
     config.json      resolved parameters (units in the key names), seed, package version,
                      git commit
     metrics.json     one entry per epoch (written after every epoch)
-    weights.npz      weights and biases after the last completed epoch (LENetwork.load)
+    weights.npz      weights and biases after the last completed epoch
+                     (`LENetwork.load_parameters`)
+    network_state.npz  dynamic variables (u, ub, r, phi', errors) at that point
     state.json       last completed epoch and RNG state, for resuming
 
 A crash loses at most the epoch in progress; ``train(..., resume=True)`` continues.
@@ -182,8 +184,13 @@ def _record_every(net, presentation_time):
 
 
 def evaluate_network(net, x, labels_or_targets, presentation_time, readout_fraction=0.5,
-                     target_on=1.0, target_off=0.0, n_classes=None):
+                     target_on=1.0, target_off=0.0, dataset=None):
     """Evaluate without nudging or plasticity.
+
+    The read-out of a sample is the output rate averaged over the last
+    ``readout_fraction`` of its presentation. Labels (1D int array) are compared with
+    the argmax of the read-out (or, for a binary `Dataset` with one output unit, with
+    the read-out thresholded halfway between ``target_off`` and ``target_on``).
 
     Returns dict ``accuracy`` (classification) and ``loss`` (MSE of the read-out against
     the targets), and the read-out ``outputs`` (n_samples, n_out).
@@ -194,10 +201,14 @@ def evaluate_network(net, x, labels_or_targets, presentation_time, readout_fract
     y = np.asarray(labels_or_targets)
     metrics = {}
     if y.ndim == 1:
-        k = n_classes or out.shape[1]
-        targets = np.full((len(y), k), target_off)
-        targets[np.arange(len(y)), y] = target_on
-        metrics["accuracy"] = float(np.mean(out.argmax(axis=1) == y))
+        if dataset is not None:
+            targets = dataset.targets(y, on=target_on, off=target_off)
+            predicted = dataset.predict_classes(out, on=target_on, off=target_off)
+        else:
+            targets = np.full((len(y), out.shape[1]), float(target_off))
+            targets[np.arange(len(y)), y] = target_on
+            predicted = out.argmax(axis=1)
+        metrics["accuracy"] = float(np.mean(predicted == y))
     else:
         targets = y
     metrics["loss"] = float(np.mean((out - targets) ** 2))
@@ -209,6 +220,23 @@ def _save_weights(path, net):
     tmp = path.with_name(path.stem + ".tmp.npz")
     net.save_parameters(tmp)
     os.replace(tmp, path)
+
+
+def _save_network_state(path, net):
+    """Dynamic variables (u, ub, r, phi', errors) so that a resumed run continues
+    exactly where it stopped."""
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **{f"{l}.{v}": a for l, d in net.get_state().items() for v, a in d.items()})
+    os.replace(tmp, path)
+
+
+def _load_network_state(path, net):
+    with np.load(path) as f:
+        state = {}
+        for key in f.files:
+            l, v = key.split(".", 1)
+            state.setdefault(int(l), {})[v] = f[key]
+    net.set_state(state)
 
 
 def _write_json(path, obj):
@@ -281,6 +309,8 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         state = json.loads(state_path.read_text())
         loaded, _ = load_network(out, device=cfg.device, codegen_target=cfg.codegen_target)
         net.set_parameters(*loaded.get_parameters())
+        if (out / "network_state.npz").exists():
+            _load_network_state(out / "network_state.npz", net)
         history = json.loads(metrics_path.read_text())
         start = state["epoch"] + 1
         rng.bit_generator.state = state["rng"]
@@ -295,7 +325,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
             if len(x) == 0:
                 continue
             m = evaluate_network(net, x, y, T, cfg.readout_fraction, cfg.target_on,
-                                 cfg.target_off, data.n_classes)
+                                 cfg.target_off, data)
             for k, v in m.items():
                 if k != "outputs":
                     row[f"{split}_{k}"] = v
@@ -315,6 +345,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         row = _evaluate(epoch, time.perf_counter() - t0)
         history.append(row)
         _save_weights(out / "weights.npz", net)
+        _save_network_state(out / "network_state.npz", net)
         _write_json(metrics_path, history)
         _write_json(state_path, {"epoch": epoch, "rng": rng.bit_generator.state})
         progress(_fmt_row(row))
@@ -340,7 +371,7 @@ def evaluate(run_dir, split="test", device=None, progress=print):
     x, y = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
             "test": (data.x_test, data.y_test)}[split]
     m = evaluate_network(net, x, y, cfg.presentation_time_ms * ms, cfg.readout_fraction,
-                         cfg.target_on, cfg.target_off, data.n_classes)
+                         cfg.target_on, cfg.target_off, data)
     m.pop("outputs")
     progress(f"{run_dir}: {split} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
     return m

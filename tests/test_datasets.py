@@ -1,0 +1,244 @@
+"""Dataset generators and file loaders: shapes, dtypes, label ranges, split sizes,
+seeds, and clear errors for missing or malformed files (the files are written here)."""
+
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+from le_brian import datasets
+from le_brian.datasets import load, read_idx, yinyang_class
+
+
+@pytest.mark.parametrize("name, n_features, n_out, sizes", [
+    ("yinyang", 4, 3, (5000, 1000, 1000)),
+    ("bars", 9, 3, (8, 8, 8)),
+    ("digits", 64, 10, (1197, 300, 300)),
+    ("mnist5k", 784, 10, (4000, 500, 500)),
+    ("teacher", 10, 2, (2000, 500, 500)),
+])
+def test_embedded_shapes_and_splits(name, n_features, n_out, sizes):
+    d = load(name, seed=0)
+    assert (d.n_features, d.n_outputs) == (n_features, n_out)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == sizes
+    for x in (d.x_train, d.x_val, d.x_test):
+        assert x.dtype == np.float64 and np.all(np.isfinite(x))
+    if d.task == "classification":
+        for y in (d.y_train, d.y_val, d.y_test):
+            assert y.dtype.kind == "i" and y.min() >= 0 and y.max() < d.n_classes
+        assert set(np.unique(d.y_train)) == set(range(d.n_classes))
+    # the same seed gives the same data, another seed other splits (bars is fixed)
+    again = load(name, seed=0)
+    np.testing.assert_array_equal(d.x_train, again.x_train)
+    if name != "bars":
+        assert not np.array_equal(d.x_train, load(name, seed=1).x_train)
+
+
+def test_embedded_splits_are_disjoint():
+    d = load("digits", seed=3)
+    rows = [set(map(bytes, x.astype(np.float32))) for x in (d.x_train, d.x_val, d.x_test)]
+    # digits has a few duplicated images; the splits are a partition of the indices
+    assert len(d.x_train) + len(d.x_val) + len(d.x_test) == 1797
+    assert len(rows[1] & rows[2]) < 5
+
+
+def test_yinyang_geometry_and_balance():
+    d = load("yinyang", seed=0)
+    raw = d.x_train / 4 + 0.5  # undo the scaling
+    x, y = raw[:, 0], raw[:, 1]
+    np.testing.assert_allclose(raw[:, 2], 1 - x, atol=1e-12)
+    np.testing.assert_allclose(raw[:, 3], 1 - y, atol=1e-12)
+    assert np.all(np.hypot(x - 0.5, y - 0.5) <= 0.5 + 1e-12)
+    np.testing.assert_array_equal(yinyang_class(x, y), d.y_train)
+    counts = np.bincount(d.y_train)
+    assert np.all(np.abs(counts - 5000 / 3) < 100)  # balanced by construction
+    # known points: the two dots and the two halves
+    assert list(yinyang_class([0.75, 0.25, 0.5, 0.5], [0.5, 0.5, 0.9, 0.1])) == [2, 2, 1, 0]
+
+
+def test_bars_patterns():
+    d = load("bars")
+    imgs = d.x_train.reshape(8, 3, 3)
+    assert np.all(imgs.sum(axis=(1, 2)) == 3)
+    for img, label in zip(imgs, d.y_train):
+        if label == 0:
+            assert np.any(img.sum(axis=1) == 3)
+        elif label == 1:
+            assert np.any(img.sum(axis=0) == 3)
+        else:
+            assert np.trace(img) == 3 or np.trace(np.fliplr(img)) == 3
+    np.testing.assert_array_equal(np.bincount(d.y_train), [3, 3, 2])
+
+
+def test_teacher_targets_follow_teacher():
+    d = load("teacher", seed=2, n_in=3, n_hidden=5, n_out=1, n_train=50, n_val=0, n_test=10)
+    (w1, w2), (b1, b2) = d.extra["weights"], d.extra["biases"]
+    np.testing.assert_allclose(d.y_test, np.tanh(d.x_test @ w1.T + b1) @ w2.T + b2, atol=1e-14)
+    assert d.x_train.min() >= -1 and d.x_train.max() <= 1
+    with pytest.raises(ValueError, match="n_hidden"):
+        load("teacher", n_hidden=0)
+
+
+def test_targets_subset_and_errors():
+    d = load("yinyang")
+    t = d.targets(d.y_train[:4], on=1.0, off=0.1)
+    assert t.shape == (4, 3) and np.all(t.max(axis=1) == 1.0) and np.all(t.min(axis=1) == 0.1)
+    np.testing.assert_array_equal(t.argmax(axis=1), d.y_train[:4])
+    s = d.subset(n_train=10, n_test=5)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (10, 1000, 5)
+    with pytest.raises(ValueError, match="n_train"):
+        d.subset(n_train=10**6)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load("nope")
+    with pytest.raises(TypeError, match="yinyang"):
+        load("yinyang", bogus=1)
+
+
+# ---------------------------------------------------------------- file loaders
+def _write_idx(path, array, gz):
+    codes = {np.uint8: 0x08, np.int32: 0x0C}
+    a = np.ascontiguousarray(array)
+    header = bytes([0, 0, codes[a.dtype.type], a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+    data = header + a.astype(a.dtype.newbyteorder(">")).tobytes()
+    opener = gzip.open if gz else open
+    with opener(str(path) + (".gz" if gz else ""), "wb") as f:
+        f.write(data)
+
+
+def _write_mnist(folder, n_train=30, n_test=12, gz=False, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        x = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, n).astype(np.uint8)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte", x, gz)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", y, gz)
+        arrays[prefix] = (x, y)
+    return arrays
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
+def test_idx_loader(tmp_path, gz, name):
+    arrays = _write_mnist(tmp_path / name, gz=gz)
+    d = load(name, seed=0, path=tmp_path / name, n_val=6)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (24, 6, 12)
+    assert d.n_features == 784 and d.n_outputs == 10
+    x_test, y_test = arrays["t10k"]
+    np.testing.assert_allclose(d.x_test, x_test.reshape(12, -1) / 255.0)
+    np.testing.assert_array_equal(d.y_test, y_test)
+    # train + val is a permutation of the training file
+    x_all = np.concatenate([d.x_train, d.x_val])
+    x_file = arrays["train"][0].reshape(30, -1) / 255.0
+    assert sorted(map(bytes, x_all)) == sorted(map(bytes, x_file))
+
+
+def test_idx_env_variable(tmp_path, monkeypatch):
+    _write_mnist(tmp_path / "mnist")
+    monkeypatch.setenv("LE_BRIAN_DATA", str(tmp_path))
+    assert len(load("mnist", n_val=5).x_val) == 5
+    monkeypatch.delenv("LE_BRIAN_DATA")
+    with pytest.raises(FileNotFoundError, match="LE_BRIAN_DATA"):
+        load("mnist")
+
+
+def test_idx_missing_and_malformed(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        load("mnist", path=tmp_path)
+    _write_mnist(tmp_path)
+    f = tmp_path / "train-images-idx3-ubyte"
+    raw = f.read_bytes()
+    f.write_bytes(raw[:-10])  # truncated
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.*bytes"):
+        load("mnist", path=tmp_path)
+    f.write_bytes(b"PK\x03\x04" + raw[4:])  # not IDX
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(f)
+    _write_mnist(tmp_path)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(5, np.uint8), False)
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.*12 labels"):
+        load("mnist", path=tmp_path)
+
+
+def _write_cifar(folder, n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    batches = {}
+    for name in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
+        d = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+             b"labels": list(rng.integers(0, 10, n))}
+        with open(folder / name, "wb") as f:
+            pickle.dump(d, f)
+        batches[name] = d
+    return batches
+
+
+def test_cifar10_loader(tmp_path):
+    batches = _write_cifar(tmp_path / "cifar-10-batches-py")
+    d = load("cifar10", path=tmp_path, n_val=7, seed=1)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (43, 7, 10)
+    assert d.n_features == 3072 and d.extra["image_shape"] == (3, 32, 32)
+    np.testing.assert_allclose(d.x_test, batches["test_batch"][b"data"] / 255.0)
+    np.testing.assert_array_equal(d.y_test, batches["test_batch"][b"labels"])
+    assert 0 <= d.x_train.min() and d.x_train.max() <= 1
+
+
+def test_cifar10_errors(tmp_path):
+    _write_cifar(tmp_path)
+    (tmp_path / "data_batch_3").unlink()
+    with pytest.raises(FileNotFoundError, match="data_batch_3"):
+        load("cifar10", path=tmp_path)
+    _write_cifar(tmp_path)
+    (tmp_path / "test_batch").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="test_batch.*pickle"):
+        load("cifar10", path=tmp_path)
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": np.zeros((4, 100), np.uint8), b"labels": [0] * 4}, f)
+    with pytest.raises(ValueError, match="test_batch.*3072"):
+        load("cifar10", path=tmp_path)
+
+
+def _write_higgs(path, n=200, seed=0, gz=False):
+    rng = np.random.default_rng(seed)
+    a = np.column_stack([rng.integers(0, 2, n), rng.normal(size=(n, 28))])
+    text = "\n".join(",".join(f"{v:.6e}" for v in row) for row in a) + "\n"
+    if gz:
+        with gzip.open(str(path) + ".gz", "wt") as f:
+            f.write(text)
+    else:
+        path.write_text(text)
+    return a
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_higgs_loader(tmp_path, gz):
+    a = _write_higgs(tmp_path / "HIGGS.csv", gz=gz)
+    d = load("higgs", path=tmp_path, n_test=50, n_val=30)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (120, 30, 50)
+    assert d.n_features == 28 and d.n_outputs == 1 and d.binary
+    np.testing.assert_array_equal(d.y_test, a[-50:, 0].astype(int))
+    np.testing.assert_allclose(d.x_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(d.x_train.std(axis=0), 1, atol=1e-12)
+    t = d.targets(np.array([0, 1]), on=1.0, off=0.0)
+    np.testing.assert_array_equal(t, [[0.0], [1.0]])
+    np.testing.assert_array_equal(d.predict_classes(np.array([[0.2], [0.7]])), [0, 1])
+    # n_rows reads only the first rows
+    assert len(load("higgs", path=tmp_path, n_rows=100, n_test=20, n_val=10).x_train) == 70
+
+
+def test_higgs_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="HIGGS.csv"):
+        load("higgs", path=tmp_path)
+    (tmp_path / "HIGGS.csv").write_text("1,2,3\n0,1,2\n")
+    with pytest.raises(ValueError, match="29 columns"):
+        load("higgs", path=tmp_path)
+    (tmp_path / "HIGGS.csv").write_text("x" * 40 + "\n")
+    with pytest.raises(ValueError, match="HIGGS.csv"):
+        load("higgs", path=tmp_path)
+
+
+def test_available_lists_every_loader():
+    assert set(datasets.available()) == set(datasets.EMBEDDED) | set(datasets.FILE_BASED)
