@@ -45,7 +45,8 @@ class TrainConfig:
     dataset. ``learning_rates_hz``: one value, or one per layer. ``lr_decay``: factor
     applied to every learning rate after each epoch. ``lr_reference_ms``: when set,
     learning rates are scaled by lr_reference / presentation_time, so that the weight
-    change per sample does not depend on the presentation time.
+    change per sample does not depend on the presentation time. ``eval_every``: evaluate
+    on the validation and test splits every this many epochs (and after the last).
     """
 
     dataset: str = "yinyang"
@@ -69,6 +70,7 @@ class TrainConfig:
     seed: int = 0
     weight_scale: float = None
     readout_fraction: float = 0.5
+    eval_every: int = 1
     n_train: int = None
     n_val: int = None
     n_test: int = None
@@ -342,7 +344,11 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         order = rng.permutation(len(data.x_train))
         t0 = time.perf_counter()
         net.run(data.x_train[order], T, targets=y_train[order], record_every=T)
-        row = _evaluate(epoch, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+            row = _evaluate(epoch, seconds)
+        else:
+            row = {"epoch": epoch, "train_seconds": seconds}
         history.append(row)
         _save_weights(out / "weights.npz", net)
         _save_network_state(out / "network_state.npz", net)

@@ -11,7 +11,11 @@ TRAINING = dict(
     presentation_time=1 * ms,
     dt=0.1 * ms,
     beta=0.1,
-    learning_rates=[500 * Hz, 500 * Hz],
+    learning_rates=[1000 * Hz, 1000 * Hz],  # tuned: 300 / 1000 / 3000 Hz
     lr_decay=0.9,
     epochs=15,
 )
+
+# Backprop baseline, same 64-100-10 network (online SGD; lr 0.005 / 0.01 / 0.02 / 0.05 gave
+# validation accuracy 0.973 / 0.980 / 0.983 / 0.960 after 15 epochs).
+BACKPROP = dict(learning_rate=0.02, lr_decay=0.9, epochs=15)

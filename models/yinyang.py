@@ -15,8 +15,12 @@ TRAINING = dict(
     presentation_time=1 * ms,  # tau_m / 10: LE needs no settling time
     dt=0.1 * ms,  # Euler step
     beta=0.1,  # output nudging strength
-    learning_rates=[1000 * Hz, 1000 * Hz],  # eta per layer; per-sample step eta*T*beta
-    lr_decay=0.9,  # per epoch, to settle past 0.95
-    epochs=20,
+    learning_rates=[2000 * Hz, 2000 * Hz],  # eta per layer; per-sample step ~ eta*T*beta
+    lr_decay=0.85,  # per epoch, to settle past 0.95
+    epochs=30,
     readout_fraction=0.5,  # class read out from the second half of each presentation
 )
+
+# Error backpropagation baseline of the same 4-120-3 architecture (online SGD, tuned on
+# the validation split: 0.01 / 0.02 / 0.05 gave 0.951 / 0.955 / 0.858 after 30 epochs).
+BACKPROP = dict(learning_rate=0.02, lr_decay=0.9, epochs=30)

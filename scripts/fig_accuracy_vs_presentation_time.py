@@ -1,0 +1,217 @@
+#!/usr/bin/env python
+"""Paper Fig. 2b-style: test accuracy against presentation time T, from T << tau_m to
+T >> tau_m, for the LE network, the lagged baseline (same network, rates read from u)
+and error backpropagation (same architecture, online SGD; it has no dynamics, so one
+value per seed, drawn as a band).
+
+Each dataset's settings come from its parameter set in models/ (``TRAINING`` for the LE
+and lagged networks, ``BACKPROP`` for the baseline). For each T the Euler step is
+dt = min(model dt, T / 10), and the learning rates are scaled by T_model / T so that
+the weight change per sample is the same at every T (``lr_reference_ms``).
+
+Every (dataset, variant, T, seed) run trains in its own run folder under
+``<out>/data/accuracy_vs_T/`` and is resumed if it exists, so an interrupted sweep
+continues where it stopped; the summary is rewritten after every run. Output:
+``<out>/accuracy_vs_presentation_time.png`` and ``.json``.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+VARIANTS = ("LE", "lagged")
+
+
+def le_config(model, T_ms, seed, epochs, device, prospective):
+    from le_brian.training import TrainConfig
+
+    cfg = TrainConfig.from_dict(dict(model))
+    cfg.lr_reference_ms = cfg.presentation_time_ms
+    cfg.presentation_time_ms = T_ms
+    cfg.dt_ms = min(cfg.dt_ms, T_ms / 10)
+    cfg.seed, cfg.device, cfg.prospective = seed, device, prospective
+    cfg.eval_every = max(1, epochs)  # evaluate at the end only
+    if epochs:
+        cfg.epochs = epochs
+    return cfg
+
+
+def run_le(dataset, model, T_ms, seed, variant, args, data):
+    from le_brian.training import train
+
+    cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE")
+    folder = Path(args.out) / "data" / "accuracy_vs_T" / dataset / f"{variant}_T{T_ms:g}ms_seed{seed}"
+    t0 = time.perf_counter()
+    try:
+        history = train(cfg, folder, resume=True, progress=lambda s: None, data=data)
+    except FloatingPointError as e:  # a diverging run is a result, not a crash
+        return {"test_accuracy": None, "diverged": str(e)}
+    last = history[-1]
+    return {"test_accuracy": last["test_accuracy"], "val_accuracy": last["val_accuracy"],
+            "wall_seconds": time.perf_counter() - t0,
+            "train_seconds_per_epoch": float(np.mean([r["train_seconds"] for r in history[1:]]))}
+
+
+def run_backprop(model_bp, model, seed, data, epochs):
+    from le_brian.backprop import train_backprop
+
+    _, history = train_backprop(
+        data, model["hidden"], model.get("activation", "tanh"),
+        model.get("output_activation", "linear"), model_bp["learning_rate"],
+        epochs=epochs or model_bp.get("epochs", 10), seed=seed,
+        lr_decay=model_bp.get("lr_decay", 1.0))
+    return {"test_accuracy": history[-1]["test_accuracy"]}
+
+
+def sweep(args):
+    from le_brian.datasets import load
+    from le_brian.training import load_model, models_dir
+
+    summary_path = Path(args.out) / "accuracy_vs_presentation_time.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary["settings"] = {k: v for k, v in vars(args).items()}
+    for dataset in args.datasets:
+        model = load_model(dataset)
+        model_bp = _backprop_params(models_dir() / f"{dataset}.py")
+        res = summary.setdefault(dataset, {"tau_m_ms": model.get("tau_m_ms", 10.0),
+                                           "runs": {}})
+        for seed in range(args.seeds):
+            data = load(model["dataset"], seed=seed)
+            if args.n_train or args.n_eval:
+                data = data.subset(
+                    n_train=min(args.n_train, len(data.x_train)) if args.n_train else None,
+                    n_val=min(args.n_eval, len(data.x_val)) if args.n_eval else None,
+                    n_test=min(args.n_eval, len(data.x_test)) if args.n_eval else None)
+            key = f"backprop_seed{seed}"
+            if key not in res["runs"]:
+                res["runs"][key] = run_backprop(model_bp, model, seed, data, args.epochs)
+                _write(summary_path, summary)
+            for T_ms in args.times:
+                for variant in VARIANTS:
+                    key = f"{variant}_T{T_ms:g}_seed{seed}"
+                    if key in res["runs"] and not args.rerun:
+                        continue
+                    r = run_le(dataset, model, T_ms, seed, variant, args, data)
+                    r.update(T_ms=T_ms, seed=seed, variant=variant)
+                    res["runs"][key] = r
+                    _write(summary_path, summary)
+                    print(f"{dataset:8s} {variant:7s} T={T_ms:7g} ms seed {seed}: test "
+                          f"accuracy {r['test_accuracy']}", flush=True)
+    return summary
+
+
+def _backprop_params(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("le_brian_model_bp", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not hasattr(mod, "BACKPROP"):
+        raise ValueError(f"{path} defines no BACKPROP parameters for the baseline")
+    return mod.BACKPROP
+
+
+def _write(path, obj):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    tmp.replace(path)
+
+
+def table(summary, dataset, times):
+    """{variant: (mean, std, n) per T} and backprop (mean, std, n)."""
+    runs = summary[dataset]["runs"].values()
+    out = {}
+    for variant in VARIANTS:
+        rows = []
+        for T in times:
+            acc = [r["test_accuracy"] for r in runs if r.get("variant") == variant
+                   and r["T_ms"] == T and r["test_accuracy"] is not None]
+            rows.append((np.mean(acc) if acc else np.nan, np.std(acc) if acc else np.nan, len(acc)))
+        out[variant] = rows
+    bp = [r["test_accuracy"] for k, r in summary[dataset]["runs"].items()
+          if k.startswith("backprop")]
+    out["backprop"] = (np.mean(bp), np.std(bp), len(bp))
+    return out
+
+
+def plot(summary, args, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(args.datasets), figsize=(5.5 * len(args.datasets), 4.2),
+                             constrained_layout=True, squeeze=False)
+    times = np.array(args.times)
+    for ax, dataset in zip(axes[0], args.datasets):
+        tab = table(summary, dataset, args.times)
+        m, s, n = tab["backprop"]
+        ax.axhspan(m - s, m + s, color="0.8", label=f"backprop (n={n})")
+        ax.axhline(m, color="0.4", lw=1)
+        for variant, color in (("LE", "C0"), ("lagged", "C3")):
+            mean = np.array([r[0] for r in tab[variant]])
+            std = np.array([r[1] for r in tab[variant]])
+            ax.errorbar(times, mean, yerr=std, color=color, marker="o", capsize=3,
+                        label=f"{variant} (mean ± s.d., {args.seeds} seeds)")
+        tau = summary[dataset]["tau_m_ms"]
+        ax.axvline(tau, color="k", ls=":", lw=0.8)
+        ax.text(tau, 0.02, " tau_m", transform=ax.get_xaxis_transform())
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("presentation time T (ms)")
+        ax.set_ylabel("test accuracy (fraction)")
+        ax.set_title(dataset)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--datasets", nargs="+", default=["yinyang", "mnist5k"],
+                   help="parameter sets in models/ (default: yinyang mnist5k)")
+    p.add_argument("--times", nargs="+", type=float, default=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+                   help="presentation times in ms (default 0.1 ... 100)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="epochs per run (default: the model's)")
+    p.add_argument("--n-train", type=int, default=0, help="use only N training samples")
+    p.add_argument("--n-eval", type=int, default=0,
+                   help="use only N validation and N test samples")
+    p.add_argument("--device", default="cpp_standalone",
+                   choices=("runtime", "cpp_standalone", "cuda_standalone"))
+    p.add_argument("--rerun", action="store_true", help="ignore finished runs in the summary")
+    p.add_argument("--fast", action="store_true",
+                   help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, 300 training "
+                   "and 200 evaluation samples")
+    p.add_argument("--out", default=str(ROOT / "figures"), help="output folder (figures/)")
+    args = p.parse_args(argv)
+    if args.fast:
+        args.datasets, args.times, args.seeds, args.epochs, args.n_train, args.n_eval = \
+            ["yinyang"], [0.3, 10.0], 1, 1, 300, 200
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = sweep(args)
+    plot(summary, args, out / "accuracy_vs_presentation_time.png")
+    for dataset in args.datasets:
+        tab = table(summary, dataset, args.times)
+        print(f"\n{dataset}: backprop {tab['backprop'][0]:.3f} ± {tab['backprop'][1]:.3f}")
+        print("   T (ms)   " + "   ".join(f"{v:>15s}" for v in VARIANTS))
+        for k, T in enumerate(args.times):
+            print(f"{T:9g}   " + "   ".join(f"{tab[v][k][0]:8.3f} ± {tab[v][k][1]:.3f}"
+                                           for v in VARIANTS))
+    print(f"wrote {out / 'accuracy_vs_presentation_time.png'}")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

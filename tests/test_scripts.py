@@ -1,0 +1,50 @@
+"""Figure and benchmark scripts: every script answers --help from any working directory,
+and the layered-network figure scripts run in their fast mode and write their outputs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py"))
+
+
+def _run(script, *args, cwd):
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          timeout=900, cwd=cwd)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
+def test_script_help(script, tmp_path):
+    out = _run(script, "--help", cwd=tmp_path)  # not the repository root
+    assert out.returncode == 0, out.stderr
+    assert "usage:" in out.stdout
+
+
+def test_fig_accuracy_vs_presentation_time_fast(tmp_path):
+    out = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--fast", "--device",
+               "runtime", "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "accuracy_vs_presentation_time.json").read_text())
+    runs = summary["yinyang"]["runs"]
+    assert set(runs) == {"backprop_seed0", "LE_T0.3_seed0", "lagged_T0.3_seed0",
+                         "LE_T10_seed0", "lagged_T10_seed0"}
+    for r in runs.values():
+        assert 0.0 <= r["test_accuracy"] <= 1.0
+    assert (tmp_path / "accuracy_vs_presentation_time.png").stat().st_size > 10_000
+    # a second call finds every run done and only redraws
+    again = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--fast",
+                 "--device", "runtime", "--out", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 0 and "test accuracy" not in again.stdout
+
+
+def test_fig_fourier_fast(tmp_path):
+    out = _run(ROOT / "scripts" / "fig_fourier.py", "--fast", "--device", "runtime", "--out",
+               str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "fourier_synthesis.json").read_text())
+    assert set(res) >= {"LE", "lagged", "settings"}
+    assert (tmp_path / "fourier_synthesis.png").stat().st_size > 10_000
