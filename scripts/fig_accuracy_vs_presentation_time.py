@@ -6,8 +6,10 @@ value per seed, drawn as a band).
 
 Each dataset's settings come from its parameter set in models/ (``TRAINING`` for the LE
 and lagged networks, ``BACKPROP`` for the baseline). For each T the Euler step is
-dt = min(model dt, T / 10), and the learning rates are scaled by T_model / T so that
+the Euler step is set as below, and the learning rates are scaled by T_model / T so that
 the weight change per sample is the same at every T (``lr_reference_ms``).
+The Euler step is dt = min(T / 10, --dt-max) (default 0.5 ms = tau_m / 20), so that
+long presentations stay affordable.
 
 Every (dataset, variant, T, seed) run trains in its own run folder under
 ``<out>/data/accuracy_vs_T/`` and is resumed if it exists, so an interrupted sweep
@@ -29,13 +31,13 @@ sys.path.insert(0, str(ROOT))
 VARIANTS = ("LE", "lagged")
 
 
-def le_config(model, T_ms, seed, epochs, device, prospective):
+def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
     from le_brian.training import TrainConfig
 
     cfg = TrainConfig.from_dict(dict(model))
     cfg.lr_reference_ms = cfg.presentation_time_ms
     cfg.presentation_time_ms = T_ms
-    cfg.dt_ms = min(cfg.dt_ms, T_ms / 10)
+    cfg.dt_ms = min(T_ms / 10, dt_max_ms)
     cfg.seed, cfg.device, cfg.prospective = seed, device, prospective
     cfg.eval_every = max(1, epochs)  # evaluate at the end only
     if epochs:
@@ -46,7 +48,7 @@ def le_config(model, T_ms, seed, epochs, device, prospective):
 def run_le(dataset, model, T_ms, seed, variant, args, data):
     from le_brian.training import train
 
-    cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE")
+    cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max)
     folder = Path(args.out) / "data" / "accuracy_vs_T" / dataset / f"{variant}_T{T_ms:g}ms_seed{seed}"
     t0 = time.perf_counter()
     try:
@@ -189,6 +191,8 @@ def main(argv=None):
                    help="use only N validation and N test samples")
     p.add_argument("--device", default="cpp_standalone",
                    choices=("runtime", "cpp_standalone", "cuda_standalone"))
+    p.add_argument("--dt-max", type=float, default=0.5,
+                   help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
     p.add_argument("--rerun", action="store_true", help="ignore finished runs in the summary")
     p.add_argument("--fast", action="store_true",
                    help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, 300 training "
