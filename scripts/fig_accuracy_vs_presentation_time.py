@@ -127,21 +127,32 @@ def _write(path, obj):
     tmp.replace(path)
 
 
-def table(summary, dataset, times):
-    """{variant: (mean, std, n) per T} and backprop (mean, std, n)."""
+def table(summary, dataset, times, n_classes):
+    """{variant: [(mean, std, n_runs, n_diverged) per T]} and backprop (mean, std, n).
+    A diverged run (FloatingPointError) counts at chance level, 1 / n_classes."""
     runs = summary[dataset]["runs"].values()
     out = {}
     for variant in VARIANTS:
         rows = []
         for T in times:
-            acc = [r["test_accuracy"] for r in runs if r.get("variant") == variant
-                   and r["T_ms"] == T and r["test_accuracy"] is not None]
-            rows.append((np.mean(acc) if acc else np.nan, np.std(acc) if acc else np.nan, len(acc)))
+            sel = [r for r in runs if r.get("variant") == variant and r["T_ms"] == T]
+            acc = [1.0 / n_classes if r["test_accuracy"] is None else r["test_accuracy"]
+                   for r in sel]
+            n_div = sum(r["test_accuracy"] is None for r in sel)
+            rows.append((np.mean(acc) if acc else np.nan, np.std(acc) if acc else np.nan,
+                         len(acc), n_div))
         out[variant] = rows
     bp = [r["test_accuracy"] for k, r in summary[dataset]["runs"].items()
           if k.startswith("backprop")]
     out["backprop"] = (np.mean(bp), np.std(bp), len(bp))
     return out
+
+
+def _n_classes(dataset):
+    from le_brian.datasets import load
+    from le_brian.training import load_model
+
+    return load(load_model(dataset)["dataset"]).n_outputs
 
 
 def plot(summary, args, path):
@@ -154,7 +165,8 @@ def plot(summary, args, path):
                              constrained_layout=True, squeeze=False)
     times = np.array(args.times)
     for ax, dataset in zip(axes[0], args.datasets):
-        tab = table(summary, dataset, args.times)
+        n_classes = _n_classes(dataset)
+        tab = table(summary, dataset, args.times, n_classes)
         m, s, n = tab["backprop"]
         ax.axhspan(m - s, m + s, color="0.8", label=f"backprop (n={n})")
         ax.axhline(m, color="0.4", lw=1)
@@ -163,6 +175,10 @@ def plot(summary, args, path):
             std = np.array([r[1] for r in tab[variant]])
             ax.errorbar(times, mean, yerr=std, color=color, marker="o", capsize=3,
                         label=f"{variant} (mean ± s.d., {args.seeds} seeds)")
+            diverged = np.array([r[3] for r in tab[variant]]) > 0
+            if diverged.any():
+                ax.plot(times[diverged], np.full(diverged.sum(), 1.0 / n_classes), "x",
+                        color=color, ms=9, label=f"{variant}: runs diverged (counted at chance)")
         tau = summary[dataset]["tau_m_ms"]
         ax.axvline(tau, color="k", ls=":", lw=0.8)
         ax.text(tau, 0.02, " tau_m", transform=ax.get_xaxis_transform())
@@ -207,12 +223,13 @@ def main(argv=None):
     summary = sweep(args)
     plot(summary, args, out / "accuracy_vs_presentation_time.png")
     for dataset in args.datasets:
-        tab = table(summary, dataset, args.times)
+        tab = table(summary, dataset, args.times, _n_classes(dataset))
         print(f"\n{dataset}: backprop {tab['backprop'][0]:.3f} ± {tab['backprop'][1]:.3f}")
-        print("   T (ms)   " + "   ".join(f"{v:>15s}" for v in VARIANTS))
+        print("   T (ms)   " + "   ".join(f"{v:>24s}" for v in VARIANTS))
         for k, T in enumerate(args.times):
-            print(f"{T:9g}   " + "   ".join(f"{tab[v][k][0]:8.3f} ± {tab[v][k][1]:.3f}"
-                                           for v in VARIANTS))
+            print(f"{T:9g}   " + "   ".join(
+                f"{tab[v][k][0]:8.3f} ± {tab[v][k][1]:.3f} ({tab[v][k][3]} div.)"
+                for v in VARIANTS))
     print(f"wrote {out / 'accuracy_vs_presentation_time.png'}")
     return summary
 
