@@ -6,7 +6,9 @@ neurons", NeurIPS 34, arXiv:2110.14549.
 """
 
 from .layered import LENetwork, RunResult, authors_learning_rates
+from .microcircuit import Microcircuit, MicrocircuitResult
 
 __version__ = "0.1.0"
 
-__all__ = ["LENetwork", "RunResult", "authors_learning_rates", "__version__"]
+__all__ = ["LENetwork", "RunResult", "Microcircuit", "MicrocircuitResult",
+           "authors_learning_rates", "__version__"]

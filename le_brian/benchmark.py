@@ -98,7 +98,8 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
 
 def run_benchmarks(architectures=("784-100-10", "784-300-100-10"), devices=("cpp_standalone",),
                    dtypes=("float64",), synapse_paths=(None,), learn=(True, False),
-                   n_steps=2000, numpy_steps=300, out=None, progress=print):
+                   n_steps=2000, numpy_steps=300, out=None, progress=print,
+                   microcircuit_steps=0):
     """Run the grid and return (and optionally write as JSON) every figure."""
     results = {"machine": machine_info(), "n_steps": n_steps, "entries": []}
     for arch in architectures:
@@ -119,6 +120,17 @@ def run_benchmarks(architectures=("784-100-10", "784-300-100-10"), devices=("cpp
                                  "ratio_to_numpy": r["steps_per_s"] / base["steps_per_s"]}
                         results["entries"].append(entry)
                         progress(_fmt(entry))
+    if microcircuit_steps:
+        from .microcircuit import benchmark_microcircuit
+
+        for device in devices:
+            if device == "runtime":
+                continue
+            r = benchmark_microcircuit(microcircuit_steps, device)
+            results["microcircuit_bars_9-30-3"] = results.get("microcircuit_bars_9-30-3", [])
+            results["microcircuit_bars_9-30-3"].append(r)
+            progress(f"microcircuit bars 9-30-3 {device}: {r['device_steps_per_s']:.0f} steps/s, "
+                     f"NumPy loop {r['numpy_steps_per_s']:.0f} steps/s (x{r['ratio']:.1f})")
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=2))
@@ -147,6 +159,8 @@ def add_cli(sub, add_device):
     p.add_argument("--dtypes", default="float64", help="float64,float32")
     p.add_argument("--paths", default="default", help="projection paths: default,dense,plain")
     p.add_argument("--steps", type=int, default=2000, help="steps per timed run")
+    p.add_argument("--microcircuit-steps", type=int, default=100_000,
+                   help="steps of the bars microcircuit benchmark (0: skip)")
     p.add_argument("--out", default="benchmark.json")
     p.set_defaults(func=_cli)
 
@@ -154,5 +168,6 @@ def add_cli(sub, add_device):
 def _cli(args):
     paths = [None if p == "default" else p for p in args.paths.split(",")]
     run_benchmarks(args.architectures.split(","), args.devices.split(","),
-                   args.dtypes.split(","), paths, n_steps=args.steps, out=args.out)
+                   args.dtypes.split(","), paths, n_steps=args.steps, out=args.out,
+                   microcircuit_steps=args.microcircuit_steps)
     return 0

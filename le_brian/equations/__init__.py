@@ -4,6 +4,7 @@ The model lives here and nowhere else: builders (`le_brian.layered`,
 `le_brian.microcircuit`) only assemble these strings and schedule them.
 """
 
+from . import microcircuit  # noqa: F401
 from .activations import ACTIVATIONS, Activation, get_activation
 from .layered import (
     INPUT_LAYER,
@@ -26,6 +27,7 @@ from .layered import (
 )
 
 __all__ = [
+    "microcircuit",
     "ACTIVATIONS",
     "Activation",
     "get_activation",

@@ -1,0 +1,181 @@
+#!/usr/bin/env python
+"""Paper Fig. 3: validation accuracy of the cortical microcircuit on the "bars" task
+against the presentation time T, Latent Equilibrium against the original microcircuit
+(DESIGN.md section 3; `le_brian.microcircuit.run_bars`).
+
+Every (T, mode, seed) is one run of the whole training (epochs of 8 nudged, learning
+training patterns + 8 free validation patterns). The figure shows the mean and the
+min-max spread over seeds of the validation accuracy averaged over the last 10% of
+epochs, and the learning curves. Seeds are 12354 (the paper's) + k.
+
+Results are written to <out>/microcircuit_bars.json after every configuration (a crash
+loses nothing; an existing JSON is resumed: finished configurations are skipped unless
+--restart), and the figure to <out>/microcircuit_bars.png.
+
+Cost: the paper's sweep (1000 epochs, 10 seeds, T up to 500 ms) is 2.8e9 steps. Measured
+on cpp_standalone (2-core machine under load): 150 epochs x 3 seeds x 11 presentation
+times x 2 modes = 1.28e8 steps took 994 s (587 s simulating at ~2.2e5 steps/s, 405 s for
+11 compilations, one per presentation time; seeds and modes reuse the program). The
+defaults (100 epochs, 5 seeds) are 1.42e8 steps: ~18 min on such a machine, < 20 min.
+The NumPy loop of the same sweep would take ~10 h (~3.6e3 steps/s).
+--fast (CI, ~2 min, mostly 3 compilations): T in {0.3, 1, 5} ms, 20 epochs, 2 seeds.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ALL_T_MS = [0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--epochs", type=int, default=100,
+                   help="epochs per run (default 100; the paper: 1000)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default 5)")
+    p.add_argument("--times", type=float, nargs="+", default=None, metavar="T_MS",
+                   help=f"presentation times in ms (default {ALL_T_MS})")
+    p.add_argument("--modes", nargs="+", default=["le", "original"],
+                   choices=["le", "original"])
+    p.add_argument("--device", default="cpp_standalone",
+                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
+    p.add_argument("--out", type=Path, default=ROOT / "figures",
+                   help="output folder (default: the repository's figures/)")
+    p.add_argument("--fast", action="store_true",
+                   help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds")
+    p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
+    args = p.parse_args(argv)
+    if args.fast:
+        args.epochs, args.seeds = 20, 2
+        args.times = args.times or [0.3, 1.0, 5.0]
+    args.times = args.times or ALL_T_MS
+    if args.epochs < 1 or args.seeds < 1:
+        p.error("--epochs and --seeds must be >= 1")
+    return args
+
+
+def final_accuracy(curve):
+    """Mean validation accuracy over the last 10% of epochs (at least one)."""
+    curve = np.asarray(curve)
+    n = max(1, len(curve) // 10)
+    return float(curve[-n:].mean())
+
+
+def run(args, path):
+    from brian2 import ms
+
+    from le_brian.microcircuit import run_bars
+
+    data = {"runs": {}}
+    if path.exists() and not args.restart:
+        data = json.loads(path.read_text())
+    data["settings"] = {"epochs": args.epochs, "seeds": args.seeds, "device": args.device,
+                        "times_ms": args.times, "modes": args.modes}
+    t_start = time.perf_counter()
+    for T in args.times:
+        for mode in args.modes:
+            for k in range(args.seeds):
+                seed = 12354 + k
+                key = f"{mode}|{T:g}|{seed}|{args.epochs}"
+                if key in data["runs"]:
+                    continue
+                t0 = time.perf_counter()
+                res = run_bars(T * ms, mode, epochs=args.epochs, seed=seed, device=args.device)
+                data["runs"][key] = {
+                    "mode": mode, "T_ms": T, "seed": seed, "epochs": args.epochs,
+                    "val_accuracy": res["val_accuracy"].tolist(),
+                    "final": final_accuracy(res["val_accuracy"]),
+                    "steps": res["steps"], "run_time_s": res["run_time"],
+                    "build_time_s": res["build_time"],
+                    "wall_s": time.perf_counter() - t0}
+                print(f"T = {T:6g} ms  {mode:8s} seed {seed}: final accuracy "
+                      f"{data['runs'][key]['final']:.3f}  ({res['steps']} steps, run "
+                      f"{res['run_time']:.1f} s, build {res['build_time']:.1f} s)", flush=True)
+                data["wall_total_s"] = data.get("wall_total_s", 0) + time.perf_counter() - t0
+                path.write_text(json.dumps(data, indent=1))
+    data["summary"] = summarize(data, args)
+    path.write_text(json.dumps(data, indent=1))
+    print(f"sweep wall time {time.perf_counter() - t_start:.1f} s")
+    return data
+
+
+def summarize(data, args):
+    out = {}
+    for mode in args.modes:
+        rows = []
+        for T in args.times:
+            finals = [r["final"] for r in data["runs"].values()
+                      if r["mode"] == mode and abs(r["T_ms"] - T) < 1e-9
+                      and r["epochs"] == args.epochs]
+            if finals:
+                rows.append({"T_ms": T, "mean": float(np.mean(finals)),
+                             "min": float(np.min(finals)), "max": float(np.max(finals)),
+                             "n": len(finals)})
+        out[mode] = rows
+    return out
+
+
+def plot(data, args, png):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"le": "tab:red", "original": "tab:blue"}
+    labels = {"le": "Latent Equilibrium", "original": "original microcircuit"}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    for mode, rows in data["summary"].items():
+        if not rows:
+            continue
+        T = [r["T_ms"] for r in rows]
+        mean = np.array([r["mean"] for r in rows])
+        ax.plot(T, mean, "o-", color=colors[mode], label=labels[mode])
+        ax.fill_between(T, [r["min"] for r in rows], [r["max"] for r in rows],
+                        color=colors[mode], alpha=0.25)
+    ax.set_xscale("log")
+    ax.set_xlabel("presentation time T (ms)")
+    ax.set_ylabel(f"validation accuracy (last 10% of {args.epochs} epochs)")
+    ax.set_ylim(0, 1.05)
+    ax.axhline(1 / 3, color="gray", ls=":", lw=1)
+    ax.legend()
+    ax.set_title(f"bars, 9-30-3, {args.seeds} seeds (mean, min-max)")
+    T_curve = min(args.times, key=lambda t: abs(t - 1.0))
+    for mode in args.modes:
+        curves = [r["val_accuracy"] for r in data["runs"].values()
+                  if r["mode"] == mode and abs(r["T_ms"] - T_curve) < 1e-9
+                  and r["epochs"] == args.epochs]
+        if curves:
+            c = np.array(curves)
+            ax2.plot(np.arange(1, c.shape[1] + 1), c.mean(axis=0), color=colors[mode],
+                     label=labels[mode])
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("validation accuracy (mean over seeds)")
+    ax2.set_title(f"learning curves at T = {T_curve:g} ms")
+    ax2.set_ylim(0, 1.05)
+    ax2.legend()
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = "microcircuit_bars_fast" if args.fast else "microcircuit_bars"
+    path = args.out / f"{name}.json"
+    data = run(args, path)
+    plot(data, args, args.out / f"{name}.png")
+    for mode, rows in data["summary"].items():
+        print(mode, " ".join(f"{r['T_ms']:g}ms:{r['mean']:.2f}" for r in rows))
+    print(f"wrote {path} and {path.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()

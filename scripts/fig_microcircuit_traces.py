@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+"""Compartment traces of the cortical microcircuit during learning (bars task, 9-30-3):
+soma u, basal v_B and apical v_A of one hidden pyramidal cell and soma u / dendrite v_I of
+one interneuron, with the output's visible potential and the target, LE against the
+original mode (DESIGN.md section 3).
+
+A short stretch of the bars protocol (--epochs epochs, presentation time --T ms) is run
+with full recordings. Writes <out>/microcircuit_traces.png and .json (the traces).
+Seconds on cpp_standalone after compilation; --fast: 2 epochs on the runtime device.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--T", type=float, default=5.0, help="presentation time in ms (default 5)")
+    p.add_argument("--epochs", type=int, default=3, help="epochs to record (default 3)")
+    p.add_argument("--cell", type=int, default=0, help="hidden pyramidal cell index")
+    p.add_argument("--interneuron", type=int, default=0, help="interneuron index")
+    p.add_argument("--device", default="cpp_standalone",
+                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
+    p.add_argument("--out", type=Path, default=ROOT / "figures",
+                   help="output folder (default: the repository's figures/)")
+    p.add_argument("--fast", action="store_true", help="CI mode: 2 epochs, runtime device")
+    args = p.parse_args(argv)
+    if args.fast:
+        args.epochs, args.device = 2, "runtime"
+    if not 0 <= args.cell < 30 or not 0 <= args.interneuron < 3:
+        p.error("--cell must be in 0..29 and --interneuron in 0..2")
+    return args
+
+
+def record(args, mode):
+    from brian2 import ms
+
+    from le_brian.microcircuit import (Microcircuit, bars_data, bars_learning_rates,
+                                       bars_out_lag)
+
+    T = args.T * ms
+    try:
+        lag = bars_out_lag(T, mode)
+    except ValueError:  # presentation time outside the paper's table
+        lag = 0 * ms
+    net = Microcircuit([9, 30, 3], mode=mode, dt=0.1 * ms, tau_0=0.1 * ms, seed=12354,
+                       device=args.device, out_lag=lag, **bars_learning_rates(T))
+    x, labels, y = bars_data()
+    order, train = [], []
+    for _ in range(args.epochs):
+        order += list(net.rng.permutation(8)) + list(net.rng.permutation(8))
+        train += [True] * 8 + [False] * 8
+    order, train = np.array(order), np.array(train)
+    res = net.run(x[order], T, targets=y[order], nudge=train, learn=train,
+                  record={"pyr1": ["u", "v_B", "v_A"], "int1": ["u", "v_I"],
+                          "out": ["w", "tgt", "nudge"]})
+    c, i = args.cell, args.interneuron
+    return {"t_ms": (np.asarray(res.t) * 1e3).tolist(),
+            "pyr_u": res.states["pyr1"]["u"][:, c].tolist(),
+            "pyr_v_B": res.states["pyr1"]["v_B"][:, c].tolist(),
+            "pyr_v_A": res.states["pyr1"]["v_A"][:, c].tolist(),
+            "int_u": res.states["int1"]["u"][:, i].tolist(),
+            "int_v_I": res.states["int1"]["v_I"][:, i].tolist(),
+            "out_w": res.states["out"]["w"][:, i].tolist(),
+            "target": (res.states["out"]["tgt"][:, i] * res.states["out"]["nudge"][:, i]).tolist(),
+            "nudged": res.states["out"]["nudge"][:, i].tolist()}
+
+
+def plot(traces, args, png):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 2, figsize=(14, 8), sharex=True, constrained_layout=True)
+    for col, (mode, tr) in enumerate(traces.items()):
+        t = np.array(tr["t_ms"])
+        ax = axes[0, col]
+        ax.plot(t, tr["pyr_u"], label="soma u")
+        ax.plot(t, tr["pyr_v_B"], label="basal v_B", alpha=0.7)
+        ax.plot(t, tr["pyr_v_A"], label="apical v_A", alpha=0.7)
+        ax.set_title(f"{mode}: hidden pyramidal cell {args.cell}")
+        ax.legend(fontsize=7)
+        ax = axes[1, col]
+        ax.plot(t, tr["int_u"], label="interneuron soma u")
+        ax.plot(t, tr["int_v_I"], label="dendrite v_I", alpha=0.7)
+        ax.plot(t, tr["out_w"], "--", label="output visible w (nudges it)")
+        ax.set_title(f"interneuron {args.interneuron}")
+        ax.legend(fontsize=7)
+        ax = axes[2, col]
+        ax.plot(t, tr["out_w"], label="output w")
+        nudged = np.array(tr["nudged"]) > 0.5
+        ax.plot(t, np.where(nudged, tr["target"], np.nan), "k.", ms=1, label="target (nudged)")
+        ax.set_xlabel("time (ms)")
+        ax.set_title(f"output {args.interneuron}")
+        ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("potential")
+    fig.suptitle(f"bars, T = {args.T:g} ms: 8 training (nudged) + 8 validation patterns "
+                 f"per epoch")
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    traces = {mode: record(args, mode) for mode in ("le", "original")}
+    name = "microcircuit_traces_fast" if args.fast else "microcircuit_traces"
+    (args.out / f"{name}.json").write_text(json.dumps({"T_ms": args.T, "traces": traces}))
+    plot(traces, args, args.out / f"{name}.png")
+    print(f"wrote {args.out / (name + '.png')} and .json")
+
+
+if __name__ == "__main__":
+    main()
