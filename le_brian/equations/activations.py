@@ -38,12 +38,13 @@ class Activation:
     description: str
 
     def rate(self, x):
-        """The expression phi(x) with ``x`` substituted (``x`` is a variable name)."""
-        return self.phi.format(x=x)
+        """The expression phi(x) with ``x`` substituted, parenthesised so that it can
+        stand inside a larger expression (``x`` may itself be an expression)."""
+        return "(" + self.phi.format(x=f"({x})") + ")"
 
     def derivative(self, x):
-        """The expression phi'(x) with ``x`` substituted."""
-        return self.phi_prime.format(x=x)
+        """The expression phi'(x) with ``x`` substituted, parenthesised like `rate`."""
+        return "(" + self.phi_prime.format(x=f"({x})") + ")"
 
 
 # sigma(x) = 1 / (1 + e^-x), written with exp(-|x|) only.
