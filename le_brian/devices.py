@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,7 +152,11 @@ class Built:
 @dataclass
 class RunOutput:
     """State after a run (``key -> array``) and recordings
-    (``monitor name -> {'t': seconds, var: (n_t, n_recorded)}``), wall times."""
+    (``monitor name -> {'t': seconds, var: (n_t, n_recorded)}``), wall times.
+
+    ``run_time`` is the wall time of the whole run (standalone: writing run_args,
+    starting the program, reading results); ``simulation_time`` the time of Brian2's
+    simulation loop alone (standalone: measured inside the program)."""
 
     state: dict
     records: dict
@@ -159,6 +164,7 @@ class RunOutput:
     run_time: float
     compiled: bool
     directory: str = None
+    simulation_time: float = None
 
 
 def _view_value(group, name):
@@ -212,8 +218,15 @@ class _Program:
             run_args[ta] = Quantity(np.asarray(value, dtype=ta.values.dtype), dim=ta.dim)
         t0 = time.perf_counter()
         with _using(self.device):
-            self.device.run(directory=self.directory, with_output=True, run_args=run_args)
+            with warnings.catch_warnings():
+                # Brian2 compares float32 state with 1e50 after a run (NumPy warns about
+                # the cast); NaN/inf are checked by the networks themselves
+                warnings.filterwarnings("ignore", message="overflow encountered in cast",
+                                        category=RuntimeWarning)
+                self.device.run(directory=self.directory, with_output=True,
+                                run_args=run_args)
             elapsed = time.perf_counter() - t0
+            self.last_simulation_time = getattr(self.device, "_last_run_time", None)
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
             if not self.checked:
@@ -358,7 +371,8 @@ class Simulator:
             t2 = time.perf_counter()
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
-        return RunOutput(out, records, build_time=t1 - t0, run_time=t2 - t1, compiled=False)
+        return RunOutput(out, records, build_time=t1 - t0, run_time=t2 - t1, compiled=False,
+                         simulation_time=t2 - t1)
 
     def _run_standalone(self, key, build, duration, state, tables, report):
         program = self._programs.get(key)
@@ -373,7 +387,8 @@ class Simulator:
             self.n_builds += 1
         out, records, elapsed = program.run(state, tables)
         return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
-                         run_time=elapsed, compiled=compiled, directory=program.directory)
+                         run_time=elapsed, compiled=compiled, directory=program.directory,
+                         simulation_time=program.last_simulation_time)
 
     @property
     def build_directories(self):

@@ -50,6 +50,7 @@ import numpy as np
 from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 from . import equations as eq
+from .dense import DenseSynapses
 from .devices import Built, Simulator
 from .validation import as_dimensionless, as_matrix, as_rate, as_time, per_neuron, steps_of
 
@@ -60,6 +61,7 @@ RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 
 SCHEMES = ("sweep", "reference")
 HAND_DOWN = ("error", "mismatch")
+SYNAPSE_KINDS = ("dense", "plain")
 MAX_LAYERS = 90  # keeps 10 l + 1 below the fixed orders
 
 
@@ -103,6 +105,9 @@ class RunResult:
     build_time, run_time : float
         Wall-clock seconds spent building (0 when a compiled program was reused) and
         running.
+    simulation_time : float or None
+        Seconds of Brian2's simulation loop alone (standalone: measured inside the
+        compiled program, without start-up and file transfers).
     compiled : bool
         Whether this run generated and compiled code (standalone devices).
     """
@@ -119,6 +124,7 @@ class RunResult:
     run_time: float = 0.0
     compiled: bool = False
     extra: dict = field(default_factory=dict)
+    simulation_time: float = None
 
     def state(self, var, layer):
         """Recorded ``var`` of ``layer`` (1-based; the output layer is ``L``)."""
@@ -196,6 +202,12 @@ class LENetwork:
     dtype : {'float64', 'float32'}
         Floating-point type of every state variable (the authors' code computes in
         float32).
+    synapses : {'dense', 'plain'} or sequence of them
+        How projections are simulated: 'dense' (default) uses
+        `le_brian.dense.DenseSynapses` (dense code templates on cpp_standalone and
+        cuda_standalone, Brian2's own templates in runtime mode); 'plain' uses
+        `brian2.Synapses` with its index arrays. One value for all projections or one
+        per projection. Both give the same results (to rounding).
 
     Notes
     -----
@@ -231,6 +243,7 @@ class LENetwork:
         scheme="sweep",
         hand_down="error",
         dtype="float64",
+        synapses="dense",
     ):
         sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
         if (
@@ -267,6 +280,7 @@ class LENetwork:
         self.hand_down = hand_down
         if self.n_layers > MAX_LAYERS:
             raise ValueError(f"layer_sizes: at most {MAX_LAYERS} layers are supported")
+        self.synapses = _projection_kinds(synapses, self.n_layers)
         self.seed = int(seed)
         self.weight_scale = None if weight_scale is None else float(weight_scale)
         if simulator is None:
@@ -419,10 +433,11 @@ class LENetwork:
             if hand_down == "mismatch" and l >= 2:
                 g.run_regularly(eq.LE_MISMATCH, when="groups", order=sched.mismatch,
                                 name=f"layer{l}_mismatch")
-            s = Synapses(groups[-1], g,
-                         model=eq.projection_equations(l >= 2, learn_from=error,
-                                                       hand_down=hand_down),
-                         method="euler", clock=clock, name=f"proj{l}")
+            projection_class = DenseSynapses if self.synapses[l - 1] == "dense" else Synapses
+            s = projection_class(groups[-1], g,
+                                 model=eq.projection_equations(l >= 2, learn_from=error,
+                                                               hand_down=hand_down),
+                                 method="euler", clock=clock, name=f"proj{l}")
             s.connect()
             s.summed_updaters["I_ff_post"].order = sched.forward(l)
             if l >= 2:
@@ -449,7 +464,7 @@ class LENetwork:
         """What a compiled program depends on besides the run's shape (all numeric
         parameters are set per run)."""
         return ("LENetwork", tuple(self.layer_sizes), self.activation, self.output_activation,
-                self.target_type, self.dt, self.scheme, self.hand_down)
+                self.target_type, self.dt, self.scheme, self.hand_down, tuple(self.synapses))
 
     def _check_layout(self, built):
         """The weight arrays assume connect()'s pre-major layout: verify it once."""
@@ -566,6 +581,7 @@ class LENetwork:
             record_every_steps=every, n_samples=x.shape[0], dt=self.dt * second,
             presentation_time=steps * self.dt * second, build_time=out.build_time,
             run_time=out.run_time, compiled=out.compiled,
+            simulation_time=out.simulation_time,
         )
 
     def _check_finite(self):
@@ -582,6 +598,15 @@ class LENetwork:
         return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, prospective={self.prospective},"
                 f" device={self.device!r})")
+
+
+def _projection_kinds(synapses, n_projections):
+    """``synapses`` argument -> one of SYNAPSE_KINDS per projection."""
+    kinds = [synapses] * n_projections if isinstance(synapses, str) else list(synapses)
+    if len(kinds) != n_projections or any(k not in SYNAPSE_KINDS for k in kinds):
+        raise ValueError(f"synapses must be one of {SYNAPSE_KINDS} or a list of "
+                         f"{n_projections} of them (one per projection), got {synapses!r}")
+    return kinds
 
 
 def authors_learning_rates(learning_rate, lr_multiplier, factors, dt, n_updates):

@@ -44,6 +44,7 @@ import numpy as np
 from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 from .equations import microcircuit as mceq
+from .dense import DenseSynapses
 from .devices import Built, Simulator
 from .validation import as_rate, as_time, as_matrix, steps_of
 
@@ -261,6 +262,9 @@ class Microcircuit:
     keep_builds : bool
     out_lag : Quantity
         Default read-out lag of `run`.
+    synapses : {'dense', 'plain'}
+        Projections as `le_brian.dense.DenseSynapses` (dense code templates on the
+        standalone devices; default) or plain `brian2.Synapses`. Same results.
 
     Notes
     -----
@@ -273,7 +277,8 @@ class Microcircuit:
                  g_d=0.1 / ms, g_som=0.06 / ms, eta_up=0 * Hz, eta_ip=0 * Hz, eta_pi=0 * Hz,
                  dt=0.1 * ms, tau_0=None, seed=0, init="self_predicting",
                  activation="soft_relu", device="runtime", codegen_target="auto",
-                 simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms):
+                 simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
+                 synapses="dense"):
         sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
         if (sizes is None or len(sizes) < 3
                 or not all(isinstance(n, (int, np.integer)) and n > 0 for n in sizes)):
@@ -308,6 +313,9 @@ class Microcircuit:
             raise TypeError(f"seed must be an int, got {seed!r}")
         self.seed = int(seed)
         self.out_lag = float(as_time("out_lag", out_lag, allow_zero=True))
+        if synapses not in ("dense", "plain"):
+            raise ValueError(f"synapses must be 'dense' or 'plain', got {synapses!r}")
+        self.synapses = synapses
         if simulator is None:
             simulator = Simulator.shared(device, codegen_target=codegen_target,
                                          keep_builds=keep_builds, dtype=dtype)
@@ -428,7 +436,8 @@ class Microcircuit:
 
     # ------------------------------------------------------------ building
     def _structure(self):
-        return ("Microcircuit", tuple(self.layer_sizes), self.activation, self.dt)
+        return ("Microcircuit", tuple(self.layer_sizes), self.activation, self.dt,
+                self.synapses)
 
     def _build(self, tables, steps, record, record_every, wrecord, wrecord_every):
         L, s, dt = self.n_hidden, self.layer_sizes, self.dt * second
@@ -467,8 +476,9 @@ class Microcircuit:
 
         def project(kind, index, source, target):
             pname = f"{kind}{index}"
-            S = Synapses(groups[source], groups[target],
-                         model=mceq.projection_equations(kind[2:]), clock=clock, name=pname)
+            cls = DenseSynapses if self.synapses == "dense" else Synapses
+            S = cls(groups[source], groups[target],
+                    model=mceq.projection_equations(kind[2:]), clock=clock, name=pname)
             S.connect()
             S.summed_updaters[f"{mceq.PROJECTIONS[kind[2:]][0]}_post"].order = ORDER_DENDRITES
             code = mceq.plasticity_code(kind[2:])
@@ -932,10 +942,10 @@ def run_mimic(mode="le", epochs=500, self_prediction_epochs=3, device="runtime",
 
 
 def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps=None,
-                           simulator=None):
+                           simulator=None, synapses="dense"):
     """Steps/s of the bars 9-30-3 microcircuit (LE mode, learning on, nudged) on a
-    Brian2 device and of the NumPy loop (`le_brian.reference_microcircuit`) in the same
-    process.
+    Brian2 device (``synapses``: projection path) and of the NumPy loop
+    (`le_brian.reference_microcircuit`) in the same process.
 
     The device run is timed on a second run of the compiled program (compilation
     excluded); ``numpy_steps`` (default ``min(n_steps, 20000)``) sets the NumPy loop's
@@ -953,7 +963,8 @@ def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps
         raise ValueError(f"n_steps must be an int >= 8, got {n_steps!r}")
     T = 1 * ms
     rates = bars_learning_rates(T)
-    net = Microcircuit([9, 30, 3], mode="le", device=device, simulator=simulator, **rates)
+    net = Microcircuit([9, 30, 3], mode="le", device=device, simulator=simulator,
+                       synapses=synapses, **rates)
     x, _, y = bars_data()
     steps = n_steps // 8
     first = net.run(x, steps * net.dt * second, targets=y, record={})
@@ -968,6 +979,7 @@ def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps
         g_l=float(g["g_l"]), g_b=float(g["g_b"]), g_a=float(g["g_a"]),
         g_som=float(g["g_som"]), eta_up=[float(e) for e in rates["eta_up"]],
         eta_ip=[float(e) for e in rates["eta_ip"]], eta_pi=[0.0], dt=net.dt)
-    return {"device": device, "steps": steps * 8, "device_steps_per_s": dev_rate,
+    return {"device": device, "synapses": synapses, "steps": steps * 8,
+            "device_steps_per_s": dev_rate,
             "numpy_steps_per_s": np_rate, "ratio": dev_rate / np_rate,
             "build_time": first.build_time, "wall_time_second_run": wall}

@@ -1,0 +1,301 @@
+"""DenseSynapses (le_brian's dense code templates) against plain brian2.Synapses and
+against a NumPy loop of the same equations; layout checks; the Brian2 internals the
+fast path relies on; float32; brian2cuda code generation and compilation."""
+
+import shutil
+import time
+from pathlib import Path
+
+import brian2
+import numpy as np
+import pytest
+from brian2 import Clock, Hz, Network, NeuronGroup, Synapses, ms
+from brian2.core.base import BrianObjectException
+
+from le_brian import LENetwork, Microcircuit
+from le_brian.dense import DenseSynapses, dense_code_object_class
+from le_brian.devices import Built, Simulator, _Program, _using
+
+DT = 0.1 * ms
+N_STEPS = 25
+ETA = 80 * Hz
+# full groups and the subgroups the projection connects: source[2:7] -> target[1:5]
+N_SRC, SRC = 9, slice(2, 7)
+N_DST, DST = 7, slice(1, 5)
+
+PROJECTION = """
+eta : hertz (shared)
+dw/dt = eta*eps_post*r_pre : 1 (clock-driven)
+I_ff_post = w*r_pre : 1 (summed)
+I_fb_pre = w*eps_post : 1 (summed)
+"""
+
+
+def _initial(seed=4):
+    rng = np.random.default_rng(seed)
+    return {"W": rng.normal(0, 0.6, (DST.stop - DST.start, SRC.stop - SRC.start)),
+            "r": rng.uniform(-1, 1, N_SRC), "eps": rng.uniform(-1, 1, N_DST)}
+
+
+def _build_pair(tables):
+    """Two copies of the same circuit, one wired by DenseSynapses, one by Synapses,
+    both between subgroups, summing onto both sides, plastic."""
+    clock = Clock(DT, name="clk")
+    objects, state = [], {}
+    for path, cls in (("dense", DenseSynapses), ("plain", Synapses)):
+        src = NeuronGroup(N_SRC, "r : 1\nI_fb : 1", clock=clock, name=f"src_{path}")
+        dst = NeuronGroup(N_DST, "eps : 1\nI_ff : 1", clock=clock, name=f"dst_{path}")
+        src.run_regularly("r = tanh(0.5*r + 0.3*I_fb)", when="groups", order=2,
+                          name=f"src_{path}_update")
+        dst.run_regularly("eps = 0.5*eps + 0.2*tanh(I_ff) - 0.1", when="groups", order=2,
+                          name=f"dst_{path}_update")
+        S = cls(src[SRC], dst[DST], PROJECTION, method="euler", clock=clock, name=f"S_{path}")
+        S.connect()
+        S.summed_updaters["I_ff_post"].order = 0
+        S.summed_updaters["I_fb_pre"].order = 1
+        S.state_updater.order = 3
+        objects += [src, dst, S]
+        for g, var in ((src, "r"), (src, "I_fb"), (dst, "eps"), (dst, "I_ff"), (S, "w"),
+                       (S, "eta")):
+            state[f"{path}.{var}"] = (g, var)
+    return Built(Network(objects), state, {})
+
+
+def _numpy_pair(init):
+    """The same circuit as a NumPy loop (full groups, weight matrix W[post, pre])."""
+    W, r, eps = init["W"].copy(), init["r"].copy(), init["eps"].copy()
+    I_ff, I_fb = np.zeros(N_DST), np.zeros(N_SRC)
+    for _ in range(N_STEPS):
+        I_ff[DST] = W @ r[SRC]
+        I_fb[SRC] = W.T @ eps[DST]
+        r = np.tanh(0.5 * r + 0.3 * I_fb)
+        eps = 0.5 * eps + 0.2 * np.tanh(I_ff) - 0.1
+        W += float(DT) * float(ETA) * np.outer(eps[DST], r[SRC])
+    return {"r": r, "I_fb": I_fb, "eps": eps, "I_ff": I_ff, "w": W.T.ravel()}
+
+
+@pytest.mark.parametrize("device", [
+    "runtime", pytest.param("cpp_standalone", marks=pytest.mark.standalone)])
+def test_dense_equals_plain_and_numpy_with_subgroups(device):
+    """Subgroup source and target, sums onto both sides, plasticity on, 25 steps:
+    DenseSynapses == Synapses to 1e-12 and both == the NumPy loop to 1e-12 (cpp: dense
+    templates; runtime: Brian2's templates, the fallback)."""
+    init = _initial()
+    state = {}
+    for path in ("dense", "plain"):
+        state.update({f"{path}.r": init["r"], f"{path}.I_fb": np.zeros(N_SRC),
+                      f"{path}.eps": init["eps"], f"{path}.I_ff": np.zeros(N_DST),
+                      f"{path}.w": init["W"].T.ravel(), f"{path}.eta": float(ETA)})
+    sim = Simulator(device, codegen_target="numpy")
+    out = sim.run(("dense-pair", device), _build_pair, N_STEPS * DT, state, {}).state
+    ref = _numpy_pair(init)
+    for var in ("r", "I_fb", "eps", "I_ff", "w"):
+        np.testing.assert_allclose(out[f"dense.{var}"], out[f"plain.{var}"], rtol=0,
+                                   atol=1e-12, err_msg=var)
+        np.testing.assert_allclose(out[f"dense.{var}"], ref[var], rtol=0, atol=1e-12,
+                                   err_msg=var)
+    # the circuit is not trivial: weights moved and every summed input is non-zero
+    assert np.abs(out["dense.w"] - init["W"].T.ravel()).max() > 1e-3
+    assert np.all(out["dense.I_ff"][DST] != 0) and np.all(out["dense.I_fb"][SRC] != 0)
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("sizes", [[5, 4, 3], [8, 1, 6, 2]])
+def test_lenetwork_dense_equals_plain(sizes):
+    """LENetwork on cpp_standalone with learning: synapses='dense' == 'plain' to 1e-12
+    (output of every step, hidden rates and errors, weights, biases)."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, (12, sizes[0]))
+    y = rng.uniform(-1, 1, (12, sizes[-1]))
+    results = {}
+    for path in ("dense", "plain"):
+        net = LENetwork(sizes, activation="tanh", beta=0.5, device="cpp_standalone",
+                        learning_rates=[60 * Hz] * (len(sizes) - 1), seed=2, synapses=path)
+        res = net.run(x, 1 * ms, targets=y, record=["r", "eps"])
+        results[path] = (res, net.get_parameters())
+    (rd, (wd, bd)), (rp, (wp, bp)) = results["dense"], results["plain"]
+    np.testing.assert_allclose(rd.output, rp.output, rtol=0, atol=1e-12)
+    for l in range(1, len(sizes)):
+        for var in ("r", "eps"):
+            np.testing.assert_allclose(rd.state(var, l), rp.state(var, l), rtol=0, atol=1e-12)
+    for a, b in zip(wd + bd, wp + bp):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    w0, _ = LENetwork(sizes, seed=2).get_parameters()
+    assert max(np.abs(a - b).max() for a, b in zip(wd, w0)) > 1e-4  # learning happened
+
+
+@pytest.mark.standalone
+def test_float32_deviation_from_float64():
+    """784-100-10, hard sigmoid, 100 samples x 10 steps with learning (cpp_standalone,
+    dense path): float32 stays within 1e-5 of float64 (measured: outputs 6.5e-7,
+    weights 2.8e-7, stated in the README), and does differ (float32 really used)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 1, (100, 784)), rng.uniform(0, 1, (100, 10))
+    out = {}
+    for dtype in ("float64", "float32"):
+        net = LENetwork([784, 100, 10], activation="hard_sigmoid", weight_scale=0.05,
+                        learning_rates=[20 * Hz, 4 * Hz], device="cpp_standalone",
+                        dtype=dtype, seed=1)
+        res = net.run(x, 1 * ms, targets=y)
+        out[dtype] = (res.output, net.get_parameters()[0])
+    d_out = np.abs(out["float64"][0] - out["float32"][0]).max()
+    d_w = max(np.abs(a - b).max() for a, b in zip(out["float64"][1], out["float32"][1]))
+    print(f"float32 - float64: outputs {d_out:.2g}, weights {d_w:.2g}")
+    assert 1e-9 < d_out < 1e-5
+    assert 1e-9 < d_w < 1e-5
+
+
+# ---------------------------------------------------------------- layout checks
+def _groups():
+    return NeuronGroup(3, "r : 1"), NeuronGroup(2, "I : 1")
+
+
+@pytest.mark.parametrize("kwargs", [dict(condition="i != j"), dict(i=[0, 1], j=[1, 0]),
+                                    dict(p=0.5), dict(n=2), dict(j="i")])
+def test_connect_refuses_anything_but_all_to_all(kwargs):
+    pre, post = _groups()
+    S = DenseSynapses(pre, post, "w : 1\nI_post = w*r_pre : 1 (summed)")
+    with pytest.raises(ValueError, match="only a plain all-to-all connect"):
+        S.connect(**kwargs)
+
+
+def test_connect_once_and_before_running():
+    pre, post = _groups()
+    S = DenseSynapses(pre, post, "w : 1\nI_post = w*r_pre : 1 (summed)")
+    with pytest.raises(BrianObjectException, match="call connect"):
+        Network(pre, post, S).run(DT, namespace={})
+    S.connect()
+    with pytest.raises(ValueError, match="connect\\(\\) may be called once"):
+        S.connect()
+
+
+def _bypassed_build(tables):
+    pre = NeuronGroup(3, "r : 1", name="pre")
+    post = NeuronGroup(3, "I : 1", name="post")
+    S = DenseSynapses(pre, post, "w : 1\nI_post = w*r_pre : 1 (summed)", name="S_bad")
+    Synapses.connect(S, j="i")  # bypasses DenseSynapses.connect: one-to-one
+    return Built(Network(pre, post, S), {"pre.r": (pre, "r")}, {})
+
+
+@pytest.mark.parametrize("device", [
+    "runtime", pytest.param("cpp_standalone", marks=pytest.mark.standalone)])
+def test_wrong_layout_is_refused_at_run_start(device):
+    """A one-to-one layout slipped past connect() is refused when the run starts: in
+    Python (runtime) or by the generated code's one-time check (cpp_standalone)."""
+    sim = Simulator(device, codegen_target="numpy")
+    with pytest.raises(RuntimeError, match="S_bad"):
+        sim.run("bad", _bypassed_build, 2 * DT, {"pre.r": np.ones(3)}, {})
+
+
+# ---------------------------------------------------------------- Brian2 internals
+def test_brian2_internals_the_fast_path_relies_on(tmp_path):
+    """Fails loudly when a Brian2 upgrade changes what the dense templates rely on:
+    the pinned version, Templater.derive, the generators' translate_to_read_arrays,
+    CodeRunner.codeobj_class / template_kwds, the summed updaters' template keywords,
+    connect()'s pre-major order; and the generated C++ of every dense runner computes
+    the synapse index from loop counters (no index-array reads), while plain Synapses
+    still read index arrays. Generation only (no compiler)."""
+    assert brian2.__version__ == "2.10.1", (
+        "le_brian.dense relies on Brian2 internals checked for 2.10.1: re-run "
+        "tests/test_dense.py against the new version before changing the pin")
+    from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
+    from brian2.codegen.templates import Templater
+    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+    assert hasattr(Templater, "derive")
+    assert hasattr(CPPCodeGenerator, "translate_to_read_arrays")
+    # connect() order in runtime mode (the standalone generator code is checked in C++)
+    pre, post = NeuronGroup(4, "r : 1"), NeuronGroup(3, "I : 1")
+    S = Synapses(pre, post, "w : 1")
+    S.connect()
+    assert np.array_equal(S.i[:], np.repeat(np.arange(4), 3))
+    assert np.array_equal(S.j[:], np.tile(np.arange(3), 4))
+
+    device = CPPStandaloneDevice()
+    directory = str(tmp_path / "gen")
+    with _using(device, directory=directory):
+        b = _build_pair({})
+        b.network.run(2 * DT, namespace={})
+        dense = b.state["dense.w"][0]
+        for runner in dense._dense_runners():
+            assert type(runner.codeobj).__name__ == "DenseCPPStandaloneCodeObject"
+        for upd in dense.summed_updaters.values():
+            assert {"_index_var", "_target_start", "_target_var"} <= set(upd.template_kwds)
+        device.build(directory=directory, compile=False, run=False)
+    code_dir = Path(directory) / "code_objects"
+    for path in ("dense", "plain"):
+        for name in ("stateupdater", "summed_variable_I_ff_post", "summed_variable_I_fb_pre"):
+            code = (code_dir / f"S_{path}_{name}_codeobject.cpp").read_text()
+            main = code[code.index("MAIN CODE"):]
+            reads_index_arrays = "__synaptic_pre[_idx]" in main or "__synaptic_post[_idx]" in main
+            if path == "dense":
+                assert "le_brian dense" in main and "_dense_pre" in main, name
+                assert not reads_index_arrays, name
+            else:
+                assert reads_index_arrays, name
+
+
+def test_dense_code_object_class_per_device():
+    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+    from brian2.devices.device import RuntimeDevice
+
+    assert dense_code_object_class(RuntimeDevice()) is None
+    assert dense_code_object_class(CPPStandaloneDevice()).__name__ == \
+        "DenseCPPStandaloneCodeObject"
+
+
+# ---------------------------------------------------------------- brian2cuda
+def _cuda_available():
+    if shutil.which("nvcc") is None:
+        return False
+    try:
+        import brian2cuda  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _cuda_build(tables):
+    """One program: an LE network (dense and plain projections) and the bars
+    microcircuit (dense projections)."""
+    le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
+                   learning_rates=50 * Hz)
+    mc = Microcircuit([9, 30, 3])
+    le_built = le._build({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
+                         10, {3: ["r"]}, 1)
+    n = 8
+    mc_built = mc._build({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
+                          "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
+                         10, {}, 1, {}, 1)
+    net = Network(*le_built.network.objects, *mc_built.network.objects)
+    return Built(net, {}, {}, namespace={**le_built.namespace, **mc_built.namespace})
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
+def test_cuda_generate_and_compile_dense_plain_microcircuit():
+    """brian2cuda generates and compiles (no GPU needed) one program holding an LE
+    network with dense and plain projections and the bars microcircuit with dense
+    projections; the dense kernels come from le_brian's templates (no atomics, no
+    index-array reads) and the plain projection from brian2cuda's."""
+    from le_brian.devices import configure_cuda_build
+
+    configure_cuda_build()
+    t0 = time.perf_counter()
+    program = _Program("cuda_standalone", _cuda_build, 20 * DT, {}, None, False)
+    elapsed = time.perf_counter() - t0
+    d = Path(program.directory)
+    assert (d / "main").exists()
+    code = {p.name: p.read_text() for p in (d / "code_objects").glob("*.cu")}
+    dense_ff = code["proj1_summed_variable_I_ff_post_codeobject.cu"]
+    dense_fb = code["proj3_summed_variable_I_fb_pre_codeobject.cu"]
+    plain_ff = code["proj2_summed_variable_I_ff_post_codeobject.cu"]
+    assert "_dense_sum" in dense_ff and "atomicAdd" not in dense_ff.split("_run_kernel")[1]
+    assert "__shfl_down_sync" in dense_fb
+    assert "_brian_atomicAdd" in plain_ff
+    for name in ("proj1_stateupdater", "W_up1_summed_variable_v_B_post", "W_up1_run_regularly"):
+        matches = [c for n, c in code.items() if n.startswith(name)]
+        assert matches, name
+        assert "_dense_" in matches[0], name
+        assert "__synaptic_pre[_idx]" not in matches[0], name
+    print(f"cuda generate + compile: {elapsed:.1f} s")
