@@ -18,6 +18,7 @@ directories are removed when the process exits unless ``keep_builds=True``.
 
 import atexit
 import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -195,6 +196,7 @@ class _Program:
 
             self.device = CPPStandaloneDevice()
         self.checked = False
+        self.report = report
         t0 = time.perf_counter()
         with _using(self.device, directory=self.directory):
             self.built = build(tables)
@@ -223,8 +225,7 @@ class _Program:
                 # the cast); NaN/inf are checked by the networks themselves
                 warnings.filterwarnings("ignore", message="overflow encountered in cast",
                                         category=RuntimeWarning)
-                self.device.run(directory=self.directory, with_output=True,
-                                run_args=run_args)
+                self._run_program(run_args)
             elapsed = time.perf_counter() - t0
             self.last_simulation_time = getattr(self.device, "_last_run_time", None)
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
@@ -235,6 +236,22 @@ class _Program:
                 self.checked = True
         self._clean_static_arrays()
         return out, records, elapsed
+
+    def _run_program(self, run_args):
+        """Run the binary with its output captured; a failure raises RuntimeError with
+        the end of that output (e.g. a layout check's message)."""
+        stdout = Path(self.directory, "results", "stdout.txt")
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):  # Brian2 echoes the output on failure
+                self.device.run(directory=self.directory, with_output=False,
+                                run_args=run_args)
+        except RuntimeError as err:
+            text = stdout.read_text(errors="replace") if stdout.exists() else buffer.getvalue()
+            tail = "\n".join(text.strip().splitlines()[-20:])
+            raise RuntimeError(f"{err}; program output:\n{tail}") from None
+        if self.report and stdout.exists():
+            print(stdout.read_text(errors="replace"), end="")
 
     def _clean_static_arrays(self):
         # run_args values are written to static_arrays/init_*.dat, one file per distinct

@@ -15,7 +15,8 @@ if (!_dense_layout_checked)
     const size_t _dense_n_syn = {{constant_or_scalar('N', variables['N'])}};
     if (_dense_n_syn != (size_t)_dense_n_pre * (size_t)_dense_n_post)
     {
-        fprintf(stderr, "le_brian DenseSynapses '{{owner.name}}': %zu synapses, expected "
+        printf("ERROR le_brian DenseSynapses '{{owner.name}}': not the all-to-all layout of "
+                "connect(): %zu synapses, expected "
                 "N_pre*N_post = %d*%d (only a single plain connect() is supported)\n",
                 _dense_n_syn, _dense_n_pre, _dense_n_post);
         exit(1);
@@ -25,7 +26,7 @@ if (!_dense_layout_checked)
         if ({{_pre_array}}[_k] != (int32_t)(_k / _dense_n_post) + {{pre_start}} ||
             {{_post_array}}[_k] != (int32_t)(_k % _dense_n_post) + {{post_start}})
         {
-            fprintf(stderr, "le_brian DenseSynapses '{{owner.name}}': synapse %zu is not in "
+            printf("ERROR le_brian DenseSynapses '{{owner.name}}': synapse %zu is not in "
                     "the pre-major all-to-all layout of connect()\n", _k);
             exit(1);
         }
