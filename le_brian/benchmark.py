@@ -9,6 +9,8 @@ output records it. Nothing here asserts a time.
 import json
 import os
 import platform
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from brian2 import Hz, ms
 from .layered import LENetwork
 from .reference import NumpyLENetwork
 
-__all__ = ["benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks", "add_cli"]
+__all__ = ["benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
+           "available_devices", "dense_over_plain", "markdown_table", "add_cli"]
 
 ARCHITECTURES = {
     "784-100-10": [784, 100, 10],
@@ -105,46 +108,145 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
             "steps_per_sample": steps_per_sample}
 
 
-def run_benchmarks(architectures=("784-100-10", "784-300-100-10"), devices=("cpp_standalone",),
-                   dtypes=("float64",), synapse_paths=(None,), learn=(True, False),
-                   n_steps=2000, numpy_steps=300, out=None, progress=print,
-                   microcircuit_steps=0):
-    """Run the grid and return (and optionally write as JSON) every figure."""
-    results = {"machine": machine_info(), "n_steps": n_steps, "entries": []}
+def parse_architecture(arch):
+    """``'784-100-10'`` or a list of ints -> list of layer sizes."""
+    if isinstance(arch, str):
+        try:
+            sizes = [int(n) for n in arch.split("-")]
+        except ValueError:
+            sizes = []
+    else:
+        sizes = [int(n) for n in arch]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"architecture must be layer sizes like '784-100-10', got {arch!r}")
+    return sizes
+
+
+def available_devices():
+    """Devices this machine can run: runtime and cpp_standalone always,
+    cuda_standalone when brian2cuda is installed and ``nvidia-smi`` lists a GPU."""
+    devices = ["runtime", "cpp_standalone"]
+    try:
+        import brian2cuda  # noqa: F401
+
+        smi = shutil.which("nvidia-smi")
+        if smi and subprocess.run([smi, "-L"], capture_output=True, timeout=30).stdout.strip():
+            devices.append("cuda_standalone")
+    except (ImportError, OSError, subprocess.SubprocessError):
+        pass
+    return devices
+
+
+def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("float64", "float32"),
+                   synapse_paths=("dense", "plain"), learn=(True, False), n_steps=2000,
+                   runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
+                   progress=print, microcircuit_steps=100_000):
+    """Run the grid and return (and optionally write as JSON) every figure.
+
+    For every architecture and learning switch: the dense NumPy Euler loop (the
+    baseline of every ratio, run in the same process), then each device x dtype x
+    projection path. ``runtime`` runs the numpy target for ``runtime_steps`` steps.
+    The JSON is rewritten after every entry, so an interrupted run keeps what it
+    measured. Returns ``{'machine', 'entries', 'microcircuit', 'ratios'}``.
+    """
+    devices = available_devices() if devices is None else list(devices)
+    if "cuda_standalone" in devices:
+        from .devices import configure_cuda_build
+
+        configure_cuda_build()
+    results = {"machine": machine_info(), "devices": devices, "n_steps": n_steps,
+               "steps_per_sample": steps_per_sample, "entries": [], "microcircuit": [],
+               "ratios": []}
+
+    def save():
+        if out is not None:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(json.dumps(results, indent=2))
+
     for arch in architectures:
-        sizes = ARCHITECTURES[arch] if isinstance(arch, str) else list(arch)
-        name = arch if isinstance(arch, str) else "-".join(map(str, sizes))
+        sizes = parse_architecture(arch)
+        name = "-".join(map(str, sizes))
         for lrn in learn:
             base = benchmark_numpy(sizes, numpy_steps, learn=lrn)
             entry = {"architecture": name, "learn": lrn, "path": "numpy-loop", "device": "numpy",
-                     "dtype": "float64", **base, "ratio_to_numpy": 1.0}
+                     "dtype": "float64", "synapse_updates_per_s":
+                     base["steps_per_s"] * _n_synapses(sizes), **base, "ratio_to_numpy": 1.0}
             results["entries"].append(entry)
             progress(_fmt(entry))
             for device in devices:
+                steps = runtime_steps if device == "runtime" else n_steps
                 for dtype in dtypes:
                     for path in synapse_paths:
-                        r = benchmark_layered(sizes, n_steps, device, lrn, dtype, path)
-                        entry = {"architecture": name, "learn": lrn, "path": path or "default",
+                        r = benchmark_layered(sizes, steps, device, lrn, dtype, path,
+                                              steps_per_sample=steps_per_sample)
+                        entry = {"architecture": name, "learn": lrn, "path": path,
                                  "device": device, "dtype": dtype, **r,
                                  "ratio_to_numpy": r["steps_per_s"] / base["steps_per_s"]}
                         results["entries"].append(entry)
                         progress(_fmt(entry))
+                        save()
+    results["ratios"] = dense_over_plain(results["entries"])
+    for r in results["ratios"]:
+        progress(f"dense/plain {r['architecture']:>16s} learn={str(r['learn']):5s} "
+                 f"{r['device']:>15s} {r['dtype']}: x{r['dense_over_plain']:.2f}")
     if microcircuit_steps:
         from .microcircuit import benchmark_microcircuit
 
         for device in devices:
             if device == "runtime":
                 continue
-            r = benchmark_microcircuit(microcircuit_steps, device)
-            results["microcircuit_bars_9-30-3"] = results.get("microcircuit_bars_9-30-3", [])
-            results["microcircuit_bars_9-30-3"].append(r)
-            progress(f"microcircuit bars 9-30-3 {device}: {r['device_steps_per_s']:.0f} steps/s, "
-                     f"NumPy loop {r['numpy_steps_per_s']:.0f} steps/s (x{r['ratio']:.1f})")
+            for path in synapse_paths:
+                r = benchmark_microcircuit(microcircuit_steps, device, synapses=path)
+                results["microcircuit"].append(r)
+                progress(f"microcircuit bars 9-30-3 {device} {path}: "
+                         f"{r['device_steps_per_s']:.0f} steps/s, NumPy loop "
+                         f"{r['numpy_steps_per_s']:.0f} steps/s (x{r['ratio']:.1f})")
+                save()
+    save()
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(json.dumps(results, indent=2))
         progress(f"wrote {out}")
     return results
+
+
+def dense_over_plain(entries):
+    """Steps/s ratio dense / plain for every (architecture, learn, device, dtype)."""
+    index = {(e["architecture"], e["learn"], e["device"], e["dtype"], e["path"]): e
+             for e in entries}
+    ratios = []
+    for (arch, lrn, device, dtype, path), e in index.items():
+        plain = index.get((arch, lrn, device, dtype, "plain"))
+        if path == "dense" and plain is not None:
+            ratios.append({"architecture": arch, "learn": lrn, "device": device,
+                           "dtype": dtype,
+                           "dense_over_plain": e["steps_per_s"] / plain["steps_per_s"]})
+    return ratios
+
+
+def markdown_table(results):
+    """The benchmark as a Markdown table (steps/s, ratio to the NumPy loop, build and
+    rerun seconds), with the machine it ran on."""
+    m = results["machine"]
+    lines = [f"Machine: {m.get('cpu', m['processor'])}, {m['cpu_count']} cores, "
+             f"Python {m['python']}, Brian2 {m['brian2']}, NumPy {m['numpy']}; "
+             f"{results['n_steps']} steps, a new input every "
+             f"{results['steps_per_sample']} steps.", "",
+             "| network | learn | device | path | dtype | steps/s | synapse updates/s "
+             "| x NumPy loop | build s | rerun s |",
+             "|---|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for e in results["entries"]:
+        build = f"{e['build_seconds']:.1f}" if e.get("compiled") else ""
+        rerun = f"{e['rerun_seconds']:.2f}" if "rerun_seconds" in e else ""
+        lines.append(f"| {e['architecture']} | {'on' if e['learn'] else 'off'} | "
+                     f"{e['device']} | {e['path']} | {e['dtype']} | {e['steps_per_s']:,.0f} | "
+                     f"{e['synapse_updates_per_s']:.3g} | {e['ratio_to_numpy']:.1f} | "
+                     f"{build} | {rerun} |")
+    if results.get("microcircuit"):
+        lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
+                  "| ratio |", "|---|---|---:|---:|---:|"]
+        for r in results["microcircuit"]:
+            lines.append(f"| {r['device']} | {r['synapses']} | {r['device_steps_per_s']:,.0f} | "
+                         f"{r['numpy_steps_per_s']:,.0f} | {r['ratio']:.1f} |")
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(e):
@@ -158,25 +260,38 @@ def _fmt(e):
 
 def add_cli(sub, add_device):
     p = sub.add_parser("benchmark", help="steps/s per device and projection path vs NumPy",
-                       description="Speed of LE networks (learning on and off) on the chosen "
-                       "devices, against a dense NumPy loop of the same equations run in the same "
-                       "process. Writes a JSON file with every figure and the machine.")
-    p.add_argument("--architectures", default="784-100-10,784-300-100-10",
-                   help=f"comma-separated, from {sorted(ARCHITECTURES)}")
-    p.add_argument("--devices", default="cpp_standalone",
-                   help="comma-separated devices (runtime, cpp_standalone, cuda_standalone)")
-    p.add_argument("--dtypes", default="float64", help="float64,float32")
-    p.add_argument("--paths", default="default", help="projection paths: default,dense,plain")
-    p.add_argument("--steps", type=int, default=2000, help="steps per timed run")
+                       description="Speed of LE networks (learning on and off) on every "
+                       "available device, dense and plain projection paths, float64 and "
+                       "float32, against a dense NumPy loop of the same equations run in the "
+                       "same process; the bars microcircuit. Writes a JSON file with every "
+                       "figure and the machine (rewritten after every entry) and, with "
+                       "--markdown, a table.")
+    p.add_argument("--architectures", default=",".join(ARCHITECTURES),
+                   help="comma-separated layer sizes, e.g. 784-100-10,784-300-100-10")
+    p.add_argument("--devices", default="auto",
+                   help="comma-separated devices (runtime, cpp_standalone, cuda_standalone); "
+                   "'auto': every available one")
+    p.add_argument("--dtypes", default="float64,float32", help="float64,float32")
+    p.add_argument("--paths", default="dense,plain", help="projection paths: dense,plain")
+    p.add_argument("--learn", default="on,off", help="learning switch values: on,off")
+    p.add_argument("--steps", type=int, default=2000, help="steps per timed standalone run")
+    p.add_argument("--runtime-steps", type=int, default=200, help="steps per runtime run")
+    p.add_argument("--numpy-steps", type=int, default=300, help="steps of the NumPy loop")
     p.add_argument("--microcircuit-steps", type=int, default=100_000,
                    help="steps of the bars microcircuit benchmark (0: skip)")
-    p.add_argument("--out", default="benchmark.json")
+    p.add_argument("--out", default="benchmark.json", help="JSON output file")
+    p.add_argument("--markdown", default=None, help="also write a Markdown table here")
     p.set_defaults(func=_cli)
 
 
 def _cli(args):
-    paths = [None if p == "default" else p for p in args.paths.split(",")]
-    run_benchmarks(args.architectures.split(","), args.devices.split(","),
-                   args.dtypes.split(","), paths, n_steps=args.steps, out=args.out,
-                   microcircuit_steps=args.microcircuit_steps)
+    devices = None if args.devices == "auto" else args.devices.split(",")
+    learn = [{"on": True, "off": False}[v] for v in args.learn.split(",")]
+    results = run_benchmarks(args.architectures.split(","), devices, args.dtypes.split(","),
+                             args.paths.split(","), learn, n_steps=args.steps,
+                             runtime_steps=args.runtime_steps, numpy_steps=args.numpy_steps,
+                             out=args.out, microcircuit_steps=args.microcircuit_steps)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_table(results))
+        print(f"wrote {args.markdown}")
     return 0

@@ -186,6 +186,7 @@ class _Program:
     """One compiled standalone program (private device instance + build directory)."""
 
     def __init__(self, device_name, build, duration, tables, report, keep):
+        (cache_dir() / device_name).mkdir(parents=True, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="build-", dir=cache_dir() / device_name)
         if device_name == "cuda_standalone":
             from brian2cuda.device import CUDAStandaloneDevice

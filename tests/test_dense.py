@@ -298,7 +298,7 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
     assert "_dense_sum" in dense_ff and "atomicAdd" not in dense_ff.split("_run_kernel")[1]
     assert "__shfl_down_sync" in dense_fb
     assert "_brian_atomicAdd" in plain_ff
-    for name in ("proj1_stateupdater", "W_up1_summed_variable_v_B_post", "W_up1_run_regularly"):
+    for name in ("proj1_stateupdater", "W_up1_summed_variable_v_B_post", "W_up1_plasticity"):
         matches = [c for n, c in code.items() if n.startswith(name)]
         assert matches, name
         assert "_dense_" in matches[0], name

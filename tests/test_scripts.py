@@ -48,3 +48,26 @@ def test_fig_fourier_fast(tmp_path):
     res = json.loads((tmp_path / "fourier_synthesis.json").read_text())
     assert set(res) >= {"LE", "lagged", "settings"}
     assert (tmp_path / "fourier_synthesis.png").stat().st_size > 10_000
+
+
+def test_benchmark_script_fast(tmp_path):
+    """A tiny grid on the runtime device: every entry is in the JSON (NumPy loop + 2 paths
+    x 2 learning switches), the figures are consistent, the Markdown table is written."""
+    out = _run(ROOT / "scripts" / "benchmark.py", "--architectures", "20-10-5", "--devices",
+               "runtime", "--dtypes", "float64", "--runtime-steps", "30", "--numpy-steps", "30",
+               "--microcircuit-steps", "0", "--out", str(tmp_path / "b.json"),
+               "--markdown", str(tmp_path / "b.md"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "b.json").read_text())
+    assert res["machine"]["brian2"] == "2.10.1"
+    entries = res["entries"]
+    assert [(e["path"], e["learn"]) for e in entries] == [
+        ("numpy-loop", True), ("dense", True), ("plain", True),
+        ("numpy-loop", False), ("dense", False), ("plain", False)]
+    for e in entries:
+        assert e["synapse_updates_per_s"] == pytest.approx(e["steps_per_s"] * 250)
+        if e["path"] != "numpy-loop":
+            assert e["n_steps"] == 30 and e["rerun_seconds"] > 0
+    assert len(res["ratios"]) == 2
+    table = (tmp_path / "b.md").read_text()
+    assert "| 20-10-5 | on | runtime | dense | float64 |" in table
