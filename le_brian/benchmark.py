@@ -6,6 +6,7 @@ output records it. Nothing here asserts a time.
 ``le-brian benchmark`` or ``scripts/benchmark.py``.
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -18,9 +19,8 @@ import numpy as np
 from brian2 import Hz, ms
 
 from .layered import LENetwork
-from .reference import NumpyLENetwork
 
-__all__ = ["benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
+__all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
            "available_devices", "dense_over_plain", "markdown_table", "add_cli"]
 
 ARCHITECTURES = {
@@ -56,18 +56,93 @@ def _inputs(sizes, n_steps, seed=0):
     return rng.uniform(0, 1, (n_steps, sizes[0])), rng.uniform(0, 1, (n_steps, sizes[-1]))
 
 
-def benchmark_numpy(sizes, n_steps, learn=True, seed=0):
-    """Steps/s of the NumPy sweep loop (float64, one input per step)."""
+def _single_thread_blas():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1)
+
+
+class DenseNumpyLoop:
+    r"""The benchmark's baseline: the LE sweep step (hard-sigmoid hidden layers, linear
+    output, voltage target, tau_r = tau_m) as a dense NumPy Euler loop written for
+    speed: preallocated arrays, in-place updates, the top-down products taken before
+    the weight update (so no weight copy) and the rank-1 weight update
+    :math:`W_l \mathrel{+}= dt\,\eta\, e_l r_{l-1}^T` by BLAS ``dger`` in place.
+    Equal to `le_brian.reference.NumpyLENetwork` (tests/test_scripts.py).
+    """
+
+    def __init__(self, weights, biases, tau=10e-3, beta=0.1, eta=100.0, dt=1e-4):
+        from scipy.linalg.blas import dger
+
+        self._dger = dger
+        self.W = [np.array(w, dtype=float, order="C") for w in weights]
+        self.b = [np.array(v, dtype=float) for v in biases]
+        self.tau, self.beta, self.eta, self.dt = tau, beta, eta, dt
+        n = [len(v) for v in self.b]
+        self.u = [np.zeros(k) for k in n]
+        self.e = [np.zeros(k) for k in n]
+        self._I = [np.zeros(k) for k in n]
+        self._ub = [np.zeros(k) for k in n]
+        self._r = [np.zeros(k) for k in n]
+        self._rp = [np.zeros(k) for k in n]
+        self._fb = [np.zeros(k) for k in n]
+
+    def step(self, x, y=None, learn=True):
+        L, dt, tau = len(self.W), self.dt, self.tau
+        r_prev = x
+        rates_in = []
+        for l in range(L):
+            rates_in.append(r_prev)
+            I, ub = self._I[l], self._ub[l]
+            np.dot(self.W[l], r_prev, out=I)
+            I += self.b[l]
+            # du = (I - u + e) / tau; ub = u + tau du = I + e (tau_r = tau_m)
+            np.add(I, self.e[l], out=ub)
+            if l < L - 1:
+                np.clip(ub, 0.0, 1.0, out=self._r[l])
+                np.logical_and(ub >= 0.0, ub <= 1.0, out=self._rp[l], casting="unsafe")
+            else:
+                self._r[l][:] = ub
+            r_prev = self._r[l]
+        for l in range(L - 1):  # top-down products with the weights of this step
+            np.dot(self.W[l + 1].T, self.e[l + 1], out=self._fb[l])
+        if learn:
+            for l in range(L):
+                # W (C order, n_post x n_pre) is W.T in Fortran order: W.T += a r e^T
+                self._dger(dt * self.eta, rates_in[l], self.e[l], a=self.W[l].T,
+                           overwrite_a=True)
+                self.b[l] += (dt * self.eta) * self.e[l]
+        for l in range(L):
+            self.u[l] += (dt / tau) * (self._ub[l] - self.u[l])  # u + dt du
+        if y is None:
+            self.e[L - 1][:] = 0.0
+        else:
+            np.subtract(y, self._ub[L - 1], out=self.e[L - 1])
+            self.e[L - 1] *= self.beta
+        for l in range(L - 2, -1, -1):
+            np.multiply(self._rp[l], self._fb[l], out=self.e[l])
+        return self._r[L - 1]
+
+
+def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
+    """Steps/s of the dense NumPy loop (`DenseNumpyLoop`, float64), a new input every
+    ``steps_per_sample`` steps, BLAS on one thread (as the compiled programs; on a
+    shared 2-core machine more BLAS threads were up to 40x slower)."""
     net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, codegen_target="numpy")
     w, b = net.get_parameters()
-    ref = NumpyLENetwork(w, b, "hard_sigmoid", "linear", 10e-3, 10e-3, 0.1, "voltage",
-                         [100.0] * (len(sizes) - 1) if learn else 0.0, 1e-4)
-    x, y = _inputs(sizes, n_steps, seed)
-    t0 = time.perf_counter()
-    for k in range(n_steps):
-        ref.step(x[k], y[k] if learn else None, learn)
-    elapsed = time.perf_counter() - t0
-    return {"steps_per_s": n_steps / elapsed, "seconds": elapsed, "n_steps": n_steps}
+    loop = DenseNumpyLoop(w, b)
+    n_samples = max(1, n_steps // steps_per_sample)
+    x, y = _inputs(sizes, n_samples, seed)
+    with _single_thread_blas():
+        t0 = time.perf_counter()
+        for k in range(n_samples * steps_per_sample):
+            s = k // steps_per_sample
+            loop.step(x[s], y[s] if learn else None, learn)
+        elapsed = time.perf_counter() - t0
+    n = n_samples * steps_per_sample
+    return {"steps_per_s": n / elapsed, "seconds": elapsed, "n_steps": n}
 
 
 def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype="float64",
@@ -155,6 +230,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
 
         configure_cuda_build()
     results = {"machine": machine_info(), "devices": devices, "n_steps": n_steps,
+               "numpy_baseline": "DenseNumpyLoop, float64, BLAS on 1 thread",
                "steps_per_sample": steps_per_sample, "entries": [], "microcircuit": [],
                "ratios": []}
 
@@ -167,7 +243,8 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
         sizes = parse_architecture(arch)
         name = "-".join(map(str, sizes))
         for lrn in learn:
-            base = benchmark_numpy(sizes, numpy_steps, learn=lrn)
+            base = benchmark_numpy(sizes, numpy_steps, learn=lrn,
+                                   steps_per_sample=steps_per_sample)
             entry = {"architecture": name, "learn": lrn, "path": "numpy-loop", "device": "numpy",
                      "dtype": "float64", "synapse_updates_per_s":
                      base["steps_per_s"] * _n_synapses(sizes), **base, "ratio_to_numpy": 1.0}

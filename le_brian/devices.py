@@ -384,15 +384,27 @@ class Simulator:
             for check in b.checks:
                 check(b)
             t1 = time.perf_counter()
-            b.network.run(duration, namespace=b.namespace, report=report,
-                          report_period=10 * _second())
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="overflow encountered in cast",
+                                        category=RuntimeWarning)  # float32, see _Program.run
+                b.network.run(duration, namespace=b.namespace, report=report,
+                              report_period=10 * _second())
             t2 = time.perf_counter()
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
         return RunOutput(out, records, build_time=t1 - t0, run_time=t2 - t1, compiled=False,
                          simulation_time=t2 - t1)
 
-    def _run_standalone(self, key, build, duration, state, tables, report):
+    def compile(self, key, build, duration, tables, report=None):
+        """Generate and compile the program for ``key`` without running it (standalone
+        devices; e.g. brian2cuda on a machine without a GPU). A later `run` with the
+        same key reuses it. Returns the build directory."""
+        if not self.standalone:
+            raise ValueError("compile() needs a standalone device (cpp_standalone or "
+                             f"cuda_standalone), this simulator runs {self.device!r}")
+        return self._program(key, build, duration, tables, report)[0].directory
+
+    def _program(self, key, build, duration, tables, report):
         program = self._programs.get(key)
         compiled = program is None
         if compiled:
@@ -403,6 +415,10 @@ class Simulator:
                                    self.keep_builds)
             self._programs[key] = program
             self.n_builds += 1
+        return program, compiled
+
+    def _run_standalone(self, key, build, duration, state, tables, report):
+        program, compiled = self._program(key, build, duration, tables, report)
         out, records, elapsed = program.run(state, tables)
         return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
                          run_time=elapsed, compiled=compiled, directory=program.directory,

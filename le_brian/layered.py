@@ -501,32 +501,10 @@ class LENetwork:
             rec[int(l)] = sorted(set(rec.get(int(l), [])) | set(names))
         return rec
 
-    def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
-            record_every=None, report=None):
-        """Present ``inputs`` back to back, each for ``presentation_time``.
-
-        Parameters
-        ----------
-        inputs : array, shape (n_samples, n_in)
-            Input rates r_0. With ``presentation_time == dt`` each row is one time step.
-        presentation_time : Quantity
-            Positive integer multiple of ``dt``.
-        targets : array (n_samples, n_out) or None
-            Output targets (voltage or rate, see ``target_type``); None: no nudging.
-        learn : bool
-            Plasticity of weights and biases (learning rates set to zero if False).
-        record : list of str or dict, optional
-            Extra variables to record (`RECORDABLE`): a list for every layer or
-            ``{layer: [names]}``. The output rates are always recorded.
-        record_every : Quantity, optional
-            Recording interval (a multiple of dt; default dt).
-        report : {'text', 'stdout', None}
-            Brian2 progress report.
-
-        Returns
-        -------
-        RunResult
-        """
+    def _prepare(self, inputs, presentation_time, targets, learn, record, record_every):
+        """Validate a run's arguments; return the program key, build function, duration,
+        initial state and TimedArray values (and steps, record interval, record spec,
+        number of samples)."""
         n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
         x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
         if x.shape[0] == 0:
@@ -554,14 +532,58 @@ class LENetwork:
         key = (self._structure(), x.shape[0], steps, every,
                tuple((l, tuple(v)) for l, v in sorted(rec.items())))
         duration = x.shape[0] * steps * self.dt * second
-        out = self._sim.run(
-            key,
-            lambda tables: self._build(tables, steps, rec, every),
-            duration,
-            state,
-            {"le_input": x, "le_target": y},
-            report=report,
-        )
+
+        def build(tables):
+            return self._build(tables, steps, rec, every)
+
+        return (key, build, duration, state, {"le_input": x, "le_target": y}, steps, every,
+                rec, x.shape[0])
+
+    def compile(self, inputs, presentation_time, targets=None, record=None,
+                record_every=None):
+        """Generate and compile, without running, the standalone program that `run`
+        would use for these arguments' shapes (e.g. brian2cuda on a machine without a
+        GPU, or to separate build time from run time). Only shapes matter: ``inputs``
+        may be any array of shape (n_samples, n_in). Returns the build directory; a
+        later `run` of the same shape does not compile."""
+        key, build, duration, state, tables, *_ = self._prepare(
+            inputs, presentation_time, targets, False, record, record_every)
+        before = self._sim.n_builds
+        directory = self._sim.compile(key, build, duration, tables)
+        self.n_builds += self._sim.n_builds - before
+        if directory not in self.build_directories:
+            self.build_directories.append(directory)
+        return directory
+
+    def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
+            record_every=None, report=None):
+        """Present ``inputs`` back to back, each for ``presentation_time``.
+
+        Parameters
+        ----------
+        inputs : array, shape (n_samples, n_in)
+            Input rates r_0. With ``presentation_time == dt`` each row is one time step.
+        presentation_time : Quantity
+            Positive integer multiple of ``dt``.
+        targets : array (n_samples, n_out) or None
+            Output targets (voltage or rate, see ``target_type``); None: no nudging.
+        learn : bool
+            Plasticity of weights and biases (learning rates set to zero if False).
+        record : list of str or dict, optional
+            Extra variables to record (`RECORDABLE`): a list for every layer or
+            ``{layer: [names]}``. The output rates are always recorded.
+        record_every : Quantity, optional
+            Recording interval (a multiple of dt; default dt).
+        report : {'text', 'stdout', None}
+            Brian2 progress report.
+
+        Returns
+        -------
+        RunResult
+        """
+        key, build, duration, state, tables, steps, every, rec, n = self._prepare(
+            inputs, presentation_time, targets, learn, record, record_every)
+        out = self._sim.run(key, build, duration, state, tables, report=report)
         if out.compiled:
             self.n_builds += 1
         if out.directory and out.directory not in self.build_directories:
@@ -578,7 +600,7 @@ class LENetwork:
         self.t += float(duration)
         return RunResult(
             t=t, output=states[self.n_layers]["r"], states=states, steps_per_sample=steps,
-            record_every_steps=every, n_samples=x.shape[0], dt=self.dt * second,
+            record_every_steps=every, n_samples=n, dt=self.dt * second,
             presentation_time=steps * self.dt * second, build_time=out.build_time,
             run_time=out.run_time, compiled=out.compiled,
             simulation_time=out.simulation_time,

@@ -573,6 +573,21 @@ class Microcircuit:
             wrec[key] = pairs
         return rec, wrec
 
+    def compile(self, inputs, presentation_time, targets=None, record=None,
+                record_every=None, record_weights_every=None, out_lag=None):
+        """Generate and compile, without running, the standalone program that `run`
+        would use for these arguments' shapes (e.g. brian2cuda on a machine without a
+        GPU). A later `run` of the same shape does not compile. Returns the build
+        directory."""
+        prep = self.run(inputs, presentation_time, targets=targets, record=record,
+                        record_every=record_every,
+                        record_weights_every=record_weights_every, out_lag=out_lag,
+                        _prepare_only=True)
+        before = self._sim.n_builds
+        directory = self._sim.compile(prep.key, prep.build, prep.duration, prep.tables)
+        self.n_builds += self._sim.n_builds - before
+        return directory
+
     def run(self, inputs, presentation_time, targets=None, nudge=None, learn=True,
             record=None, record_every=None, record_weights_every=None, out_lag=None,
             report=None, _prepare_only=False):

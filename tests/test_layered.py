@@ -298,3 +298,21 @@ def test_standalone_rerun_new_weights_no_recompile():
     np.testing.assert_allclose(rerun.output, out_ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(net.get_parameters()[0][0], fresh.get_parameters()[0][0],
                                rtol=0, atol=1e-12)
+
+
+@pytest.mark.standalone
+def test_compile_then_run_reuses_the_program():
+    """LENetwork.compile builds the program of a shape without running it; the run that
+    follows does not compile and equals the NumPy reference (1e-10). compile() on the
+    runtime device raises."""
+    net = _net("cpp_standalone", "auto", simulator=Simulator("cpp_standalone"))
+    ref = _reference(net)
+    x, y = _problem()
+    directory = net.compile(np.zeros_like(x), 2 * ms)
+    assert net.n_builds == 1 and os.path.exists(os.path.join(directory, "main"))
+    res = net.run(x, 2 * ms, targets=y)
+    assert not res.compiled and net.n_builds == 1
+    out, _ = ref.run(x, 20, y)
+    np.testing.assert_allclose(res.output, out, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="standalone device"):
+        _net().compile(x, 2 * ms)

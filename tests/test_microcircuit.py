@@ -436,17 +436,17 @@ def test_cuda_generate_and_compile():
     build only); the program has the expected kernels for the soma and plasticity
     run_regularly operations. Also marked slow: ~25 kernels, measured 484 s on a loaded
     2-core machine (run with ``-m cuda``)."""
-    from le_brian.devices import _Program, configure_cuda_build
+    from le_brian.devices import configure_cuda_build
 
     configure_cuda_build()
     net = Microcircuit([9, 30, 3], device="cuda_standalone", **bars_learning_rates(1 * ms))
     x = np.eye(9)[:8]
-    prep = net.run(x, 1 * ms, targets=np.full((8, 3), 0.1), record={"pyr1": ["v_A"]},
-                   _prepare_only=True)
     t0 = time.perf_counter()
-    program = _Program("cuda_standalone", prep.build, prep.duration, prep.tables, None, False)
+    directory = net.compile(x, 1 * ms, targets=np.full((8, 3), 0.1),
+                            record={"pyr1": ["v_A"]})
     elapsed = time.perf_counter() - t0
-    d = Path(program.directory)
+    assert net.n_builds == 1
+    d = Path(directory)
     assert (d / "main").exists()
     code = " ".join(p.name for p in (d / "code_objects").iterdir())
     for name in ("pyr1_soma", "out_latch", "W_up1_plasticity", "W_pi1_plasticity"):
