@@ -21,7 +21,7 @@ from brian2 import Hz, ms
 from .layered import LENetwork
 
 __all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
-           "available_devices", "dense_over_plain", "markdown_table", "add_cli"]
+           "available_devices", "dense_over_plain", "markdown_table", "summary_table", "add_cli"]
 
 ARCHITECTURES = {
     "784-100-10": [784, 100, 10],
@@ -299,6 +299,45 @@ def dense_over_plain(entries):
     return ratios
 
 
+def summary_table(results, device="cpp_standalone"):
+    """Compact Markdown table: steps/s per network and learning switch for the NumPy
+    loop, the runtime device and ``device`` (dense and plain, float64 and float32), the
+    dense/plain ratios and the build time of the dense float64 program."""
+    index = {(e["architecture"], e["learn"], e["device"], e["path"], e["dtype"]): e
+             for e in results["entries"]}
+    lines = [f"| network | learn | NumPy loop | runtime plain | {device} plain f64 | dense f64 "
+             "| dense/plain | plain f32 | dense f32 | dense/plain | build s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    seen = []
+    for e in results["entries"]:
+        key = (e["architecture"], e["learn"])
+        if key in seen:
+            continue
+        seen.append(key)
+
+        def rate(dev, path, dtype, key=key):
+            entry = index.get((*key, dev, path, dtype))
+            return None if entry is None else entry["steps_per_s"]
+
+        def fmt(v):
+            return "" if v is None else f"{v:,.0f}"
+
+        def ratio(a, b):
+            return "" if a is None or b is None else f"x{a / b:.1f}"
+
+        pf, df = rate(device, "plain", "float64"), rate(device, "dense", "float64")
+        p32, d32 = rate(device, "plain", "float32"), rate(device, "dense", "float32")
+        first = index.get((*key, device, "dense", "float64"), {})
+        build = first.get("build_seconds") if first.get("compiled") else None
+        lines.append(
+            f"| {key[0]} | {'on' if key[1] else 'off'} | "
+            f"{fmt(rate('numpy', 'numpy-loop', 'float64'))} | "
+            f"{fmt(rate('runtime', 'plain', 'float64'))} | {fmt(pf)} | {fmt(df)} | "
+            f"{ratio(df, pf)} | {fmt(p32)} | {fmt(d32)} | {ratio(d32, p32)} | "
+            f"{'' if build is None else f'{build:.0f}'} |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown_table(results):
     """The benchmark as a Markdown table (steps/s, ratio to the NumPy loop, build and
     rerun seconds), with the machine it ran on."""
@@ -306,7 +345,7 @@ def markdown_table(results):
     lines = [f"Machine: {m.get('cpu', m['processor'])}, {m['cpu_count']} cores, "
              f"Python {m['python']}, Brian2 {m['brian2']}, NumPy {m['numpy']}; "
              f"{results['n_steps']} steps, a new input every "
-             f"{results['steps_per_sample']} steps.", "",
+             f"{results['steps_per_sample']} steps.", "", summary_table(results),
              "| network | learn | device | path | dtype | steps/s | synapse updates/s "
              "| x NumPy loop | build s | rerun s |",
              "|---|---|---|---|---|---:|---:|---:|---:|---:|"]
@@ -315,7 +354,7 @@ def markdown_table(results):
         rerun = f"{e['rerun_seconds']:.2f}" if "rerun_seconds" in e else ""
         lines.append(f"| {e['architecture']} | {'on' if e['learn'] else 'off'} | "
                      f"{e['device']} | {e['path']} | {e['dtype']} | {e['steps_per_s']:,.0f} | "
-                     f"{e['synapse_updates_per_s']:.3g} | {e['ratio_to_numpy']:.1f} | "
+                     f"{e['synapse_updates_per_s']:.3g} | {e['ratio_to_numpy']:.3g} | "
                      f"{build} | {rerun} |")
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
@@ -329,7 +368,7 @@ def markdown_table(results):
 def _fmt(e):
     s = (f"{e['architecture']:>18s} learn={str(e['learn']):5s} {e['device']:>15s} "
          f"{e['path']:>10s} {e['dtype']:>7s}: {e['steps_per_s']:9.0f} steps/s "
-         f"(x{e['ratio_to_numpy']:.1f} NumPy loop)")
+         f"(x{e['ratio_to_numpy']:.3g} NumPy loop)")
     if "build_seconds" in e:
         s += f"  build {e['build_seconds']:.1f} s, rerun {e['rerun_seconds']:.3f} s"
     return s
