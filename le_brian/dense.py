@@ -72,19 +72,24 @@ class _DenseIndexMixin:
         return lines + super().translate_to_read_arrays(read, write, rest)
 
 
-class DenseCPPCodeGenerator(_DenseIndexMixin, CPPCodeGenerator):
-    """C++ generator of the dense templates."""
+def _dense_code_object_class(name, codeobj_base, generator_base, templates_dir):
+    """A code object class: ``codeobj_base`` with le_brian's dense templates in front of
+    its own and a generator that adds `_DenseIndexMixin` to ``generator_base``."""
+    generator = type(f"Dense{generator_base.__name__}", (_DenseIndexMixin, generator_base),
+                     {"__doc__": f"{generator_base.__name__} for le_brian's dense templates."})
+    return type(name, (codeobj_base,), {
+        "__doc__": f"{codeobj_base.__name__} with le_brian's dense templates ({templates_dir}).",
+        "templater": codeobj_base.templater.derive("le_brian", templates_dir=templates_dir),
+        "generator_class": generator,
+        # function implementations registered for the base generator apply here too
+        "original_generator_class": generator_base,
+    })
 
 
-class DenseCPPStandaloneCodeObject(CPPStandaloneCodeObject):
-    """cpp_standalone code object with le_brian's dense templates in front of Brian2's."""
-
-    templater = CPPStandaloneCodeObject.templater.derive(
-        "le_brian", templates_dir="templates/dense_cpp")
-    generator_class = DenseCPPCodeGenerator
-    # function implementations registered for the C++ generator apply here too
-    original_generator_class = CPPCodeGenerator
-
+#: cpp_standalone code object class of the dense templates.
+DenseCPPStandaloneCodeObject = _dense_code_object_class(
+    "DenseCPPStandaloneCodeObject", CPPStandaloneCodeObject, CPPCodeGenerator,
+    "templates/dense_cpp")
 
 _CUDA_CLASS = []
 
@@ -94,18 +99,9 @@ def _cuda_code_object_class():
         from brian2cuda.codeobject import CUDAStandaloneCodeObject
         from brian2cuda.cuda_generator import CUDACodeGenerator
 
-        class DenseCUDACodeGenerator(_DenseIndexMixin, CUDACodeGenerator):
-            """CUDA generator of the dense templates."""
-
-        class DenseCUDAStandaloneCodeObject(CUDAStandaloneCodeObject):
-            """cuda_standalone code object with le_brian's dense templates."""
-
-            templater = CUDAStandaloneCodeObject.templater.derive(
-                "le_brian", templates_dir="templates/dense_cuda")
-            generator_class = DenseCUDACodeGenerator
-            original_generator_class = CUDACodeGenerator
-
-        _CUDA_CLASS.append(DenseCUDAStandaloneCodeObject)
+        _CUDA_CLASS.append(_dense_code_object_class(
+            "DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject, CUDACodeGenerator,
+            "templates/dense_cuda"))
     return _CUDA_CLASS[0]
 
 

@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from brian2 import Quantity, StateMonitor, prefs
+from brian2 import Quantity, prefs
 from brian2.devices import device as _device_module
 from brian2.devices.device import reset_device, set_device
 
-__all__ = ["DEVICES", "Built", "Simulator", "cache_dir", "configure_cuda_build"]
+__all__ = ["DEVICES", "Built", "Simulator", "cache_dir", "configure_cuda_build",
+           "cuda_build_available"]
 
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
@@ -90,6 +91,18 @@ def configure_cuda_build(compute_capability=9.0, gpu_id=0, cuda_path=None):
                 prefs.codegen.cpp.runtime_library_dirs) + [lib]
         _ensure_link_name(Path(lib))
     return cuda_path
+
+
+def cuda_build_available():
+    """True when brian2cuda programs can be generated and compiled here: ``nvcc`` on
+    PATH and brian2cuda installed (a GPU is needed only to run them)."""
+    if shutil.which("nvcc") is None:
+        return False
+    try:
+        import brian2cuda  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _curand_wheel_dir():

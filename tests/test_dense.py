@@ -2,7 +2,6 @@
 against a NumPy loop of the same equations; layout checks; the Brian2 internals the
 fast path relies on; float32; brian2cuda code generation and compilation."""
 
-import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from brian2.core.base import BrianObjectException
 
 from le_brian import LENetwork, Microcircuit
 from le_brian.dense import DenseSynapses, dense_code_object_class
-from le_brian.devices import Built, Simulator, _Program, _using
+from le_brian.devices import Built, Simulator, _Program, _using, cuda_build_available
 
 DT = 0.1 * ms
 N_STEPS = 25
@@ -251,13 +250,7 @@ def test_dense_code_object_class_per_device():
 
 # ---------------------------------------------------------------- brian2cuda
 def _cuda_available():
-    if shutil.which("nvcc") is None:
-        return False
-    try:
-        import brian2cuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return cuda_build_available()
 
 
 def _cuda_build(tables):

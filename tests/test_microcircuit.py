@@ -2,7 +2,6 @@
 `le_brian.reference_microcircuit` (written from DESIGN.md), closed-form feed-forward
 values of the self-predicting state, and the fixed point of the plasticity rules."""
 
-import shutil
 import time
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 from brian2 import Hz, ms
 
-from le_brian.devices import Simulator
+from le_brian.devices import Simulator, cuda_build_available
 from le_brian.microcircuit import (
     Microcircuit,
     bars_learning_rates,
@@ -419,13 +418,7 @@ def test_standalone_rerun_equals_fresh_build():
 
 # ---------------------------------------------------------------------- (h)
 def _cuda_available():
-    if shutil.which("nvcc") is None:
-        return False
-    try:
-        import brian2cuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return cuda_build_available()
 
 
 @pytest.mark.cuda

@@ -6,16 +6,9 @@
    the contiguous postsynaptic neurons, then a warp-shuffle reduction. #}
 {% extends 'common_group.cu' %}
 
+{% import 'dense_common.cu' as dense with context %}
 {% block host_maincode %}
-    // le_brian: refuse anything but the all-to-all layout of connect()
-    if ({{constant_or_scalar('N', variables['N'])}} != {{dense_n_pre}} * {{dense_n_post}})
-    {
-        printf("ERROR le_brian DenseSynapses '{{owner.name}}': not the all-to-all layout of "
-               "connect(): %d synapses, expected "
-               "N_pre*N_post = {{dense_n_pre}}*{{dense_n_post}} (only a single plain "
-               "connect() is supported)\n", (int){{constant_or_scalar('N', variables['N'])}});
-        exit(1);
-    }
+    {{ dense.dense_size_check()|autoindent }}
 {% endblock host_maincode %}
 
 {% set _onto_post = _index_var.name == '_synaptic_post' %}
