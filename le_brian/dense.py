@@ -45,7 +45,8 @@ from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.devices.device import get_device
 
-__all__ = ["DenseSynapses", "dense_code_object_class", "DENSE_INDEX_VARIABLES"]
+__all__ = ["DenseSynapses", "check_all_to_all", "dense_code_object_class",
+           "DENSE_INDEX_VARIABLES"]
 
 #: Index variables that the dense templates compute from loop counters.
 DENSE_INDEX_VARIABLES = ("_presynaptic_idx", "_postsynaptic_idx")
@@ -103,6 +104,22 @@ def _cuda_code_object_class():
             "DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject, CUDACodeGenerator,
             "templates/dense_cuda"))
     return _CUDA_CLASS[0]
+
+
+def check_all_to_all(synapses, what=None):
+    """Raise RuntimeError unless ``synapses`` (any `Synapses`) hold the pre-major
+    all-to-all layout of a plain ``connect()``: synapse ``k = i*N_post + j``. The weight
+    arrays of `LENetwork` and `Microcircuit` and the dense templates rely on it. Needs
+    the synapses to exist (runtime mode, or after a standalone run)."""
+    n_pre, n_post = len(synapses.source), len(synapses.target)
+    i, j = np.asarray(synapses.i[:]), np.asarray(synapses.j[:])
+    if not (len(i) == n_pre * n_post
+            and np.array_equal(i, np.repeat(np.arange(n_pre), n_post))
+            and np.array_equal(j, np.tile(np.arange(n_post), n_pre))):
+        raise RuntimeError(
+            f"{what or synapses.name}: {len(i)} synapses not in the pre-major all-to-all "
+            f"layout of connect() (expected {n_pre}*{n_post}, synapse k = i*N_post + j); a "
+            "Brian2 upgrade may have changed connect() ordering")
 
 
 def dense_code_object_class(device=None):
@@ -177,19 +194,9 @@ class DenseSynapses(Synapses):
         super().connect(skip_if_invalid=skip_if_invalid, namespace=namespace, level=level + 1)
 
     def check_layout(self):
-        """Raise RuntimeError unless the synapses are the pre-major all-to-all layout
-        of ``connect()`` (synapse ``k = i*N_post + j``). Needs the synapses to exist
-        (runtime mode, or after a standalone run)."""
-        n_pre, n_post = len(self.source), len(self.target)
-        pre = np.asarray(self.variables["_synaptic_pre"].get_value())
-        post = np.asarray(self.variables["_synaptic_post"].get_value())
-        expected_pre = np.repeat(np.arange(n_pre), n_post) + _start(self.source)
-        expected_post = np.tile(np.arange(n_post), n_pre) + _start(self.target)
-        if not (np.array_equal(pre, expected_pre) and np.array_equal(post, expected_post)):
-            raise RuntimeError(
-                f"DenseSynapses '{self.name}': {len(pre)} synapses not in the pre-major "
-                f"all-to-all layout of connect() (expected {n_pre}*{n_post}, synapse "
-                "k = i*N_post + j); a Brian2 upgrade may have changed connect() ordering")
+        """`check_all_to_all` on this group (needs the synapses to exist: runtime mode,
+        or after a standalone run)."""
+        check_all_to_all(self)
 
     def _dense_runners(self):
         """The state updater, the summed-variable updaters and ``run_regularly``

@@ -50,7 +50,7 @@ import numpy as np
 from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 from . import equations as eq
-from .dense import DenseSynapses
+from .dense import DenseSynapses, check_all_to_all
 from .devices import Built, Simulator
 from .validation import as_dimensionless, as_matrix, as_rate, as_time, per_neuron, steps_of
 
@@ -469,15 +469,7 @@ class LENetwork:
     def _check_layout(self, built):
         """The weight arrays assume connect()'s pre-major layout: verify it once."""
         for l in range(1, self.n_layers + 1):
-            s = built.state[f"{l}.w"][0]
-            n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
-            i, j = np.asarray(s.i[:]), np.asarray(s.j[:])
-            if len(i) != n_pre * n_post or not (
-                np.array_equal(i, np.repeat(np.arange(n_pre), n_post))
-                and np.array_equal(j, np.tile(np.arange(n_post), n_pre))
-            ):
-                raise RuntimeError(f"projection {l}: unexpected synapse layout; the "
-                                   "Brian2 version may have changed connect() ordering")
+            check_all_to_all(built.state[f"{l}.w"][0], f"projection {l}")
 
     # ------------------------------------------------------------------ running
     def _parse_record(self, record):

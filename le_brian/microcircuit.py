@@ -44,7 +44,7 @@ import numpy as np
 from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
 
 from .equations import microcircuit as mceq
-from .dense import DenseSynapses
+from .dense import DenseSynapses, check_all_to_all
 from .devices import Built, Simulator
 from .validation import as_rate, as_time, as_matrix, steps_of
 
@@ -522,15 +522,8 @@ class Microcircuit:
     def _check_layout(self, built):
         """Weight arrays assume connect()'s pre-major layout: verify it once."""
         for key, (S, var) in built.state.items():
-            if not key.endswith(".W"):
-                continue
-            n_pre, n_post = len(S.source), len(S.target)
-            i, j = np.asarray(S.i[:]), np.asarray(S.j[:])
-            if not (len(i) == n_pre * n_post
-                    and np.array_equal(i, np.repeat(np.arange(n_pre), n_post))
-                    and np.array_equal(j, np.tile(np.arange(n_post), n_pre))):
-                raise RuntimeError(f"{key}: unexpected synapse layout; the Brian2 version "
-                                   "may have changed connect() ordering")
+            if key.endswith(".W"):
+                check_all_to_all(S, key)
 
     # ------------------------------------------------------------ running
     def _parse_record(self, record):
