@@ -471,3 +471,23 @@ def test_bars_protocol_matches_numpy_loop():
     np.testing.assert_allclose(res["pattern_outputs"], outs, rtol=0, atol=1e-10)
     assert sorted(res["order"][:8]) == list(range(8)) == sorted(res["order"][8:16])
     assert res["steps"] == 3 * 16 * 5
+
+
+def test_run_classification_protocol():
+    """run_classification on a small Yin-Yang subset (runtime, numpy): seeded (two calls
+    agree exactly), learns (W_up moves, W_down does not), returns one validation accuracy
+    per epoch; a regression dataset is refused."""
+    from le_brian.datasets import load
+    from le_brian.microcircuit import run_classification
+
+    data = load("yinyang", seed=0).subset(n_train=24, n_val=12, n_test=12)
+    kw = dict(hidden=(6,), epochs=2, codegen_target="numpy", device="runtime")
+    a = run_classification(data, 0.5 * ms, **kw)
+    b = run_classification(data, 0.5 * ms, **kw)
+    assert a["val_accuracy"].shape == (2,) and 0 <= a["test_accuracy"] <= 1
+    np.testing.assert_array_equal(a["val_accuracy"], b["val_accuracy"])
+    start = Microcircuit([4, 6, 3], dt=0.1 * ms, seed=0).get_parameters()
+    assert np.abs(a["weights"]["W_up"][0] - start["W_up"][0]).max() > 1e-4
+    np.testing.assert_array_equal(a["weights"]["W_down"][0], start["W_down"][0])
+    with pytest.raises(ValueError, match="classification"):
+        run_classification(load("teacher", seed=0), 1 * ms, **kw)
