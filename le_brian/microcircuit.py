@@ -888,8 +888,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=12354, out_lag=None,
 
 
 def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=10,
-                       eta_up=(0.05 / ms, 0.01 / ms), eta_ip=(0.02 / ms,), seed=0,
-                       target_on=1.0, target_off=0.1, out_lag=0 * ms, dt=0.1 * ms,
+                       eta_up=(0.05 / ms, 0.01 / ms), eta_ip=(0.02 / ms,), lr_decay=1.0,
+                       seed=0, target_on=1.0, target_off=0.1, out_lag=0 * ms, dt=0.1 * ms,
                        device="cpp_standalone", codegen_target="auto", simulator=None,
                        progress=None):
     r"""Train a microcircuit on a classification `le_brian.datasets.Dataset` (e.g.
@@ -910,6 +910,8 @@ def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=
     epochs : int
     eta_up, eta_ip : sequence of Quantity
         Learning rates (W_pi is not learned, as in the bars protocol).
+    lr_decay : float
+        Factor applied to every learning rate after each epoch.
     seed : int
         Weight draw and presentation orders.
     target_on, target_off : float
@@ -942,6 +944,9 @@ def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=
 
     val, run_time, steps = [], 0.0, 0
     for epoch in range(epochs):
+        f = lr_decay ** epoch
+        net.set_learning_rates(eta_up=[e * f for e in eta_up], eta_ip=[e * f for e in eta_ip],
+                               eta_pi=[0 / ms] * (len(sizes) - 2))
         order = rng.permutation(len(data.x_train))
         res = net.run(data.x_train[order], presentation_time, targets=y_train[order],
                       record={})
