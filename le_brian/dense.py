@@ -212,9 +212,10 @@ class DenseSynapses(Synapses):
         # so the code objects they create use the class chosen here.
         if not self._dense_connected:
             raise RuntimeError(f"DenseSynapses '{self.name}': call connect() before running")
-        codeobj_class = dense_code_object_class() if self.dense else None
-        if not get_device().__class__.__name__.endswith("StandaloneDevice"):
+        dense_class = dense_code_object_class()
+        if dense_class is None:
             self.check_layout()  # runtime: synapses exist now (standalone: checked in code)
+        codeobj_class = dense_class if self.dense else None
         for runner in self._dense_runners():
             if codeobj_class is not None and hasattr(runner, "target_var"):
                 index = runner.template_kwds["_index_var"].name

@@ -234,11 +234,7 @@ class _Program:
             run_args[ta] = Quantity(np.asarray(value, dtype=ta.values.dtype), dim=ta.dim)
         t0 = time.perf_counter()
         with _using(self.device):
-            with warnings.catch_warnings():
-                # Brian2 compares float32 state with 1e50 after a run (NumPy warns about
-                # the cast); NaN/inf are checked by the networks themselves
-                warnings.filterwarnings("ignore", message="overflow encountered in cast",
-                                        category=RuntimeWarning)
+            with _quiet_float32_check():
                 self._run_program(run_args)
             elapsed = time.perf_counter() - t0
             self.last_simulation_time = getattr(self.device, "_last_run_time", None)
@@ -279,6 +275,16 @@ def _second():
     from brian2 import second
 
     return second
+
+
+@contextlib.contextmanager
+def _quiet_float32_check():
+    """Brian2 compares float32 state with 1e50 after a run, and NumPy warns about the
+    cast; NaN/inf are checked by the networks themselves."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="overflow encountered in cast",
+                                category=RuntimeWarning)
+        yield
 
 
 @contextlib.contextmanager
@@ -397,9 +403,7 @@ class Simulator:
             for check in b.checks:
                 check(b)
             t1 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="overflow encountered in cast",
-                                        category=RuntimeWarning)  # float32, see _Program.run
+            with _quiet_float32_check():
                 b.network.run(duration, namespace=b.namespace, report=report,
                               report_period=10 * _second())
             t2 = time.perf_counter()
