@@ -890,8 +890,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=12354, out_lag=None,
 def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=10,
                        eta_up=(0.05 / ms, 0.01 / ms), eta_ip=(0.02 / ms,), lr_decay=1.0,
                        seed=0, target_on=1.0, target_off=0.1, out_lag=0 * ms, dt=0.1 * ms,
-                       device="cpp_standalone", codegen_target="auto", simulator=None,
-                       progress=None):
+                       activation="soft_relu", device="cpp_standalone", codegen_target="auto",
+                       simulator=None, progress=None):
     r"""Train a microcircuit on a classification `le_brian.datasets.Dataset` (e.g.
     Yin-Yang) with the bars protocol's rules: a self-predicting start, every epoch the
     training set in a fresh random order (nudged, learning), then the validation set
@@ -916,6 +916,8 @@ def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=
         Weight draw and presentation orders.
     target_on, target_off : float
         Target rates of the correct and the other classes.
+    activation : str
+        Rate function of every cell (`Microcircuit`).
 
     Returns
     -------
@@ -929,7 +931,7 @@ def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     sizes = [data.n_features, *[int(h) for h in hidden], data.n_outputs]
     net = Microcircuit(sizes, mode=mode, dt=dt, tau_0=dt, seed=seed, init="self_predicting",
-                       eta_up=list(eta_up), eta_ip=list(eta_ip),
+                       activation=activation, eta_up=list(eta_up), eta_ip=list(eta_ip),
                        eta_pi=[0 / ms] * (len(sizes) - 2), device=device,
                        codegen_target=codegen_target, simulator=simulator, out_lag=out_lag)
     rng = np.random.default_rng([seed, 7])

@@ -18,7 +18,13 @@ times x 2 modes = 1.28e8 steps took 994 s (587 s simulating at ~2.2e5 steps/s, 4
 11 compilations, one per presentation time; seeds and modes reuse the program). The
 defaults (300 epochs, 5 seeds, dense projections) are 4.3e8 steps: 2385 s measured on that
 machine shared with two other jobs (100 epochs took 599 s but had not converged: LE 0.74-0.79).
-The NumPy loop of the same sweep would take ~10 h (~3.6e3 steps/s).
+The NumPy loop of the full sweep would take 16-35 h (3.4e3-7.4e3 steps/s).
+
+--compare-numpy runs every configuration a second time in the plain NumPy step loop
+(`le_brian.reference_microcircuit.run_bars_numpy`, the same equations and protocol) in the
+same process, records both wall times (Brian2: build + run; NumPy: the loop) and checks
+that both give the same validation curve; the summary holds the sweep totals and their
+ratio. Use it on a reduced sweep (e.g. --epochs 10 --seeds 1).
 --fast (CI, ~2 min, mostly 3 compilations): T in {0.3, 1, 5} ms, 20 epochs, 2 seeds.
 """
 
@@ -53,6 +59,9 @@ def parse_args(argv=None):
     p.add_argument("--fast", action="store_true",
                    help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
+    p.add_argument("--compare-numpy", action="store_true",
+                   help="also run every configuration in the NumPy step loop (wall-time "
+                        "ratio of the same sweep, same process; output curves compared)")
     args = p.parse_args(argv)
     if args.fast:
         args.epochs, args.seeds = 20, 2
@@ -86,7 +95,8 @@ def run(args, path):
             for k in range(args.seeds):
                 seed = 12354 + k
                 key = f"{mode}|{T:g}|{seed}|{args.epochs}"
-                if key in data["runs"]:
+                if key in data["runs"] and ("numpy_wall_s" in data["runs"][key]
+                                            or not args.compare_numpy):
                     continue
                 t0 = time.perf_counter()
                 res = run_bars(T * ms, mode, epochs=args.epochs, seed=seed, device=args.device)
@@ -97,15 +107,63 @@ def run(args, path):
                     "steps": res["steps"], "run_time_s": res["run_time"],
                     "build_time_s": res["build_time"],
                     "wall_s": time.perf_counter() - t0}
+                if args.compare_numpy:
+                    data["runs"][key].update(numpy_run(res, T, mode, seed, args.epochs))
                 print(f"T = {T:6g} ms  {mode:8s} seed {seed}: final accuracy "
                       f"{data['runs'][key]['final']:.3f}  ({res['steps']} steps, run "
                       f"{res['run_time']:.1f} s, build {res['build_time']:.1f} s)", flush=True)
                 data["wall_total_s"] = data.get("wall_total_s", 0) + time.perf_counter() - t0
                 path.write_text(json.dumps(data, indent=1))
     data["summary"] = summarize(data, args)
+    data["timing"] = timing(data, args)
     path.write_text(json.dumps(data, indent=1))
     print(f"sweep wall time {time.perf_counter() - t_start:.1f} s")
+    t = data["timing"]
+    if t:
+        print(f"same sweep ({t['configurations']} configurations, {t['steps']} steps): "
+              f"{args.device} {t['brian2_wall_s']:.1f} s (run {t['brian2_run_s']:.1f} s), "
+              f"NumPy loop {t['numpy_wall_s']:.1f} s: x{t['ratio_wall']:.1f} (x{t['ratio_run']:.0f} "
+              f"without builds); max |output difference| {t['max_output_diff']:.1e}, same "
+              f"validation accuracy in {t['same_epochs']}/{t['epochs']} epochs")
     return data
+
+
+def numpy_run(res, T, mode, seed, epochs):
+    """The same configuration in the NumPy step loop: wall time, validation curve, and
+    the largest difference of the pattern outputs from the Brian2 run ``res``."""
+    from brian2 import ms
+
+    from le_brian.microcircuit import bars_out_lag
+    from le_brian.reference_microcircuit import run_bars_numpy
+
+    steps = int(round(T / 0.1))
+    lag = int(round(float(bars_out_lag(T * ms, mode) / (0.1 * ms))))
+    acc, wall, outs = run_bars_numpy(steps, mode, epochs=epochs, seed=seed, lag_steps=lag)
+    diff = float(np.max(np.abs(outs - res["pattern_outputs"])))
+    same = int(np.sum(acc == res["val_accuracy"]))
+    print(f"    NumPy loop: {wall:.1f} s, max |output difference| {diff:.1e}, "
+          f"same validation accuracy in {same}/{epochs} epochs", flush=True)
+    return {"numpy_wall_s": wall, "numpy_val_accuracy": acc.tolist(),
+            "numpy_max_output_diff": diff, "numpy_same_epochs": same}
+
+
+def timing(data, args):
+    """Sweep totals over the configurations of ``args`` that have a NumPy timing: Brian2
+    wall (build + run), its run part, the NumPy loop, and the ratios."""
+    runs = [r for r in data["runs"].values()
+            if "numpy_wall_s" in r and r["epochs"] == args.epochs and r["mode"] in args.modes
+            and any(abs(r["T_ms"] - T) < 1e-9 for T in args.times)]
+    if not runs:
+        return None
+    brian = sum(r["wall_s"] for r in runs)
+    run = sum(r["run_time_s"] for r in runs)
+    numpy = sum(r["numpy_wall_s"] for r in runs)
+    return {"configurations": len(runs), "steps": sum(r["steps"] for r in runs),
+            "brian2_wall_s": brian, "brian2_run_s": run, "numpy_wall_s": numpy,
+            "ratio_wall": numpy / brian, "ratio_run": numpy / run,
+            "max_output_diff": max(r["numpy_max_output_diff"] for r in runs),
+            "same_epochs": sum(r["numpy_same_epochs"] for r in runs),
+            "epochs": sum(r["epochs"] for r in runs)}
 
 
 def summarize(data, args):

@@ -98,3 +98,36 @@ def test_benchmark_numpy_baseline_equals_reference(learn):
         np.testing.assert_allclose(fast.W[l], ref.W[l], rtol=0, atol=1e-12)
         np.testing.assert_allclose(fast.e[l], ref.e[l], rtol=0, atol=1e-12)
     assert (np.abs(fast.W[0] - w[0]).max() > 1e-6) == learn
+
+
+def test_fig_microcircuit_bars_compare_numpy(tmp_path):
+    """--compare-numpy runs the same configuration in the NumPy step loop: both give the
+    same pattern outputs (to 1e-10) and validation curves, and the timing summary adds up."""
+    out = _run(ROOT / "scripts" / "fig_microcircuit_bars.py", "--times", "0.5", "--modes", "le",
+               "--epochs", "4", "--seeds", "1", "--compare-numpy", "--out", str(tmp_path),
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "microcircuit_bars.json").read_text())
+    (run,) = res["runs"].values()
+    assert run["numpy_max_output_diff"] < 1e-10
+    assert run["numpy_val_accuracy"] == run["val_accuracy"]
+    assert run["numpy_same_epochs"] == 4
+    t = res["timing"]
+    assert t["configurations"] == 1 and t["steps"] == 4 * 16 * 5
+    assert t["ratio_wall"] == pytest.approx(run["numpy_wall_s"] / run["wall_s"])
+    assert "NumPy loop" in out.stdout and (tmp_path / "microcircuit_bars.png").exists()
+
+
+def test_fig_microcircuit_yinyang_fast(tmp_path):
+    """Every variant runs once and lands in the JSON; a second call resumes (runs nothing)."""
+    script = ROOT / "scripts" / "fig_microcircuit_yinyang.py"
+    out = _run(script, "--fast", "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "microcircuit_yinyang_fast.json").read_text())
+    assert set(res["summary"]) == {"le", "original", "le_frozen_hidden", "backprop_softplus",
+                                   "backprop_tanh"}
+    for r in res["runs"].values():
+        assert len(r["val_accuracy"]) == 2 and 0.0 <= r["test_accuracy"] <= 1.0
+    assert (tmp_path / "microcircuit_yinyang_fast.png").stat().st_size > 10_000
+    again = _run(script, "--fast", "--out", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 0 and "seed 0: test" not in again.stdout
