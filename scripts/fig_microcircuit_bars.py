@@ -18,7 +18,7 @@ times x 2 modes = 1.28e8 steps took 994 s (587 s simulating at ~2.2e5 steps/s, 4
 11 compilations, one per presentation time; seeds and modes reuse the program). The
 defaults (300 epochs, 5 seeds, dense projections) are 4.3e8 steps: 2385 s measured on that
 machine shared with two other jobs (100 epochs took 599 s but had not converged: LE 0.74-0.79).
-The NumPy loop of the full sweep would take 16-35 h (3.4e3-7.4e3 steps/s).
+The NumPy loop of the full sweep would take ~14 h (8.4e3 steps/s, idle machine).
 
 --compare-numpy runs every configuration a second time in the plain NumPy step loop
 (`le_brian.reference_microcircuit.run_bars_numpy`, the same equations and protocol) in the
