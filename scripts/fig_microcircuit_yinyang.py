@@ -17,7 +17,7 @@ Per seed (weights and presentation orders; the data set is the package's seed-0 
 Writes <out>/microcircuit_yinyang.json after every run (an existing file is resumed unless
 --restart) and <out>/microcircuit_yinyang.png (validation curves). Cost on cpp_standalone
 (2-core machine): ~15 s per microcircuit run plus ~1 min of compilation, ~40 s per
-backprop run; --fast (CI, ~1 min): 1 seed, 2 epochs on 400 training samples.
+backprop run; --fast (CI, ~40 s): 1 seed, 2 epochs on 200 samples per split.
 """
 
 import argparse
@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=ROOT / "figures",
                    help="output folder (default: the repository's figures/)")
     p.add_argument("--fast", action="store_true",
-                   help="CI mode: 1 seed, 2 epochs, 400 training / 200 validation / 200 test")
+                   help="CI mode: 1 seed, 2 epochs, 200 training / validation / test samples")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     args = p.parse_args(argv)
     if args.fast:
@@ -141,7 +141,7 @@ def main(argv=None):
         data = json.loads(path.read_text())
     dataset = load("yinyang", seed=0)
     if args.fast:
-        dataset = dataset.subset(n_train=400, n_val=200, n_test=200)
+        dataset = dataset.subset(n_train=200, n_val=200, n_test=200)  # one program
     for variant in args.variants:
         for seed in range(args.seeds):
             key = f"{variant}|seed{seed}"
