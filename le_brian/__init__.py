@@ -3,13 +3,19 @@
 Haider, Ellenberger, Kriener, Jordan, Senn & Petrovici (2021), "Latent Equilibrium:
 A unified learning theory for arbitrarily fast computation with arbitrarily slow
 neurons", NeurIPS 34, arXiv:2110.14549.
+
+The model specification is docs/model.md; the package layout is described in the
+README ("Layout").
 """
 
-from .dense import DenseSynapses
-from .layered import LENetwork, RunResult, authors_learning_rates
-from .microcircuit import Microcircuit, MicrocircuitResult
+from . import datasets
+from .engine.dense import DenseSynapses
+from .engine.network import NetworkObjects
+from .engine.results import RunResult
+from .engine.validation import UnitError
+from .networks import LENetwork, Microcircuit, MicrocircuitResult, authors_learning_rates
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["LENetwork", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
-           "authors_learning_rates", "__version__"]
+           "NetworkObjects", "UnitError", "authors_learning_rates", "datasets", "__version__"]

@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from .layered import LENetwork
+from .networks import LENetwork, Microcircuit
+from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
+from .protocols.bars import bars_data, bars_learning_rates
 
 __all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
-           "available_devices", "dense_over_plain", "markdown_table", "summary_table", "add_cli"]
+           "available_devices", "dense_over_plain", "markdown_table", "summary_table",
+           "benchmark_microcircuit", "ARCHITECTURES"]
 
 ARCHITECTURES = {
     "784-100-10": [784, 100, 10],
@@ -70,7 +73,7 @@ class DenseNumpyLoop:
     speed: preallocated arrays, in-place updates, the top-down products taken before
     the weight update (so no weight copy) and the rank-1 weight update
     :math:`W_l \mathrel{+}= dt\,\eta\, e_l r_{l-1}^T` by BLAS ``dger`` in place.
-    Equal to `le_brian.reference.NumpyLENetwork` (tests/test_scripts.py).
+    Equal to `le_brian.numpy_reference.NumpyLENetwork` (tests/test_scripts.py).
     """
 
     def __init__(self, weights, biases, tau=10e-3, beta=0.1, eta=100.0, dt=1e-4):
@@ -131,7 +134,7 @@ def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
     ``steps_per_sample`` steps, BLAS on one thread (as the compiled programs; on a
     shared 2-core machine more BLAS threads were up to 40x slower)."""
     net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, codegen_target="numpy")
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     loop = DenseNumpyLoop(w, b)
     n_samples = max(1, n_steps // steps_per_sample)
     x, y = _inputs(sizes, n_samples, seed)
@@ -163,8 +166,8 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
     n_steps = n_samples * steps_per_sample
     x, y = _inputs(sizes, n_samples, seed)
     targets = y if learn else None
-    T = steps_per_sample * net.dt * 1e3 * ms
-    every = n_steps * net.dt * 1e3 * ms
+    T = steps_per_sample * net.dt
+    every = n_steps * net.dt
     t0 = time.perf_counter()
     first = net.run(x, T, targets=targets, learn=learn, record_every=every)
     build = time.perf_counter() - t0
@@ -226,7 +229,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
     """
     devices = available_devices() if devices is None else list(devices)
     if "cuda_standalone" in devices:
-        from .devices import configure_cuda_build
+        from .engine.devices import configure_cuda_build
 
         configure_cuda_build()
     results = {"machine": machine_info(), "devices": devices, "n_steps": n_steps,
@@ -267,8 +270,6 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
         progress(f"dense/plain {r['architecture']:>16s} learn={str(r['learn']):5s} "
                  f"{r['device']:>15s} {r['dtype']}: x{r['dense_over_plain']:.2f}")
     if microcircuit_steps:
-        from .microcircuit import benchmark_microcircuit
-
         for device in devices:
             if device == "runtime":
                 continue
@@ -374,40 +375,43 @@ def _fmt(e):
     return s
 
 
-def add_cli(sub, add_device):
-    p = sub.add_parser("benchmark", help="steps/s per device and projection path vs NumPy",
-                       description="Speed of LE networks (learning on and off) on every "
-                       "available device, dense and plain projection paths, float64 and "
-                       "float32, against a dense NumPy loop of the same equations run in the "
-                       "same process; the bars microcircuit. Writes a JSON file with every "
-                       "figure and the machine (rewritten after every entry) and, with "
-                       "--markdown, a table.")
-    p.add_argument("--architectures", default=",".join(ARCHITECTURES),
-                   help="comma-separated layer sizes, e.g. 784-100-10,784-300-100-10")
-    p.add_argument("--devices", default="auto",
-                   help="comma-separated devices (runtime, cpp_standalone, cuda_standalone); "
-                   "'auto': every available one")
-    p.add_argument("--dtypes", default="float64,float32", help="float64,float32")
-    p.add_argument("--paths", default="dense,plain", help="projection paths: dense,plain")
-    p.add_argument("--learn", default="on,off", help="learning switch values: on,off")
-    p.add_argument("--steps", type=int, default=2000, help="steps per timed standalone run")
-    p.add_argument("--runtime-steps", type=int, default=200, help="steps per runtime run")
-    p.add_argument("--numpy-steps", type=int, default=300, help="steps of the NumPy loop")
-    p.add_argument("--microcircuit-steps", type=int, default=100_000,
-                   help="steps of the bars microcircuit benchmark (0: skip)")
-    p.add_argument("--out", default="benchmark.json", help="JSON output file")
-    p.add_argument("--markdown", default=None, help="also write a Markdown table here")
-    p.set_defaults(func=_cli)
+def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps=None,
+                           simulator=None, synapses="dense"):
+    """Steps/s of the bars 9-30-3 microcircuit (LE mode, learning on, nudged) on a
+    Brian2 device (``synapses``: projection path) and of the NumPy loop
+    (`le_brian.numpy_reference.microcircuit`) in the same process.
 
+    The device run is timed on a second run of the compiled program (compilation
+    excluded); ``numpy_steps`` (default ``min(n_steps, 20000)``) sets the NumPy loop's
+    length.
 
-def _cli(args):
-    devices = None if args.devices == "auto" else args.devices.split(",")
-    learn = [{"on": True, "off": False}[v] for v in args.learn.split(",")]
-    results = run_benchmarks(args.architectures.split(","), devices, args.dtypes.split(","),
-                             args.paths.split(","), learn, n_steps=args.steps,
-                             runtime_steps=args.runtime_steps, numpy_steps=args.numpy_steps,
-                             out=args.out, microcircuit_steps=args.microcircuit_steps)
-    if args.markdown:
-        Path(args.markdown).write_text(markdown_table(results))
-        print(f"wrote {args.markdown}")
-    return 0
+    Returns
+    -------
+    dict
+        ``device``, ``steps``, ``device_steps_per_s``, ``numpy_steps_per_s``, ``ratio``,
+        ``build_time`` (s).
+    """
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < 8:
+        raise ValueError(f"n_steps must be an int >= 8, got {n_steps!r}")
+    T = 1 * ms
+    rates = bars_learning_rates(T)
+    net = Microcircuit([9, 30, 3], mode="le", device=device, simulator=simulator,
+                       synapses=synapses, **rates)
+    x, _, y = bars_data()
+    steps = n_steps // 8
+    first = net.run(x, steps * net.dt, targets=y, record={})
+    t0 = time.perf_counter()
+    res = net.run(x, steps * net.dt, targets=y, record={})
+    wall = time.perf_counter() - t0
+    dev_rate = steps * 8 / (res.run_time if res.run_time > 0 else wall)
+    g = net.conductances
+    np_rate = benchmark_numpy_microcircuit(
+        Microcircuit([9, 30, 3], **rates).get_parameters(),
+        numpy_steps or min(n_steps, 20000), mode="le",
+        g_l=float(g["g_l"]), g_b=float(g["g_b"]), g_a=float(g["g_a"]),
+        g_som=float(g["g_som"]), eta_up=[float(e) for e in rates["eta_up"]],
+        eta_ip=[float(e) for e in rates["eta_ip"]], eta_pi=[0.0], dt=float(net.dt))
+    return {"device": device, "synapses": synapses, "steps": steps * 8,
+            "device_steps_per_s": dev_rate,
+            "numpy_steps_per_s": np_rate, "ratio": dev_rate / np_rate,
+            "build_time": first.build_time, "wall_time_second_run": wall}

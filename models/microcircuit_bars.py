@@ -1,10 +1,11 @@
-"""Cortical microcircuit, "bars" task (DESIGN.md sections 2-3; Haider et al. 2021 Fig. 3,
+"""Cortical microcircuit, "bars" task (docs/model.md §3.5; Haider et al. 2021 Fig. 3,
 after the authors' run_bars.py). Not a `le-brian train` model (no TRAINING dict): use
-`le_brian.microcircuit.run_bars` or scripts/fig_microcircuit_bars.py.
+`le_brian.protocols.bars.run_bars` or scripts/fig_microcircuit_bars.py.
 
-`NETWORK` holds `le_brian.microcircuit.Microcircuit` arguments, `PROTOCOL` the run
-settings. Learning rates and the original mode's read-out lag depend on the
-presentation time T: see `le_brian.microcircuit.bars_learning_rates` / `bars_out_lag`.
+`NETWORK` holds `le_brian.Microcircuit` arguments, `PROTOCOL` the run settings. Learning
+rates and the original mode's read-out lag depend on the presentation time T
+(`ETA_UP_FACTORS`, `ETA_IP_FACTOR`, `ROUNDED_RATES`, `OUT_LAG_ORIGINAL`); the protocol
+reads them through `le_brian.protocols.bars.bars_learning_rates` / `bars_out_lag`.
 """
 
 from brian2 import ms
@@ -32,7 +33,23 @@ PROTOCOL = dict(
                         50 * ms, 100 * ms, 200 * ms, 500 * ms],
     epochs=1000,  # the paper's run (the figure script defaults to fewer, see --help)
     seeds=10,  # the paper averages 10 seeds
-    eta_up_factors=(0.5, 0.1),  # eta_up = factor / T per ms, [hidden, output]
-    eta_ip_factor=0.2,  # eta_ip = 0.2 / T per ms; eta_pi = 0
     le_out_lag=0 * ms,  # LE mode reads the output from the first step of a pattern
 )
+
+# Learning rates: eta_up = factor / T, [hidden, output]; eta_ip = 0.2 / T; eta_pi = 0.
+ETA_UP_FACTORS = (0.5, 0.1)
+ETA_IP_FACTOR = 0.2
+
+# The authors' T = 0.3 ms configs use rounded values instead of factor / T:
+# (presentation time, rates) pairs.
+ROUNDED_RATES = [
+    (0.3 * ms, dict(eta_up=[1.67 / ms, 0.3333 / ms], eta_ip=[0.67 / ms])),
+]
+
+# Read-out lag of the original mode per presentation time (run_bars.py configs):
+# (presentation time, out_lag) pairs.
+OUT_LAG_ORIGINAL = [
+    (0.3 * ms, 0 * ms), (0.5 * ms, 0.2 * ms), (1 * ms, 0.5 * ms), (2 * ms, 1 * ms),
+    (5 * ms, 2 * ms), (10 * ms, 5 * ms), (20 * ms, 15 * ms), (50 * ms, 40 * ms),
+    (100 * ms, 80 * ms), (200 * ms, 80 * ms), (500 * ms, 80 * ms),
+]

@@ -1,6 +1,6 @@
-"""Cortical microcircuit, "mimic" task (DESIGN.md section 3; Haider et al. 2021 Fig. 5):
+"""Cortical microcircuit, "mimic" task (docs/model.md §3.6; Haider et al. 2021 Fig. 5):
 a 1-1-1 student learns to reproduce a 1-1-1 teacher. Not a `le-brian train` model (no
-TRAINING dict): use `le_brian.microcircuit.run_mimic` or
+TRAINING dict): use `le_brian.protocols.mimic.run_mimic` or
 scripts/fig_microcircuit_mimic.py.
 """
 
@@ -18,9 +18,12 @@ NETWORK = dict(
     activation="soft_relu",  # the authors' thresholded softplus
 )
 
-TEACHER = dict(
+TEACHER_NETWORK = dict(
     seed=42,  # weight draw; the 6 inputs continue the same stream
     init="self_predicting",
+)
+
+TEACHER = dict(
     n_patterns=6,  # inputs U(0, 1)
 )
 

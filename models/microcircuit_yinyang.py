@@ -1,4 +1,4 @@
-"""Cortical microcircuit on Yin-Yang (DESIGN.md section 3; `le_brian.microcircuit.
+"""Cortical microcircuit on Yin-Yang (docs/model.md §2; `le_brian.protocols.classification.
 run_classification`, scripts/fig_microcircuit_yinyang.py). Not a `le-brian train` model.
 
 The bars protocol's rules (self-predicting start, W_pi fixed, every epoch the training set

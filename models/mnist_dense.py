@@ -1,4 +1,4 @@
-"""The paper's dense MNIST network (DESIGN.md section 2; needs the MNIST IDX files,
+"""The paper's dense MNIST network (docs/model.md §3.2; needs the MNIST IDX files,
 `--data-path` or $LE_BRIAN_DATA/mnist)."""
 
 from brian2 import Hz, ms

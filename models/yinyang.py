@@ -1,7 +1,7 @@
 """Yin-Yang (Kriener et al. 2021): 4 inputs (x, y, 1-x, 1-y), 3 classes.
 
 Inputs are centred and scaled, (v - 0.5) * 4: with raw [0, 1] inputs a 4-120-3 tanh
-network plateaus near 0.80 under online SGD and LE alike (DESIGN.md section 2).
+network plateaus near 0.80 under online SGD and LE alike (docs/model.md §3.4).
 """
 
 from brian2 import Hz, ms

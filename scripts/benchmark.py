@@ -12,11 +12,8 @@ Example: python scripts/benchmark.py --out figures/benchmark.json --markdown fig
 """
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from le_brian.cli import main  # noqa: E402
+from le_brian.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["benchmark", *sys.argv[1:]]))

@@ -4,10 +4,11 @@ T >> tau_m, for the LE network, the lagged baseline (same network, rates read fr
 and error backpropagation (same architecture, online SGD; it has no dynamics, so one
 value per seed, drawn as a band).
 
-Each dataset's settings come from its parameter set in models/ (``TRAINING`` for the LE
-and lagged networks, ``BACKPROP`` for the baseline). For each T the Euler step is
-the Euler step is set as below, and the learning rates are scaled by T_model / T so that
-the weight change per sample is the same at every T (``lr_reference_ms``).
+Each dataset's settings come from its parameter set in `le_brian.models` (the
+repository's models/; ``TRAINING`` for the LE and lagged networks, ``BACKPROP`` for the
+baseline), read through `le_brian.parameter_sets`. For each T the Euler step is set as
+below, and the learning rates are scaled by T_model / T so that the weight change per
+sample is the same at every T (``lr_reference_ms``).
 The Euler step is dt = min(T / 10, --dt-max) (default 0.5 ms = tau_m / 20), so that
 long presentations stay affordable.
 
@@ -18,21 +19,18 @@ continues where it stopped; the summary is rewritten after every run. Output:
 """
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, read_json, save_figure, write_json
 
 VARIANTS = ("LE", "lagged")
 
 
 def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
-    from le_brian.training import TrainConfig
+    from le_brian.protocols.training import TrainConfig
 
     cfg = TrainConfig.from_dict(dict(model))
     cfg.lr_reference_ms = cfg.presentation_time_ms
@@ -46,7 +44,7 @@ def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
 
 
 def run_le(dataset, model, T_ms, seed, variant, args, data):
-    from le_brian.training import train
+    from le_brian.protocols.training import train
 
     cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max)
     folder = Path(args.out) / "data" / "accuracy_vs_T" / dataset / f"{variant}_T{T_ms:g}ms_seed{seed}"
@@ -62,7 +60,7 @@ def run_le(dataset, model, T_ms, seed, variant, args, data):
 
 
 def run_backprop(model_bp, model, seed, data, epochs):
-    from le_brian.backprop import train_backprop
+    from le_brian.numpy_reference.backprop import train_backprop
 
     _, history = train_backprop(
         data, model["hidden"], model.get("activation", "tanh"),
@@ -74,14 +72,14 @@ def run_backprop(model_bp, model, seed, data, epochs):
 
 def sweep(args):
     from le_brian.datasets import load
-    from le_brian.training import load_model, models_dir
+    from le_brian.parameter_sets import load_model
 
     summary_path = Path(args.out) / "accuracy_vs_presentation_time.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    summary = read_json(summary_path, default={})
     summary["settings"] = {k: v for k, v in vars(args).items()}
     for dataset in args.datasets:
         model = load_model(dataset)
-        model_bp = _backprop_params(models_dir() / f"{dataset}.py")
+        model_bp = _backprop_params(dataset)
         res = summary.setdefault(dataset, {"tau_m_ms": model.get("tau_m_ms", 10.0),
                                            "runs": {}})
         for seed in range(args.seeds):
@@ -94,7 +92,7 @@ def sweep(args):
             key = f"backprop_seed{seed}"
             if key not in res["runs"]:
                 res["runs"][key] = run_backprop(model_bp, model, seed, data, args.epochs)
-                _write(summary_path, summary)
+                write_json(summary_path, summary)
             for T_ms in args.times:
                 for variant in VARIANTS:
                     key = f"{variant}_T{T_ms:g}_seed{seed}"
@@ -103,28 +101,20 @@ def sweep(args):
                     r = run_le(dataset, model, T_ms, seed, variant, args, data)
                     r.update(T_ms=T_ms, seed=seed, variant=variant)
                     res["runs"][key] = r
-                    _write(summary_path, summary)
+                    write_json(summary_path, summary)
                     print(f"{dataset:8s} {variant:7s} T={T_ms:7g} ms seed {seed}: test "
                           f"accuracy {r['test_accuracy']}", flush=True)
     return summary
 
 
-def _backprop_params(path):
-    import importlib.util
+def _backprop_params(name):
+    """The ``BACKPROP`` dict of parameter set ``name`` (`le_brian.parameter_sets`)."""
+    from le_brian.parameter_sets import model_module
 
-    spec = importlib.util.spec_from_file_location("le_brian_model_bp", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = model_module(name)
     if not hasattr(mod, "BACKPROP"):
-        raise ValueError(f"{path} defines no BACKPROP parameters for the baseline")
+        raise ValueError(f"model {name!r} defines no BACKPROP parameters for the baseline")
     return mod.BACKPROP
-
-
-def _write(path, obj):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    tmp.replace(path)
 
 
 def table(summary, dataset, times, n_classes):
@@ -150,19 +140,16 @@ def table(summary, dataset, times, n_classes):
 
 def _n_classes(dataset):
     from le_brian.datasets import load
-    from le_brian.training import load_model
+    from le_brian.parameter_sets import load_model
 
     return load(load_model(dataset)["dataset"]).n_outputs
 
 
 def plot(summary, args, path):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(args.datasets), figsize=(5.5 * len(args.datasets), 4.2),
-                             constrained_layout=True, squeeze=False)
+    fig = Figure(figsize=(5.5 * len(args.datasets), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(args.datasets), squeeze=False)
     times = np.array(args.times)
     for ax, dataset in zip(axes[0], args.datasets):
         n_classes = _n_classes(dataset)
@@ -188,15 +175,14 @@ def plot(summary, args, path):
         ax.set_ylabel("test accuracy (fraction)")
         ax.set_title(dataset)
         ax.legend(loc="lower right", fontsize=8)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", nargs="+", default=["yinyang", "mnist5k"],
-                   help="parameter sets in models/ (default: yinyang mnist5k)")
+                   help="parameter sets in le_brian.models (default: yinyang mnist5k)")
     p.add_argument("--times", nargs="+", type=float, default=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
                    help="presentation times in ms (default 0.1 ... 100)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
@@ -205,15 +191,12 @@ def main(argv=None):
     p.add_argument("--n-train", type=int, default=0, help="use only N training samples")
     p.add_argument("--n-eval", type=int, default=0,
                    help="use only N validation and N test samples")
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=("runtime", "cpp_standalone", "cuda_standalone"))
     p.add_argument("--dt-max", type=float, default=0.5,
                    help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
     p.add_argument("--rerun", action="store_true", help="ignore finished runs in the summary")
-    p.add_argument("--fast", action="store_true",
-                   help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, 300 training "
-                   "and 200 evaluation samples")
-    p.add_argument("--out", default=str(ROOT / "figures"), help="output folder (figures/)")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
+                         "300 training and 200 evaluation samples")
     args = p.parse_args(argv)
     if args.fast:
         args.datasets, args.times, args.seeds, args.epochs, args.n_train, args.n_eval = \

@@ -1,25 +1,22 @@
 #!/usr/bin/env python
 """Paper Fig. 2a-style Fourier synthesis: 50 sinusoids (10-500 Hz) -> 30 tanh -> 1 linear
-learns a 20 Hz sawtooth in [-1, 1] online (DESIGN.md section 2), LE against the lagged
+learns a 20 Hz sawtooth in [-1, 1] online (docs/model.md §3.1), LE against the lagged
 baseline. tau_m = 10 ms, dt = 0.005 ms, beta = 0.1; nudging (and so plasticity) off in
 the final test phase.
 
 The signal is fed in chunks of ``--chunk`` ms: on cpp_standalone one compiled program runs
 every chunk (build once, run many), and the per-chunk errors give the learning curve.
 
-Writes figures/fourier_synthesis.png and figures/fourier_synthesis.json.
+Writes <out>/fourier_synthesis.png and <out>/fourier_synthesis.json (default --out:
+./figures).
 """
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
 
 
 def signals(t, n_inputs=50, f_min=10.0, f_max=500.0, f_target=20.0, seed=0):
@@ -69,20 +66,19 @@ def run(args):
 
 
 def plot(results, path, args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from brian2 import ms
+    from matplotlib.figure import Figure
 
     from le_brian.plotting import plot_output_trace
 
-    fig, axes = plt.subplots(2, 4, figsize=(15, 6), constrained_layout=True)
+    fig = Figure(figsize=(15, 6), layout="constrained")
+    axes = fig.subplots(2, 4)
     for row, name in enumerate(("LE", "lagged")):
         for col, key in enumerate(("start", "end of training", "test")):
             ax = axes[row, col]
             t, out, tgt = results[name]["traces"][key]
             show = slice(0, min(len(t), int(round(100 / args.dt))))
-            plot_output_trace(t[show] * 1e-3, out[show], tgt[show], ax=ax, label=name)
+            plot_output_trace(np.asarray(t[show]) * ms, out[show], tgt[show], ax=ax, label=name)
             ax.set_title(f"{name}: {key}")
         ax = axes[row, 3]
         curve = results[name]["curve"]
@@ -92,8 +88,7 @@ def plot(results, path, args):
         ax.set_ylabel("MSE per chunk (dimensionless)")
         ax.set_title(f"{name}: error (test after {args.train:g} ms)")
     fig.suptitle(f"Fourier synthesis, tau_m = {args.tau_m:g} ms, dt = {args.dt:g} ms")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv=None):
@@ -108,21 +103,19 @@ def main(argv=None):
     p.add_argument("--eta-hidden", type=float, default=300.0, help="Hz")
     p.add_argument("--eta-output", type=float, default=300.0, help="Hz")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=("runtime", "cpp_standalone", "cuda_standalone"))
-    p.add_argument("--fast", action="store_true", help="short run (CI smoke test)")
-    p.add_argument("--out", default=str(ROOT / "figures"), help="output folder")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="short run (CI smoke test)")
     args = p.parse_args(argv)
     if args.fast:
         args.train, args.test, args.dt = 200.0, 50.0, 0.05
     results = run(args)
-    out = Path(args.out)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     plot(results, out / "fourier_synthesis.png", args)
     summary = {k: {"test_mse": v["test_mse"], "curve": v["curve"], "wall_seconds": v["wall_seconds"]}
                for k, v in results.items()}
     summary["settings"] = vars(args)
-    (out / "fourier_synthesis.json").write_text(json.dumps(summary, indent=2))
+    write_json(out / "fourier_synthesis.json", summary, indent=2)
     print(f"wrote {out / 'fourier_synthesis.png'}")
     return results
 

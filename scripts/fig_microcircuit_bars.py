@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Paper Fig. 3: validation accuracy of the cortical microcircuit on the "bars" task
 against the presentation time T, Latent Equilibrium against the original microcircuit
-(DESIGN.md section 3; `le_brian.microcircuit.run_bars`).
+(docs/model.md §3.5; `le_brian.protocols.bars.run_bars`).
 
 Every (T, mode, seed) is one run of the whole training (epochs of 8 nudged, learning
 training patterns + 8 free validation patterns). The figure shows the mean and the
@@ -21,7 +21,7 @@ machine shared with two other jobs (100 epochs took 599 s but had not converged:
 The NumPy loop of the full sweep would take ~14 h (8.4e3 steps/s, idle machine).
 
 --compare-numpy runs every configuration a second time in the plain NumPy step loop
-(`le_brian.reference_microcircuit.run_bars_numpy`, the same equations and protocol) in the
+(`le_brian.protocols.bars.run_bars_numpy`, the same equations and protocol) in the
 same process, records both wall times (Brian2: build + run; NumPy: the loop) and checks
 that both give the same validation curve; the summary holds the sweep totals and their
 ratio. Use it on a reduced sweep (e.g. --epochs 10 --seeds 1).
@@ -29,15 +29,11 @@ ratio. Use it on a reduced sweep (e.g. --epochs 10 --seeds 1).
 """
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, read_json, save_figure, write_json
 
 ALL_T_MS = [0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
 
@@ -52,12 +48,8 @@ def parse_args(argv=None):
                    help=f"presentation times in ms (default {ALL_T_MS})")
     p.add_argument("--modes", nargs="+", default=["le", "original"],
                    choices=["le", "original"])
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
-    p.add_argument("--out", type=Path, default=ROOT / "figures",
-                   help="output folder (default: the repository's figures/)")
-    p.add_argument("--fast", action="store_true",
-                   help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     p.add_argument("--compare-numpy", action="store_true",
                    help="also run every configuration in the NumPy step loop (wall-time "
@@ -82,11 +74,11 @@ def final_accuracy(curve):
 def run(args, path):
     from brian2 import ms
 
-    from le_brian.microcircuit import run_bars
+    from le_brian.protocols.bars import run_bars
 
     data = {"runs": {}}
-    if path.exists() and not args.restart:
-        data = json.loads(path.read_text())
+    if not args.restart:
+        data = read_json(path, default=data)
     data["settings"] = {"epochs": args.epochs, "seeds": args.seeds, "device": args.device,
                         "times_ms": args.times, "modes": args.modes}
     t_start = time.perf_counter()
@@ -113,10 +105,10 @@ def run(args, path):
                       f"{data['runs'][key]['final']:.3f}  ({res['steps']} steps, run "
                       f"{res['run_time']:.1f} s, build {res['build_time']:.1f} s)", flush=True)
                 data["wall_total_s"] = data.get("wall_total_s", 0) + time.perf_counter() - t0
-                path.write_text(json.dumps(data, indent=1))
+                write_json(path, data, indent=1)
     data["summary"] = summarize(data, args)
     data["timing"] = timing(data, args)
-    path.write_text(json.dumps(data, indent=1))
+    write_json(path, data, indent=1)
     print(f"sweep wall time {time.perf_counter() - t_start:.1f} s")
     t = data["timing"]
     if t:
@@ -133,12 +125,10 @@ def numpy_run(res, T, mode, seed, epochs):
     the largest difference of the pattern outputs from the Brian2 run ``res``."""
     from brian2 import ms
 
-    from le_brian.microcircuit import bars_out_lag
-    from le_brian.reference_microcircuit import run_bars_numpy
+    from le_brian.protocols.bars import run_bars_numpy
 
-    steps = int(round(T / 0.1))
-    lag = int(round(float(bars_out_lag(T * ms, mode) / (0.1 * ms))))
-    acc, wall, outs = run_bars_numpy(steps, mode, epochs=epochs, seed=seed, lag_steps=lag)
+    ref = run_bars_numpy(T * ms, mode, epochs=epochs, seed=seed)  # out_lag: bars_out_lag
+    acc, wall, outs = ref["val_accuracy"], ref["run_time"], ref["pattern_outputs"]
     diff = float(np.max(np.abs(outs - res["pattern_outputs"])))
     same = int(np.sum(acc == res["val_accuracy"]))
     print(f"    NumPy loop: {wall:.1f} s, max |output difference| {diff:.1e}, "
@@ -183,14 +173,12 @@ def summarize(data, args):
 
 
 def plot(data, args, png):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     colors = {"le": "tab:red", "original": "tab:blue"}
     labels = {"le": "Latent Equilibrium", "original": "original microcircuit"}
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
     for mode, rows in data["summary"].items():
         if not rows:
             continue
@@ -220,8 +208,7 @@ def plot(data, args, png):
     ax2.set_title(f"learning curves at T = {T_curve:g} ms")
     ax2.set_ylim(0, 1.05)
     ax2.legend()
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, png, dpi=120)
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Paper Fig. 5: a 1-1-1 microcircuit student learns to mimic a 1-1-1 teacher
-(DESIGN.md section 3; `le_brian.microcircuit.run_mimic`).
+(docs/model.md §3.6; `le_brian.protocols.mimic.run_mimic`).
 
 Phase 1 (self-prediction, 3 epochs): the student's interneuron learns W_ip -> W_up of
 the output and W_pi -> -W_down, so the apical potential decays to ~0. Phase 2 (training,
@@ -14,15 +14,11 @@ cpp_standalone (plus ~30 s of compilation per phase shape); --fast: 30 epochs.
 """
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
 
 
 def parse_args(argv=None):
@@ -30,11 +26,8 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
     p.add_argument("--mode", default="le", choices=["le", "original"])
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
-    p.add_argument("--out", type=Path, default=ROOT / "figures",
-                   help="output folder (default: the repository's figures/)")
-    p.add_argument("--fast", action="store_true", help="CI mode: 30 epochs")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="CI mode: 30 epochs")
     args = p.parse_args(argv)
     if args.fast:
         args.epochs = 30
@@ -47,7 +40,7 @@ def main(argv=None):
     args = parse_args(argv)
     from brian2 import ms
 
-    from le_brian.microcircuit import run_mimic
+    from le_brian.protocols.mimic import run_mimic
 
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -66,7 +59,7 @@ def main(argv=None):
         "val_error": res["training"]["val_error"].tolist(),
     }
     name = "microcircuit_mimic_fast" if args.fast else "microcircuit_mimic"
-    (args.out / f"{name}.json").write_text(json.dumps(summary, indent=1))
+    write_json(args.out / f"{name}.json", summary, indent=1)
     plot(res, args, args.out / f"{name}.png")
     print(f"validation error {summary['val_error_first']:.3g} -> {summary['val_error_last']:.3g}; "
           f"|v_A| end of self-prediction {summary['abs_v_A_end_of_self_prediction']:.2e}; "
@@ -75,10 +68,7 @@ def main(argv=None):
 
 
 def plot(res, args, png):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     sp, tr = res["self_prediction"], res["training"]
     t_sp = sp["t_weights"] * 1e3  # network time continues across the two runs
@@ -89,7 +79,8 @@ def plot(res, args, png):
         return np.concatenate([sp["weights"][name], tr["weights"][name]])
 
     teacher = res["teacher"]
-    fig, axes = plt.subplots(2, 3, figsize=(14, 7), constrained_layout=True)
+    fig = Figure(figsize=(14, 7), layout="constrained")
+    axes = fig.subplots(2, 3)
     ax = axes[0, 0]
     for name, k, color in (("W_up1", 0, "tab:blue"), ("W_up2", 1, "tab:orange")):
         ax.plot(tw, series(name), color=color, label=f"student {name}")
@@ -128,8 +119,7 @@ def plot(res, args, png):
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation MSE (read-out vs teacher)")
     ax.set_title(f"mimic, {args.mode} mode")
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, png, dpi=120)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """Compartment traces of the cortical microcircuit during learning (bars task, 9-30-3):
 soma u, basal v_B and apical v_A of one hidden pyramidal cell and soma u / dendrite v_I of
 one interneuron, with the output's visible potential and the target, LE against the
-original mode (DESIGN.md section 3).
+original mode (docs/model.md §2).
 
 A short stretch of the bars protocol (--epochs epochs, presentation time --T ms) is run
 with full recordings. Writes <out>/microcircuit_traces.png and .json (the traces).
@@ -10,14 +10,10 @@ Seconds on cpp_standalone after compilation; --fast: 2 epochs on the runtime dev
 """
 
 import argparse
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
 
 
 def parse_args(argv=None):
@@ -27,11 +23,8 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs to record (default 3)")
     p.add_argument("--cell", type=int, default=0, help="hidden pyramidal cell index")
     p.add_argument("--interneuron", type=int, default=0, help="interneuron index")
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
-    p.add_argument("--out", type=Path, default=ROOT / "figures",
-                   help="output folder (default: the repository's figures/)")
-    p.add_argument("--fast", action="store_true", help="CI mode: 2 epochs, runtime device")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="CI mode: 2 epochs, runtime device")
     args = p.parse_args(argv)
     if args.fast:
         args.epochs, args.device = 2, "runtime"
@@ -43,8 +36,9 @@ def parse_args(argv=None):
 def record(args, mode):
     from brian2 import ms
 
-    from le_brian.microcircuit import (Microcircuit, bars_data, bars_learning_rates,
-                                       bars_out_lag)
+    from le_brian.networks.microcircuit import Microcircuit
+    from le_brian.protocols.bars import bars_data, bars_learning_rates, bars_out_lag
+    from le_brian.protocols.presentation import epoch_orders
 
     T = args.T * ms
     try:
@@ -54,11 +48,7 @@ def record(args, mode):
     net = Microcircuit([9, 30, 3], mode=mode, dt=0.1 * ms, tau_0=0.1 * ms, seed=12354,
                        device=args.device, out_lag=lag, **bars_learning_rates(T))
     x, labels, y = bars_data()
-    order, train = [], []
-    for _ in range(args.epochs):
-        order += list(net.rng.permutation(8)) + list(net.rng.permutation(8))
-        train += [True] * 8 + [False] * 8
-    order, train = np.array(order), np.array(train)
+    order, train = epoch_orders(net.rng, 8, 8, args.epochs)
     res = net.run(x[order], T, targets=y[order], nudge=train, learn=train,
                   record={"pyr1": ["u", "v_B", "v_A"], "int1": ["u", "v_I"],
                           "out": ["w", "tgt", "nudge"]})
@@ -75,12 +65,10 @@ def record(args, mode):
 
 
 def plot(traces, args, png):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(3, 2, figsize=(14, 8), sharex=True, constrained_layout=True)
+    fig = Figure(figsize=(14, 8), layout="constrained")
+    axes = fig.subplots(3, 2, sharex=True)
     for col, (mode, tr) in enumerate(traces.items()):
         t = np.array(tr["t_ms"])
         ax = axes[0, col]
@@ -106,8 +94,7 @@ def plot(traces, args, png):
         ax.set_ylabel("potential")
     fig.suptitle(f"bars, T = {args.T:g} ms: 8 training (nudged) + 8 validation patterns "
                  f"per epoch")
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, png, dpi=120)
 
 
 def main(argv=None):
@@ -115,7 +102,7 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     traces = {mode: record(args, mode) for mode in ("le", "original")}
     name = "microcircuit_traces_fast" if args.fast else "microcircuit_traces"
-    (args.out / f"{name}.json").write_text(json.dumps({"T_ms": args.T, "traces": traces}))
+    write_json(args.out / f"{name}.json", {"T_ms": args.T, "traces": traces}, indent=None)
     plot(traces, args, args.out / f"{name}.png")
     print(f"wrote {args.out / (name + '.png')} and .json")
 

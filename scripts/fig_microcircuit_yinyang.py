@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""The cortical microcircuit on Yin-Yang (`le_brian.microcircuit.run_classification`,
-parameters in models/microcircuit_yinyang.py), against backprop on the same sizes.
+"""The cortical microcircuit on Yin-Yang (`le_brian.protocols.classification.
+run_classification`, parameters in `le_brian.models.microcircuit_yinyang`, the
+repository's models/microcircuit_yinyang.py), against backprop on the same sizes.
 
 Per seed (weights and presentation orders; the data set is the package's seed-0 split,
 5000 / 1000 / 1000):
@@ -9,7 +10,8 @@ Per seed (weights and presentation orders; the data set is the package's seed-0 
     read-out lag 0.5 ms (the bars table for 1 ms);
   * ``le_frozen_hidden``: LE with eta_up(hidden) = 0, i.e. a read-out of the random
     hidden features: the share of the accuracy that the hidden layer's learning adds;
-  * ``backprop_softplus`` / ``backprop_tanh``: `le_brian.backprop.train_backprop`, 4-120-3
+  * ``backprop_softplus`` / ``backprop_tanh``: `le_brian.numpy_reference.backprop.
+    train_backprop`, 4-120-3
     with biases, online SGD, 40 epochs, learning rates [0.1, 0.02] / [0.02, 0.02] per
     layer, decay 0.9 (chosen on the validation split): what gradient descent reaches with
     the microcircuit's rate function and with tanh.
@@ -21,15 +23,11 @@ backprop run; --fast (CI, ~40 s): 1 seed, 2 epochs on 200 samples per split.
 """
 
 import argparse
-import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from le_brian.cli.script_helpers import add_common_arguments, read_json, save_figure, write_json
 
 VARIANTS = ("le", "original", "le_frozen_hidden", "backprop_softplus", "backprop_tanh")
 BACKPROP = {"backprop_softplus": ("softplus", [0.1, 0.02]),
@@ -41,15 +39,12 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=3, help="seeds per variant (default 3)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="microcircuit epochs (default: models/microcircuit_yinyang.py)")
+                   help="microcircuit epochs (default: le_brian.models.microcircuit_yinyang)")
     p.add_argument("--backprop-epochs", type=int, default=40)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    p.add_argument("--device", default="cpp_standalone",
-                   choices=["runtime", "cpp_standalone", "cuda_standalone"])
-    p.add_argument("--out", type=Path, default=ROOT / "figures",
-                   help="output folder (default: the repository's figures/)")
-    p.add_argument("--fast", action="store_true",
-                   help="CI mode: 1 seed, 2 epochs, 200 training / validation / test samples")
+    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+                         fast_help="CI mode: 1 seed, 2 epochs, 200 training / validation / test "
+                         "samples")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     args = p.parse_args(argv)
     if args.fast:
@@ -65,10 +60,12 @@ def run_variant(variant, seed, data, args):
     ``test_accuracy``."""
     from brian2 import ms
 
-    from le_brian.backprop import train_backprop
-    from le_brian.microcircuit import run_classification
-    from models.microcircuit_yinyang import NETWORK, PROTOCOL
+    from le_brian.numpy_reference.backprop import train_backprop
+    from le_brian.parameter_sets import model_module
+    from le_brian.protocols.classification import run_classification
 
+    params = model_module("microcircuit_yinyang")
+    NETWORK, PROTOCOL = params.NETWORK, params.PROTOCOL
     on, off = PROTOCOL["targets"]
     if variant in BACKPROP:
         activation, rates = BACKPROP[variant]
@@ -102,12 +99,10 @@ def summarize(runs, args):
 
 
 def plot(data, args, png):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    ax = fig.subplots()
     for i, variant in enumerate(args.variants):
         curves = [r["val_accuracy"] for r in data["runs"].values() if r["variant"] == variant]
         if not curves:
@@ -125,8 +120,7 @@ def plot(data, args, png):
     ax.set_ylim(0, 1)
     ax.set_title(f"Yin-Yang 4-120-3, {args.seeds} seeds (mean, min-max)")
     ax.legend(fontsize=8)
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
+    save_figure(fig, png, dpi=120)
 
 
 def main(argv=None):
@@ -137,8 +131,8 @@ def main(argv=None):
     name = "microcircuit_yinyang_fast" if args.fast else "microcircuit_yinyang"
     path = args.out / f"{name}.json"
     data = {"runs": {}}
-    if path.exists() and not args.restart:
-        data = json.loads(path.read_text())
+    if not args.restart:
+        data = read_json(path, default=data)
     dataset = load("yinyang", seed=0)
     if args.fast:
         dataset = dataset.subset(n_train=200, n_val=200, n_test=200)  # one program
@@ -154,9 +148,9 @@ def main(argv=None):
             print(f"{variant:18s} seed {seed}: test accuracy {res['test_accuracy']:.3f} "
                   f"(last validation {res['val_accuracy'][-1]:.3f}, "
                   f"{data['runs'][key]['wall_s']:.0f} s)", flush=True)
-            path.write_text(json.dumps(data, indent=1))
+            write_json(path, data, indent=1)
     data["summary"] = summarize(data["runs"], args)
-    path.write_text(json.dumps(data, indent=1))
+    write_json(path, data, indent=1)
     plot(data, args, path.with_suffix(".png"))
     for variant, s in data["summary"].items():
         print(f"{variant:18s} test {s['mean']:.3f} +- {s['std']:.3f} ({s['n']} seeds)")

@@ -6,7 +6,7 @@ import pytest
 from brian2 import Network, NeuronGroup, defaultclock, prefs
 
 from le_brian.equations import ACTIVATIONS
-from le_brian.reference import NP_ACTIVATIONS
+from le_brian.activations import NP_ACTIVATIONS
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

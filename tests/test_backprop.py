@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from le_brian.backprop import BackpropMLP, train_backprop
+from le_brian.numpy_reference.backprop import BackpropMLP, train_backprop
 from le_brian.datasets import load
 
 

@@ -12,8 +12,10 @@ from brian2 import Clock, Hz, Network, NeuronGroup, Synapses, ms, prefs
 from brian2.core.base import BrianObjectException
 
 from le_brian import LENetwork, Microcircuit
-from le_brian.dense import DenseSynapses, dense_code_object_class
-from le_brian.devices import Built, Simulator, _Program, _using, cuda_build_available
+from le_brian.engine.dense import DenseSynapses, dense_code_object_class
+from le_brian.engine.devices import (Built, Simulator, _new_standalone_device, _Program, _using,
+                                    cuda_build_available)
+from le_brian.engine.network import schedule_with
 
 DT = 0.1 * ms
 N_STEPS = 25
@@ -86,7 +88,7 @@ def test_dense_equals_plain_and_numpy_with_subgroups(device):
                       f"{path}.eps": init["eps"], f"{path}.I_ff": np.zeros(N_DST),
                       f"{path}.w": init["W"].T.ravel(), f"{path}.eta": float(ETA)})
     sim = Simulator(device, codegen_target="numpy")
-    out = sim.run(("dense-pair", device), _build_pair, N_STEPS * DT, state, {}).state
+    out = sim.run(_build_pair, N_STEPS * DT, state, {}).state
     ref = _numpy_pair(init)
     for var in ("r", "I_fb", "eps", "I_ff", "w"):
         np.testing.assert_allclose(out[f"dense.{var}"], out[f"plain.{var}"], rtol=0,
@@ -111,7 +113,7 @@ def test_lenetwork_dense_equals_plain(sizes):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device="cpp_standalone",
                         learning_rates=[60 * Hz] * (len(sizes) - 1), seed=2, synapses=path)
         res = net.run(x, 1 * ms, targets=y, record=["r", "eps"])
-        results[path] = (res, net.get_parameters())
+        results[path] = (res, tuple(net.get_parameters().values()))
     (rd, (wd, bd)), (rp, (wp, bp)) = results["dense"], results["plain"]
     np.testing.assert_allclose(rd.output, rp.output, rtol=0, atol=1e-12)
     for l in range(1, len(sizes)):
@@ -119,7 +121,7 @@ def test_lenetwork_dense_equals_plain(sizes):
             np.testing.assert_allclose(rd.state(var, l), rp.state(var, l), rtol=0, atol=1e-12)
     for a, b in zip(wd + bd, wp + bp):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
-    w0, _ = LENetwork(sizes, seed=2).get_parameters()
+    w0 = LENetwork(sizes, seed=2).get_parameters()["weights"]
     assert max(np.abs(a - b).max() for a, b in zip(wd, w0)) > 1e-4  # learning happened
 
 
@@ -136,7 +138,7 @@ def test_float32_deviation_from_float64():
                         learning_rates=[20 * Hz, 4 * Hz], device="cpp_standalone",
                         dtype=dtype, seed=1)
         res = net.run(x, 1 * ms, targets=y)
-        out[dtype] = (res.output, net.get_parameters()[0])
+        out[dtype] = (res.output, net.get_parameters()["weights"])
     d_out = np.abs(out["float64"][0] - out["float32"][0]).max()
     d_w = max(np.abs(a - b).max() for a, b in zip(out["float64"][1], out["float32"][1]))
     print(f"float32 - float64: outputs {d_out:.2g}, weights {d_w:.2g}")
@@ -185,7 +187,7 @@ def test_wrong_layout_is_refused_at_run_start(device):
     Python (runtime) or by the generated code's one-time check (cpp_standalone)."""
     sim = Simulator(device, codegen_target="numpy")
     with pytest.raises((RuntimeError, BrianObjectException)) as excinfo:
-        sim.run("bad", _bypassed_build, 2 * DT, {"pre.r": np.ones(3)}, {})
+        sim.run(_bypassed_build, 2 * DT, {"pre.r": np.ones(3)}, {})
     err = excinfo.value
     message = str(err.__cause__ if isinstance(err, BrianObjectException) else err)
     assert "S_bad" in message and "layout" in message
@@ -259,13 +261,14 @@ def _cuda_build(tables):
     le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
                    learning_rates=50 * Hz)
     mc = Microcircuit([9, 30, 3])
-    le_built = le._build({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
-                         10, {3: ["r"]}, 1)
+    le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
+                               10, {"layer3": ["r"]}, {}, 1)
     n = 8
-    mc_built = mc._build({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
-                          "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
-                         10, {}, 1, {}, 1)
+    mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
+                                "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
+                               10, {}, 1, {}, 1)
     net = Network(*le_built.network.objects, *mc_built.network.objects)
+    net.schedule = schedule_with(le.slots() + mc.slots())
     return Built(net, {}, {}, namespace={**le_built.namespace, **mc_built.namespace})
 
 
@@ -276,7 +279,7 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
     network with dense and plain projections and the bars microcircuit with dense
     projections; the dense kernels come from le_brian's templates (no atomics, no
     index-array reads) and the plain projection from brian2cuda's."""
-    from le_brian.devices import configure_cuda_build
+    from le_brian.engine.devices import configure_cuda_build
 
     configure_cuda_build()
     # a compile test: without optimisation (host -O0, ptxas -O0) nvcc needs ~20 % less time
@@ -288,7 +291,10 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
     backend.extra_compile_args_nvcc = saved[1] + ["-Xptxas", "-O0"]
     try:
         t0 = time.perf_counter()
-        program = _Program("cuda_standalone", _cuda_build, 20 * DT, {}, None, False)
+        device = _new_standalone_device("cuda_standalone")
+        with _using(device):
+            built = _cuda_build({})
+        program = _Program("cuda_standalone", device, built, 20 * DT, None, False)
         elapsed = time.perf_counter() - t0
     finally:
         prefs.codegen.cpp.extra_compile_args_gcc, backend.extra_compile_args_nvcc = saved

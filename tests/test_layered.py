@@ -10,8 +10,8 @@ from brian2 import Hz, ms, second
 from scipy.stats import binom
 
 from le_brian import LENetwork
-from le_brian.devices import Simulator
-from le_brian.reference import NumpyLENetwork
+from le_brian.engine.devices import Simulator
+from le_brian.numpy_reference import NumpyLENetwork
 
 SIZES = [5, 7, 4, 3]
 ETA = [40 * Hz, 25 * Hz, 15 * Hz]
@@ -36,7 +36,7 @@ def _net(device="runtime", codegen_target="numpy", **kw):
 
 
 def _reference(net, **kw):
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     params = dict(activation=net.activation, output_activation=net.output_activation,
                   tau_m=[float(t[0]) for t in net.tau_m], tau_r=[float(t[0]) for t in net.tau_r],
                   beta=net.beta, target_type=net.target_type,
@@ -65,12 +65,12 @@ def test_matches_numpy_reference_with_learning(device, target, target_type):
         for layer in (1, 2):
             np.testing.assert_allclose(res.state("r", layer), hidden[layer - 1], rtol=0,
                                        atol=1e-10)
-        w, b = net.get_parameters()
+        w, b = net.get_parameters().values()
         for k in range(3):
             np.testing.assert_allclose(w[k], ref.W[k], rtol=0, atol=1e-10)
             np.testing.assert_allclose(b[k], ref.b[k], rtol=0, atol=1e-10)
     # learning did something measurable (the comparison is not between two idle nets)
-    assert max(np.abs(a - c).max() for a, c in zip(w, _net().get_parameters()[0])) > 1e-3
+    assert max(np.abs(a - c).max() for a, c in zip(w, _net().get_parameters()["weights"])) > 1e-3
 
 
 def test_per_neuron_time_constants_match_reference():
@@ -78,7 +78,7 @@ def test_per_neuron_time_constants_match_reference():
     tau_m = [rng.uniform(5, 15, n) * ms for n in SIZES[1:]]
     tau_r = [rng.uniform(5, 15, n) * ms for n in SIZES[1:]]
     net = _net(tau_m=tau_m, tau_r=tau_r)
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     ref = NumpyLENetwork(w, b, "tanh", "linear", [np.asarray(t / second) for t in tau_m],
                          [np.asarray(t / second) for t in tau_r], 0.5, "voltage",
                          [float(e) for e in ETA], 1e-4)
@@ -89,7 +89,7 @@ def test_per_neuron_time_constants_match_reference():
 
 
 def _feedforward(net, x):
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     r = x
     for k in range(net.n_layers):
         ub = w[k] @ r + b[k]
@@ -135,7 +135,7 @@ def test_lagged_linear_chain_matches_binomial_closed_form():
     x = np.array([[0.3, -0.6]])
     res = net.run(x, 100 * ms)
     k = np.arange(200)
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     final = w[2] @ (w[1] @ (w[0] @ x[0]))  # biases are zero by default
     expected = np.outer(binom.sf(len(sizes) - 2, k, 0.05), final)
     np.testing.assert_allclose(res.output, expected, atol=1e-12)
@@ -166,25 +166,25 @@ def test_single_neuron_step_response_closed_form(tau_r_ms):
 def test_no_learning_at_target_or_without_nudging(target_type):
     x, _ = _problem(n_samples=3)
     net = _net(target_type=target_type, output_activation="tanh")
-    w0, b0 = net.get_parameters()
+    w0, b0 = net.get_parameters().values()
     probe = net.run(x, 1 * ms, learn=False, record={3: ["ub"]})
     # the output of each sample (constant within a sample: tau_r == tau_m, no error);
     # a voltage target is compared with ub_L, a rate target with r_L = phi(ub_L)
     target = (probe.state("ub", 3) if target_type == "voltage" else probe.output)[::10]
     net.reset_state()
     net.run(x, 1 * ms, targets=target)
-    w1, b1 = net.get_parameters()
+    w1, b1 = net.get_parameters().values()
     for a, c in zip(w0 + b0, w1 + b1):  # errors are rounding-level (ub = u + tau_r du/dt)
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-14)
     # beta = 0: no learning however far the target
     net0 = _net(target_type=target_type, beta=0.0)
     net0.run(x, 1 * ms, targets=target + 1.0)
-    for a, c in zip(w0 + b0, sum(net0.get_parameters(), [])):
+    for a, c in zip(w0 + b0, sum(net0.get_parameters().values(), [])):
         np.testing.assert_array_equal(a, c)
     # a target off the output does change the weights (the checks above can fail)
     net.reset_state()
     net.run(x, 1 * ms, targets=target + 0.1)
-    assert max(np.abs(a - c).max() for a, c in zip(w0, net.get_parameters()[0])) > 1e-6
+    assert max(np.abs(a - c).max() for a, c in zip(w0, net.get_parameters()["weights"])) > 1e-6
 
 
 @pytest.mark.parametrize(
@@ -280,10 +280,10 @@ def test_standalone_rerun_new_weights_no_recompile():
     binary = os.path.join(net.build_directories[0], "main")
     mtime = os.path.getmtime(binary)
     rng = np.random.default_rng(11)
-    new_w = [rng.normal(0, 0.5, w.shape) for w in net.get_parameters()[0]]
+    new_w = [rng.normal(0, 0.5, w.shape) for w in net.get_parameters()["weights"]]
     net.set_parameters(weights=new_w)
     net.reset_state()
-    biases = net.get_parameters()[1]
+    biases = net.get_parameters()["biases"]
     x2, y2 = _problem(seed=9)
     rerun = net.run(x2, 1 * ms, targets=y2)
     assert not rerun.compiled and net.n_builds == 1 and rerun.build_time == 0.0
@@ -296,7 +296,7 @@ def test_standalone_rerun_new_weights_no_recompile():
     assert fresh.build_directories[0] != net.build_directories[0]
     np.testing.assert_allclose(rerun.output, out_fresh.output, rtol=0, atol=1e-12)
     np.testing.assert_allclose(rerun.output, out_ref, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(net.get_parameters()[0][0], fresh.get_parameters()[0][0],
+    np.testing.assert_allclose(net.get_parameters()["weights"][0], fresh.get_parameters()["weights"][0],
                                rtol=0, atol=1e-12)
 
 

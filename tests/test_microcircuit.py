@@ -1,5 +1,5 @@
-"""Microcircuit (DESIGN.md section 3) against independent references: the NumPy loop of
-`le_brian.reference_microcircuit` (written from DESIGN.md), closed-form feed-forward
+"""Microcircuit (docs/model.md §2) against independent references: the NumPy loop of
+`le_brian.numpy_reference.microcircuit` (written from the specification), closed-form feed-forward
 values of the self-predicting state, and the fixed point of the plasticity rules."""
 
 import time
@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 from brian2 import Hz, ms
 
-from le_brian.devices import Simulator, cuda_build_available
-from le_brian.microcircuit import (
-    Microcircuit,
-    bars_learning_rates,
-    bars_out_lag,
-    draw_weights,
-    run_bars,
-    self_predicting_weights,
-)
-from le_brian.reference_microcircuit import NumpyMicrocircuit, run_bars_numpy, soft_relu
+from le_brian.engine.devices import Simulator, cuda_build_available
+from le_brian.networks.microcircuit import Microcircuit, draw_weights, self_predicting_weights
+from le_brian.protocols.bars import (bars_data, bars_learning_rates, bars_out_lag, run_bars,
+                                     run_bars_numpy)
+from le_brian.numpy_reference.microcircuit import NumpyMicrocircuit, soft_relu
 
 DT = 0.1 * ms
 G = dict(g_l=30.0, g_b=100.0, g_a=60.0, g_som=60.0)  # Hz, the defaults
@@ -429,7 +424,7 @@ def test_cuda_generate_and_compile():
     build only); the program has the expected kernels for the soma and plasticity
     run_regularly operations. Also marked slow: ~25 kernels, measured 484 s on a loaded
     2-core machine (run with ``-m cuda``)."""
-    from le_brian.devices import configure_cuda_build
+    from le_brian.engine.devices import configure_cuda_build
 
     configure_cuda_build()
     net = Microcircuit([9, 30, 3], device="cuda_standalone", **bars_learning_rates(1 * ms))
@@ -466,7 +461,8 @@ def test_bars_protocol_matches_numpy_loop():
     out_lag 0.2 ms) gives the same read-outs (1e-10) and per-epoch validation accuracy
     as the NumPy loop of the same protocol, and the first epoch's order is a permutation of the 8 patterns twice."""
     res = run_bars(0.5 * ms, "original", epochs=3, codegen_target="numpy")
-    acc, _, outs = run_bars_numpy(5, "original", epochs=3, lag_steps=2)
+    ref = run_bars_numpy(0.5 * ms, "original", epochs=3, out_lag=0.2 * ms)
+    acc, outs = ref["val_accuracy"], ref["pattern_outputs"]
     np.testing.assert_array_equal(res["val_accuracy"], acc)
     np.testing.assert_allclose(res["pattern_outputs"], outs, rtol=0, atol=1e-10)
     assert sorted(res["order"][:8]) == list(range(8)) == sorted(res["order"][8:16])
@@ -478,7 +474,7 @@ def test_run_classification_protocol():
     agree exactly), learns (W_up moves, W_down does not), returns one validation accuracy
     per epoch; a regression dataset is refused."""
     from le_brian.datasets import load
-    from le_brian.microcircuit import run_classification
+    from le_brian.protocols.classification import run_classification
 
     data = load("yinyang", seed=0).subset(n_train=24, n_val=12, n_test=12)
     kw = dict(hidden=(6,), epochs=2, codegen_target="numpy", device="runtime")
@@ -491,3 +487,60 @@ def test_run_classification_protocol():
     np.testing.assert_array_equal(a["weights"]["W_down"][0], start["W_down"][0])
     with pytest.raises(ValueError, match="classification"):
         run_classification(load("teacher", seed=0), 1 * ms, **kw)
+
+
+def test_bars_patterns_in_the_published_order():
+    """The 8 bars patterns index by index as the authors' dataset lists them (its unique
+    rows sorted): rows 2, 1, 0; columns 2, 1, 0; main diagonal; anti-diagonal."""
+    from le_brian.datasets import bars_patterns
+
+    x, labels = bars_patterns()
+    expected = []
+    for row in (2, 1, 0):
+        a = np.zeros((3, 3))
+        a[row] = 1
+        expected.append(a)
+    for col in (2, 1, 0):
+        a = np.zeros((3, 3))
+        a[:, col] = 1
+        expected.append(a)
+    expected += [np.eye(3), np.eye(3)[:, ::-1]]
+    np.testing.assert_array_equal(x, np.array([e.ravel() for e in expected]))
+    np.testing.assert_array_equal(labels, [0, 0, 0, 1, 1, 1, 2, 2])
+    _, _, y = bars_data()
+    np.testing.assert_array_equal(y[:, 0], [1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 0.1, 0.1])
+
+
+def test_bars_protocol_le_mode_matches_numpy_loop():
+    """LE mode, T = 1 ms, 3 epochs, seed 12354: run_bars (runtime, numpy) and the NumPy
+    microcircuit with the same pattern order and seed give the same read-outs (1e-10),
+    the same orders and the same per-epoch accuracies."""
+    res = run_bars(1 * ms, "le", epochs=3, codegen_target="numpy")
+    ref = run_bars_numpy(1 * ms, "le", epochs=3)
+    np.testing.assert_array_equal(res["order"], ref["order"])
+    np.testing.assert_allclose(res["pattern_outputs"], ref["pattern_outputs"], rtol=0,
+                               atol=1e-10)
+    np.testing.assert_array_equal(res["val_accuracy"], ref["val_accuracy"])
+    np.testing.assert_array_equal(res["train_accuracy"], ref["train_accuracy"])
+
+
+def test_mimic_dataset_follows_the_authors_draws():
+    """run_mimic's teacher dataset: 6 inputs U(0, 1) from the teacher's stream after its
+    weights (np.random.seed(42) semantics), reordered by the second of the two
+    permutations drawn next (the authors' evaluation), in float32; the targets are the
+    NumPy teacher's read-outs of that order from rest (1e-6, float32 rounding)."""
+    from le_brian.protocols.mimic import run_mimic
+
+    out = run_mimic(epochs=1, self_prediction_epochs=1, codegen_target="numpy")
+    rng = np.random.RandomState(42)
+    rng.random_sample(5)  # the five 1x1 weights
+    x = rng.random_sample((6, 1))
+    rng.permutation(6)
+    x = x[rng.permutation(6)]
+    np.testing.assert_array_equal(out["inputs"], x.astype(np.float32).astype(float))
+    w, _ = draw_weights([1, 1, 1], 42)
+    w = self_predicting_weights(w, 30.0, 100.0, 60.0, 100.0)
+    ref = NumpyMicrocircuit(w, mode="le", **G, dt=1e-5, tau_0=1e-5)
+    expected, _ = ref.run(out["inputs"], 100, learn=False)
+    np.testing.assert_allclose(out["targets"], expected, rtol=0, atol=1e-6)
+    assert out["training"]["val_error"].shape == (1,)

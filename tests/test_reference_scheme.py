@@ -6,7 +6,7 @@ import pytest
 from brian2 import Hz, ms
 
 from le_brian import LENetwork, authors_learning_rates
-from le_brian.reference import NumpyLENetwork
+from le_brian.numpy_reference import NumpyLENetwork
 
 SIZES = [5, 7, 4, 3]
 ETA = [50 * Hz, 30 * Hz, 20 * Hz]
@@ -20,7 +20,7 @@ def _pair(scheme="reference", hand_down="error", prospective=True, target_type="
                     codegen_target=codegen_target, dtype=dtype)
     rng = np.random.default_rng(seed)
     net.set_parameters(biases=[rng.normal(0, 0.3, n) for n in SIZES[1:]])
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     ref = NumpyLENetwork(w, b, "tanh", "linear", 10e-3, 10e-3 if prospective else 0.0, 0.5,
                          target_type, [float(e) for e in ETA], 1e-4, scheme=scheme,
                          hand_down=hand_down)
@@ -44,12 +44,12 @@ def test_reference_scheme_matches_numpy(device, codegen_target, hand_down, prosp
     net, ref = _pair(hand_down=hand_down, prospective=prospective, target_type=target_type,
                      device=device, codegen_target=codegen_target)
     x, y = _data()
-    w0 = net.get_parameters()[0]
+    w0 = net.get_parameters()["weights"]
     for _ in range(2):
         res = net.run(x, 2 * ms, targets=y)
         out, _ = ref.run(x, 20, y)
         np.testing.assert_allclose(res.output, out, rtol=0, atol=1e-10)
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     for k in range(3):
         np.testing.assert_allclose(w[k], ref.W[k], rtol=0, atol=1e-10)
         np.testing.assert_allclose(b[k], ref.b[k], rtol=0, atol=1e-10)
@@ -59,10 +59,10 @@ def test_reference_scheme_matches_numpy(device, codegen_target, hand_down, prosp
 def test_step_zero_only_output_bias_learns():
     """Step 0: all state is zero, so eps_L = beta y_0 and only b_L changes (voltage target)."""
     net, _ = _pair()
-    w0, b0 = net.get_parameters()
+    w0, b0 = net.get_parameters().values()
     x, y = _data(n=1)
     net.run(x, 0.1 * ms, targets=y)
-    w1, b1 = net.get_parameters()
+    w1, b1 = net.get_parameters().values()
     for k in range(3):
         np.testing.assert_array_equal(w0[k], w1[k])
     np.testing.assert_array_equal(b0[0], b1[0])
@@ -82,7 +82,7 @@ def test_reference_output_reflects_input_of_step_k_minus_L_plus_1():
     """No error present (no target), tau_r = tau_m: output of step k = feedforward value of
     the input of step k - L + 1 (after the first L - 1 steps)."""
     net, _ = _pair()
-    w, b = net.get_parameters()
+    w, b = net.get_parameters().values()
     x, _ = _data(n=30)
     res = net.run(x, 0.1 * ms)  # a new input every step
     L = 3
@@ -100,7 +100,7 @@ def test_schemes_agree_on_fixed_point():
         for prospective in (True, False):
             net, _ = _pair(scheme=scheme, prospective=prospective)
             outs[scheme, prospective] = net.run(x, 300 * ms).output[-1]
-    w, b = _pair()[0].get_parameters()
+    w, b = _pair()[0].get_parameters().values()
     for v in outs.values():
         np.testing.assert_allclose(v, _feedforward(w, b, x[0]), atol=1e-9)
 

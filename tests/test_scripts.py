@@ -1,5 +1,7 @@
-"""Figure and benchmark scripts: every script answers --help from any working directory,
-and the layered-network figure scripts run in their fast mode and write their outputs."""
+"""Figure and benchmark scripts: every script answers --help from any working directory
+(through the installed package: no script edits sys.path), the shared helpers
+(`le_brian.cli.script_helpers`) work, and the figure scripts run in their fast mode and
+write their outputs."""
 
 import json
 import subprocess
@@ -15,6 +17,53 @@ SCRIPTS = sorted(p for p in (ROOT / "scripts").glob("*.py"))
 def _run(script, *args, cwd):
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           timeout=900, cwd=cwd)
+
+
+def test_scripts_use_the_installed_package():
+    """No script edits sys.path or locates the repository from its own file."""
+    assert SCRIPTS
+    for script in SCRIPTS:
+        text = script.read_text()
+        assert "sys.path" not in text, f"{script.name} edits sys.path"
+        assert "__file__" not in text, f"{script.name} locates files from __file__"
+
+
+def test_script_helpers(tmp_path):
+    """Common arguments (device choices from the engine), atomic JSON round trip, and
+    the figure saver (folder created, PNG and PDF written, figure closed)."""
+    import argparse
+
+    from matplotlib.figure import Figure
+
+    from le_brian.cli.script_helpers import (add_common_arguments, read_json, save_figure,
+                                             write_json)
+    from le_brian.engine.devices import DEVICES
+
+    p = add_common_arguments(argparse.ArgumentParser(), device="runtime", out="figs")
+    args = p.parse_args([])
+    assert (args.device, args.out, args.fast) == ("runtime", Path("figs"), False)
+    args = p.parse_args(["--device", "cpp_standalone", "--out", str(tmp_path), "--fast"])
+    assert (args.device, args.out, args.fast) == ("cpp_standalone", tmp_path, True)
+    choices = next(a.choices for a in p._actions if a.dest == "device")
+    assert tuple(choices) == tuple(DEVICES)
+    with pytest.raises(SystemExit):
+        p.parse_args(["--device", "gpu"])
+    with pytest.raises(ValueError):
+        add_common_arguments(argparse.ArgumentParser(), device="gpu")
+
+    path = tmp_path / "sub" / "r.json"
+    assert read_json(path, default={"runs": {}}) == {"runs": {}}
+    write_json(path, {"a": [1, 2.5], "out": tmp_path})
+    assert read_json(path) == {"a": [1, 2.5], "out": str(tmp_path)}
+    write_json(path, {"a": 3}, indent=None)
+    assert read_json(path) == {"a": 3}
+    assert sorted(q.name for q in path.parent.iterdir()) == ["r.json"]  # no temporary left
+
+    fig = Figure()
+    fig.subplots().plot([0, 1], [1, 0])
+    paths = save_figure(fig, tmp_path / "figs" / "f.png", dpi=50, pdf=True)
+    assert paths == [tmp_path / "figs" / "f.png", tmp_path / "figs" / "f.pdf"]
+    assert all(q.stat().st_size > 0 for q in paths)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
@@ -80,7 +129,7 @@ def test_benchmark_numpy_baseline_equals_reference(learn):
     import numpy as np
 
     from le_brian.benchmark import DenseNumpyLoop
-    from le_brian.reference import NumpyLENetwork
+    from le_brian.numpy_reference.layered import NumpyLENetwork
 
     rng = np.random.default_rng(5)
     sizes = [784, 30, 20, 10]

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from brian2 import Hz, ms
 
-from le_brian import training
+from le_brian import parameter_sets
+from le_brian.protocols import training
 from le_brian.datasets import load
-from le_brian.training import TrainConfig, evaluate_network, load_network, train
+from le_brian.protocols.training import TrainConfig, evaluate_network, load_network, train
 
 SMALL = dict(dataset="yinyang", hidden=[30], activation="tanh", learning_rates_hz=1000.0,
              presentation_time_ms=1.0, dt_ms=0.1, n_train=1000, n_val=300, n_test=300)
@@ -79,8 +80,7 @@ def test_learning_rate_schedule():
 
 
 def test_every_model_file_is_a_valid_config():
-    names = sorted(p.stem for p in training.models_dir().glob("*.py")
-                   if not p.stem.startswith("_"))
+    names = parameter_sets.available_models()
     found = 0
     for name in names:
         try:

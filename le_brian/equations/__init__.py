@@ -1,7 +1,7 @@
 """Every Brian2 equation string of le_brian, and the activation table.
 
-The model lives here and nowhere else: builders (`le_brian.layered`,
-`le_brian.microcircuit`) only assemble these strings and schedule them.
+The model lives here and nowhere else: builders (`le_brian.networks.layered`,
+`le_brian.networks.microcircuit`) only assemble these strings and schedule them.
 """
 
 from . import microcircuit  # noqa: F401

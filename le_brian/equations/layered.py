@@ -78,7 +78,7 @@ r : 1  # input rate r_0
 INPUT_UPDATE = "r = {source}(t, i)"
 
 #: LE rate neuron. Forward Euler integrates u; ub, r, rp and eps are latched by
-#: run_regularly operations (see `le_brian.layered` for the order within a step).
+#: run_regularly operations (see `le_brian.networks.layered` for the order within a step).
 LE_LAYER = """
 dudt = (I_ff + b - u + eps)/tau_m : hertz  # du/dt
 du/dt = dudt : 1

@@ -1,6 +1,6 @@
 r"""Brian2 equations of the cortical microcircuit (Sacramento, Ponte Costa, Bengio & Senn
 2018) in its original form and with Latent Equilibrium's prospective read-out
-(Haider et al. 2021, section "Cortical microcircuits"; DESIGN.md section 3).
+(Haider et al. 2021, section "Cortical microcircuits"; docs/model.md §2).
 
 Populations (layer index l = 1..L for the hidden layers, L+1 for the output):
 
@@ -36,7 +36,7 @@ cells see and the rate is read from, is
 
 with the mode flag :math:`m` = ``le_mode`` (1: Latent Equilibrium, 0: original
 microcircuit). The same flag selects the one-step delay of target and nudge flag in LE
-mode (DESIGN.md section 3, "Presentation"). Multiplying by an exact 0 or 1 selects one
+mode (docs/model.md §2.4). Multiplying by an exact 0 or 1 selects one
 term exactly, so the strings below serve both modes without copies and one compiled
 program runs either mode.
 

@@ -1,12 +1,15 @@
 """The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark`` (``--help`` on
-each)."""
+each). Every argument parser of the package lives in this package; the library modules
+it calls have none."""
 
 import argparse
 import sys
 
 from brian2 import ms
 
-from .devices import DEVICES
+from ..engine.devices import CODEGEN_TARGETS, DEVICES
+from .benchmark import add_benchmark_command
+from .train import add_train_commands
 
 __all__ = ["main", "parse_time"]
 
@@ -27,7 +30,7 @@ def parse_time(text):
 
 
 def _demo(args):
-    from .demo import run_demo
+    from ..protocols.demo import run_demo
 
     run_demo(out_dir=args.out, device=args.device, epochs=args.epochs, fast=args.fast,
              seed=args.seed, codegen_target=args.codegen_target)
@@ -37,7 +40,7 @@ def _demo(args):
 def _add_device(p, default="cpp_standalone"):
     p.add_argument("--device", choices=DEVICES, default=default,
                    help=f"Brian2 device (default: {default})")
-    p.add_argument("--codegen-target", choices=("auto", "numpy", "cython"), default="auto",
+    p.add_argument("--codegen-target", choices=CODEGEN_TARGETS, default="auto",
                    help="runtime code generation target (device=runtime only)")
 
 
@@ -58,18 +61,8 @@ def build_parser():
     _add_device(p)
     p.set_defaults(func=_demo)
 
-    try:
-        from . import training  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        training.add_cli(sub, _add_device, parse_time)
-    try:
-        from . import benchmark  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        benchmark.add_cli(sub, _add_device)
+    add_train_commands(sub, parse_time)
+    add_benchmark_command(sub)
     return parser
 
 

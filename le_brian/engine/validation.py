@@ -4,10 +4,14 @@ expected unit or shape, raised before anything is built."""
 import numbers
 
 import numpy as np
-from brian2 import Quantity, second
+from brian2 import DimensionMismatchError, Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 
 __all__ = [
+    "UnitError",
+    "check_sizes",
+    "check_choice",
+    "check_seed",
     "as_time",
     "as_rate",
     "as_dimensionless",
@@ -17,12 +21,48 @@ __all__ = [
 ]
 
 
+class UnitError(DimensionMismatchError, TypeError):
+    """A parameter with the wrong physical dimensions (or none where one is needed).
+
+    A `brian2.DimensionMismatchError`, as Brian2 users expect, and a `TypeError` (the
+    type of a value without units where a Quantity is needed)."""
+
+    def __init__(self, message):
+        DimensionMismatchError.__init__(self, message)
+
+
+def check_sizes(layer_sizes, minimum, what):
+    """``layer_sizes`` as a list of positive ints (bools refused) of at least
+    ``minimum`` entries; ``what`` describes the expected form in the error."""
+    sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple, np.ndarray)) else None
+    if (sizes is None or len(sizes) < minimum
+            or not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+                       and n > 0 for n in sizes)):
+        raise ValueError(f"layer_sizes must be a list of at least {minimum} positive ints "
+                         f"{what}, got {layer_sizes!r}")
+    return [int(n) for n in sizes]
+
+
+def check_choice(name, value, choices):
+    """``value`` if it is one of ``choices``, else ValueError naming the parameter."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_seed(seed):
+    """An int seed (bools refused)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    return int(seed)
+
+
 def _quantity(name, value, unit, unit_name):
     """Return ``value`` as a float array in SI units after checking its dimensions."""
     dim = get_dimensions(unit)
     if isinstance(value, Quantity):
         if value.dim is not dim:
-            raise TypeError(
+            raise UnitError(
                 f"{name} must be a quantity in {unit_name}, got {value!r} "
                 f"(dimensions {value.dim})"
             )
@@ -35,7 +75,7 @@ def _quantity(name, value, unit, unit_name):
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
     else:
-        raise TypeError(
+        raise UnitError(
             f"{name} must be a quantity in {unit_name} (e.g. {name}=10*{unit_name}), "
             f"got {value!r} without units"
         )
@@ -71,8 +111,8 @@ def as_dimensionless(name, value, *, nonnegative=False):
 
 def as_matrix(name, value, shape, *, what="array"):
     """Finite float64 array of exactly ``shape`` (``None`` entries match any size)."""
-    if isinstance(value, Quantity) and not value.dimensionless:
-        raise TypeError(f"{name} must be dimensionless, got units {value.dim}")
+    if isinstance(value, Quantity) and not value.is_dimensionless:
+        raise UnitError(f"{name} must be dimensionless, got units {value.dim}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -22,7 +22,7 @@ agree with plain `Synapses` to rounding (measured: <= 1e-15, see tests/test_dens
 On CUDA the state update runs one thread per synapse, the sum onto the target group one
 thread per target neuron (no atomics) and the sum onto the source group one warp per
 presynaptic neuron (a warp-shuffle reduction). The runtime targets (numpy, cython) use
-Brian2's own templates: a dense loop gains nothing there (DESIGN.md section 4).
+Brian2's own templates: a dense loop gains nothing there.
 
 What the fast path relies on (checked by tests/test_dense.py, which fails loudly if a
 Brian2 upgrade changes it; Brian2 is pinned in setup.cfg):
@@ -38,6 +38,8 @@ Only a single plain ``connect()`` is accepted (anything else raises at once), an
 generated code checks the layout once, at its first call. ``on_pre`` / ``on_post``
 pathways and equations that use ``i`` / ``j`` still work, through index arrays.
 """
+
+import functools
 
 import numpy as np
 from brian2 import Synapses
@@ -92,18 +94,15 @@ DenseCPPStandaloneCodeObject = _dense_code_object_class(
     "DenseCPPStandaloneCodeObject", CPPStandaloneCodeObject, CPPCodeGenerator,
     "templates/dense_cpp")
 
-_CUDA_CLASS = []
-
-
+@functools.cache
 def _cuda_code_object_class():
-    if not _CUDA_CLASS:
-        from brian2cuda.codeobject import CUDAStandaloneCodeObject
-        from brian2cuda.cuda_generator import CUDACodeGenerator
+    """cuda_standalone code object class of the dense templates (brian2cuda is imported
+    on first use only)."""
+    from brian2cuda.codeobject import CUDAStandaloneCodeObject
+    from brian2cuda.cuda_generator import CUDACodeGenerator
 
-        _CUDA_CLASS.append(_dense_code_object_class(
-            "DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject, CUDACodeGenerator,
-            "templates/dense_cuda"))
-    return _CUDA_CLASS[0]
+    return _dense_code_object_class("DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject,
+                                    CUDACodeGenerator, "templates/dense_cuda")
 
 
 def check_all_to_all(synapses, what=None):

@@ -6,10 +6,16 @@ between runs in NumPy arrays, so that every device behaves the same way:
 
 * ``runtime``: the build function is called for every run (numpy or cython code
   generation; cython's compiled code is cached in the package cache directory).
-* ``cpp_standalone`` / ``cuda_standalone``: one compiled program per *shape* (number
-  of steps, table sizes, recorded variables). Later runs of the same shape pass
-  the new state, inputs, targets, weights and learning rates as Brian2 ``run_args``
-  and rerun the binary without generating or compiling anything.
+* ``cpp_standalone`` / ``cuda_standalone``: one compiled program per *structure*.
+  Every run calls the build function on a fresh device instance (cheap: standalone
+  devices generate no code until they build) and fingerprints what it created
+  (`fingerprint`: every object's class, name, size, equations, code, schedule slot and
+  order, clock, variables and their dtypes, monitors' indices, the device's queued
+  initialisation code, the tables' shapes, the duration and the float type). A run
+  whose fingerprint matches a compiled program passes the new state, inputs,
+  targets, weights and learning rates as Brian2 ``run_args`` and reruns that binary
+  without generating or compiling anything, so no structural field can be forgotten
+  in a hand-written key and a stale binary is never reused.
 
 Each compiled program owns a private device instance and a unique build directory
 under :func:`cache_dir` (so two processes never share a build directory); build
@@ -18,8 +24,10 @@ directories are removed when the process exits unless ``keep_builds=True``.
 
 import atexit
 import contextlib
+import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -28,12 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from brian2 import Quantity, prefs
-from brian2.devices import device as _device_module
+from brian2 import Quantity, prefs, second
 from brian2.devices.device import reset_device, set_device
 
-__all__ = ["DEVICES", "Built", "Simulator", "cache_dir", "configure_cuda_build",
-           "cuda_build_available"]
+__all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
+           "cuda_build_available", "fingerprint"]
 
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
@@ -57,7 +64,7 @@ def _configure_cython_cache():
 
 def configure_cuda_build(compute_capability=9.0, gpu_id=0, cuda_path=None):
     """Set brian2cuda preferences so that a project can be generated and compiled
-    without a GPU (DESIGN.md section 4): no GPU or CUDA detection, the card set by
+    without a GPU (measured on this project's machines): no GPU or CUDA detection, the card set by
     hand, ``-std=c++17`` for nvcc and the host compiler, curand from the
     ``nvidia-curand`` wheel when the CUDA installation lacks it.
     Returns the CUDA path used."""
@@ -153,6 +160,14 @@ class Built:
     checks : list
         Callables ``check(built)`` run once after the first run of a program
         (layout checks).
+    groups, projections : dict
+        ``name -> Brian2 object``: the named groups and projections (what
+        ``net.groups`` / ``net.projections`` show after a run).
+    clock : brian2.Clock or None
+        The network's clock.
+    user_monitors : list
+        Monitors added by the user (`le_brian.engine.network.BaseNetwork.run`'s
+        ``objects=``): their recordings are copied out after every run.
     """
 
     network: object
@@ -161,6 +176,10 @@ class Built:
     monitors: dict = field(default_factory=dict)
     namespace: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
+    groups: dict = field(default_factory=dict)
+    projections: dict = field(default_factory=dict)
+    clock: object = None
+    user_monitors: list = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +198,8 @@ class RunOutput:
     compiled: bool
     directory: str = None
     simulation_time: float = None
+    built: object = None
+    user_records: dict = field(default_factory=dict)
 
 
 def _view_value(group, name):
@@ -195,27 +216,147 @@ def _read_records(monitors):
     return records
 
 
-class _Program:
-    """One compiled standalone program (private device instance + build directory)."""
+def _read_user_records(monitors):
+    """Copies (Quantities) of what user-added monitors hold: every variable a
+    StateMonitor records plus ``t``; ``i``, ``t`` and ``count`` of a SpikeMonitor; ``t``
+    and ``rate`` of a PopulationRateMonitor. Standalone programs overwrite their results
+    at the next run, so nothing may stay a view."""
+    out = {}
+    for mon in monitors:
+        names = ["t"] + list(getattr(mon, "record_variables", []))
+        if "count" in mon.variables and "count" not in names:
+            names.append("count")
+        if "rate" in mon.variables and "rate" not in names:
+            names.append("rate")
+        rec = {}
+        for name in dict.fromkeys(names):
+            value = getattr(mon, name)
+            rec[name] = value.copy() if hasattr(value, "copy") else value
+            if getattr(mon, "record_variables", None) and name not in ("t", "i", "count") \
+                    and type(mon).__name__ == "StateMonitor":
+                rec[name] = rec[name].T  # (n_t, n_recorded), like le_brian's own records
+        out[mon.name] = rec
+    return out
 
-    def __init__(self, device_name, build, duration, tables, report, keep):
+
+# ---------------------------------------------------------------------- fingerprint
+_CODEOBJECT_NAME = re.compile(r"\b\w+_codeobject(_\d+)?\b")
+# Brian2 names a monitor's own clock "<name>_clock" and suffixes "_1", "_2", ... while a
+# clock of that name is alive (an earlier program's): the suffix is not structure.
+_CLOCK_SUFFIX = re.compile(r"_clock_\d+(?![0-9])")
+
+
+def _mask_names(text):
+    return _CLOCK_SUFFIX.sub("_clock", _CODEOBJECT_NAME.sub("<codeobject>", text))
+
+
+def _all_objects(network):
+    seen, stack = {}, list(network.objects)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen[id(obj)] = obj
+        stack.extend(getattr(obj, "contained_objects", []))
+    return sorted(seen.values(), key=lambda o: o.name)
+
+
+def _describe_variable(var):
+    desc = [type(var).__name__, str(getattr(var, "dtype", "")), repr(getattr(var, "dim", "")),
+            getattr(var, "size", None), getattr(var, "scalar", None),
+            getattr(var, "constant", None), getattr(var, "read_only", None)]
+    if type(var).__name__ == "Constant":
+        desc.append(repr(var.value))
+    return desc
+
+
+def _describe(obj):
+    desc = [type(obj).__module__, type(obj).__qualname__, obj.name, obj.when, obj.order,
+            float(obj.clock.dt_), bool(obj.active)]
+    for attr in ("equations", "abstract_code", "template", "record_variables", "dense",
+                 "event", "method_choice"):
+        value = getattr(obj, attr, None)
+        if value is not None:
+            desc.append((attr, str(value)))
+    for attr in ("N", "_N", "source", "target"):
+        value = getattr(obj, attr, None)
+        if value is not None and not callable(value):
+            desc.append((attr, getattr(value, "name", None) or str(value)))
+    record = getattr(obj, "record", None)
+    if isinstance(record, np.ndarray):
+        desc.append(("record", hashlib.sha256(np.ascontiguousarray(record).tobytes()).hexdigest()))
+    elif record is not None:
+        desc.append(("record", repr(record)))
+    variables = getattr(obj, "variables", None)
+    if variables is not None:
+        own = sorted((name, _describe_variable(v)) for name, v in variables.items()
+                     if getattr(v, "owner", None) is obj)
+        desc.append(("variables", own))
+    return desc
+
+
+def _describe_device_queue(device):
+    """Initialisation operations a standalone device queued while the objects were
+    created (synapse creation code, values set in Python); code-object names, which
+    Brian2 suffixes when a name was used before in the process, are masked."""
+    out = []
+    for op, args in getattr(device, "main_queue", []):
+        if op == "run_code_object":
+            code = args[0].code
+            text = "".join(str(getattr(code, f, "")) for f in ("cpp_file", "h_file", "cu_file"))
+            out.append((op, args[0].template_name, _mask_names(text)))
+        elif op == "set_by_array":
+            values = getattr(device, "static_arrays", {}).get(args[1])
+            digest = (hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
+                      if values is not None else None)
+            out.append((op, _mask_names(repr(args[0])), digest))
+        else:
+            out.append((op, _mask_names(repr(args))))
+    return out
+
+
+def fingerprint(built, duration, device, dtype, extra=()):
+    """A hash of everything that determines a standalone program's binary: every object
+    of ``built.network`` (with its contained objects) as `_describe` lists it, the
+    network's schedule, the tables' shapes and dtypes, the device's queued
+    initialisation code, the duration, the float type and ``extra``."""
+    items = [("schedule", list(built.network.schedule)),
+             ("duration", float(duration / second)), ("dtype", dtype),
+             ("device", type(device).__name__), ("extra", repr(extra))]
+    items += [_describe(obj) for obj in _all_objects(built.network)]
+    for name, ta in sorted(built.tables.items()):
+        items.append(("table", name, ta.values.shape, str(ta.values.dtype), float(ta.dt)))
+    items.append(("namespace", sorted(built.namespace)))
+    items.append(("queue", _describe_device_queue(device)))
+    return hashlib.sha256(repr(items).encode()).hexdigest()
+
+
+def _new_standalone_device(device_name):
+    if device_name == "cuda_standalone":
+        from brian2cuda.device import CUDAStandaloneDevice
+
+        return CUDAStandaloneDevice()
+    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+
+    return CPPStandaloneDevice()
+
+
+class _Program:
+    """One compiled standalone program (private device instance + build directory),
+    built from objects already created on ``device``."""
+
+    def __init__(self, device_name, device, built, duration, report, keep):
         (cache_dir() / device_name).mkdir(parents=True, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="build-", dir=cache_dir() / device_name)
-        if device_name == "cuda_standalone":
-            from brian2cuda.device import CUDAStandaloneDevice
-
-            self.device = CUDAStandaloneDevice()
-        else:
-            from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
-
-            self.device = CPPStandaloneDevice()
+        self.device = device
+        self.built = built
         self.checked = False
         self.report = report
+        self.last_simulation_time = None
         t0 = time.perf_counter()
         with _using(self.device, directory=self.directory):
-            self.built = build(tables)
-            self.built.network.run(duration, namespace=self.built.namespace,
-                                   report=report, report_period=10 * _second())
+            built.network.run(duration, namespace=built.namespace, report=report,
+                              report_period=10 * second)
             self.device.build(directory=self.directory, compile=True, run=False,
                               with_output=False)
         self.build_time = time.perf_counter() - t0
@@ -240,12 +381,13 @@ class _Program:
             self.last_simulation_time = getattr(self.device, "_last_run_time", None)
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
+            user_records = _read_user_records(b.user_monitors)
             if not self.checked:
                 for check in b.checks:
                     check(b)
                 self.checked = True
         self._clean_static_arrays()
-        return out, records, elapsed
+        return out, records, user_records, elapsed
 
     def _run_program(self, run_args):
         """Run the binary with its output captured; a failure raises RuntimeError with
@@ -269,12 +411,6 @@ class _Program:
         for f in Path(self.directory, "static_arrays").glob("init_*"):
             with contextlib.suppress(OSError):
                 f.unlink()
-
-
-def _second():
-    from brian2 import second
-
-    return second
 
 
 @contextlib.contextmanager
@@ -323,7 +459,7 @@ class Simulator:
     keep_builds : bool
         Keep standalone build directories after the process exits.
     threads : int
-        OpenMP threads for cpp_standalone (0: no OpenMP; DESIGN.md: OpenMP does not
+        OpenMP threads for cpp_standalone (0: no OpenMP; measured: OpenMP does not
         speed up summed variables).
     dtype : {'float64', 'float32'}
         Brian2's default float type for every variable of the programs built here.
@@ -371,15 +507,15 @@ class Simulator:
     def standalone(self):
         return self.device != "runtime"
 
-    def run(self, key, build, duration, state, tables, report=None):
+    def run(self, build, duration, state, tables, report=None):
         """Run ``build`` for ``duration``.
 
         Parameters
         ----------
-        key : hashable
-            Shape key: programs are reused for equal keys (standalone devices).
         build : callable
             ``build(tables) -> Built``; ``tables`` maps TimedArray names to values.
+            Standalone devices call it on a fresh device instance and reuse the
+            compiled program of an equal `fingerprint`.
         duration : Quantity
         state : dict
             ``key -> array`` initial values of the ``Built.state`` variables.
@@ -389,7 +525,7 @@ class Simulator:
             Brian2 progress report (``'text'``, ``'stdout'`` or None).
         """
         if self.standalone:
-            return self._run_standalone(key, build, duration, state, tables, report)
+            return self._run_standalone(build, duration, state, tables, report)
         return self._run_runtime(build, duration, state, tables, report)
 
     def _run_runtime(self, build, duration, state, tables, report):
@@ -405,49 +541,54 @@ class Simulator:
             t1 = time.perf_counter()
             with _quiet_float32_check():
                 b.network.run(duration, namespace=b.namespace, report=report,
-                              report_period=10 * _second())
+                              report_period=10 * second)
             t2 = time.perf_counter()
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
+            user_records = _read_user_records(b.user_monitors)
         return RunOutput(out, records, build_time=t1 - t0, run_time=t2 - t1, compiled=False,
-                         simulation_time=t2 - t1)
+                         simulation_time=t2 - t1, built=b, user_records=user_records)
 
-    def compile(self, key, build, duration, tables, report=None):
-        """Generate and compile the program for ``key`` without running it (standalone
-        devices; e.g. brian2cuda on a machine without a GPU). A later `run` with the
-        same key reuses it. Returns the build directory."""
+    def compile(self, build, duration, tables, report=None):
+        """Generate and compile the program of ``build`` without running it (standalone
+        devices; e.g. brian2cuda on a machine without a GPU). A later `run` of the same
+        structure reuses it. Returns the build directory."""
         if not self.standalone:
             raise ValueError("compile() needs a standalone device (cpp_standalone or "
                              f"cuda_standalone), this simulator runs {self.device!r}")
-        return self._program(key, build, duration, tables, report)[0].directory
+        return self._program(build, duration, tables, report)[0].directory
 
-    def _program(self, key, build, duration, tables, report):
-        program = self._programs.get(key)
-        compiled = program is None
-        if compiled:
-            if self.device == "cpp_standalone":
-                prefs.devices.cpp_standalone.openmp_threads = self.threads
-            with _prefs(core__default_float_dtype=np.dtype(self.dtype).type):
-                program = _Program(self.device, build, duration, tables, report,
+    def _program(self, build, duration, tables, report):
+        if self.device == "cpp_standalone":
+            prefs.devices.cpp_standalone.openmp_threads = self.threads
+        device = _new_standalone_device(self.device)
+        with _prefs(core__default_float_dtype=np.dtype(self.dtype).type):
+            with _using(device):
+                built = build(tables)
+            key = fingerprint(built, duration, device, self.dtype, extra=(self.threads,))
+            program = self._programs.get(key)
+            compiled = program is None
+            if not compiled:
+                for obj in _all_objects(built.network):
+                    # Brian2 warns about objects deleted without ever running in a
+                    # network; these were built only to be fingerprinted.
+                    obj._network = "fingerprinted"
+            else:
+                program = _Program(self.device, device, built, duration, report,
                                    self.keep_builds)
-            self._programs[key] = program
-            self.n_builds += 1
+                self._programs[key] = program
+                self.n_builds += 1
         return program, compiled
 
-    def _run_standalone(self, key, build, duration, state, tables, report):
-        program, compiled = self._program(key, build, duration, tables, report)
-        out, records, elapsed = program.run(state, tables)
+    def _run_standalone(self, build, duration, state, tables, report):
+        program, compiled = self._program(build, duration, tables, report)
+        out, records, user_records, elapsed = program.run(state, tables)
         return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
                          run_time=elapsed, compiled=compiled, directory=program.directory,
-                         simulation_time=program.last_simulation_time)
+                         simulation_time=program.last_simulation_time, built=program.built,
+                         user_records=user_records)
 
     @property
     def build_directories(self):
         """Build directories of the compiled programs (standalone devices)."""
         return [p.directory for p in self._programs.values()]
-
-
-def active_device_name():
-    """Name of Brian2's currently active device (for diagnostics)."""
-    dev = _device_module.active_device
-    return type(dev).__name__ if dev is not None else None

@@ -1,9 +1,10 @@
-r"""Plain NumPy cortical microcircuit (DESIGN.md section 3), for tests and benchmarks.
+r"""Plain NumPy cortical microcircuit (docs/model.md §2), for tests and benchmarks.
 
-Written from DESIGN.md directly and independent of the Brian2 code and of the equation
-strings (the rate function is re-implemented here). Units: times in seconds,
-conductances and learning rates in Hz (SI), so that numbers agree with the Brian2
-network to rounding. Never imported by the Brian2 path.
+Written from the specification directly and independent of the Brian2 code and of the
+equation strings (the rate function comes from the NumPy table `le_brian.activations`).
+Units: times in seconds, conductances and learning rates in Hz (SI), so that numbers
+agree with the Brian2 network to rounding. Imports nothing of the Brian2 path, and the
+Brian2 path imports nothing of it.
 
 One synchronous step k (all cells read the w and r latched at the end of step k-1):
 
@@ -26,16 +27,12 @@ import time
 
 import numpy as np
 
-__all__ = ["soft_relu", "NumpyMicrocircuit", "benchmark_numpy_microcircuit", "run_bars_numpy"]
+from ..activations import NP_ACTIVATIONS
+
+__all__ = ["soft_relu", "NumpyMicrocircuit", "benchmark_numpy_microcircuit"]
 
 
-def soft_relu(x):
-    """The authors' thresholded softplus: log(1 + e^x) for |x| < 15, 0 below -15, x
-    from 15 on."""
-    x = np.asarray(x, dtype=float)
-    inside = np.abs(x) < 15
-    return np.where(inside, np.log(1.0 + np.exp(np.where(inside, x, 0.0))),
-                    np.where(x >= 15, x, 0.0))
+soft_relu = NP_ACTIVATIONS["soft_relu"].phi
 
 
 class NumpyMicrocircuit:
@@ -54,8 +51,8 @@ class NumpyMicrocircuit:
         Seconds.
     """
 
-    def __init__(self, weights, mode="le", g_l=30.0, g_b=100.0, g_a=60.0, g_som=60.0,
-                 eta_up=None, eta_ip=None, eta_pi=None, dt=1e-4, tau_0=None):
+    def __init__(self, weights, mode="le", *, g_l, g_b, g_a, g_som, eta_up=None, eta_ip=None,
+                 eta_pi=None, dt=1e-4, tau_0=None):
         self.W_up = [np.array(w, dtype=float) for w in weights["W_up"]]
         self.W_down = [np.array(w, dtype=float) for w in weights["W_down"]]
         self.W_ip = [np.array(w, dtype=float) for w in weights["W_ip"]]
@@ -205,7 +202,7 @@ class NumpyMicrocircuit:
         return outs, trace
 
     def weights(self):
-        """Copies of the weights in `le_brian.microcircuit.Microcircuit` layout."""
+        """Copies of the weights in `le_brian.Microcircuit.get_parameters` layout."""
         return {"W_up": [w.copy() for w in self.W_up], "W_down": [w.copy() for w in self.W_down],
                 "W_ip": [w.copy() for w in self.W_ip], "W_pi": [w.copy() for w in self.W_pi]}
 
@@ -222,30 +219,3 @@ def benchmark_numpy_microcircuit(weights, n_steps, n_patterns=8, seed=0, **param
     t0 = time.perf_counter()
     net.run(x, steps, y)
     return steps * n_patterns / (time.perf_counter() - t0)
-
-
-def run_bars_numpy(presentation_steps, mode="le", epochs=10, seed=12354, lag_steps=0):
-    """The bars protocol of `le_brian.microcircuit.run_bars` on the NumPy loop (the
-    baseline of the sweep's wall-time ratio). ``presentation_steps`` = T/dt with
-    dt = 0.1 ms; returns ``(val_accuracy per epoch, wall seconds, pattern outputs)``."""
-    from brian2 import ms
-
-    from .microcircuit import bars_data, bars_learning_rates, draw_weights, self_predicting_weights
-
-    w, rng = draw_weights([9, 30, 3], seed)
-    w = self_predicting_weights(w, 30.0, 100.0, 60.0, 100.0)
-    rates = bars_learning_rates(presentation_steps * 0.1 * ms)
-    net = NumpyMicrocircuit(w, mode=mode, eta_up=[float(e) for e in rates["eta_up"]],
-                            eta_ip=[float(e) for e in rates["eta_ip"]], eta_pi=[0.0], dt=1e-4)
-    x, labels, y = bars_data()
-    order, train = [], []
-    for _ in range(epochs):
-        order += list(rng.permutation(8)) + list(rng.permutation(8))
-        train += [True] * 8 + [False] * 8
-    order, train = np.array(order), np.array(train)
-    t0 = time.perf_counter()
-    outs, _ = net.run(x[order], presentation_steps, y[order], nudge=train, learn=train,
-                      lag_steps=lag_steps)
-    wall = time.perf_counter() - t0
-    hit = (np.argmax(outs, axis=1) == labels[order]).reshape(epochs, 16)
-    return hit[:, 8:].mean(axis=1), wall, outs

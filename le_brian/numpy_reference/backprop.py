@@ -7,8 +7,8 @@ L = 1/2 ||y - r_L||^2 (for a linear output this is the energy whose gradient the
 output error beta (y - u_L) follows). Backward: delta_L = phi_L'(u_L) (y - r_L),
 delta_l = phi_l'(u_l) W_{l+1}^T delta_{l+1}; update W_l += lr_l delta_l r_{l-1}^T,
 b_l += lr_l delta_l. Activations and their derivatives are those of
-`le_brian.reference.NP_ACTIVATIONS` (the hard-sigmoid derivative is 1 on [0, 1], ends
-included, as in DESIGN.md).
+`le_brian.activations.NP_ACTIVATIONS` (the hard-sigmoid derivative is 1 on [0, 1], ends
+included, as in docs/model.md §1.5).
 
 The correspondence with LE: a sample shown for T with nudging beta and learning rate
 eta changes W by about eta T beta delta r^T once the network has settled, so the
@@ -17,7 +17,7 @@ backprop step lr = eta T beta compares like with like.
 
 import numpy as np
 
-from .reference import NP_ACTIVATIONS
+from ..activations import NP_ACTIVATIONS
 
 __all__ = ["BackpropMLP", "train_backprop"]
 
@@ -30,7 +30,7 @@ class BackpropMLP:
     layer_sizes : sequence of int
         ``[n_in, ..., n_out]``.
     activation, output_activation : str
-        Names in `le_brian.reference.NP_ACTIVATIONS`.
+        Names in `le_brian.activations.NP_ACTIVATIONS`.
     learning_rates : float or sequence of float
         SGD step size per layer (dimensionless).
     seed : int

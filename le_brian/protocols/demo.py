@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
-from .layered import LENetwork
+from ..networks.layered import LENetwork
 
 __all__ = ["teacher_student", "run_demo"]
 
 
 def _teacher(seed, n_in, n_hidden, n_out, n_samples):
-    from .datasets import load
+    from ..datasets import load
 
     return load("teacher", seed=seed, n_in=n_in, n_hidden=n_hidden, n_out=n_out,
                 n_train=n_samples[0], n_val=n_samples[1], n_test=n_samples[2])
@@ -38,7 +38,7 @@ def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
     -------
     dict
         ``histories[name]``: list of per-epoch dicts (``test_mse``, ``train_seconds``),
-        ``traces[name]``: (t in ms, output, target) of the last evaluation's first
+        ``traces[name]``: (t as a Quantity, output, target) of the last evaluation's first
         samples, and the settings.
     """
     data = _teacher(seed, 10, 20, 2, (n_train, 0, n_test))
@@ -63,11 +63,12 @@ def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
             mse = float(np.mean((pred - data.y_test) ** 2))
             hist.append({"epoch": epoch, "test_mse": mse, "train_seconds": t1 - t0})
             progress(f"  {name:7s} epoch {epoch:2d}: test MSE {mse:.4f}"
-                     + (f"  ({t1 - t0:.1f} s training)" if epoch else "  (before training)"))
+                     + (f"  ({(t1 - t0) * 1e3:.0f} ms training)" if epoch
+                        else "  (before training)"))
         histories[name] = hist
         n_show = 8
         k = n_show * res.steps_per_sample
-        traces[name] = (np.asarray(res.t[:k] / ms), res.output[:k, 0],
+        traces[name] = (res.t[:k], res.output[:k, 0],
                         np.repeat(data.y_test[:n_show, 0], res.steps_per_sample))
     return {"histories": histories, "traces": traces, "sizes": sizes,
             "presentation_time_ms": float(presentation_time / ms), "tau_m_ms": float(tau_m / ms),
@@ -80,7 +81,7 @@ def _figure(result, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_learning_curves, plot_output_trace
+    from ..plotting import plot_learning_curves, plot_output_trace
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
     for ax, name in zip(axes[:2], ("LE", "lagged")):

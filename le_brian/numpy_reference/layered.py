@@ -1,8 +1,8 @@
 r"""Plain NumPy versions of the LE equations, for tests and benchmarks.
 
-Independent of Brian2 and of the equation strings: the activations are re-implemented
-here with NumPy, and the step follows DESIGN.md section 1 literally. Never imported by
-the Brian2 path.
+Independent of Brian2 and of the equation strings: the activations come from the NumPy
+table `le_brian.activations`, and the step follows docs/model.md §1.2 literally. Imports
+nothing of the Brian2 path, and the Brian2 path imports nothing of it.
 
 `sweep_run` is the package's default scheme ("instantaneous sweep"): step k,
 
@@ -13,39 +13,15 @@ the Brian2 path.
 4. e_L = beta (y_k - ub_L) (or beta phi'(ub_L)(y_k - r_L)); e_l = phi'(ub_l) W_{l+1}^T e_{l+1}
    with the weights from before step 2 and the errors held during step k.
 
-``scheme="reference"`` is the authors' synchronous step (DESIGN.md section 1, "The
-authors' own discretisation"), written out separately in `NumpyLENetwork.reference_step`.
+``scheme="reference"`` is the authors' synchronous step (docs/model.md §1.3), written out
+separately in `NumpyLENetwork.reference_step`.
 """
 
 import numpy as np
 
-__all__ = ["NP_ACTIVATIONS", "NumpyLENetwork"]
+from ..activations import NP_ACTIVATIONS
 
-
-def _sigmoid(x):
-    return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
-
-
-def _soft_relu(x):
-    xc = np.clip(x, -15, 15)
-    return np.where(np.abs(x) < 15, np.log1p(np.exp(xc)), np.where(x >= 15, x, 0.0))
-
-
-def _soft_relu_prime(x):
-    xc = np.clip(x, -15, 15)
-    return np.where(np.abs(x) < 15, 1 / (1 + np.exp(-xc)), np.where(x >= 15, 1.0, 0.0))
-
-
-#: name -> (phi, phi')
-NP_ACTIVATIONS = {
-    "linear": (lambda x: x, lambda x: np.ones_like(x)),
-    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
-    "hard_sigmoid": (lambda x: np.clip(x, 0, 1), lambda x: ((x >= 0) & (x <= 1)).astype(float)),
-    "relu": (lambda x: np.maximum(x, 0), lambda x: (x > 0).astype(float)),
-    "softplus": (lambda x: np.logaddexp(0, x), _sigmoid),
-    "soft_relu": (_soft_relu, _soft_relu_prime),
-}
+__all__ = ["NumpyLENetwork"]
 
 
 class NumpyLENetwork:

@@ -1,7 +1,7 @@
 """Continuous training and evaluation of `LENetwork` classifiers and regressors.
 
 Samples are presented back to back for ``presentation_time`` each, plasticity always on,
-no phases (DESIGN.md section 1). After every epoch the network is evaluated on the
+no phases (docs/model.md §1.7). After every epoch the network is evaluated on the
 validation and test splits without nudging and without plasticity: the class is the
 argmax of the output averaged over the last ``readout_fraction`` of each presentation
 (default: the second half), the loss is the mean squared error of that read-out against
@@ -30,10 +30,11 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms, second
 
-from .layered import LENetwork
+from ..networks.layered import LENetwork
+from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
 
 __all__ = ["TrainConfig", "train", "evaluate", "evaluate_network", "load_network",
-           "load_model", "models_dir", "add_cli"]
+           "build_network", "load_model", "config_dict"]
 
 
 @dataclass
@@ -101,53 +102,6 @@ class TrainConfig:
         return [float(r) * scale * Hz for r in rates]
 
 
-def models_dir():
-    """The folder of published parameter sets: ``$LE_BRIAN_MODELS`` or ``<repo>/models``."""
-    env = os.environ.get("LE_BRIAN_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "models"
-
-
-def load_model(name):
-    """Parameters of a named model (``models/<name>.py``, dict ``TRAINING``) as a dict."""
-    import importlib.util
-
-    path = models_dir() / f"{name}.py"
-    if not path.exists():
-        available = sorted(p.stem for p in models_dir().glob("*.py") if not p.stem.startswith("_"))
-        raise ValueError(f"unknown model {name!r}: no file {path}; available: {available}")
-    spec = importlib.util.spec_from_file_location(f"le_brian_models_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    if not hasattr(mod, "TRAINING"):
-        raise ValueError(f"model file {path} defines no TRAINING parameters")
-    return config_dict(mod.TRAINING)
-
-
-def config_dict(params):
-    """Translate parameters given as Quantities (``tau_m=10*ms``,
-    ``learning_rates=[100*Hz, ...]``) into `TrainConfig` fields (``tau_m_ms``,
-    ``learning_rates_hz``); plain values pass through."""
-    from brian2 import Quantity
-
-    out = {}
-    for key, value in params.items():
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if items and all(isinstance(v, Quantity) for v in items):
-            dim = items[0].dim
-            if dim == second.dim:
-                unit, suffix = ms, "_ms"
-            elif dim == Hz.dim:
-                unit, suffix = Hz, "_hz"
-            else:
-                raise ValueError(f"parameter {key}: unsupported unit {dim}")
-            conv = [float(v / unit) for v in items]
-            name = key + suffix
-            out[name] = conv if isinstance(value, (list, tuple)) else conv[0]
-        else:
-            out[key] = value
-    return out
-
-
 def _git_commit():
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
@@ -158,7 +112,7 @@ def _git_commit():
 
 
 def _load_dataset(cfg):
-    from .datasets import load
+    from ..datasets import load
 
     data = load(cfg.dataset, seed=cfg.seed, **cfg.dataset_kwargs)
     if cfg.n_train or cfg.n_val or cfg.n_test:
@@ -178,11 +132,11 @@ def build_network(cfg, n_in, n_out, simulator=None):
 
 
 def _record_every(net, presentation_time):
-    steps = int(round(float(presentation_time / second) / net.dt))
+    steps = int(round(float(presentation_time / net.dt)))
     every = max(1, steps // 20)
     while steps % every:
         every -= 1
-    return every * net.dt * second
+    return every * net.dt
 
 
 def evaluate_network(net, x, labels_or_targets, presentation_time, readout_fraction=0.5,
@@ -228,7 +182,7 @@ def _save_network_state(path, net):
     """Dynamic variables (u, ub, r, phi', errors) so that a resumed run continues
     exactly where it stopped."""
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **{f"{l}.{v}": a for l, d in net.get_state().items() for v, a in d.items()})
+    np.savez(tmp, **{f"{p}.{v}": a for p, d in net.get_state().items() for v, a in d.items()})
     os.replace(tmp, path)
 
 
@@ -236,8 +190,8 @@ def _load_network_state(path, net):
     with np.load(path) as f:
         state = {}
         for key in f.files:
-            l, v = key.split(".", 1)
-            state.setdefault(int(l), {})[v] = f[key]
+            p, v = key.split(".", 1)
+            state.setdefault(int(p) if p.isdigit() else p, {})[v] = f[key]
     net.set_state(state)
 
 
@@ -298,7 +252,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     T = cfg.presentation_time_ms * ms
     y_train = (data.targets(data.y_train, on=cfg.target_on, off=cfg.target_off)
                if classification else data.y_train)
-    from . import __version__
+    from .. import __version__
 
     meta = {"config": asdict(cfg), "n_in": data.n_features, "n_out": data.n_outputs,
             "le_brian_version": __version__, "git_commit": _git_commit(),
@@ -310,7 +264,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     if resume and state_path.exists():
         state = json.loads(state_path.read_text())
         loaded, _ = load_network(out, device=cfg.device, codegen_target=cfg.codegen_target)
-        net.set_parameters(*loaded.get_parameters())
+        net.set_parameters(**loaded.get_parameters())
         if (out / "network_state.npz").exists():
             _load_network_state(out / "network_state.npz", net)
         history = json.loads(metrics_path.read_text())
@@ -381,70 +335,3 @@ def evaluate(run_dir, split="test", device=None, progress=print):
     m.pop("outputs")
     progress(f"{run_dir}: {split} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
     return m
-
-
-# ----------------------------------------------------------------------------- CLI
-def add_cli(sub, add_device, parse_time):
-    p = sub.add_parser(
-        "train", help="train an LE network on a dataset (run folder with metrics and weights)",
-        description="Continuous LE training: samples back to back, plasticity always on; "
-        "evaluation after each epoch without nudging or plasticity. Either name a model "
-        "from models/ (--model) or give the settings as flags (flags override the model).")
-    p.add_argument("--model", help="parameter set from models/ (e.g. yinyang, digits, mnist5k)")
-    p.add_argument("--dataset", help="dataset name (le_brian.datasets.available())")
-    p.add_argument("--layers", help="hidden layer sizes, e.g. 120 or 300,100")
-    p.add_argument("--activation")
-    p.add_argument("--presentation-time", type=parse_time, help="e.g. 1ms")
-    p.add_argument("--tau-m", type=parse_time, help="membrane time constant, e.g. 10ms")
-    p.add_argument("--dt", type=parse_time, help="Euler step, e.g. 0.1ms")
-    p.add_argument("--learning-rate", type=float, help="learning rate in Hz (all layers)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--lagged", action="store_true", help="the lagged baseline (tau_r = 0)")
-    p.add_argument("--scheme", choices=("sweep", "reference"))
-    p.add_argument("--n-train", type=int, help="use only the first N training samples")
-    p.add_argument("--n-test", type=int, help="use only the first N test samples")
-    p.add_argument("--data-path", help="folder with the dataset files (file-based datasets)")
-    p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--device", choices=("runtime", "cpp_standalone", "cuda_standalone"))
-    p.add_argument("--codegen-target", choices=("auto", "numpy", "cython"))
-    p.set_defaults(func=_cli_train)
-
-    e = sub.add_parser("evaluate", help="evaluate the network saved in a run folder",
-                       description="Rebuild the network of a run folder with its saved weights "
-                       "and evaluate it (no nudging, no plasticity).")
-    e.add_argument("run_dir")
-    e.add_argument("--split", choices=("train", "val", "test"), default="test")
-    e.add_argument("--device", choices=("runtime", "cpp_standalone", "cuda_standalone"))
-    e.set_defaults(func=_cli_evaluate)
-
-
-def _cli_train(args):
-    params = load_model(args.model) if args.model else {}
-    flags = {
-        "dataset": args.dataset,
-        "hidden": [int(v) for v in args.layers.split(",")] if args.layers else None,
-        "activation": args.activation,
-        "presentation_time_ms": float(args.presentation_time / ms) if args.presentation_time else None,
-        "tau_m_ms": float(args.tau_m / ms) if args.tau_m else None,
-        "dt_ms": float(args.dt / ms) if args.dt else None,
-        "learning_rates_hz": args.learning_rate,
-        "epochs": args.epochs, "seed": args.seed, "scheme": args.scheme,
-        "n_train": args.n_train, "n_test": args.n_test,
-        "device": args.device, "codegen_target": args.codegen_target,
-    }
-    params.update({k: v for k, v in flags.items() if v is not None})
-    if args.lagged:
-        params["prospective"] = False
-    if args.data_path:
-        params.setdefault("dataset_kwargs", {})["path"] = args.data_path
-    history = train(params, args.out, resume=args.resume)
-    last = history[-1]
-    print(f"done: {args.out} (test accuracy {last.get('test_accuracy', float('nan')):.4f})")
-    return 0
-
-
-def _cli_evaluate(args):
-    evaluate(args.run_dir, split=args.split, device=args.device)
-    return 0

@@ -1,0 +1,437 @@
+r"""The network lifecycle shared by every le_brian network class.
+
+`BaseNetwork` owns everything that is the same for `le_brian.LENetwork` and
+`le_brian.Microcircuit`: validation of sizes and seed, the `Simulator`, the
+prepare / compile / run cycle, state get / set / reset, parameters get / set /
+save / load (one ``.npz`` layout), the finite-value and divergence check, the
+all-to-all layout check of the projections, record parsing from a table of
+recordable variables per population, user-added Brian2 objects, and the scheduling
+slots. A subclass supplies only what differs:
+
+====================================  ==============================================
+hook                                  what it returns
+====================================  ==============================================
+``populations()``                     ``{population: size}`` of the dynamic groups
+``recordable()``                      ``{population: variable names}``
+``projections_shapes()``              ``{projection: (n_post, n_pre)}``
+``_parameter_shapes()``               ``{kind: [shape, ...]}`` (``get_parameters``)
+``_initial_state()``                  ``{population: {variable: array or None}}``
+``_prepare(...)``                     a `Prepared` run (state, tables, build function)
+``_collect(prepared, out)``           new state and parameters from a run's output
+``_result(prepared, out, common)``    the run's `RunResult`
+====================================  ==============================================
+
+A compiled standalone program is reused when what a run builds has the same
+`le_brian.engine.devices.fingerprint`: the key is derived from the Brian2 objects
+themselves, so no structural field can be forgotten.
+"""
+
+import copy
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import BrianObject, StateMonitor, second
+
+from .dense import check_all_to_all
+from .devices import Simulator
+from .validation import as_matrix, as_time, check_seed, check_sizes
+
+__all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGENCE_BOUND",
+           "schedule_with", "weight_monitor", "weight_monitor_indices"]
+
+#: Brian2's own slots, after le_brian's: objects a user adds in ``groups`` (the
+#: default of a NeuronGroup) see the values of the finished step.
+BRIAN_SLOTS = ("groups", "thresholds", "synapses", "resets", "end")
+
+#: A value whose magnitude exceeds this is reported as a divergence even while finite.
+DIVERGENCE_BOUND = 1e9
+
+
+def schedule_with(slots):
+    """The Brian2 ``Network.schedule`` for le_brian's ``slots`` (in step order)."""
+    return ["start", *slots, *BRIAN_SLOTS]
+
+
+@dataclass
+class NetworkObjects:
+    """What a user's ``objects=`` function receives: the Brian2 objects of the program
+    being built, by name.
+
+    Attributes
+    ----------
+    groups : dict
+        ``name -> NeuronGroup`` (``'layer0'``, ``'layer1'``, ...; ``'inp'``,
+        ``'pyr1'``, ``'int1'``, ``'out'``).
+    projections : dict
+        ``name -> Synapses``.
+    clock : brian2.Clock
+        The network's clock (dt).
+    """
+
+    groups: dict
+    projections: dict
+    clock: object
+
+
+@dataclass
+class Prepared:
+    """Everything one run needs, validated: the build function, its duration, the
+    initial state and TimedArray values, and what the result needs (``info``)."""
+
+    build: object
+    duration: object
+    state: dict
+    tables: dict
+    info: dict = field(default_factory=dict)
+
+
+class BaseNetwork:
+    """Base class of le_brian's networks (not used directly).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+    min_layers : int
+        Minimum number of entries of ``layer_sizes``.
+    sizes_form : str
+        The expected form, for the error message.
+    dt : Quantity
+    seed : int
+    device, codegen_target, keep_builds, threads, simulator, dtype
+        See `le_brian.engine.devices.Simulator`.
+    """
+
+    #: Name written into parameter files (``network`` entry); subclasses override.
+    kind = "BaseNetwork"
+    #: Variable name of the synaptic weight in every projection.
+    weight_variable = "w"
+
+    def __init__(self, layer_sizes, *, min_layers, sizes_form, dt, seed, device,
+                 codegen_target, keep_builds, threads, simulator, dtype):
+        self.layer_sizes = check_sizes(layer_sizes, min_layers, sizes_form)
+        self._dt = float(as_time("dt", dt))
+        self.seed = check_seed(seed)
+        if simulator is None:
+            simulator = Simulator.shared(device, codegen_target=codegen_target,
+                                         keep_builds=keep_builds, threads=threads, dtype=dtype)
+        elif (not isinstance(simulator, Simulator) or simulator.device != device
+              or simulator.dtype != dtype):
+            raise ValueError(f"simulator must be a le_brian.engine.devices.Simulator for "
+                             f"device={device!r}, dtype={dtype!r}")
+        self._sim = simulator
+        self.device = device
+        self.n_builds = 0  # programs compiled by this network's runs
+        self.build_directories = []
+        self._t = 0.0  # network time in seconds, continues across runs
+        self._last_built = None
+        self._params = {}
+
+    # ------------------------------------------------------------------ time
+    @property
+    def dt(self):
+        """The Euler step (Quantity)."""
+        return self._dt * second
+
+    @property
+    def t(self):
+        """Network time (Quantity): the summed duration of all runs so far."""
+        return self._t * second
+
+    @property
+    def simulator(self):
+        """The `le_brian.engine.devices.Simulator` that keeps this network's programs."""
+        return self._sim
+
+    # ------------------------------------------------------------------ Brian2 objects
+    @property
+    def groups(self):
+        """``name -> NeuronGroup`` of the program that ran last (None before a run)."""
+        return None if self._last_built is None else dict(self._last_built.groups)
+
+    @property
+    def projections(self):
+        """``name -> Synapses`` of the program that ran last (None before a run)."""
+        return None if self._last_built is None else dict(self._last_built.projections)
+
+    # ------------------------------------------------------------------ parameters
+    def get_parameters(self):
+        """Copies of the parameters: ``{kind: [array, ...]}`` (weights as
+        (n_post, n_pre) arrays). ``set_parameters(**net.get_parameters())`` restores
+        them."""
+        return {k: [a.copy() for a in v] for k, v in self._params.items()}
+
+    def set_parameters(self, **parameters):
+        """Set parameters from lists of arrays (as `get_parameters` returns); a kind that
+        is not given keeps its values. Everything is checked before anything changes."""
+        shapes = self._parameter_shapes()
+        new = {}
+        for kind, value in parameters.items():
+            if kind not in shapes:
+                raise ValueError(f"set_parameters: unknown parameter {kind!r}; expected "
+                                 f"{sorted(shapes)}")
+            if value is None:
+                continue
+            if not isinstance(value, (list, tuple)) or len(value) != len(shapes[kind]):
+                raise ValueError(f"{kind} must be a list of {len(shapes[kind])} arrays of "
+                                 f"shapes {shapes[kind]}, got "
+                                 f"{len(value) if isinstance(value, (list, tuple)) else value!r}")
+            new[kind] = [as_matrix(f"{kind}[{k}]", a, shape)
+                         for k, (a, shape) in enumerate(zip(value, shapes[kind]))]
+        self._check_parameters(new)
+        self._params.update(new)
+
+    def _check_parameters(self, new):
+        """Subclass hook: further checks of new parameter values (e.g. bounds)."""
+
+    def _parameter_metadata(self):
+        """Subclass hook: extra arrays written by `save_parameters`."""
+        return {}
+
+    def save_parameters(self, path):
+        """Write the parameters to an ``.npz`` file: ``network`` (class), ``layer_sizes``,
+        one array ``{kind}_{k}`` per entry of `get_parameters` (k from 1), and the
+        class's metadata (e.g. learning rates)."""
+        arrays = {f"{kind}_{k + 1}": a for kind, v in self._params.items()
+                  for k, a in enumerate(v)}
+        arrays.update(self._parameter_metadata())
+        arrays.update(network=np.array(self.kind), layer_sizes=np.array(self.layer_sizes))
+        np.savez(path, **arrays)
+
+    def load_parameters(self, path):
+        """Read parameters written by `save_parameters` (class and sizes must match)."""
+        try:
+            f = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise ValueError(f"{path}: not a le_brian parameter file ({err})") from None
+        with f:
+            if "network" in f and str(f["network"]) != self.kind:
+                raise ValueError(f"{path}: parameters of a {f['network']}, not of a {self.kind}")
+            if "layer_sizes" in f and list(f["layer_sizes"]) != self.layer_sizes:
+                raise ValueError(f"{path}: layer sizes {list(f['layer_sizes'])} differ from "
+                                 f"this network's {self.layer_sizes}")
+            shapes = self._parameter_shapes()
+            names = {kind: [f"{kind}_{k + 1}" for k in range(len(v))]
+                     for kind, v in shapes.items()}
+            missing = [n for v in names.values() for n in v if n not in f]
+            if missing:
+                raise ValueError(f"{path}: missing arrays {missing}")
+            self.set_parameters(**{kind: [f[n] for n in v] for kind, v in names.items()})
+
+    # ------------------------------------------------------------------ state
+    def reset_state(self):
+        """Return every dynamic variable to its initial value (the class docs say
+        which)."""
+        self._state = self._initial_state()
+
+    def get_state(self):
+        """Copies of the dynamic state: ``{population: {variable: array}}``."""
+        return {p: {v: (None if a is None else np.array(a, copy=True)) for v, a in d.items()}
+                for p, d in self._state.items()}
+
+    def _population_key(self, key):
+        """Subclass hook: accept other spellings of a population name."""
+        return key
+
+    def set_state(self, state):
+        """Set dynamic variables from ``{population: {variable: array}}`` (as `get_state`
+        returns; entries not given keep their values). Everything is checked before
+        anything changes."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict {{population: {{variable: array}}}}, "
+                            f"got {type(state).__name__}")
+        new = copy.deepcopy(self._state)
+        initial = self._initial_state()
+        for key, variables in state.items():
+            pop = self._population_key(key)
+            if pop not in new:
+                raise ValueError(f"state: unknown population {key!r}; expected one of "
+                                 f"{sorted(new)}")
+            for var, value in variables.items():
+                if var not in new[pop]:
+                    raise ValueError(f"state[{key!r}]: unknown variable {var!r}; expected one "
+                                     f"of {sorted(new[pop])}")
+                ref = initial[pop][var]
+                if value is None:
+                    if ref is not None:
+                        raise ValueError(f"state[{key!r}][{var!r}] may not be None")
+                    new[pop][var] = None
+                    continue
+                n = self._state_size(pop, var)
+                new[pop][var] = as_matrix(f"state[{key!r}][{var!r}]", value, (n,))
+        self._state = new
+
+    def _state_size(self, population, variable):
+        """Size of a state variable (a population's size unless a subclass says)."""
+        return dict(self.populations())[population]
+
+    # ------------------------------------------------------------------ recording
+    def _parse_record(self, record, default):
+        """``record`` -> (``{population: [variables]}``, ``{projection: (post, pre)
+        pairs}``), checked against `recordable` and `projections_shapes`."""
+        if record is None:
+            record = default
+        if not isinstance(record, dict):
+            raise TypeError("record must be a dict {population: [variables], projection: "
+                            f"True or [(post, pre), ...]}}, got {type(record).__name__}")
+        table, shapes = self.recordable(), self.projections_shapes()
+        rec, wrec = {}, {}
+        for key, value in record.items():
+            pop = self._population_key(key)
+            if pop in table:
+                names = [value] if isinstance(value, str) else value
+                if not isinstance(names, (list, tuple, set)):
+                    raise TypeError(f"record[{key!r}] must be a variable name or a list of "
+                                    f"them ({table[pop]}), got {value!r}")
+                for n in names:
+                    if n not in table[pop]:
+                        raise ValueError(f"record: unknown variable {n!r} of {key!r}; "
+                                         f"expected one of {table[pop]}")
+                if names:
+                    rec[pop] = sorted(set(rec.get(pop, [])) | set(names))
+            elif key in shapes:
+                wrec[key] = _synapse_pairs(key, value, shapes[key])
+            else:
+                raise ValueError(f"record: unknown key {key!r}; populations {sorted(table)}, "
+                                 f"projections {sorted(shapes)}")
+        return rec, wrec
+
+    # ------------------------------------------------------------------ running
+    def _builder(self, build_model, objects):
+        """The build function of a run: the subclass's model objects, then the user's
+        ``objects(NetworkObjects)``, the schedule and the layout check."""
+        if objects is not None and not callable(objects):
+            raise TypeError("objects must be a function NetworkObjects -> list of Brian2 "
+                            f"objects, got {type(objects).__name__}")
+
+        def build(tables):
+            built = build_model(tables)
+            built.checks.append(self._check_layout)
+            if objects is not None:
+                extra = objects(NetworkObjects(dict(built.groups), dict(built.projections),
+                                               built.clock))
+                extra = [extra] if isinstance(extra, BrianObject) else list(extra or [])
+                for obj in extra:
+                    if not isinstance(obj, BrianObject):
+                        raise TypeError(f"objects: expected Brian2 objects, got {obj!r}")
+                    if re.fullmatch(rf"{obj.__class__.__name__.lower()}(_\d+)?", obj.name):
+                        raise ValueError(f"objects: give {obj.__class__.__name__} an explicit "
+                                         f"name= (it names its recordings and lets a "
+                                         f"compiled program be reused)")
+                built.network.add(extra)
+                built.user_monitors = [o for o in extra if _is_monitor(o)]
+            built.network.schedule = schedule_with(self.slots())
+            return built
+
+        return build
+
+    def _check_layout(self, built):
+        """The weight arrays assume connect()'s pre-major all-to-all layout: verify it
+        once per program for every projection."""
+        for name in self.projections_shapes():
+            check_all_to_all(built.projections[name], name)
+
+    def _compile(self, prepared):
+        before = self._sim.n_builds
+        directory = self._sim.compile(prepared.build, prepared.duration, prepared.tables)
+        self.n_builds += self._sim.n_builds - before
+        if directory not in self.build_directories:
+            self.build_directories.append(directory)
+        return directory
+
+    def _execute(self, prepared, report):
+        out = self._sim.run(prepared.build, prepared.duration, prepared.state, prepared.tables,
+                            report=report)
+        if out.compiled:
+            self.n_builds += 1
+        if out.directory and out.directory not in self.build_directories:
+            self.build_directories.append(out.directory)
+        self._last_built = out.built
+        state, params = self._collect(prepared, out)
+        self._check_finite(state, params)  # before anything changes
+        self._state, self._params = state, params
+        t0 = self._t
+        self._t += float(prepared.duration / second)
+        return self._result(prepared, out, self._common_result(prepared, out, t0))
+
+    def _common_result(self, prepared, out, t0):
+        info = prepared.info
+        weights = {}
+        for proj, pairs in info.get("wrec", {}).items():
+            r = out.records[f"proj:{proj}"]
+            weights[proj] = {"t": (t0 + r["t"]) * second, "w": r[self.weight_variable],
+                             "index": pairs}
+        states = {p: {v: out.records[f"pop:{p}"][v] for v in vs}
+                  for p, vs in info.get("rec", {}).items()}
+        t_rec = next((out.records[f"pop:{p}"]["t"] for p in info.get("rec", {})), np.zeros(0))
+        return dict(t=(t0 + t_rec) * second, states=states, weights=weights,
+                    recordings=out.user_records, steps_per_sample=info["steps"],
+                    record_every_steps=info["every"], n_samples=info["n_samples"],
+                    dt=self.dt, presentation_time=info["steps"] * self.dt,
+                    build_time=out.build_time, run_time=out.run_time, compiled=out.compiled,
+                    simulation_time=out.simulation_time)
+
+    def _check_finite(self, state, params):
+        bad = [f"{p}.{v}" for p, d in state.items() for v, a in d.items()
+               if a is not None and not np.all(np.isfinite(a))]
+        bad += [f"{kind}[{k}]" for kind, v in params.items() for k, a in enumerate(v)
+                if not np.all(np.isfinite(a))]
+        if bad:
+            raise FloatingPointError(f"{self.kind}: {bad} became NaN/inf during the run; "
+                                     f"{self._divergence_hint()}. The network keeps its "
+                                     "state and parameters from before the run.")
+        big = [f"{p}.{v}" for p, d in state.items() for v, a in d.items()
+               if a is not None and np.max(np.abs(a), initial=0) > DIVERGENCE_BOUND]
+        big += [f"{kind}[{k}]" for kind, v in params.items() for k, a in enumerate(v)
+                if np.max(np.abs(a), initial=0) > DIVERGENCE_BOUND]
+        if big:
+            raise FloatingPointError(f"{self.kind}: {big} exceeded {DIVERGENCE_BOUND:g} in "
+                                     f"magnitude (diverging); {self._divergence_hint()}. The "
+                                     "network keeps its state and parameters from before "
+                                     "the run.")
+
+    def _divergence_hint(self):
+        return f"learning rates too large for dt = {self._dt * 1e3:g} ms?"
+
+
+def _is_monitor(obj):
+    return type(obj).__name__ in ("StateMonitor", "SpikeMonitor", "EventMonitor",
+                                  "PopulationRateMonitor")
+
+
+def _synapse_pairs(key, value, shape):
+    """``True`` (every synapse) or (post, pre) integer pairs within ``shape``, as an
+    (n, 2) int array."""
+    n_post, n_pre = shape
+    if value is True:
+        return np.array([(j, i) for i in range(n_pre) for j in range(n_post)], dtype=int)
+    if value is False or value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"record[{key!r}] must be True (every synapse) or a list of "
+                        f"(post, pre) index pairs, got {value!r}")
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(int)
+    if arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"record[{key!r}] must be True or a non-empty list of (post, pre) "
+                         f"integer index pairs, got {value!r}")
+    if np.any(arr < 0) or np.any(arr[:, 0] >= n_post) or np.any(arr[:, 1] >= n_pre):
+        raise ValueError(f"record[{key!r}]: (post, pre) pairs must lie within "
+                         f"(0..{n_post - 1}, 0..{n_pre - 1}), got {value!r}")
+    return arr.astype(int)
+
+
+def weight_monitor(synapses, variable, indices, dt, name):
+    """A StateMonitor of synaptic weights at ``indices`` (when='end'). le_brian checks
+    the indices against the all-to-all layout itself (`_synapse_pairs`); Brian2 cannot
+    in standalone mode before the synapses exist, and would warn that it cannot."""
+    from brian2.utils.logger import catch_logs
+
+    with catch_logs():  # "Cannot check whether the indices to record from are valid"
+        return StateMonitor(synapses, variable, record=indices, when="end", dt=dt, name=name)
+
+
+def weight_monitor_indices(pairs, n_post):
+    """Synapse indices (pre-major layout k = pre * n_post + post) of (post, pre) pairs."""
+    return pairs[:, 1] * n_post + pairs[:, 0]
+

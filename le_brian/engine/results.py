@@ -1,0 +1,91 @@
+"""What a run returns: one result type for every network class.
+
+`RunResult` holds the fields every network has (times, output, recorded states per
+population, recorded weights per projection, what user-added monitors recorded, the
+run's shape and its wall times); `le_brian.networks.microcircuit.MicrocircuitResult`
+adds the per-pattern read-out.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["RunResult"]
+
+
+@dataclass
+class RunResult:
+    """Recordings of one run of a network.
+
+    Attributes
+    ----------
+    t : Quantity
+        Times of the recorded steps (network time, continuing across runs; values are
+        those at the end of each step). Empty when nothing was recorded per step.
+    output : ndarray (n_recorded, n_out) or None
+        The output population's read-out variable at every recorded step (layered: the
+        output rates r_L; microcircuit: the visible potential w of the output layer).
+    states : dict
+        ``states[population][variable]``: (n_recorded, n) arrays. Populations are named
+        as the network's ``populations`` lists them (``'layer1'``..., ``'pyr1'``...).
+    weights : dict
+        ``weights[projection]`` -> ``{'t': Quantity, 'w': (n_recorded, n_synapses),
+        'index': (n_synapses, 2) array of (post, pre)}``.
+    recordings : dict
+        ``recordings[monitor name][variable]``: Quantities copied from the monitors a
+        user added with ``objects=`` (StateMonitor, SpikeMonitor,
+        PopulationRateMonitor).
+    steps_per_sample, record_every_steps, n_samples : int
+    dt, presentation_time : Quantity
+    build_time, run_time : float
+        Wall-clock seconds spent building (0 when a compiled program was reused) and
+        running.
+    simulation_time : float or None
+        Seconds of Brian2's simulation loop alone (standalone: measured inside the
+        compiled program, without start-up and file transfers).
+    compiled : bool
+        Whether this run generated and compiled code (standalone devices).
+    """
+
+    t: object
+    output: object
+    states: dict
+    steps_per_sample: int
+    record_every_steps: int
+    n_samples: int
+    dt: object
+    presentation_time: object
+    weights: dict = field(default_factory=dict)
+    recordings: dict = field(default_factory=dict)
+    build_time: float = 0.0
+    run_time: float = 0.0
+    compiled: bool = False
+    simulation_time: float = None
+
+    def state(self, var, population):
+        """Recorded ``var`` of ``population`` (a name such as ``'pyr1'``; for layered
+        networks also the 1-based layer number, ``L`` being the output layer)."""
+        name = f"layer{population}" if isinstance(population, (int, np.integer)) else population
+        try:
+            return self.states[name][var]
+        except KeyError:
+            raise KeyError(f"variable {var!r} of population {population!r} was not recorded; "
+                           f"pass record={{{population!r}: [{var!r}]}} to run()") from None
+
+    def sample_means(self, fraction=0.5, values=None):
+        """Mean of the output over the last ``fraction`` of every presentation.
+
+        Returns an array (n_samples, n_out). ``values`` (n_recorded, n) replaces
+        the output, e.g. a recorded hidden variable.
+        """
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        values = self.output if values is None else values
+        if values is None:
+            raise ValueError("sample_means: the output was not recorded in this run")
+        per_sample = self.steps_per_sample // self.record_every_steps
+        if per_sample * self.record_every_steps != self.steps_per_sample:
+            raise ValueError("record_every must divide presentation_time for sample_means")
+        v = values.reshape(self.n_samples, per_sample, -1)
+        start = per_sample - max(1, int(round(fraction * per_sample)))
+        return v[:, start:, :].mean(axis=1)

@@ -1,0 +1,549 @@
+r"""Layered Latent Equilibrium networks in Brian2.
+
+`LENetwork` assembles the equation strings of :mod:`le_brian.equations` into Brian2
+groups and places every operation in a named scheduling slot of the network's
+``Network.schedule`` (ordered by layer inside a slot; Brian2 would otherwise break ties
+by object name), in one of two discrete-time schemes (docs/model.md §1.2, §1.3, §4).
+le_brian's slots come before Brian2's own (``groups``, ``thresholds``, ``synapses``,
+``resets``, ``end``), so objects a user adds (``run(objects=...)``) see the finished step.
+
+``scheme="sweep"`` (default, "instantaneous sweep"), step k, layers l = 1..L:
+
+==================  ====================================================================
+slot (order)        operation
+==================  ====================================================================
+``le_input``        input rates r_0 of step k from a TimedArray
+``le_forward`` 2l   summed updater of projection l: I_ff_l = W_l r_{l-1}
+``le_forward`` 2l+1 layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
+``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``le_feedback`` L-l summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
+``le_plasticity``   W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
+``le_membrane``     membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
+``le_error``        new errors: e_L from the target of step k, e_l = rp_l I_fb_l
+``end``             monitors
+==================  ====================================================================
+
+Inference is exactly instantaneous: the output of step k reflects the input of step k
+at any depth; errors move down one layer per step.
+
+``scheme="reference"`` is the authors' synchronous (Jacobi) step: every layer advances
+from the rates of step k-1, so it reads values before any layer has overwritten them:
+
+==================  ====================================================================
+slot (order)        operation
+==================  ====================================================================
+``le_input``        input rates of step k
+``le_forward`` l    I_ff_l = W_l r_{l-1}  (r_{l-1} of step k-1; r_0 of step k)
+``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``le_feedback`` L-l I_fb_{l-1} = W_l^T e_l (held e_l, weights of step k-1)
+``le_error``        new errors eps_new: e_L from last step's ub_L (r_L, rp_L) and the
+                    target of step k; hidden: rp_l (of step k-1) I_fb_l
+``le_plasticity``   plasticity with the new errors: W_l += dt eta_l eps_new_l r_{l-1}^T
+``le_prospective``  (order l) ub_l, r_l, rp_l from I_ff_l and the held error
+``le_membrane``     u_l += dt du_l/dt, b_l += dt eta_l eps_new_l
+``le_latch``        e_l = eps_new_l (enters the membranes in step k+1)
+==================  ====================================================================
+
+The output of step k then reflects the input of step k-L+1.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+
+from .. import equations as eq
+from ..engine.dense import DenseSynapses
+from ..engine.devices import Built
+from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
+from ..engine.results import RunResult
+from ..engine.validation import (as_dimensionless, as_matrix, as_rate, as_time, check_choice,
+                                 per_neuron, steps_of)
+
+__all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "SCHEDULES",
+           "authors_learning_rates"]
+
+#: Variables of a layer that can be recorded.
+RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
+
+SCHEMES = ("sweep", "reference")
+HAND_DOWN = ("error", "mismatch")
+SYNAPSE_KINDS = ("dense", "plain")
+
+#: Dynamic variables of a layer (state kept between runs).
+DYNAMIC = ("u", "eps", "ub", "r", "rp")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Where every operation of one step runs: a slot of `slots` and, for per-layer
+    operations, an order inside it (``order(l, L)``)."""
+
+    slots: tuple
+    forward: tuple  # (slot, order(l, L)) of the I_ff summed updater of projection l
+    prospective: tuple  # (slot, order(l, L)) of layer l's ub / r / rp
+    new_error: str
+    latch: object = None  # None: the new error is written into eps directly
+    mismatch: str = "le_mismatch"
+    feedback: tuple = ("le_feedback", lambda l, L: L - l)
+    plasticity: str = "le_plasticity"
+    membrane: str = "le_membrane"
+    input: str = "le_input"
+
+
+SCHEDULES = {
+    "sweep": Schedule(
+        slots=("le_input", "le_forward", "le_mismatch", "le_feedback", "le_plasticity",
+               "le_membrane", "le_error"),
+        forward=("le_forward", lambda l, L: 2 * l),
+        prospective=("le_forward", lambda l, L: 2 * l + 1),
+        new_error="le_error"),
+    "reference": Schedule(
+        slots=("le_input", "le_forward", "le_mismatch", "le_feedback", "le_error",
+               "le_plasticity", "le_prospective", "le_membrane", "le_latch"),
+        forward=("le_forward", lambda l, L: l),
+        prospective=("le_prospective", lambda l, L: l),
+        new_error="le_error", latch="le_latch"),
+}
+
+
+class LENetwork(BaseNetwork):
+    r"""A layered Latent Equilibrium network simulated by Brian2.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_in, n_1, ..., n_L]``; at least one layer after the input.
+    activation, output_activation : str
+        Rate functions of hidden layers and output layer; names from
+        `le_brian.equations.ACTIVATIONS` (tanh, sigmoid, hard_sigmoid, softplus,
+        relu, linear, soft_relu).
+    tau_m : Quantity
+        Membrane time constant: a scalar, or one entry per layer (scalar or one value
+        per neuron).
+    tau_r : Quantity or None
+        Prospective time constant, same forms as ``tau_m``; default ``tau_m``.
+    prospective : bool
+        ``False`` gives the lagged baseline: rates read from u (tau_r = 0).
+    beta : float
+        Output nudging strength.
+    target_type : {'voltage', 'rate'}
+        e_L = beta (target - ub_L) or beta phi'(ub_L) (target - r_L).
+    learning_rates : Quantity or sequence of Quantity
+        eta_l in Hz, one per layer (or one for all); weights and biases of layer l
+        learn with eta_l. Default: 0 Hz (no plasticity).
+    dt : Quantity
+        Euler time step.
+    seed : int
+        Seed of the weight initialisation.
+    weight_scale : float or None
+        Initial weights and biases ~ N(0, weight_scale) (the paper's MNIST set-up uses
+        0.05); None: weights ~ N(0, 1/n_pre), biases 0.
+    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    codegen_target : {'auto', 'numpy', 'cython'}
+        Runtime code generation target.
+    keep_builds : bool
+        Keep standalone build directories (in `le_brian.engine.devices.cache_dir`).
+    threads : int
+        OpenMP threads (cpp_standalone).
+    simulator : le_brian.engine.devices.Simulator, optional
+        Where compiled programs are kept. Default: one per device configuration shared
+        by the whole process, so networks of equal structure reuse each other's builds.
+    scheme : {'sweep', 'reference'}
+        Discrete-time scheme: the package's instantaneous sweep (default) or the
+        authors' synchronous step (module docstring; docs/model.md §1.2, §1.3).
+    hand_down : {'error', 'mismatch'}
+        What a layer passes down to the layer below: its held error e_l (default), or
+        the mismatch u_l - I_l taken before the Euler update (the authors' lagged run).
+    dtype : {'float64', 'float32'}
+        Floating-point type of every state variable (the authors' code computes in
+        float32).
+    synapses : {'dense', 'plain'} or sequence of them
+        How projections are simulated: 'dense' (default) uses
+        `le_brian.engine.dense.DenseSynapses` (dense code templates on cpp_standalone
+        and cuda_standalone, Brian2's own templates in runtime mode); 'plain' uses
+        `brian2.Synapses` with its index arrays. One value for all projections or one
+        per projection. Both give the same results (to rounding).
+
+    Notes
+    -----
+    State (u, errors, weights, biases) persists across `run` calls; `reset_state`
+    zeroes the dynamic variables. Parameters: `get_parameters` returns
+    ``{'weights': [W_1, ..., W_L], 'biases': [b_1, ..., b_L]}``.
+
+    The Brian2 objects are named ``layer0`` (input), ``layer1`` ... ``layerL`` and
+    ``proj1`` ... ``projL`` (projection l: layer l-1 -> layer l); `run` accepts
+    ``objects=`` to add your own monitors and groups to the program.
+
+    References
+    ----------
+    P. Haider, B. Ellenberger, L. Kriener, J. Jordan, W. Senn, M. A. Petrovici (2021).
+    Latent Equilibrium: A unified learning theory for arbitrarily fast computation
+    with arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
+    """
+
+    kind = "LENetwork"
+
+    def __init__(
+        self,
+        layer_sizes,
+        activation="tanh",
+        output_activation="linear",
+        tau_m=10 * ms,
+        tau_r=None,
+        prospective=True,
+        beta=0.1,
+        target_type="voltage",
+        learning_rates=None,
+        dt=0.1 * ms,
+        seed=0,
+        weight_scale=None,
+        device="runtime",
+        codegen_target="auto",
+        keep_builds=False,
+        threads=0,
+        simulator=None,
+        scheme="sweep",
+        hand_down="error",
+        dtype="float64",
+        synapses="dense",
+    ):
+        self.activation = eq.get_activation(activation).name
+        self.output_activation = eq.get_activation(output_activation).name
+        eq.output_error_code(target_type, "x")  # validates target_type
+        self.target_type = target_type
+        self.scheme = check_choice("scheme", scheme, SCHEMES)
+        self.hand_down = check_choice("hand_down", hand_down, HAND_DOWN)
+        super().__init__(layer_sizes, min_layers=2, sizes_form="[n_in, ..., n_out]", dt=dt,
+                         seed=seed, device=device, codegen_target=codegen_target,
+                         keep_builds=keep_builds, threads=threads, simulator=simulator,
+                         dtype=dtype)
+        self.n_layers = len(self.layer_sizes) - 1
+        hidden = self.layer_sizes[1:]
+        self._tau_m = per_neuron("tau_m", tau_m, hidden, as_time)
+        if tau_r is None:
+            self._tau_r = [t.copy() for t in self._tau_m]
+        else:
+            self._tau_r = per_neuron(
+                "tau_r", tau_r, hidden, lambda n, v: as_time(n, v, allow_zero=True))
+        self.prospective = bool(prospective)
+        self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
+        self.set_learning_rates(0 * Hz if learning_rates is None else learning_rates)
+        self.synapses = _projection_kinds(synapses, self.n_layers)
+        self.weight_scale = None if weight_scale is None else float(weight_scale)
+        self._init_parameters()
+        self.reset_state()
+
+    # ------------------------------------------------------------------ populations
+    def populations(self):
+        """``{'layer1': n_1, ..., 'layerL': n_L}``: the dynamic layers."""
+        return {f"layer{l}": n for l, n in enumerate(self.layer_sizes[1:], start=1)}
+
+    def recordable(self):
+        """``{layer name: variables}`` (`RECORDABLE` for every layer)."""
+        return {name: RECORDABLE for name in self.populations()}
+
+    def projections_shapes(self):
+        """``{'proj1': (n_1, n_0), ...}``: the projections and their (n_post, n_pre)."""
+        s = self.layer_sizes
+        return {f"proj{l}": (s[l], s[l - 1]) for l in range(1, self.n_layers + 1)}
+
+    def slots(self):
+        """le_brian's scheduling slots of this network's scheme, in step order."""
+        return SCHEDULES[self.scheme].slots
+
+    def _population_key(self, key):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return f"layer{key}"
+        return key
+
+    # ------------------------------------------------------------------ parameters
+    def _init_parameters(self):
+        rng = np.random.default_rng(self.seed)
+        weights, biases = [], []
+        for n_pre, n_post in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            if self.weight_scale is None:
+                weights.append(rng.normal(0, 1 / np.sqrt(n_pre), (n_post, n_pre)))
+                biases.append(np.zeros(n_post))
+            else:
+                weights.append(rng.normal(0, self.weight_scale, (n_post, n_pre)))
+                biases.append(rng.normal(0, self.weight_scale, n_post))
+        self._params = {"weights": weights, "biases": biases}
+
+    def _parameter_shapes(self):
+        s = self.layer_sizes
+        return {"weights": [(s[l], s[l - 1]) for l in range(1, self.n_layers + 1)],
+                "biases": [(s[l],) for l in range(1, self.n_layers + 1)]}
+
+    def set_parameters(self, weights=None, biases=None):
+        """Set weights (list of (n_l, n_{l-1}) arrays) and/or biases (list of (n_l,))."""
+        super().set_parameters(weights=weights, biases=biases)
+
+    def _parameter_metadata(self):
+        return {"learning_rates_hz": np.array(self._eta)}
+
+    def set_learning_rates(self, learning_rates):
+        """Set eta_l (Quantity in Hz, one for all layers or one per layer)."""
+        if isinstance(learning_rates, (list, tuple)):
+            if len(learning_rates) != self.n_layers:
+                raise ValueError(
+                    f"learning_rates must have one entry per layer ({self.n_layers}), "
+                    f"got {len(learning_rates)}")
+            self._eta = [float(as_rate(f"learning_rates[{k}]", v))
+                         for k, v in enumerate(learning_rates)]
+        else:
+            rate = as_rate("learning_rates", learning_rates)
+            if rate.ndim != 0:
+                raise ValueError("learning_rates must be one rate or a list with one per "
+                                 f"layer, got shape {rate.shape}")
+            self._eta = [float(rate)] * self.n_layers
+
+    @property
+    def tau_m(self):
+        """Membrane time constants, one array per layer (Quantity)."""
+        return [t * second for t in self._tau_m]
+
+    @property
+    def tau_r(self):
+        """Prospective time constants actually used (0 ms in the lagged baseline)."""
+        return [t * second for t in self._effective_tau_r()]
+
+    def _effective_tau_r(self):
+        return self._tau_r if self.prospective else [np.zeros_like(t) for t in self._tau_r]
+
+    @property
+    def learning_rates(self):
+        """eta_l, one Quantity (Hz) per layer."""
+        return [e * Hz for e in self._eta]
+
+    # ------------------------------------------------------------------ state
+    def _initial_state(self):
+        """Every dynamic variable (u, ub, r, phi'(ub), held errors) zero."""
+        return {name: {v: np.zeros(n) for v in DYNAMIC}
+                for name, n in self.populations().items()}
+
+    # ------------------------------------------------------------------ building
+    def _build_model(self, tables, steps_per_sample, record, wrecord, record_every_steps):
+        L, dt = self.n_layers, self.dt
+        sched = SCHEDULES[self.scheme]
+        reference = self.scheme == "reference"
+        error = "eps_new" if reference else "eps"
+        hand_down = "mismatch" if self.hand_down == "mismatch" else "eps"
+        clock = Clock(dt, name="le_clock")
+        presentation = steps_per_sample * dt
+        inputs = TimedArray(tables["le_input"], dt=presentation, name="le_input")
+        targets = TimedArray(tables["le_target"], dt=presentation, name="le_target")
+        namespace = {"le_input": inputs, "le_target": targets}
+
+        layer0 = NeuronGroup(self.layer_sizes[0], eq.INPUT_LAYER, clock=clock, name="layer0")
+        layer0.run_regularly(eq.INPUT_UPDATE.format(source="le_input"), when=sched.input,
+                             name="layer0_input")
+        layer0.state_updater.when = sched.input  # no equations to integrate
+        groups, projections, state = {"layer0": layer0}, {}, {}
+        below = layer0
+        for l in range(1, L + 1):
+            act = self.output_activation if l == L else self.activation
+            g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(l == L, self.scheme,
+                                                  hand_down == "mismatch"),
+                            method="euler", clock=clock, name=f"layer{l}")
+            g.state_updater.when = sched.membrane
+            slot, order = sched.prospective
+            g.run_regularly(eq.prospective_code(act), when=slot, order=order(l, L),
+                            name=f"layer{l}_prospective")
+            err = (eq.output_error_code(self.target_type, "le_target", error) if l == L
+                   else eq.hidden_error_code(error))
+            g.run_regularly(err, when=sched.new_error, name=f"layer{l}_error")
+            if reference:
+                g.run_regularly(eq.LE_LATCH_ERROR, when=sched.latch, name=f"layer{l}_latch")
+            if hand_down == "mismatch" and l >= 2:
+                g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"layer{l}_mismatch")
+            projection_class = DenseSynapses if self.synapses[l - 1] == "dense" else Synapses
+            s = projection_class(below, g,
+                                 model=eq.projection_equations(l >= 2, learn_from=error,
+                                                               hand_down=hand_down),
+                                 method="euler", clock=clock, name=f"proj{l}")
+            s.connect()
+            slot, order = sched.forward
+            s.summed_updaters["I_ff_post"].when = slot
+            s.summed_updaters["I_ff_post"].order = order(l, L)
+            if l >= 2:
+                slot, order = sched.feedback
+                s.summed_updaters["I_fb_pre"].when = slot
+                s.summed_updaters["I_fb_pre"].order = order(l, L)
+            s.state_updater.when = sched.plasticity
+            groups[f"layer{l}"] = g
+            projections[f"proj{l}"] = s
+            below = g
+            for var in (*DYNAMIC, "b", "tau_m", "tau_r", "eta_b"):
+                state[f"layer{l}.{var}"] = (g, var)
+            state[f"proj{l}.w"] = (s, "w")
+            state[f"proj{l}.eta"] = (s, "eta")
+        state["beta"] = (groups[f"layer{L}"], "beta")
+
+        monitors = {}
+        for pop, variables in record.items():
+            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables), record=True,
+                                                  when="end", dt=record_every_steps * dt,
+                                                  name=f"monitor_{pop}")
+        for proj, pairs in wrecord.items():
+            n_post = self.projections_shapes()[proj][0]
+            monitors[f"proj:{proj}"] = weight_monitor(
+                projections[proj], "w", weight_monitor_indices(pairs, n_post),
+                record_every_steps * dt, f"monitor_{proj}")
+        net = Network(list(groups.values()), list(projections.values()),
+                      list(monitors.values()))
+        return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
+                     namespace, groups=groups, projections=projections, clock=clock)
+
+    # ------------------------------------------------------------------ running
+    def _normalise_record(self, record):
+        if record is None:
+            return {}
+        if isinstance(record, (list, tuple, str)):
+            return {l: record for l in self.populations()}
+        if not isinstance(record, dict):
+            raise TypeError("record must be a list of variable names (all layers) or a dict "
+                            "{layer: [names]} (layer: 1..L or 'layer1'..)")
+        for key in record:
+            if isinstance(key, (int, np.integer)) and not 1 <= key <= self.n_layers:
+                raise ValueError(f"record: layer must be an int in 1..{self.n_layers} (or a "
+                                 f"name 'layer1'..), got {key!r}")
+        return record
+
+    def _prepare(self, inputs, presentation_time, targets, learn, record, record_every,
+                 objects):
+        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
+        x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
+        if x.shape[0] == 0:
+            raise ValueError("inputs must contain at least one sample")
+        steps = steps_of("presentation_time", presentation_time, self._dt)
+        if targets is not None:
+            y = as_matrix("targets", targets, (x.shape[0], n_out),
+                          what="2D array (n_samples, n_out)")
+        else:
+            y = np.zeros((x.shape[0], n_out))
+        every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
+        rec, wrec = self._parse_record(self._normalise_record(record), {})
+        out_name = f"layer{self.n_layers}"
+        rec[out_name] = sorted(set(rec.get(out_name, [])) | {"r"})
+
+        state = {"beta": self.beta if targets is not None else 0.0}
+        tau_r = self._effective_tau_r()
+        for l in range(1, self.n_layers + 1):
+            name = f"layer{l}"
+            eta = self._eta[l - 1] if learn else 0.0
+            for var, value in self._state[name].items():
+                state[f"{name}.{var}"] = value
+            state[f"{name}.b"] = self._params["biases"][l - 1]
+            state[f"{name}.tau_m"] = self._tau_m[l - 1]
+            state[f"{name}.tau_r"] = tau_r[l - 1]
+            state[f"{name}.eta_b"] = eta
+            state[f"proj{l}.eta"] = eta
+            state[f"proj{l}.w"] = self._params["weights"][l - 1].T.ravel()  # pre-major order
+        build = self._builder(
+            lambda tables: self._build_model(tables, steps, rec, wrec, every), objects)
+        return Prepared(build, x.shape[0] * steps * self.dt, state,
+                        {"le_input": x, "le_target": y},
+                        info=dict(steps=steps, every=every, rec=rec, wrec=wrec,
+                                  n_samples=x.shape[0]))
+
+    def _collect(self, prepared, out):
+        state = {name: {v: out.state[f"{name}.{v}"] for v in DYNAMIC}
+                 for name in self.populations()}
+        weights, biases = [], []
+        for l in range(1, self.n_layers + 1):
+            n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
+            weights.append(out.state[f"proj{l}.w"].reshape(n_pre, n_post).T.copy())
+            biases.append(out.state[f"layer{l}.b"])
+        return state, {"weights": weights, "biases": biases}
+
+    def _result(self, prepared, out, common):
+        return RunResult(output=common["states"][f"layer{self.n_layers}"]["r"], **common)
+
+    def compile(self, inputs, presentation_time, targets=None, record=None,
+                record_every=None, objects=None):
+        """Generate and compile, without running, the standalone program that `run`
+        would use for these arguments (e.g. brian2cuda on a machine without a GPU, or
+        to separate build time from run time). Only shapes matter: ``inputs`` may be
+        any array of shape (n_samples, n_in). Returns the build directory; a later
+        `run` of the same structure does not compile."""
+        return self._compile(self._prepare(inputs, presentation_time, targets, False,
+                                           record, record_every, objects))
+
+    def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
+            record_every=None, objects=None, report=None):
+        """Present ``inputs`` back to back, each for ``presentation_time``.
+
+        Parameters
+        ----------
+        inputs : array, shape (n_samples, n_in)
+            Input rates r_0. With ``presentation_time == dt`` each row is one time step.
+        presentation_time : Quantity
+            Positive integer multiple of ``dt``.
+        targets : array (n_samples, n_out) or None
+            Output targets (voltage or rate, see ``target_type``); None: no nudging.
+        learn : bool
+            Plasticity of weights and biases (learning rates set to zero if False).
+        record : list of str or dict, optional
+            Extra variables to record (`RECORDABLE`): a list for every layer, or a dict
+            ``{layer: [names]}`` (layer 1..L or ``'layer1'``...) and
+            ``{'proj1': True or [(post, pre), ...]}`` for weights. The output rates are
+            always recorded.
+        record_every : Quantity, optional
+            Recording interval (a multiple of dt; default dt).
+        objects : callable, optional
+            ``objects(NetworkObjects) -> list`` of your own Brian2 objects (monitors,
+            groups driven by a layer, each with an explicit ``name=``), added to this
+            run's program; what their monitors recorded is in ``result.recordings``.
+        report : {'text', 'stdout', None}
+            Brian2 progress report.
+
+        Returns
+        -------
+        RunResult
+        """
+        return self._execute(self._prepare(inputs, presentation_time, targets, learn,
+                                           record, record_every, objects), report)
+
+    def __repr__(self):
+        return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r}, prospective={self.prospective},"
+                f" device={self.device!r})")
+
+
+def _projection_kinds(synapses, n_projections):
+    """``synapses`` argument -> one of SYNAPSE_KINDS per projection."""
+    kinds = [synapses] * n_projections if isinstance(synapses, str) else list(synapses)
+    if len(kinds) != n_projections or any(k not in SYNAPSE_KINDS for k in kinds):
+        raise ValueError(f"synapses must be one of {SYNAPSE_KINDS} or a list of "
+                         f"{n_projections} of them (one per projection), got {synapses!r}")
+    return kinds
+
+
+def authors_learning_rates(learning_rate, lr_multiplier, factors, dt, n_updates):
+    r"""Per-layer learning rates (Hz) from the settings of the authors' code.
+
+    Their update per presentation is ``learning_rate * lr_multiplier * factor_l``
+    spread over ``n_updates`` Euler steps of ``dt`` (docs/model.md §1.6):
+
+    .. math:: \eta_l = \frac{\mathrm{learning\_rate}\cdot\mathrm{lr\_multiplier}
+              \cdot \mathrm{factor}_l}{dt \cdot n_\mathrm{updates}}
+
+    Parameters
+    ----------
+    learning_rate, lr_multiplier : float
+    factors : sequence of float
+        Per-layer factors (MNIST: [1, 0.2, 0.1]).
+    dt : Quantity
+        Their Euler step.
+    n_updates : int
+        Updates per presentation (presentation time / dt).
+
+    Returns
+    -------
+    list of Quantity (Hz), one per layer.
+    """
+    step = float(as_time("dt", dt))
+    if not isinstance(n_updates, (int, np.integer)) or n_updates < 1:
+        raise ValueError(f"n_updates must be a positive int, got {n_updates!r}")
+    return [learning_rate * lr_multiplier * f / (step * n_updates) * Hz for f in factors]

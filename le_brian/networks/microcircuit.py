@@ -1,0 +1,654 @@
+r"""Cortical microcircuits (Sacramento et al. 2018) with Latent Equilibrium in Brian2.
+
+`Microcircuit` assembles the strings of :mod:`le_brian.equations.microcircuit` into
+Brian2 groups and runs them on a `le_brian.engine.devices.Simulator` (build once per
+structure, rerun with new weights, inputs and flags) through the lifecycle of
+`le_brian.engine.network.BaseNetwork`. docs/model.md §2 is the specification.
+
+One time step k is *synchronous*: no cell sees another cell's step-k values. Every
+operation has a named slot of the network's schedule (docs/model.md §4):
+
+==================  ====================================================================
+slot                operation
+==================  ====================================================================
+``start``           the per-pattern read-out monitor
+``mc_input``        r_0 += dt/tau_0 (x_k - r_0)  (input TimedArray)
+``mc_dendrites``    dendritic sums from the rates / visible potentials latched at the end
+                    of step k-1 and the weights of step k-1: v_B = W_up r_{l-1},
+                    v_A = W_down r_{l+1} + W_pi r_I, v_I = W_ip r_l, interneuron w_{l+1}
+``mc_soma``         every soma: target filter and LE delay (output), u_ss, du/dt,
+                    ub = u + (du/dt)/g, u += dt du/dt, w_new, post = phi(w_new),
+                    postsynaptic plasticity factors
+``mc_plasticity``   plasticity W += dt eta err_post r_pre (r_pre latched at k-1); clip W_up
+``mc_latch``        latch w = w_new (ub in LE mode, u in the original mode), r = post;
+                    output read-out accumulator
+``end``             monitors
+==================  ====================================================================
+
+Every operation of one slot reads only values written in earlier slots or latched in
+step k-1, so ties between objects of one slot cannot matter. Hidden layer l at step k
+reflects the input of step k-l+1 and the output the input of step k-L (one dt of lag
+per layer, in LE mode too).
+
+References
+----------
+J. Sacramento, R. Ponte Costa, Y. Bengio, W. Senn (2018). Dendritic cortical
+microcircuits approximate the backpropagation algorithm. NeurIPS 31.
+P. Haider, B. Ellenberger, L. Kriener, J. Jordan, W. Senn, M. A. Petrovici (2021).
+Latent Equilibrium: A unified learning theory for arbitrarily fast computation with
+arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+
+from ..activations import np_activation
+from ..engine.dense import DenseSynapses
+from ..engine.devices import Built
+from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
+from ..engine.results import RunResult
+from ..engine.validation import UnitError, as_matrix, as_rate, as_time, check_choice, steps_of
+from ..equations import microcircuit as mceq
+
+__all__ = [
+    "Microcircuit",
+    "MicrocircuitResult",
+    "MODES",
+    "POPULATION_VARIABLES",
+    "SLOTS",
+    "self_predicting_weights",
+    "draw_weights",
+]
+
+MODES = ("le", "original")
+INITS = ("self_predicting", "random")
+PROJECTION_KINDS = ("W_up", "W_down", "W_ip", "W_pi")
+
+#: Recordable variables per population kind.
+POPULATION_VARIABLES = {
+    "pyramidal": ("u", "ub", "w", "r", "v_B", "v_A", "v_A_down", "v_A_pi"),
+    "interneuron": ("u", "ub", "w", "r", "v_I", "w_next"),
+    "output": ("u", "ub", "w", "r", "v_B", "tgt", "nudge"),
+}
+
+#: le_brian's scheduling slots of one step, in order (docs/model.md §4).
+SLOTS = ("mc_input", "mc_dendrites", "mc_soma", "mc_plasticity", "mc_latch")
+
+#: Clip bounds of W_up: hidden layers, output layer (docs/model.md §2.2).
+W_UP_BOUNDS = (4.0, 5.0)
+
+
+# ---------------------------------------------------------------------- weights
+def draw_weights(layer_sizes, seed):
+    r"""The authors' weight draw (docs/model.md §2.5): ``np.random.seed(seed)``, then per
+    hidden layer W_up, W_down, W_pi, W_ip and finally the output W_up, every value
+    :math:`(\mathrm{float32}(U[0, 1)) - 0.5) \cdot 2`.
+
+    Uses a private ``np.random.RandomState(seed)`` (the same stream as the global
+    generator after ``np.random.seed(seed)``) and returns it, so that later draws of a
+    protocol (pattern orders) continue the same stream.
+
+    Returns
+    -------
+    weights : dict
+        ``{'W_up': [L+1 arrays], 'W_down': [L], 'W_pi': [L], 'W_ip': [L]}``, float64
+        (n_post, n_pre) arrays holding float32 values.
+    rng : numpy.random.RandomState
+    """
+    rng = np.random.RandomState(seed)
+    sizes = list(layer_sizes)
+    L = len(sizes) - 2
+
+    def draw(shape):
+        return ((rng.random_sample(shape).astype(np.float32) - np.float32(0.5))
+                * np.float32(2)).astype(np.float64)
+
+    out = {"W_up": [], "W_down": [], "W_pi": [], "W_ip": []}
+    for l in range(1, L + 1):
+        n_pre, n, n_next = sizes[l - 1], sizes[l], sizes[l + 1]
+        out["W_up"].append(draw((n, n_pre)))
+        out["W_down"].append(draw((n, n_next)))
+        out["W_pi"].append(draw((n, n_next)))
+        out["W_ip"].append(draw((n_next, n)))
+    out["W_up"].append(draw((sizes[-1], sizes[-2])))
+    return out, rng
+
+
+def self_predicting_weights(weights, g_l, g_b, g_a, g_d):
+    r"""Lateral weights of the self-predicting state (docs/model.md §2.5):
+
+    .. math::
+
+        W^{pi}_l = -W^{down}_l, \qquad
+        W^{ip}_l = W^{up}_{l+1}\,\frac{g_b}{g_l + g_a' + g_b}\,\frac{g_l + g_d}{g_d}
+
+    with :math:`g_a'` the apical conductance of layer l+1 (g_a for a hidden layer, 0
+    for the output). Conductances as plain numbers in one unit. Returns a new dict.
+    """
+    out = {k: [np.array(w, dtype=float) for w in v] for k, v in weights.items()}
+    L = len(out["W_down"])
+    for l in range(L):
+        out["W_pi"][l] = -out["W_down"][l]
+        g_a_next = g_a if l + 1 < L else 0.0
+        out["W_ip"][l] = out["W_up"][l + 1] * (g_b / (g_l + g_a_next + g_b)) * ((g_l + g_d) / g_d)
+    return out
+
+
+# ---------------------------------------------------------------------- results
+@dataclass
+class MicrocircuitResult(RunResult):
+    """Recordings of one `Microcircuit.run`: the fields of `RunResult` (``output`` is
+    the visible potential w of the output layer, recorded unless ``record`` leaves it
+    out; populations ``'pyr1'``..``'pyrL'``, ``'int1'``..``'intL'``, ``'out'``) and the
+    per-pattern read-out.
+
+    Attributes
+    ----------
+    pattern_outputs : ndarray (n_samples, n_out)
+        Read-out: mean of the output w over the steps i >= out_lag/dt of each pattern.
+    targets : ndarray (n_samples, n_out) or None
+    lag_steps : int
+        out_lag / dt.
+    """
+
+    pattern_outputs: np.ndarray = None
+    targets: object = None
+    lag_steps: int = 0
+
+    @property
+    def steps_per_pattern(self):
+        """Alias of ``steps_per_sample``."""
+        return self.steps_per_sample
+
+    @property
+    def n_patterns(self):
+        """Alias of ``n_samples``."""
+        return self.n_samples
+
+    def predictions(self):
+        """Class of every pattern: argmax of its read-out."""
+        return np.argmax(self.pattern_outputs, axis=1)
+
+    def accuracy(self, patterns=None, targets=None):
+        """Fraction of ``patterns`` (index array or boolean mask; default all) whose
+        read-out argmax equals the target argmax (``targets`` default: the run's)."""
+        y = self.targets if targets is None else np.asarray(targets, dtype=float)
+        if y is None:
+            raise ValueError("accuracy needs targets: the run had none, pass targets=")
+        if y.shape != self.pattern_outputs.shape:
+            raise ValueError(f"targets must have shape {self.pattern_outputs.shape}, "
+                             f"got {y.shape}")
+        hit = np.argmax(self.pattern_outputs, axis=1) == np.argmax(y, axis=1)
+        if patterns is not None:
+            hit = hit[np.asarray(patterns)]
+        return float(np.mean(hit)) if hit.size else float("nan")
+
+
+# ---------------------------------------------------------------------- model
+def _eta_list(name, value, L, output_entry):
+    """eta lists of the authors' configs: W_up [hidden..., output] (L+1 entries); W_ip
+    and W_pi [hidden...] with an optional unused last entry. A scalar applies to all."""
+    n = L + 1 if output_entry else L
+    if isinstance(value, (list, tuple)):
+        allowed = (n,) if output_entry else (L, L + 1)
+        if len(value) not in allowed:
+            raise ValueError(f"{name} must be a rate in Hz or a list of {n} rates "
+                             f"{'[hidden..., output]' if output_entry else '[hidden...] (an extra last entry is ignored)'}, "
+                             f"got {len(value)} entries")
+        vals = [float(as_rate(f"{name}[{k}]", v)) for k, v in enumerate(value)][:n]
+    else:
+        arr = as_rate(name, value)
+        if arr.ndim != 0:
+            raise ValueError(f"{name} must be a scalar rate or a list, got shape {arr.shape}")
+        vals = [float(arr)] * n
+    return vals
+
+
+class Microcircuit(BaseNetwork):
+    r"""A cortical microcircuit of pyramidal cells and interneurons (Sacramento et al.
+    2018), with Latent Equilibrium's prospective visible potential (Haider et al. 2021).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_in, n_h1, ..., n_hL, n_out]``, at least one hidden layer. Hidden layer l
+        has n_hl pyramidal cells and n_{l+1} interneurons.
+    mode : {'le', 'original'}
+        Visible potential w = ub (LE) or the soma u (original); LE also delays the
+        target and nudging flag by one step (docs/model.md §2.4).
+    g_l, g_b, g_a, g_d, g_som : Quantity
+        Leak, basal, apical, dendritic (self-predicting initialisation only) and somatic
+        nudging conductances, in 1/ms (Hz-dimensioned), e.g. ``0.1/ms``.
+    eta_up : Quantity or list of Quantity
+        Learning rates (Hz) of W_up: ``[hidden..., output]`` (L+1 entries) or a scalar.
+    eta_ip, eta_pi : Quantity or list of Quantity
+        Learning rates of W_ip and W_pi: ``[hidden...]`` (an extra last entry, as in
+        the authors' configs, is ignored) or a scalar. 0 Hz switches a projection off.
+    dt : Quantity
+        Euler step.
+    tau_0 : Quantity
+        Time constant of the input and target low-pass filter (default ``dt``: the
+        value passes through).
+    seed : int
+        Weight draw (`draw_weights`).
+    init : {'self_predicting', 'random'}
+        'self_predicting' sets W_pi = -W_down and W_ip from W_up of the next layer
+        (`self_predicting_weights`); 'random' keeps the drawn W_pi and W_ip.
+    activation : str
+        Rate function (default the authors' thresholded softplus ``'soft_relu'``).
+    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    codegen_target : {'auto', 'numpy', 'cython'}
+    simulator : le_brian.engine.devices.Simulator, optional
+        Default: one shared per device configuration, so microcircuits of equal sizes
+        (either mode: the mode is a run-time flag) reuse compiled programs.
+    dtype : {'float64', 'float32'}
+    keep_builds : bool
+    out_lag : Quantity
+        Default read-out lag of `run`.
+    synapses : {'dense', 'plain'}
+        Projections as `le_brian.engine.dense.DenseSynapses` (dense code templates on the
+        standalone devices; default) or plain `brian2.Synapses`. Same results.
+
+    Notes
+    -----
+    State (u, ub, latched w and r, filters, the LE target delay) persists across `run`
+    calls; `reset_state` returns to the initial state (all u = ub = 0, every rate
+    phi(0), r_0 and the filtered target set from the next run's first pattern).
+    Parameters: `get_parameters` returns ``{'W_up': [W_up_1, ..., W_up_L, W_up_out],
+    'W_down': [...], 'W_pi': [...], 'W_ip': [...]}`` ((n_post, n_pre) arrays).
+
+    The Brian2 objects are named ``inp``, ``pyr1``..``pyrL``, ``int1``..``intL``,
+    ``out`` (groups) and ``W_up1``..``W_up{L+1}``, ``W_down1``.., ``W_pi1``..,
+    ``W_ip1``.., ``mirror1``.. (projections); `run` accepts ``objects=`` to add your own
+    monitors and groups to the program.
+    """
+
+    kind = "Microcircuit"
+    weight_variable = "W"
+
+    def __init__(self, layer_sizes, mode="le", g_l=0.03 / ms, g_b=0.1 / ms, g_a=0.06 / ms,
+                 g_d=0.1 / ms, g_som=0.06 / ms, eta_up=0 * Hz, eta_ip=0 * Hz, eta_pi=0 * Hz,
+                 dt=0.1 * ms, tau_0=None, seed=0, init="self_predicting",
+                 activation="soft_relu", device="runtime", codegen_target="auto",
+                 simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
+                 synapses="dense", threads=0):
+        super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
+                         dt=dt, seed=seed, device=device, codegen_target=codegen_target,
+                         keep_builds=keep_builds, threads=threads, simulator=simulator,
+                         dtype=dtype)
+        self.n_hidden = len(self.layer_sizes) - 2
+        self.mode = check_choice("mode", mode, MODES)
+        self.init = check_choice("init", init, INITS)
+        self.activation = mceq.get_activation(activation).name
+        g = {name: float(_conductance(name, value)) for name, value in
+             dict(g_l=g_l, g_b=g_b, g_a=g_a, g_d=g_d, g_som=g_som).items()}
+        if g["g_b"] <= 0 or g["g_d"] <= 0:
+            raise ValueError("g_b and g_d must be > 0 (1/ms)")
+        self._g = g
+        g_max = g["g_l"] + g["g_b"] + max(g["g_a"], g["g_som"])
+        if self._dt * g_max >= 2:
+            raise ValueError(
+                f"dt * (g_l + g_b + max(g_a, g_som)) must be < 2 for a stable Euler step, got "
+                f"{self._dt * g_max:g} (dt = {self._dt * 1e3:g} ms, conductances in 1/ms: "
+                + ", ".join(f"{k} = {v * 1e-3:g}" for k, v in g.items()) + ")")
+        self._tau_0 = self._dt if tau_0 is None else float(as_time("tau_0", tau_0))
+        self.set_learning_rates(eta_up=eta_up, eta_ip=eta_ip, eta_pi=eta_pi)
+        self._out_lag = float(as_time("out_lag", out_lag, allow_zero=True))
+        self.synapses = check_choice("synapses", synapses, ("dense", "plain"))
+        weights, self.rng = draw_weights(self.layer_sizes, self.seed)
+        if init == "self_predicting":
+            weights = self_predicting_weights(weights, g["g_l"], g["g_b"], g["g_a"], g["g_d"])
+        self._params = weights
+        self.reset_state()
+
+    # ------------------------------------------------------------ populations
+    def populations(self):
+        """``{'pyr1': n_1, ..., 'int1': n_2, ..., 'out': n_out}``: the dynamic groups."""
+        s, L = self.layer_sizes, self.n_hidden
+        pops = {f"pyr{l}": s[l] for l in range(1, L + 1)}
+        pops.update({f"int{l}": s[l + 1] for l in range(1, L + 1)})
+        pops["out"] = s[-1]
+        return pops
+
+    def _kind_of(self, population):
+        return ("output" if population == "out" else
+                "pyramidal" if population.startswith("pyr") else "interneuron")
+
+    def recordable(self):
+        """``{population: variables}`` (`POPULATION_VARIABLES` by kind)."""
+        return {p: POPULATION_VARIABLES[self._kind_of(p)] for p in self.populations()}
+
+    def projections_shapes(self):
+        """``{'W_up1': (n_1, n_0), ..., 'W_down1': ..., 'W_pi1': ..., 'W_ip1': ...}``:
+        the plastic and top-down projections and their (n_post, n_pre)."""
+        return {f"{kind}{k + 1}": shape for kind, shapes in self._parameter_shapes().items()
+                for k, shape in enumerate(shapes)}
+
+    def slots(self):
+        """le_brian's scheduling slots of one step, in order (`SLOTS`)."""
+        return SLOTS
+
+    # ------------------------------------------------------------ parameters
+    @property
+    def tau_0(self):
+        """Time constant of the input and target filter (Quantity)."""
+        return self._tau_0 * second
+
+    @property
+    def out_lag(self):
+        """Default read-out lag of `run` (Quantity)."""
+        return self._out_lag * second
+
+    @property
+    def conductances(self):
+        """``{'g_l': Quantity, ...}``."""
+        return {k: v * Hz for k, v in self._g.items()}
+
+    @property
+    def learning_rates(self):
+        """``{'eta_up': [L+1 Quantities], 'eta_ip': [L], 'eta_pi': [L]}``."""
+        return {k: [e * Hz for e in v] for k, v in self._eta.items()}
+
+    def set_learning_rates(self, eta_up=None, eta_ip=None, eta_pi=None):
+        """Set learning rates (Hz); None keeps the current value (see the class doc)."""
+        L = len(self.layer_sizes) - 2
+        eta = dict(getattr(self, "_eta", {}))
+        if eta_up is not None:
+            eta["eta_up"] = _eta_list("eta_up", eta_up, L, True)
+        if eta_ip is not None:
+            eta["eta_ip"] = _eta_list("eta_ip", eta_ip, L, False)
+        if eta_pi is not None:
+            eta["eta_pi"] = _eta_list("eta_pi", eta_pi, L, False)
+        self._eta = eta
+
+    def _parameter_shapes(self):
+        s, L = self.layer_sizes, self.n_hidden
+        return {"W_up": [(s[l], s[l - 1]) for l in range(1, L + 2)],
+                "W_down": [(s[l], s[l + 1]) for l in range(1, L + 1)],
+                "W_pi": [(s[l], s[l + 1]) for l in range(1, L + 1)],
+                "W_ip": [(s[l + 1], s[l]) for l in range(1, L + 1)]}
+
+    def set_parameters(self, W_up=None, W_down=None, W_ip=None, W_pi=None):
+        """Set weights from lists of (n_post, n_pre) arrays (as `get_parameters`
+        returns); None keeps a projection's weights. Everything is checked before
+        anything is changed."""
+        super().set_parameters(W_up=W_up, W_down=W_down, W_ip=W_ip, W_pi=W_pi)
+
+    def _parameter_metadata(self):
+        return {"eta_up_hz": self._eta["eta_up"], "eta_ip_hz": self._eta["eta_ip"],
+                "eta_pi_hz": self._eta["eta_pi"],
+                "conductances_hz": np.array([self._g[k] for k in
+                                             ("g_l", "g_b", "g_a", "g_d", "g_som")])}
+
+    # ------------------------------------------------------------ state
+    def _initial_state(self):
+        """All u, ub and latched w = 0 (every rate phi(0)); filters restart from the next
+        run's first pattern (None); the LE target delay holds target 0."""
+        r0 = np_activation(self.activation).at_zero
+        state = {name: {"u": np.zeros(n), "ub": np.zeros(n), "w": np.zeros(n),
+                        "r": np.full(n, r0)} for name, n in self.populations().items()}
+        n_out = self.layer_sizes[-1]
+        state["out"].update(tgt_f=np.zeros(n_out), tgt_prev=np.zeros(n_out), nudge_prev=None)
+        state["inp"] = {"r": None}
+        return state
+
+    def _state_size(self, population, variable):
+        return self.layer_sizes[0] if population == "inp" else self.populations()[population]
+
+    # ------------------------------------------------------------ building
+    def _build_model(self, tables, steps, record, record_every, wrecord, wrecord_every):
+        L, dt = self.n_hidden, self.dt
+        clock = Clock(dt, name="mc_clock")
+        T = steps * dt
+        ta = {name: TimedArray(tables[name], dt=T, name=name)
+              for name in ("mc_input", "mc_target", "mc_nudge", "mc_learn")}
+        inp = NeuronGroup(self.layer_sizes[0], mceq.MC_INPUT, clock=clock, name="inp")
+        inp.run_regularly(mceq.MC_INPUT_UPDATE.format(input="mc_input"), when="mc_input",
+                          name="inp_filter")
+        inp.state_updater.when = "mc_input"  # no equations to integrate
+        groups = {"inp": inp}
+        state = {"inp.r": (inp, "r"), "inp.tau_0": (inp, "tau_0")}
+        for name in self.populations():
+            kind = self._kind_of(name)
+            g = NeuronGroup(self.populations()[name], mceq.population_equations(kind),
+                            clock=clock, name=name)
+            g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
+            g.run_regularly(mceq.soma_code(kind, self.activation), when="mc_soma",
+                            name=f"{name}_soma")
+            g.run_regularly(mceq.latch_code(kind == "output"), when="mc_latch",
+                            name=f"{name}_latch")
+            groups[name] = g
+            variables = ["u", "ub", "w", "r", "g_l", "g_b", "le_mode"]
+            variables += {"pyramidal": ["g_a"], "interneuron": ["g_som"],
+                          "output": ["g_som", "tau_0", "tgt_f", "tgt_prev", "nudge_prev",
+                                     "acc", "phase", "lag_steps", "pattern_steps"]}[kind]
+            for v in variables:
+                state[f"{name}.{v}"] = (g, v)
+        projections = {}
+
+        def project(kind, index, source, target):
+            pname = f"{kind}{index}"
+            cls = DenseSynapses if self.synapses == "dense" else Synapses
+            S = cls(groups[source], groups[target],
+                    model=mceq.projection_equations(kind[2:]), clock=clock, name=pname)
+            S.connect()
+            S.summed_updaters[f"{mceq.PROJECTIONS[kind[2:]][0]}_post"].when = "mc_dendrites"
+            code = mceq.plasticity_code(kind[2:])
+            if code is not None:
+                S.run_regularly(code, when="mc_plasticity", name=f"{pname}_plasticity")
+                state[f"{pname}.eta"] = (S, "eta")
+            if kind == "W_up":
+                state[f"{pname}.W_max"] = (S, "W_max")
+            state[f"{pname}.W"] = (S, "W")
+            projections[pname] = S
+
+        for l in range(1, L + 1):
+            below = "inp" if l == 1 else f"pyr{l - 1}"
+            above = "out" if l == L else f"pyr{l + 1}"
+            project("W_up", l, below, f"pyr{l}")
+            project("W_down", l, above, f"pyr{l}")
+            project("W_pi", l, f"int{l}", f"pyr{l}")
+            project("W_ip", l, f"pyr{l}", f"int{l}")
+            mirror = Synapses(groups[above], groups[f"int{l}"], model=mceq.MC_MIRROR,
+                              clock=clock, name=f"mirror{l}")
+            mirror.connect(j="i")
+            mirror.summed_updaters["w_next_post"].when = "mc_dendrites"
+            projections[f"mirror{l}"] = mirror
+        project("W_up", L + 1, f"pyr{L}", "out")
+
+        monitors = {"readout": StateMonitor(groups["out"], "acc", record=True, when="start",
+                                            dt=T, name="mon_readout")}
+        for pop, variables in record.items():
+            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables), record=True,
+                                                  when="end", dt=record_every * dt,
+                                                  name=f"mon_{pop}")
+        shapes = self.projections_shapes()
+        for proj, pairs in wrecord.items():
+            monitors[f"proj:{proj}"] = weight_monitor(
+                projections[proj], "W", weight_monitor_indices(pairs, shapes[proj][0]),
+                wrecord_every * dt, f"mon_{proj}")
+        net = Network(list(groups.values()), list(projections.values()),
+                      list(monitors.values()))
+        return Built(net, state, ta, monitors, dict(ta), groups=groups,
+                     projections=projections, clock=clock)
+
+    # ------------------------------------------------------------ running
+    def _prepare(self, inputs, presentation_time, targets, nudge, learn, record, record_every,
+                 record_weights_every, out_lag, objects):
+        s = self.layer_sizes
+        x = as_matrix("inputs", inputs, (None, s[0]), what="2D array (n_patterns, n_in)")
+        P = x.shape[0]
+        if P == 0:
+            raise ValueError("inputs must contain at least one pattern")
+        steps = steps_of("presentation_time", presentation_time, self._dt)
+        if targets is not None:
+            y = as_matrix("targets", targets, (P, s[-1]), what="2D array (n_patterns, n_out)")
+        else:
+            y = np.zeros((P, s[-1]))
+        nudge_flags = _flags("nudge", targets is not None if nudge is None else nudge, P)
+        if targets is None and nudge_flags.any():
+            raise ValueError("nudge: patterns cannot be nudged without targets")
+        learn_flags = _flags("learn", learn, P)
+        lag = self._out_lag if out_lag is None else float(as_time("out_lag", out_lag,
+                                                                  allow_zero=True))
+        lag_steps = int(round(lag / self._dt))
+        if abs(lag_steps * self._dt - lag) > 1e-9 * max(lag, self._dt) or lag_steps >= steps:
+            raise ValueError(f"out_lag must be a multiple of dt = {self._dt * 1e3:g} ms shorter "
+                             f"than presentation_time, got {lag * 1e3:g} ms")
+        every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
+        wevery = (every if record_weights_every is None
+                  else steps_of("record_weights_every", record_weights_every, self._dt))
+        rec, wrec = self._parse_record(record, {"out": ["w"]})
+
+        st, state = self._state, {}
+        le = 1.0 if self.mode == "le" else 0.0
+        for name in self.populations():
+            for v in ("u", "ub", "w", "r"):
+                state[f"{name}.{v}"] = st[name][v]
+            state[f"{name}.g_l"] = self._g["g_l"]
+            state[f"{name}.g_b"] = self._g["g_b"]
+            state[f"{name}.le_mode"] = le
+            if name.startswith("pyr"):
+                state[f"{name}.g_a"] = self._g["g_a"]
+            else:
+                state[f"{name}.g_som"] = self._g["g_som"]
+        state["inp.r"] = x[0] if st["inp"]["r"] is None else st["inp"]["r"]
+        state["inp.tau_0"] = self._tau_0
+        out = st["out"]
+        fresh = out["nudge_prev"] is None
+        state.update({"out.tau_0": self._tau_0,
+                      "out.tgt_f": y[0] if fresh else out["tgt_f"],
+                      "out.tgt_prev": out["tgt_prev"],
+                      "out.nudge_prev": np.full(s[-1], float(nudge_flags[0])) if fresh
+                      else out["nudge_prev"],
+                      "out.acc": np.zeros(s[-1]), "out.phase": np.zeros(s[-1]),
+                      "out.lag_steps": float(lag_steps), "out.pattern_steps": float(steps)})
+        for kind in PROJECTION_KINDS:
+            for k, W in enumerate(self._params[kind]):
+                pname = f"{kind}{k + 1}"
+                state[f"{pname}.W"] = W.T.ravel()  # pre-major synapse order
+                if kind == "W_up":
+                    state[f"{pname}.W_max"] = W_UP_BOUNDS[1 if k == self.n_hidden else 0]
+                    state[f"{pname}.eta"] = self._eta["eta_up"][k]
+                elif kind != "W_down":
+                    state[f"{pname}.eta"] = self._eta["eta_" + kind[2:]][k]
+        tables = {"mc_input": x, "mc_target": y, "mc_nudge": nudge_flags.astype(float),
+                  "mc_learn": learn_flags.astype(float)}
+        build = self._builder(
+            lambda t: self._build_model(t, steps, rec, every, wrec, wevery), objects)
+        return Prepared(build, P * steps * self.dt, state, tables,
+                        info=dict(steps=steps, every=every, rec=rec, wrec=wrec, n_samples=P,
+                                  lag_steps=lag_steps, targets=None if targets is None else y))
+
+    def _collect(self, prepared, out):
+        state = self.get_state()
+        for name in self.populations():
+            for v in ("u", "ub", "w", "r"):
+                state[name][v] = out.state[f"{name}.{v}"]
+        state["inp"]["r"] = out.state["inp.r"]
+        for v in ("tgt_f", "tgt_prev", "nudge_prev"):
+            state["out"][v] = out.state[f"out.{v}"]
+        params = {}
+        for kind in PROJECTION_KINDS:
+            params[kind] = []
+            for k, W in enumerate(self._params[kind]):
+                n_post, n_pre = W.shape
+                params[kind].append(out.state[f"{kind}{k + 1}.W"].reshape(n_pre, n_post).T.copy())
+        return state, params
+
+    def _result(self, prepared, out, common):
+        info = prepared.info
+        acc = out.records["readout"]["acc"]  # (P, n_out): start of each pattern
+        sums = np.vstack([acc[1:], out.state["out.acc"][None, :]])
+        return MicrocircuitResult(
+            output=common["states"].get("out", {}).get("w"),
+            pattern_outputs=sums / (info["steps"] - info["lag_steps"]),
+            targets=info["targets"], lag_steps=info["lag_steps"], **common)
+
+    def compile(self, inputs, presentation_time, targets=None, record=None,
+                record_every=None, record_weights_every=None, out_lag=None, objects=None):
+        """Generate and compile, without running, the standalone program that `run`
+        would use for these arguments (e.g. brian2cuda on a machine without a GPU).
+        A later `run` of the same structure does not compile. Returns the build
+        directory."""
+        return self._compile(self._prepare(inputs, presentation_time, targets, None, True,
+                                           record, record_every, record_weights_every,
+                                           out_lag, objects))
+
+    def run(self, inputs, presentation_time, targets=None, nudge=None, learn=True,
+            record=None, record_every=None, record_weights_every=None, out_lag=None,
+            objects=None, report=None):
+        """Present ``inputs`` back to back, each for ``presentation_time``.
+
+        Parameters
+        ----------
+        inputs : array (n_patterns, n_in)
+            Input rates x (low-pass filtered with tau_0 into r_0).
+        presentation_time : Quantity
+            Positive integer multiple of dt.
+        targets : array (n_patterns, n_out) or None
+            Output targets (potentials) u_tgt. None: zeros and no nudging.
+        nudge : bool or array of bool (n_patterns,), optional
+            Which patterns nudge the output towards their target. Default: all when
+            targets are given, none otherwise.
+        learn : bool or array of bool (n_patterns,)
+            Which patterns learn (plasticity of W_up, W_ip, W_pi).
+        record : dict, optional
+            ``{population: [variables]}`` (populations ``'pyr1'``.., ``'int1'``..,
+            ``'out'``; variables in `POPULATION_VARIABLES`) and
+            ``{projection: True or [(post, pre), ...]}`` (``'W_up1'``, ...,
+            ``'W_up{L+1}'`` (output), ``'W_down1'``, ``'W_ip1'``, ``'W_pi1'``, ...).
+            Default ``{'out': ['w']}``; ``{}`` records nothing per step (the per-pattern
+            read-out is always computed).
+        record_every, record_weights_every : Quantity, optional
+            Recording intervals (multiples of dt; default dt, weights: ``record_every``).
+        out_lag : Quantity, optional
+            Read-out: mean of the output w over the steps i >= out_lag/dt of every
+            pattern (default the network's ``out_lag``).
+        objects : callable, optional
+            ``objects(NetworkObjects) -> list`` of your own Brian2 objects (each with an
+            explicit ``name=``), added to this run's program; what their monitors
+            recorded is in ``result.recordings``.
+        report : {'text', 'stdout', None}
+
+        Returns
+        -------
+        MicrocircuitResult
+        """
+        return self._execute(self._prepare(inputs, presentation_time, targets, nudge, learn,
+                                           record, record_every, record_weights_every,
+                                           out_lag, objects), report)
+
+    def _divergence_hint(self):
+        return (f"learning rates too large for dt = {self._dt * 1e3:g} ms, or "
+                "dt*g >= 2?")
+
+    def __repr__(self):
+        return (f"Microcircuit(layer_sizes={self.layer_sizes}, mode={self.mode!r}, "
+                f"init={self.init!r}, device={self.device!r})")
+
+
+# ---------------------------------------------------------------------- helpers
+def _conductance(name, value):
+    try:
+        arr = as_rate(name, value)
+    except TypeError:
+        raise UnitError(f"{name} must be a conductance in 1/ms (Hz-dimensioned), e.g. "
+                        f"{name}=0.1/ms, got {value!r}") from None
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar conductance (1/ms), got shape {arr.shape}")
+    return arr
+
+
+def _flags(name, value, n):
+    arr = np.asarray(value)
+    if arr.dtype != bool:
+        raise TypeError(f"{name} must be a bool or an array of bool with one entry per "
+                        f"pattern ({n}), got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        return np.full(n, bool(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have one entry per pattern ({n},), got {arr.shape}")
+    return arr.copy()

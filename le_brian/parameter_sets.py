@@ -1,0 +1,76 @@
+"""The one loader of published parameter sets (the top-level ``models/`` folder,
+installed as `le_brian.models`).
+
+A parameter set is a module with Quantities: ``TRAINING`` (a `le-brian train` model),
+``BACKPROP`` (its backprop baseline) or the settings of a microcircuit protocol
+(``NETWORK``, ``PROTOCOL``, ...). `load_model` also accepts the path of a ``.py`` file of
+the same form (your own parameter set).
+"""
+
+import importlib
+import importlib.resources
+import importlib.util
+from pathlib import Path
+
+from brian2 import Hz, Quantity, ms, second
+
+__all__ = ["available_models", "model_module", "load_model", "config_dict"]
+
+
+def available_models():
+    """Names of the parameter sets shipped in `le_brian.models`."""
+    files = importlib.resources.files("le_brian.models")
+    return sorted(p.name[:-3] for p in files.iterdir()
+                  if p.name.endswith(".py") and not p.name.startswith("_"))
+
+
+def model_module(name):
+    """The module of parameter set ``name`` (a name from `available_models`, or the
+    path of a ``.py`` file)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model must be a name {available_models()} or a .py file, "
+                         f"got {name!r}")
+    if name.endswith(".py"):
+        path = Path(name)
+        if not path.is_file():
+            raise ValueError(f"model file {path} not found")
+        spec = importlib.util.spec_from_file_location(f"le_brian_user_model_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    if name not in available_models():
+        raise ValueError(f"unknown model {name!r}; available: {available_models()} (or the "
+                         "path of a .py file)")
+    return importlib.import_module(f"le_brian.models.{name}")
+
+
+def load_model(name):
+    """`TrainConfig` fields of a training parameter set (its ``TRAINING`` dict, Quantities
+    translated by `config_dict`)."""
+    module = model_module(name)
+    if not hasattr(module, "TRAINING"):
+        raise ValueError(f"model {name!r} defines no TRAINING parameters (not a "
+                         "`le-brian train` model)")
+    return config_dict(module.TRAINING)
+
+
+def config_dict(params):
+    """Translate parameters given as Quantities (``tau_m=10*ms``,
+    ``learning_rates=[100*Hz, ...]``) into `TrainConfig` fields (``tau_m_ms``,
+    ``learning_rates_hz``); plain values pass through."""
+    out = {}
+    for key, value in params.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(isinstance(v, Quantity) for v in items):
+            dim = items[0].dim
+            if dim == second.dim:
+                unit, suffix = ms, "_ms"
+            elif dim == Hz.dim:
+                unit, suffix = Hz, "_hz"
+            else:
+                raise ValueError(f"parameter {key}: unsupported unit {dim}")
+            conv = [float(v / unit) for v in items]
+            out[key + suffix] = conv if isinstance(value, (list, tuple)) else conv[0]
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,155 @@
+r"""The bars protocol of the microcircuit (docs/model.md §3.5; Haider et al. 2021 Fig. 3,
+after the authors' run_bars.py), on the Brian2 `Microcircuit` (`run_bars`) and on the
+NumPy reference (`run_bars_numpy`, the baseline of the sweep's wall-time ratio).
+
+Defaults come from the parameter set `le_brian.models.microcircuit_bars`.
+"""
+
+import time
+
+import numpy as np
+from brian2 import ms
+
+from ..engine.validation import as_time
+from ..models import microcircuit_bars as BARS
+from ..networks.microcircuit import MODES, Microcircuit, draw_weights, self_predicting_weights
+from ..numpy_reference.microcircuit import NumpyMicrocircuit
+from .presentation import epoch_orders
+
+__all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
+
+
+def _same_time(a, b):
+    return abs(float(a / ms) - float(b / ms)) < 1e-9
+
+
+def bars_learning_rates(presentation_time):
+    """eta tables of the bars task: eta_up = [0.5, 0.1]/T, eta_ip = [0.2/T], eta_pi = 0
+    (T in ms, rates per ms); the T = 0.3 ms configs use the rounded values
+    [1.67, 0.3333] and 0.67 per ms (`le_brian.models.microcircuit_bars`). Returns a dict
+    of Quantity lists (`Microcircuit` keyword arguments)."""
+    T = as_time("presentation_time", presentation_time) * 1e3  # ms, plain
+    for t, rates in BARS.ROUNDED_RATES:
+        if _same_time(t, float(T) * ms):
+            return {"eta_up": list(rates["eta_up"]), "eta_ip": list(rates["eta_ip"]),
+                    "eta_pi": [0 / ms]}
+    up_h, up_o = BARS.ETA_UP_FACTORS
+    return {"eta_up": [up_h / float(T) / ms, up_o / float(T) / ms],
+            "eta_ip": [BARS.ETA_IP_FACTOR / float(T) / ms], "eta_pi": [0 / ms]}
+
+
+def bars_out_lag(presentation_time, mode):
+    """Read-out lag of the bars task: 0 in LE mode, the table
+    `le_brian.models.microcircuit_bars.OUT_LAG_ORIGINAL` in the original mode
+    (presentation times outside the table: error)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    T = float(as_time("presentation_time", presentation_time)) * 1e3
+    if mode == "le":
+        return BARS.PROTOCOL["le_out_lag"]
+    for t, lag in BARS.OUT_LAG_ORIGINAL:
+        if _same_time(t, T * ms):
+            return lag
+    known = sorted(float(t / ms) for t, _ in BARS.OUT_LAG_ORIGINAL)
+    raise ValueError(f"no bars out_lag for presentation_time = {T:g} ms in the original "
+                     f"mode; known: {known} ms (pass out_lag=)")
+
+
+def bars_data():
+    """The 8 bars patterns (8, 9) in the published order (`le_brian.datasets.
+    bars_patterns`), their classes and the targets (1.0 for the class, 0.1 otherwise)."""
+    from ..datasets import bars_patterns
+
+    x, labels = bars_patterns()
+    on, off = BARS.PROTOCOL["targets"]
+    y = np.full((len(labels), 3), off)
+    y[np.arange(len(labels)), labels] = on
+    return x, labels, y
+
+
+def _accuracies(outputs, labels, order, epochs):
+    n_train, n_val = BARS.PROTOCOL["train_patterns"], BARS.PROTOCOL["validation_patterns"]
+    hit = (np.argmax(outputs, axis=1) == labels[order]).reshape(epochs, n_train + n_val)
+    return hit[:, n_train:].mean(axis=1), hit[:, :n_train].mean(axis=1)
+
+
+def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"], out_lag=None,
+             device="runtime", codegen_target="auto", simulator=None, dtype="float64",
+             report=None):
+    r"""The bars protocol on a Brian2 `Microcircuit`.
+
+    A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
+    start, dt = tau_0 = 0.1 ms, seed 12354) is trained in ONE run: every epoch shows the
+    8 training patterns in random order (nudged, learning), then the 8 validation
+    patterns in random order (not nudged, no learning); nothing is reset in between.
+    Orders: `epoch_orders` on the weights' seeded stream after the weights.
+
+    Parameters
+    ----------
+    presentation_time : Quantity
+    mode : {'le', 'original'}
+    epochs : int
+    seed : int
+    out_lag : Quantity, optional
+        Default `bars_out_lag`.
+
+    Returns
+    -------
+    dict
+        ``val_accuracy`` (epochs,), ``train_accuracy`` (epochs,) (read-outs while
+        nudged), ``pattern_outputs`` (16 epochs, 3), ``order`` (16 epochs,) pattern
+        indices, ``weights`` (final, `Microcircuit.get_parameters`), ``run_time``,
+        ``build_time`` (s), ``steps`` (total).
+    """
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    lag = bars_out_lag(presentation_time, mode) if out_lag is None else out_lag
+    network = dict(BARS.NETWORK, seed=seed)
+    net = Microcircuit(mode=mode, device=device, codegen_target=codegen_target,
+                       simulator=simulator, dtype=dtype, out_lag=lag, **network,
+                       **bars_learning_rates(presentation_time))
+    x, labels, y = bars_data()
+    order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
+                                BARS.PROTOCOL["validation_patterns"], epochs)
+    res = net.run(x[order], presentation_time, targets=y[order], nudge=train, learn=train,
+                  record={}, report=report)
+    val, tr = _accuracies(res.pattern_outputs, labels, order, epochs)
+    return {"val_accuracy": val, "train_accuracy": tr,
+            "pattern_outputs": res.pattern_outputs, "order": order,
+            "weights": net.get_parameters(), "run_time": res.run_time,
+            "build_time": res.build_time, "steps": int(len(order) * res.steps_per_sample)}
+
+
+def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["seed"],
+                   out_lag=None):
+    """The same protocol on the NumPy reference microcircuit (float64).
+
+    Returns
+    -------
+    dict
+        ``val_accuracy`` (epochs,), ``train_accuracy``, ``pattern_outputs``, ``order``,
+        ``run_time`` (wall seconds of the loop).
+    """
+    lag = bars_out_lag(presentation_time, mode) if out_lag is None else out_lag
+    p = BARS.NETWORK
+    dt = float(p["dt"] / ms)
+    steps = int(round(float(presentation_time / ms) / dt))
+    lag_steps = int(round(float(lag / ms) / dt))
+    g = {k: float(p[k] * ms) for k in ("g_l", "g_b", "g_a", "g_d", "g_som")}  # 1/ms
+    w, rng = draw_weights(p["layer_sizes"], seed)
+    w = self_predicting_weights(w, g["g_l"], g["g_b"], g["g_a"], g["g_d"])
+    rates = bars_learning_rates(presentation_time)
+    hz = {k: [float(e) for e in v] for k, v in rates.items()}  # Quantities in Hz -> floats
+    net = NumpyMicrocircuit(w, mode=mode, g_l=g["g_l"] * 1e3, g_b=g["g_b"] * 1e3,
+                            g_a=g["g_a"] * 1e3, g_som=g["g_som"] * 1e3, eta_up=hz["eta_up"],
+                            eta_ip=hz["eta_ip"], eta_pi=hz["eta_pi"], dt=dt * 1e-3,
+                            tau_0=float(p["tau_0"] / ms) * 1e-3)
+    x, labels, y = bars_data()
+    order, train = epoch_orders(rng, BARS.PROTOCOL["train_patterns"],
+                                BARS.PROTOCOL["validation_patterns"], epochs)
+    t0 = time.perf_counter()
+    outs, _ = net.run(x[order], steps, y[order], nudge=train, learn=train, lag_steps=lag_steps)
+    wall = time.perf_counter() - t0
+    val, tr = _accuracies(outs, labels, order, epochs)
+    return {"val_accuracy": val, "train_accuracy": tr, "pattern_outputs": outs,
+            "order": order, "run_time": wall}
