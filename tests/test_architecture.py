@@ -273,3 +273,25 @@ def test_wheel_outside_the_checkout_runs_train_with_a_model(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "done:" in out.stdout
     assert (elsewhere / "run" / "weights.npz").exists()
+
+
+@pytest.mark.standalone
+def test_weight_recording_without_brian2_warning():
+    """Recording weights on cpp_standalone prints no Brian2 warning ("Cannot check
+    whether the indices to record from are valid": le_brian checks them itself) and
+    returns the recorded synapses as (post, pre) pairs."""
+    from brian2.utils.logger import catch_logs
+
+    mc = Microcircuit([3, 4, 2], device="cpp_standalone")
+    with catch_logs() as logs:
+        res = mc.run(np.zeros((2, 3)), 1 * ms, record={"W_up1": [(0, 0), (1, 2)]})
+    assert not [m for m in logs if "indices" in m[2]], logs
+    assert res.weights["W_up1"]["w"].shape == (20, 2)
+    w = mc.get_parameters()["W_up"][0]
+    np.testing.assert_array_equal(res.weights["W_up1"]["w"][-1], [w[0, 0], w[1, 2]])
+    np.testing.assert_array_equal(res.weights["W_up1"]["index"], [(0, 0), (1, 2)])
+
+
+def test_presentation_time_must_be_one_time():
+    with pytest.raises(ValueError, match="presentation_time must be a single time"):
+        LENetwork([3, 4, 2]).run(np.zeros((1, 3)), [0.3, 0.3] * ms)

@@ -131,7 +131,10 @@ def _fmt(shape):
 
 def steps_of(name, duration, dt):
     """Number of steps of ``dt`` in ``duration``; error unless an integer multiple."""
-    d = float(as_time(name, duration))
+    arr = as_time(name, duration)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single time (e.g. 1*ms), got shape {arr.shape}")
+    d = float(arr)
     steps = int(round(d / dt))
     if steps < 1 or abs(steps * dt - d) > 1e-9 * d:
         raise ValueError(
