@@ -13,9 +13,12 @@ The Euler step is dt = min(T / 10, --dt-max) (default 0.5 ms = tau_m / 20), so t
 long presentations stay affordable.
 
 Every (dataset, variant, T, seed) run trains in its own run folder under
-``<out>/data/accuracy_vs_T/`` and is resumed if it exists, so an interrupted sweep
-continues where it stopped; the summary is rewritten after every run. Output:
-``<out>/accuracy_vs_presentation_time.png`` and ``.json``.
+``<out>/data/accuracy_vs_T/`` (named with a hash of the settings that change a run:
+epochs, sample counts, dt_max, device) and is resumed if it exists, so an interrupted
+sweep continues where it stopped; the summary is rewritten after every run, and a
+summary of other settings is never reused (the script stops and names the difference;
+--rerun starts afresh). Output: ``<out>/accuracy_vs_presentation_time.png`` and
+``.json``; --fast writes ``accuracy_vs_presentation_time_fast.*``, marked as a smoke run.
 """
 
 import argparse
@@ -24,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, read_json, save_figure, write_json
+from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
+                                         settings_key, write_json)
 
 VARIANTS = ("LE", "lagged")
 
@@ -43,11 +47,19 @@ def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
     return cfg
 
 
+def run_settings(args):
+    """Everything besides the grid (datasets, times, seeds, variants) that changes a run."""
+    return {"epochs": args.epochs, "n_train": args.n_train, "n_eval": args.n_eval,
+            "dt_max_ms": args.dt_max, "device": args.device}
+
+
 def run_le(dataset, model, T_ms, seed, variant, args, data):
     from le_brian.protocols.training import train
 
     cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max)
-    folder = Path(args.out) / "data" / "accuracy_vs_T" / dataset / f"{variant}_T{T_ms:g}ms_seed{seed}"
+    # the folder name carries the settings: a run of other settings never resumes it
+    folder = (Path(args.out) / "data" / "accuracy_vs_T" / dataset
+              / f"{variant}_T{T_ms:g}ms_seed{seed}_{settings_key(run_settings(args))}")
     t0 = time.perf_counter()
     try:
         history = train(cfg, folder, resume=True, progress=lambda s: None, data=data)
@@ -74,9 +86,8 @@ def sweep(args):
     from le_brian.datasets import load
     from le_brian.parameter_sets import load_model
 
-    summary_path = Path(args.out) / "accuracy_vs_presentation_time.json"
-    summary = read_json(summary_path, default={})
-    summary["settings"] = {k: v for k, v in vars(args).items()}
+    summary_path = Path(args.out) / f"{args.name}.json"
+    summary = resume_results(summary_path, run_settings(args), restart=args.rerun, empty={})
     for dataset in args.datasets:
         model = load_model(dataset)
         model_bp = _backprop_params(dataset)
@@ -175,7 +186,7 @@ def plot(summary, args, path):
         ax.set_ylabel("test accuracy (fraction)")
         ax.set_title(dataset)
         ax.legend(loc="lower right", fontsize=8)
-    save_figure(fig, path, dpi=110)
+    save_figure(fig, path, dpi=110, smoke=args.fast)
 
 
 def main(argv=None):
@@ -193,7 +204,8 @@ def main(argv=None):
                    help="use only N validation and N test samples")
     p.add_argument("--dt-max", type=float, default=0.5,
                    help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
-    p.add_argument("--rerun", action="store_true", help="ignore finished runs in the summary")
+    p.add_argument("--rerun", action="store_true",
+                   help="ignore the summary's finished runs (and a summary of other settings)")
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
                          "300 training and 200 evaluation samples")
@@ -201,10 +213,12 @@ def main(argv=None):
     if args.fast:
         args.datasets, args.times, args.seeds, args.epochs, args.n_train, args.n_eval = \
             ["yinyang"], [0.3, 10.0], 1, 1, 300, 200
+    args.name = ("accuracy_vs_presentation_time_fast" if args.fast
+                 else "accuracy_vs_presentation_time")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = sweep(args)
-    plot(summary, args, out / "accuracy_vs_presentation_time.png")
+    plot(summary, args, out / f"{args.name}.png")
     for dataset in args.datasets:
         tab = table(summary, dataset, args.times, _n_classes(dataset))
         print(f"\n{dataset}: backprop {tab['backprop'][0]:.3f} ± {tab['backprop'][1]:.3f}")
@@ -213,7 +227,7 @@ def main(argv=None):
             print(f"{T:9g}   " + "   ".join(
                 f"{tab[v][k][0]:8.3f} ± {tab[v][k][1]:.3f} ({tab[v][k][3]} div.)"
                 for v in VARIANTS))
-    print(f"wrote {out / 'accuracy_vs_presentation_time.png'}")
+    print(f"wrote {out / args.name}.png")
     return summary
 
 

@@ -88,7 +88,7 @@ def plot(results, path, args):
         ax.set_ylabel("MSE per chunk (dimensionless)")
         ax.set_title(f"{name}: error (test after {args.train:g} ms)")
     fig.suptitle(f"Fourier synthesis, tau_m = {args.tau_m:g} ms, dt = {args.dt:g} ms")
-    save_figure(fig, path, dpi=110)
+    save_figure(fig, path, dpi=110, smoke=args.fast)
 
 
 def main(argv=None):
@@ -111,12 +111,13 @@ def main(argv=None):
     results = run(args)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    plot(results, out / "fourier_synthesis.png", args)
+    name = "fourier_synthesis_fast" if args.fast else "fourier_synthesis"
+    plot(results, out / f"{name}.png", args)
     summary = {k: {"test_mse": v["test_mse"], "curve": v["curve"], "wall_seconds": v["wall_seconds"]}
                for k, v in results.items()}
     summary["settings"] = vars(args)
-    write_json(out / "fourier_synthesis.json", summary, indent=2)
-    print(f"wrote {out / 'fourier_synthesis.png'}")
+    write_json(out / f"{name}.json", summary, indent=2)
+    print(f"wrote {out / name}.png")
     return results
 
 

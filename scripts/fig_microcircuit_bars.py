@@ -33,7 +33,8 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, read_json, save_figure, write_json
+from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
+                                         write_json)
 
 ALL_T_MS = [0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
 
@@ -76,11 +77,9 @@ def run(args, path):
 
     from le_brian.protocols.bars import run_bars
 
-    data = {"runs": {}}
-    if not args.restart:
-        data = read_json(path, default=data)
-    data["settings"] = {"epochs": args.epochs, "seeds": args.seeds, "device": args.device,
-                        "times_ms": args.times, "modes": args.modes}
+    # everything that changes a run (times, modes and seeds only add runs)
+    data = resume_results(path, {"epochs": args.epochs, "device": args.device},
+                          restart=args.restart)
     t_start = time.perf_counter()
     for T in args.times:
         for mode in args.modes:
@@ -208,7 +207,7 @@ def plot(data, args, png):
     ax2.set_title(f"learning curves at T = {T_curve:g} ms")
     ax2.set_ylim(0, 1.05)
     ax2.legend()
-    save_figure(fig, png, dpi=120)
+    save_figure(fig, png, dpi=120, smoke=args.fast)
 
 
 def main(argv=None):

@@ -119,7 +119,7 @@ def plot(res, args, png):
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation MSE (read-out vs teacher)")
     ax.set_title(f"mimic, {args.mode} mode")
-    save_figure(fig, png, dpi=120)
+    save_figure(fig, png, dpi=120, smoke=args.fast)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def plot(traces, args, png):
         ax.set_ylabel("potential")
     fig.suptitle(f"bars, T = {args.T:g} ms: 8 training (nudged) + 8 validation patterns "
                  f"per epoch")
-    save_figure(fig, png, dpi=120)
+    save_figure(fig, png, dpi=120, smoke=args.fast)
 
 
 def main(argv=None):

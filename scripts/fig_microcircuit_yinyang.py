@@ -120,7 +120,7 @@ def plot(data, args, png):
     ax.set_ylim(0, 1)
     ax.set_title(f"Yin-Yang 4-120-3, {args.seeds} seeds (mean, min-max)")
     ax.legend(fontsize=8)
-    save_figure(fig, png, dpi=120)
+    save_figure(fig, png, dpi=120, smoke=args.fast)
 
 
 def main(argv=None):

@@ -77,13 +77,13 @@ def test_fig_accuracy_vs_presentation_time_fast(tmp_path):
     out = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--fast", "--device",
                "runtime", "--out", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    summary = json.loads((tmp_path / "accuracy_vs_presentation_time.json").read_text())
+    summary = json.loads((tmp_path / "accuracy_vs_presentation_time_fast.json").read_text())
     runs = summary["yinyang"]["runs"]
     assert set(runs) == {"backprop_seed0", "LE_T0.3_seed0", "lagged_T0.3_seed0",
                          "LE_T10_seed0", "lagged_T10_seed0"}
     for r in runs.values():
         assert 0.0 <= r["test_accuracy"] <= 1.0
-    assert (tmp_path / "accuracy_vs_presentation_time.png").stat().st_size > 10_000
+    assert (tmp_path / "accuracy_vs_presentation_time_fast.png").stat().st_size > 10_000
     # a second call finds every run done and only redraws
     again = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--fast",
                  "--device", "runtime", "--out", str(tmp_path), cwd=tmp_path)
@@ -94,9 +94,9 @@ def test_fig_fourier_fast(tmp_path):
     out = _run(ROOT / "scripts" / "fig_fourier.py", "--fast", "--device", "runtime", "--out",
                str(tmp_path), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    res = json.loads((tmp_path / "fourier_synthesis.json").read_text())
+    res = json.loads((tmp_path / "fourier_synthesis_fast.json").read_text())
     assert set(res) >= {"LE", "lagged", "settings"}
-    assert (tmp_path / "fourier_synthesis.png").stat().st_size > 10_000
+    assert (tmp_path / "fourier_synthesis_fast.png").stat().st_size > 10_000
 
 
 def test_benchmark_script_fast(tmp_path):
@@ -180,3 +180,34 @@ def test_fig_microcircuit_yinyang_fast(tmp_path):
     assert (tmp_path / "microcircuit_yinyang_fast.png").stat().st_size > 10_000
     again = _run(script, "--fast", "--out", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 0 and "seed 0: test" not in again.stdout
+
+
+def test_resume_results_refuses_other_settings(tmp_path, capsys):
+    """Resumable results are reused only when made with the same settings; otherwise the
+    script stops (exit 2) naming each difference; --restart starts afresh."""
+    from le_brian.cli.script_helpers import resume_results, settings_key, write_json
+
+    path = tmp_path / "r.json"
+    assert resume_results(path, {"epochs": 2}) == {"runs": {}, "settings": {"epochs": 2}}
+    write_json(path, {"runs": {"a": 1}, "settings": {"epochs": 2, "device": "runtime"}})
+    assert resume_results(path, {"device": "runtime", "epochs": 2})["runs"] == {"a": 1}
+    with pytest.raises(SystemExit) as stop:
+        resume_results(path, {"epochs": 1, "device": "runtime"})
+    assert stop.value.code == 2
+    assert "epochs: 2 there, 1 now" in capsys.readouterr().err
+    assert resume_results(path, {"epochs": 1}, restart=True)["runs"] == {}
+    assert settings_key({"a": 1, "b": (2, 3)}) == settings_key({"b": [2, 3], "a": 1})
+    assert settings_key({"a": 1}) != settings_key({"a": 2})
+
+
+def test_fig_accuracy_refuses_a_summary_of_other_settings(tmp_path):
+    """The figure script stops before training anything when its summary was made with
+    other settings (a --fast summary of 2 epochs, say), naming the difference."""
+    (tmp_path / "accuracy_vs_presentation_time_fast.json").write_text(json.dumps(
+        {"settings": {"epochs": 2, "n_train": 300, "n_eval": 200, "dt_max_ms": 0.5,
+                      "device": "runtime"}, "yinyang": {"runs": {}}}))
+    out = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--fast", "--device",
+               "runtime", "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "epochs: 2 there, 1 now" in out.stderr
+    assert not (tmp_path / "data").exists()

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from ..engine.devices import DEVICES
 
-__all__ = ["add_common_arguments", "write_json", "read_json", "save_figure"]
+__all__ = ["add_common_arguments", "write_json", "read_json", "resume_results",
+           "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
+
+#: Written on every figure of a ``--fast`` run.
+SMOKE_RUN_NOTE = "smoke run (--fast): not the figure's numbers"
 
 
 def add_common_arguments(parser, device="cpp_standalone", out="figures",
@@ -123,7 +127,61 @@ def read_json(path, default=None):
     return json.loads(path.read_text())
 
 
-def save_figure(fig, path, dpi=110, pdf=False):
+def _plain(obj):
+    """``obj`` as it reads back from JSON (tuples become lists, paths strings)."""
+    return json.loads(json.dumps(obj, default=_json_default))
+
+
+def settings_key(settings):
+    """A short hash of ``settings`` (a JSON-able dict): names run folders so that runs
+    of other settings never share one."""
+    import hashlib
+
+    text = json.dumps(_plain(settings), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def resume_results(path, settings, restart=False, empty=None):
+    """The results of a resumable sweep: those in ``path`` when it holds results made
+    with the same ``settings`` (everything that changes a result; the grid axes that
+    only add entries, such as seeds or presentation times, stay out), else a new
+    ``empty`` dict (default ``{'runs': {}}``) with ``settings`` in it.
+
+    Results made with other settings are never reused: the script stops with one line
+    naming every setting that differs (exit status 2), unless ``restart``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    settings : dict
+    restart : bool
+        Start afresh, ignoring (and later overwriting) ``path``.
+    empty : dict, optional
+
+    Returns
+    -------
+    dict
+        ``results['settings']`` equals ``settings`` (as JSON reads it back).
+    """
+    settings = _plain(settings)
+    fresh = dict(empty if empty is not None else {"runs": {}}, settings=settings)
+    old = None if restart else read_json(path)
+    if old is None:
+        return fresh
+    previous = old.get("settings")
+    if previous != settings:
+        keys = sorted(set(previous or {}) | set(settings))
+        diff = ", ".join(f"{k}: {(previous or {}).get(k)!r} there, {settings.get(k)!r} now"
+                         for k in keys if (previous or {}).get(k) != settings.get(k))
+        import sys
+
+        print(f"error: {path} holds results made with other settings ({diff or 'none '
+              'recorded'}); choose another --out or pass --restart", file=sys.stderr)
+        raise SystemExit(2)
+    return old
+
+
+def save_figure(fig, path, dpi=110, pdf=False, smoke=False):
     """Save a Matplotlib figure as PNG (and PDF), then close it.
 
     A figure made without pyplot (``matplotlib.figure.Figure(...)``, as the scripts do,
@@ -141,6 +199,8 @@ def save_figure(fig, path, dpi=110, pdf=False):
         Resolution of the PNG (and of the PDF's raster parts).
     pdf : bool
         Also write a PDF next to the PNG.
+    smoke : bool
+        Write `SMOKE_RUN_NOTE` on the figure (``--fast`` runs).
 
     Returns
     -------
@@ -157,6 +217,9 @@ def save_figure(fig, path, dpi=110, pdf=False):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
+    if smoke:
+        fig.text(0.5, 0.5, SMOKE_RUN_NOTE, ha="center", va="center", fontsize=16,
+                 color="red", alpha=0.35, rotation=20)
     paths = [path.with_suffix(".png")]
     if pdf:
         paths.append(path.with_suffix(".pdf"))
