@@ -300,6 +300,15 @@ def dense_over_plain(entries):
     return ratios
 
 
+def _drop_empty_columns(lines):
+    """A Markdown table (header, separator, rows) without the columns that are empty in
+    every row (e.g. a device or dtype that did not run)."""
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+    keep = [k for k in range(len(cells[0]))
+            if k < 2 or any(k < len(row) and row[k] for row in cells[2:])]
+    return ["| " + " | ".join(row[k] for k in keep) + " |" for row in cells]
+
+
 def summary_table(results, device="cpp_standalone"):
     """Compact Markdown table: steps/s per network and learning switch for the NumPy
     loop, the runtime device and ``device`` (dense and plain, float64 and float32), the
@@ -336,18 +345,18 @@ def summary_table(results, device="cpp_standalone"):
             f"{fmt(rate('runtime', 'plain', 'float64'))} | {fmt(pf)} | {fmt(df)} | "
             f"{ratio(df, pf)} | {fmt(p32)} | {fmt(d32)} | {ratio(d32, p32)} | "
             f"{'' if build is None else f'{build:.0f}'} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_drop_empty_columns(lines)) + "\n"
 
 
 def markdown_table(results):
     """The benchmark as a Markdown table (steps/s, ratio to the NumPy loop, build and
     rerun seconds), with the machine it ran on."""
     m = results["machine"]
-    lines = [f"Machine: {m.get('cpu', m['processor'])}, {m['cpu_count']} cores, "
-             f"Python {m['python']}, Brian2 {m['brian2']}, NumPy {m['numpy']}; "
-             f"{results['n_steps']} steps, a new input every "
-             f"{results['steps_per_sample']} steps.", "", summary_table(results),
-             "| network | learn | device | path | dtype | steps/s | synapse updates/s "
+    head = [f"Machine: {m.get('cpu', m['processor'])}, {m['cpu_count']} cores, "
+            f"Python {m['python']}, Brian2 {m['brian2']}, NumPy {m['numpy']}; "
+            f"{results['n_steps']} steps, a new input every "
+            f"{results['steps_per_sample']} steps.", "", summary_table(results)]
+    lines = ["| network | learn | device | path | dtype | steps/s | synapse updates/s "
              "| x NumPy loop | build s | rerun s |",
              "|---|---|---|---|---|---:|---:|---:|---:|---:|"]
     for e in results["entries"]:
@@ -357,6 +366,7 @@ def markdown_table(results):
                      f"{e['device']} | {e['path']} | {e['dtype']} | {e['steps_per_s']:,.0f} | "
                      f"{e['synapse_updates_per_s']:.3g} | {e['ratio_to_numpy']:.3g} | "
                      f"{build} | {rerun} |")
+    lines = head + _drop_empty_columns(lines)
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
                   "| ratio |", "|---|---|---:|---:|---:|"]

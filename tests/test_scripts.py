@@ -120,6 +120,30 @@ def test_benchmark_script_fast(tmp_path):
     assert len(res["ratios"]) == 2
     table = (tmp_path / "b.md").read_text()
     assert "| 20-10-5 | on | runtime | dense | float64 |" in table
+    header = next(line for line in table.splitlines() if line.startswith("| network | learn |"))
+    assert "cpp_standalone" not in header and "f32" not in header  # not run: no column
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--devices", "gpu"], "--devices: expected a comma-separated list"),
+    (["--steps", "0"], "--steps must be a positive number of steps"),
+    (["--dtypes", "float16"], "--dtypes: expected"),
+    (["--architectures", "784-x"], "--architectures"),
+    (["--microcircuit-steps", "3"], "--microcircuit-steps must be 0"),
+    pytest.param(["--devices", "cuda_standalone"], "cannot run on this machine",
+                 marks=pytest.mark.skipif(__import__("shutil").which("nvidia-smi") is not None,
+                                          reason="a GPU may be listed here")),
+])
+def test_benchmark_options_checked_before_any_work(args, message, tmp_path):
+    out = _run(ROOT / "scripts" / "benchmark.py", *args, "--out", str(tmp_path / "b.json"),
+               cwd=tmp_path)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_benchmark_help_shows_defaults_and_quick(tmp_path):
+    out = _run(ROOT / "scripts" / "benchmark.py", "--help", cwd=tmp_path)
+    assert "--quick" in out.stdout and "(default: 2000)" in out.stdout
 
 
 @pytest.mark.parametrize("learn", [True, False])
