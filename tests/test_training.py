@@ -149,3 +149,45 @@ def test_cli_demo_fast(tmp_path):
     lagged = res["histories"]["lagged"][-1]["test_mse"]
     assert le < lagged
     assert (tmp_path / "demo" / "demo.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "no_such_run"], "not a le_brian run folder"),
+    (["train", "--model", "yinyang", "--epochs", "-1"], "epochs must be an integer > 0"),
+    (["train", "--model", "yinyang", "--dt", "0ms"], "dt_ms must be a number > 0"),
+    (["train", "--model", "yinyang", "--n-train", "0"], "n_train must be an integer > 0"),
+    (["train", "--model", "yinyang", "--set", "foo=3"], "unknown training parameters ['foo']"),
+    (["train", "--model", "yinyang", "--set", "nothing"], "--set expects FIELD=VALUE"),
+    (["train", "--model", "no_such_model"], "unknown model 'no_such_model'"),
+])
+def test_cli_bad_input_is_one_line(args, message, tmp_path):
+    """Bad input: exit status 2, one line on stderr, no traceback, nothing written; a value
+    of 0 is checked, not replaced by a default."""
+    out = _cli(*args, "--out", str(tmp_path / "run"), cwd=tmp_path) if args[0] == "train" \
+        else _cli(*args, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("le-brian: error:") and message in lines[0]
+    assert not (tmp_path / "run").exists()
+    debug = _cli("--debug", *args, cwd=tmp_path) if args[0] == "evaluate" else None
+    if debug is not None:
+        assert "Traceback" in debug.stderr
+
+
+def test_cli_train_set_curves_and_training_metrics(tmp_path):
+    """--set reaches the config; every epoch has training accuracy and loss from the
+    nudged read-outs; curves.png is written."""
+    run = tmp_path / "run"
+    out = _cli("train", "--dataset", "bars", "--layers", "10", "--presentation-time", "1ms",
+               "--learning-rate", "200", "--epochs", "2", "--device", "runtime",
+               "--codegen-target", "numpy", "--set", "target_off=0.1", "--eval-every", "2",
+               "--out", str(run))
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((run / "config.json").read_text())
+    assert meta["config"]["target_off"] == 0.1 and meta["config"]["eval_every"] == 2
+    history = json.loads((run / "metrics.json").read_text())
+    assert [r["epoch"] for r in history] == [0, 1, 2]
+    assert "val_accuracy" not in history[1] and "val_accuracy" in history[2]
+    for row in history[1:]:
+        assert 0 <= row["train_accuracy"] <= 1 and row["train_loss"] >= 0
+    assert (run / "curves.png").stat().st_size > 10_000

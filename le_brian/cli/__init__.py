@@ -3,6 +3,7 @@ each). Every argument parser of the package lives in this package; the library m
 it calls have none."""
 
 import argparse
+import os
 import sys
 
 from brian2 import ms
@@ -48,6 +49,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="le-brian",
         description="Latent Equilibrium networks in Brian2 (Haider et al., NeurIPS 2021).")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also LE_BRIAN_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="LE vs lagged students learning a teacher (embedded data)",
@@ -66,9 +69,24 @@ def build_parser():
     return parser
 
 
+#: Errors that mean bad input or a missing / unusable file: one line, exit status 2.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,
+               IsADirectoryError, PermissionError)
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run the command; bad input prints one line ``le-brian: error: ...`` and returns 2
+    (``--debug`` or ``LE_BRIAN_DEBUG=1`` shows the traceback instead)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as err:  # DimensionMismatchError: le_brian's UnitError is a TypeError
+        if args.debug or os.environ.get("LE_BRIAN_DEBUG"):
+            raise
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"le-brian: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """``le-brian train`` and ``le-brian evaluate``."""
 
+import json
+
 from brian2 import ms
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
@@ -27,7 +29,18 @@ def add_train_commands(sub, parse_time):
     p.add_argument("--lagged", action="store_true", help="the lagged baseline (tau_r = 0)")
     p.add_argument("--scheme", choices=("sweep", "reference"))
     p.add_argument("--n-train", type=int, help="use only the first N training samples")
+    p.add_argument("--n-val", type=int, help="use only the first N validation samples")
     p.add_argument("--n-test", type=int, help="use only the first N test samples")
+    p.add_argument("--beta", type=float, help="output nudging strength")
+    p.add_argument("--target-type", choices=("voltage", "rate"))
+    p.add_argument("--lr-decay", type=float, help="learning-rate factor per epoch")
+    p.add_argument("--eval-every", type=int, help="evaluate every N epochs (and after the last)")
+    p.add_argument("--readout-fraction", type=float,
+                   help="read-out: mean output over this last fraction of each presentation")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="any TrainConfig field (le_brian.protocols.training.TrainConfig), "
+                   "e.g. --set target_off=0.1 --set hidden=[300,100]; VALUE is JSON, else a "
+                   "string; checked like the flags")
     p.add_argument("--data-path", help="folder with the dataset files (file-based datasets)")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -44,23 +57,56 @@ def add_train_commands(sub, parse_time):
     e.set_defaults(func=_cli_evaluate)
 
 
+def _layers(text):
+    if text is None:
+        return None
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers must be comma-separated ints like 300,100, got {text!r}") \
+            from None
+
+
+def _settings(items):
+    """``--set FIELD=VALUE`` items as a dict (VALUE parsed as JSON, else a string)."""
+    out = {}
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise ValueError(f"--set expects FIELD=VALUE, got {item!r}")
+        try:
+            out[field] = json.loads(value)
+        except json.JSONDecodeError:
+            out[field] = value
+    return out
+
+
 def _cli_train(args):
-    from ..protocols.training import load_model, train
+    from ..protocols.training import TrainConfig, load_model, train
 
     params = load_model(args.model) if args.model else {}
+
+    def ms_or_none(t):
+        return None if t is None else float(t / ms)
+
     flags = {
         "dataset": args.dataset,
-        "hidden": [int(v) for v in args.layers.split(",")] if args.layers else None,
+        "hidden": _layers(args.layers),
         "activation": args.activation,
-        "presentation_time_ms": float(args.presentation_time / ms) if args.presentation_time else None,
-        "tau_m_ms": float(args.tau_m / ms) if args.tau_m else None,
-        "dt_ms": float(args.dt / ms) if args.dt else None,
+        "presentation_time_ms": ms_or_none(args.presentation_time),
+        "tau_m_ms": ms_or_none(args.tau_m),
+        "dt_ms": ms_or_none(args.dt),
         "learning_rates_hz": args.learning_rate,
         "epochs": args.epochs, "seed": args.seed, "scheme": args.scheme,
-        "n_train": args.n_train, "n_test": args.n_test,
+        "n_train": args.n_train, "n_val": args.n_val, "n_test": args.n_test,
+        "beta": args.beta, "target_type": args.target_type, "lr_decay": args.lr_decay,
+        "eval_every": args.eval_every, "readout_fraction": args.readout_fraction,
         "device": args.device, "codegen_target": args.codegen_target,
     }
+    # a value given is used as given (0 included) and checked by TrainConfig
     params.update({k: v for k, v in flags.items() if v is not None})
+    params.update(_settings(args.set))
+    TrainConfig.from_dict(params)  # every value checked before anything starts
     if args.lagged:
         params["prospective"] = False
     if args.data_path:

@@ -16,8 +16,12 @@ Results go into a *run folder*::
                      (`LENetwork.load_parameters`)
     network_state.npz  dynamic variables (u, ub, r, phi', errors) at that point
     state.json       last completed epoch and RNG state, for resuming
+    curves.png       learning curves (accuracy and loss per split; written at the end)
 
-A crash loses at most the epoch in progress; ``train(..., resume=True)`` continues.
+Every epoch's metrics include ``train_accuracy`` / ``train_loss`` from the read-outs of
+the nudged training presentations (cheap, and biased towards the targets by the
+nudging). A crash loses at most the epoch in progress; ``train(..., resume=True)``
+continues.
 """
 
 import json
@@ -81,12 +85,50 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d):
+        """A checked config from a dict of field values (unknown fields, wrong types and
+        out-of-range values raise ValueError naming the field)."""
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown training parameters {sorted(unknown)}; known: "
                              f"{sorted(known)}")
-        return cls(**d)
+        cfg = cls(**d)
+        cfg.check()
+        return cfg
+
+    def check(self):
+        """Raise ValueError naming the first field whose value is out of range."""
+        def number(name, low=None, low_open=True, integer=False, optional=False, high=None):
+            v = getattr(self, name)
+            if v is None and optional:
+                return
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if ok and integer:
+                ok = float(v) == int(v)
+            if ok and low is not None:
+                ok = v > low if low_open else v >= low
+            if ok and high is not None:
+                ok = v <= high
+            if not ok:
+                bound = "" if low is None else f" {'>' if low_open else '>='} {low:g}"
+                bound += "" if high is None else f" and <= {high:g}"
+                raise ValueError(f"training parameter {name} must be "
+                                 f"{'an integer' if integer else 'a number'}{bound}, got {v!r}")
+
+        for name in ("tau_m_ms", "presentation_time_ms", "dt_ms", "lr_decay"):
+            number(name, 0)
+        number("tau_r_ms", 0, low_open=False, optional=True)
+        number("lr_reference_ms", 0, optional=True)
+        number("beta", 0, low_open=False)
+        number("readout_fraction", 0, high=1)
+        for name in ("epochs", "eval_every"):
+            number(name, 0, integer=True)
+        for name in ("n_train", "n_val", "n_test"):
+            number(name, 0, integer=True, optional=True)
+        if not isinstance(self.hidden, (list, tuple)) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in self.hidden):
+            raise ValueError(f"training parameter hidden must be a list of positive ints, "
+                             f"got {self.hidden!r}")
 
     def learning_rates(self, epoch=0):
         """Learning rates (Quantities) used during ``epoch`` (0-based)."""
@@ -297,12 +339,15 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         net.set_learning_rates(cfg.learning_rates(epoch - 1))
         order = rng.permutation(len(data.x_train))
         t0 = time.perf_counter()
-        net.run(data.x_train[order], T, targets=y_train[order], record_every=T)
+        res = net.run(data.x_train[order], T, targets=y_train[order],
+                      record_every=_record_every(net, T))
         seconds = time.perf_counter() - t0
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             row = _evaluate(epoch, seconds)
         else:
             row = {"epoch": epoch, "train_seconds": seconds}
+        row.update(_training_metrics(res.sample_means(cfg.readout_fraction),
+                                     data.y_train[order], y_train[order], data, cfg))
         history.append(row)
         _save_weights(out / "weights.npz", net)
         _save_network_state(out / "network_state.npz", net)
@@ -311,12 +356,47 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         progress(_fmt_row(row))
     if not (out / "weights.npz").exists():
         _save_weights(out / "weights.npz", net)
+    write_curves(out / "curves.png", history)
     return history
+
+
+def _training_metrics(outputs, labels, targets, data, cfg):
+    """Accuracy and loss of the read-outs of the nudged training presentations (a cheap
+    view of training; the nudging pulls them towards the targets)."""
+    row = {"train_loss": float(np.mean((outputs - targets) ** 2))}
+    if data.task == "classification":
+        predicted = data.predict_classes(outputs, on=cfg.target_on, off=cfg.target_off)
+        row["train_accuracy"] = float(np.mean(predicted == labels))
+    return row
+
+
+def write_curves(path, history):
+    """Learning curves of a run (accuracy and loss per split against the epoch) as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ..plotting import plot_learning_curves
+
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("accuracy", "loss")):
+        unit = "fraction" if metric == "accuracy" else "MSE"
+        for split in ("train", "val", "test"):
+            rows = [{"epoch": r["epoch"], metric: r[f"{split}_{metric}"]} for r in history
+                    if f"{split}_{metric}" in r]
+            if rows:
+                plot_learning_curves({split: rows}, metric=metric, ax=ax,
+                                     ylabel=f"{metric} ({unit})")
+        ax.set_title(f"{metric} per epoch (train: nudged read-outs)")
+    fig.savefig(path, dpi=100)
+    return path
 
 
 def _fmt_row(row):
     parts = [f"epoch {row['epoch']:3d}"]
-    for k in ("val_accuracy", "test_accuracy", "val_loss", "test_loss"):
+    for k in ("train_accuracy", "val_accuracy", "test_accuracy", "train_loss", "val_loss",
+              "test_loss"):
         if k in row:
             parts.append(f"{k} {row[k]:.4f}")
     if row.get("train_seconds"):
