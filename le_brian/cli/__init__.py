@@ -81,6 +81,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt as err:
+        if args.debug or os.environ.get("LE_BRIAN_DEBUG"):
+            raise
+        print(f"le-brian: interrupted{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 130
     except USER_ERRORS as err:  # DimensionMismatchError: le_brian's UnitError is a TypeError
         if args.debug or os.environ.get("LE_BRIAN_DEBUG"):
             raise

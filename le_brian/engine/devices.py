@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 from brian2 import Quantity, prefs, second
-from brian2.devices.device import reset_device, set_device
+from brian2.devices.device import get_device, reset_device, set_device
 
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
            "cuda_build_available", "fingerprint"]
@@ -331,6 +331,20 @@ def fingerprint(built, duration, device, dtype, extra=()):
     return hashlib.sha256(repr(items).encode()).hexdigest()
 
 
+def _check_completed(device, duration):
+    """Raise KeyboardInterrupt when the last run did not reach its end (Brian2 stops a
+    run "gracefully" on Ctrl-C, on runtime and in standalone programs, and reports the
+    completed fraction): an interrupted run must never pass for a complete one."""
+    from brian2 import Network
+
+    fraction = getattr(device, "_last_run_completed_fraction", 1.0)
+    stopped = Network._globally_stopped
+    if fraction < 1 - 1e-12 or stopped:
+        Network._globally_stopped = False  # the next run may start again
+        raise KeyboardInterrupt(f"the run was interrupted after {fraction:.1%} of its "
+                                f"{duration}; nothing of it is kept")
+
+
 def _new_standalone_device(device_name):
     if device_name == "cuda_standalone":
         from brian2cuda.device import CUDAStandaloneDevice
@@ -350,15 +364,25 @@ class _Program:
         self.directory = tempfile.mkdtemp(prefix="build-", dir=cache_dir() / device_name)
         self.device = device
         self.built = built
+        self.duration = duration
         self.checked = False
         self.report = report
         self.last_simulation_time = None
         t0 = time.perf_counter()
-        with _using(self.device, directory=self.directory):
-            built.network.run(duration, namespace=built.namespace, report=report,
-                              report_period=10 * second)
-            self.device.build(directory=self.directory, compile=True, run=False,
-                              with_output=False)
+        try:
+            with _using(self.device, directory=self.directory):
+                built.network.run(duration, namespace=built.namespace, report=report,
+                                  report_period=10 * second)
+                self.device.build(directory=self.directory, compile=True, run=False,
+                                  with_output=False)
+        except BaseException as err:
+            from brian2 import Network
+
+            shutil.rmtree(self.directory, ignore_errors=True)  # a failed build leaves nothing
+            if Network._globally_stopped or isinstance(err, KeyboardInterrupt):
+                Network._globally_stopped = False
+                raise KeyboardInterrupt("the build was interrupted; nothing was kept") from None
+            raise
         self.build_time = time.perf_counter() - t0
         if not keep:
             atexit.register(shutil.rmtree, self.directory, True)
@@ -377,6 +401,7 @@ class _Program:
         with _using(self.device):
             with _quiet_float32_check():
                 self._run_program(run_args)
+            _check_completed(self.device, self.duration)
             elapsed = time.perf_counter() - t0
             self.last_simulation_time = getattr(self.device, "_last_run_time", None)
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
@@ -399,6 +424,12 @@ class _Program:
                 self.device.run(directory=self.directory, with_output=False,
                                 run_args=run_args)
         except RuntimeError as err:
+            from brian2 import Network
+
+            if Network._globally_stopped:  # Ctrl-C killed the program
+                Network._globally_stopped = False
+                raise KeyboardInterrupt("the run was interrupted; nothing of it is kept") \
+                    from None
             text = stdout.read_text(errors="replace") if stdout.exists() else buffer.getvalue()
             tail = "\n".join(text.strip().splitlines()[-20:])
             raise RuntimeError(f"{err}; program output:\n{tail}") from None
@@ -542,6 +573,7 @@ class Simulator:
             with _quiet_float32_check():
                 b.network.run(duration, namespace=b.namespace, report=report,
                               report_period=10 * second)
+            _check_completed(get_device(), duration)
             t2 = time.perf_counter()
             out = {key: _view_value(g, n) for key, (g, n) in b.state.items()}
             records = _read_records(b.monitors)
