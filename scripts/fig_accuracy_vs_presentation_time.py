@@ -54,7 +54,7 @@ def run_settings(args):
 
 
 def run_le(dataset, model, T_ms, seed, variant, args, data):
-    from le_brian.protocols.training import train
+    from le_brian.protocols.training import CHECKPOINT, train
 
     cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max)
     # the folder name carries the settings: a run of other settings never resumes it
@@ -62,7 +62,8 @@ def run_le(dataset, model, T_ms, seed, variant, args, data):
               / f"{variant}_T{T_ms:g}ms_seed{seed}_{settings_key(run_settings(args))}")
     t0 = time.perf_counter()
     try:
-        history = train(cfg, folder, resume=True, progress=lambda s: None, data=data)
+        history = train(cfg, folder, resume=(folder / CHECKPOINT).exists(),
+                        progress=lambda s: None, data=data)
     except FloatingPointError as e:  # a diverging run is a result, not a crash
         return {"test_accuracy": None, "diverged": str(e)}
     last = history[-1]

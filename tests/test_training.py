@@ -191,3 +191,34 @@ def test_cli_train_set_curves_and_training_metrics(tmp_path):
     for row in history[1:]:
         assert 0 <= row["train_accuracy"] <= 1 and row["train_loss"] >= 0
     assert (run / "curves.png").stat().st_size > 10_000
+
+
+def test_resume_checks_what_it_resumes(tmp_path):
+    """--resume refuses a folder without a run, a changed setting (naming it) and a
+    missing checkpoint; a new run refuses a folder that holds one; weights.npz carries
+    its epoch, checked against the checkpoint; the checkpoint alone restores the run."""
+    base = dict(SMALL, n_train=100, n_val=20, n_test=20, device="runtime",
+                codegen_target="numpy")
+    with pytest.raises(FileNotFoundError, match="holds no run to resume"):
+        train(dict(base, epochs=1), tmp_path / "nothing", resume=True, progress=_quiet)
+    run = tmp_path / "run"
+    train(dict(base, epochs=1), run, progress=_quiet)
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        train(dict(base, epochs=1), run, progress=_quiet)
+    with pytest.raises(ValueError, match="learning_rates_hz = 1000.0 there, 5.0 now"):
+        train(dict(base, epochs=2, learning_rates_hz=5.0), run, resume=True, progress=_quiet)
+    with np.load(run / "weights.npz") as w, np.load(run / "checkpoint.npz") as c:
+        assert int(w["epoch"]) == int(c["epoch"]) == 1
+    # the convenience copies are not needed to resume
+    (run / "metrics.json").unlink()
+    history = train(dict(base, epochs=2), run, resume=True, progress=_quiet)
+    assert [r["epoch"] for r in history] == [0, 1, 2]
+    assert json.loads((run / "config.json").read_text())["config"]["epochs"] == 2
+    # a weights file of another epoch than the checkpoint is refused on load
+    net, _ = load_network(run)
+    net.save_parameters(run / "weights.npz", epoch=np.array(1))
+    with pytest.raises(ValueError, match="inconsistent"):
+        load_network(run)
+    (run / "checkpoint.npz").unlink()
+    with pytest.raises(FileNotFoundError, match="checkpoint.npz not found"):
+        train(dict(base, epochs=3), run, resume=True, progress=_quiet)

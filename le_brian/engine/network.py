@@ -189,13 +189,15 @@ class BaseNetwork:
         """Subclass hook: extra arrays written by `save_parameters`."""
         return {}
 
-    def save_parameters(self, path):
-        """Write the parameters to an ``.npz`` file: ``network`` (class), ``layer_sizes``,
-        one array ``{kind}_{k}`` per entry of `get_parameters` (k from 1), and the
-        class's metadata (e.g. learning rates)."""
+    def save_parameters(self, path, **extra):
+        """Write the parameters to an ``.npz`` file (a path or a binary file object):
+        ``network`` (class), ``layer_sizes``, one array ``{kind}_{k}`` per entry of
+        `get_parameters` (k from 1), the class's metadata (e.g. learning rates) and the
+        ``extra`` arrays given (e.g. an epoch number)."""
         arrays = {f"{kind}_{k + 1}": a for kind, v in self._params.items()
                   for k, a in enumerate(v)}
         arrays.update(self._parameter_metadata())
+        arrays.update(extra)
         arrays.update(network=np.array(self.kind), layer_sizes=np.array(self.layer_sizes))
         np.savez(path, **arrays)
 

@@ -11,17 +11,21 @@ Results go into a *run folder*::
 
     config.json      resolved parameters (units in the key names), seed, package version,
                      git commit
-    metrics.json     one entry per epoch (written after every epoch)
-    weights.npz      weights and biases after the last completed epoch
-                     (`LENetwork.load_parameters`)
-    network_state.npz  dynamic variables (u, ub, r, phi', errors) at that point
-    state.json       last completed epoch and RNG state, for resuming
+    checkpoint.npz   the last completed epoch, in ONE file written atomically (temporary
+                     name, fsync, rename): parameters, dynamic variables, metrics, RNG
+                     state, config and the epoch number; the only file resume reads
+    metrics.json     one entry per epoch (a copy of the checkpoint's, for reading)
+    weights.npz      weights and biases of that epoch (`LENetwork.load_parameters`;
+                     holds its epoch number, checked against the checkpoint on load)
     curves.png       learning curves (accuracy and loss per split; written at the end)
 
 Every epoch's metrics include ``train_accuracy`` / ``train_loss`` from the read-outs of
 the nudged training presentations (cheap, and biased towards the targets by the
-nudging). A crash loses at most the epoch in progress; ``train(..., resume=True)``
-continues.
+nudging). A crash or kill loses at most the epoch in progress; an interrupted epoch
+(Ctrl-C) is never saved. ``train(..., resume=True)`` continues from the checkpoint after
+checking it: a folder without one, another setting than ``epochs`` / ``device`` /
+``codegen_target``, or metrics that do not end at the checkpoint's epoch are refused,
+naming the difference.
 """
 
 import json
@@ -214,33 +218,87 @@ def evaluate_network(net, x, labels_or_targets, presentation_time, readout_fract
     return metrics
 
 
-def _save_weights(path, net):
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    net.save_parameters(tmp)
-    os.replace(tmp, path)
+#: The one file a resumed run reads (written atomically after every epoch).
+CHECKPOINT = "checkpoint.npz"
+
+#: Settings a resumed run may change (more epochs; another device gives the same
+#: numbers to rounding). Any other difference is refused.
+RESUMABLE_CHANGES = ("epochs", "device", "codegen_target")
 
 
-def _save_network_state(path, net):
-    """Dynamic variables (u, ub, r, phi', errors) so that a resumed run continues
-    exactly where it stopped."""
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **{f"{p}.{v}": a for p, d in net.get_state().items() for v, a in d.items()})
-    os.replace(tmp, path)
-
-
-def _load_network_state(path, net):
-    with np.load(path) as f:
-        state = {}
-        for key in f.files:
-            p, v = key.split(".", 1)
-            state.setdefault(int(p) if p.isdigit() else p, {})[v] = f[key]
-    net.set_state(state)
+def _atomic_write(path, write):
+    """``write(binary file)`` into a temporary file beside ``path``, flush, fsync, then
+    rename over ``path``: readers and resumed runs see the old file or the new one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_json(path, obj):
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=2))
-    os.replace(tmp, path)
+    _atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
+
+
+def _save_checkpoint(out, epoch, net, history, rng, cfg):
+    """One atomic checkpoint: parameters, network state, metrics, RNG state, config and
+    the epoch number; then the convenience copies weights.npz (with its epoch) and
+    metrics.json, which a resumed run never reads."""
+    arrays = {f"{kind}_{k + 1}": a for kind, v in net.get_parameters().items()
+              for k, a in enumerate(v)}
+    arrays.update({f"state/{p}/{v}": a for p, d in net.get_state().items()
+                   for v, a in d.items() if a is not None})
+    arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
+                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(asdict(cfg))))
+    _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
+    _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
+    _write_json(out / "metrics.json", history)
+
+
+def _config_differences(saved, requested):
+    keys = sorted(set(saved) | set(requested))
+    return {k: (saved.get(k), requested.get(k)) for k in keys
+            if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
+
+
+def _load_checkpoint(out, net, cfg):
+    """Restore ``net`` from the run folder's checkpoint after checking that it belongs to
+    the requested ``cfg``; returns (epoch, history, rng state)."""
+    path = out / CHECKPOINT
+    if not path.is_file():
+        raise FileNotFoundError(f"{out} holds no run to resume ({CHECKPOINT} not found)")
+    try:
+        f = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
+    with f:
+        saved = json.loads(str(f["config"]))
+        diff = _config_differences(saved, json.loads(json.dumps(asdict(cfg))))
+        if diff:
+            raise ValueError(f"--resume: {out} was trained with other settings: " + ", ".join(
+                f"{k} = {a!r} there, {b!r} now" for k, (a, b) in diff.items())
+                + f" (only {', '.join(RESUMABLE_CHANGES)} may change)")
+        epoch, history = int(f["epoch"]), json.loads(str(f["metrics"]))
+        if not history or history[-1]["epoch"] != epoch:
+            raise ValueError(f"{path}: metrics end at epoch "
+                             f"{history[-1]['epoch'] if history else None}, checkpoint at "
+                             f"epoch {epoch}: not a consistent checkpoint")
+        shapes = net._parameter_shapes()
+        net.set_parameters(**{kind: [f[f"{kind}_{k + 1}"] for k in range(len(v))]
+                              for kind, v in shapes.items()})
+        state = {}
+        for key in f.files:
+            if key.startswith("state/"):
+                _, pop, var = key.split("/", 2)
+                state.setdefault(pop, {})[var] = f[key]
+        net.set_state(state)
+        return epoch, history, json.loads(str(f["rng"]))
 
 
 def load_network(run_dir, device=None, codegen_target=None):
@@ -260,6 +318,12 @@ def load_network(run_dir, device=None, codegen_target=None):
     if not wpath.exists():
         raise FileNotFoundError(f"{wpath} not found: the run saved no weights yet")
     net.load_parameters(wpath)
+    ckpt = run_dir / CHECKPOINT
+    if ckpt.exists():  # weights.npz must be the checkpoint's epoch
+        with np.load(ckpt, allow_pickle=False) as c, np.load(wpath) as w:
+            if "epoch" in w and int(w["epoch"]) != int(c["epoch"]):
+                raise ValueError(f"{wpath} is of epoch {int(w['epoch'])}, {ckpt} of epoch "
+                                 f"{int(c['epoch'])}: the run folder is inconsistent")
     return net, cfg
 
 
@@ -284,10 +348,12 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     """
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config))
     out = Path(out_dir)
-    state_path, metrics_path = out / "state.json", out / "metrics.json"
-    if state_path.exists() and not resume:
+    if not resume and (out / CHECKPOINT).exists():
         raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
                               "continue it or choose another folder")
+    if resume and not (out / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"--resume: {out} holds no run to resume ({CHECKPOINT} not "
+                                "found)")
     out.mkdir(parents=True, exist_ok=True)
     data = data if data is not None else _load_dataset(cfg)
     classification = data.task == "classification"
@@ -303,18 +369,11 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     net = build_network(cfg, data.n_features, data.n_outputs)
     rng = np.random.default_rng(cfg.seed + 1000)
     history, start = [], 0
-    if resume and state_path.exists():
-        state = json.loads(state_path.read_text())
-        loaded, _ = load_network(out, device=cfg.device, codegen_target=cfg.codegen_target)
-        net.set_parameters(**loaded.get_parameters())
-        if (out / "network_state.npz").exists():
-            _load_network_state(out / "network_state.npz", net)
-        history = json.loads(metrics_path.read_text())
-        start = state["epoch"] + 1
-        rng.bit_generator.state = state["rng"]
-        progress(f"resuming {out} after epoch {state['epoch']}")
-    else:
-        _write_json(out / "config.json", meta)
+    if resume:
+        last, history, rng.bit_generator.state = _load_checkpoint(out, net, cfg)
+        start = last + 1
+        progress(f"resuming {out} after epoch {last}")
+    _write_json(out / "config.json", meta)  # the settings the run now continues with
 
     def _evaluate(epoch, train_seconds):
         row = {"epoch": epoch, "train_seconds": train_seconds}
@@ -333,7 +392,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     if start == 0:
         row = _evaluate(0, 0.0)
         history = [row]
-        _write_json(metrics_path, history)
+        _save_checkpoint(out, 0, net, history, rng, cfg)
         progress(_fmt_row(row))
     for epoch in range(max(start, 1), cfg.epochs + 1):
         net.set_learning_rates(cfg.learning_rates(epoch - 1))
@@ -349,13 +408,8 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         row.update(_training_metrics(res.sample_means(cfg.readout_fraction),
                                      data.y_train[order], y_train[order], data, cfg))
         history.append(row)
-        _save_weights(out / "weights.npz", net)
-        _save_network_state(out / "network_state.npz", net)
-        _write_json(metrics_path, history)
-        _write_json(state_path, {"epoch": epoch, "rng": rng.bit_generator.state})
+        _save_checkpoint(out, epoch, net, history, rng, cfg)
         progress(_fmt_row(row))
-    if not (out / "weights.npz").exists():
-        _save_weights(out / "weights.npz", net)
     write_curves(out / "curves.png", history)
     return history
 
