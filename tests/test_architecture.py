@@ -5,6 +5,7 @@ Brian2 path and the NumPy references, and the parameter sets installed with the
 package."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -250,9 +251,13 @@ def test_wheel_outside_the_checkout_runs_train_with_a_model(tmp_path):
     the runtime numpy target). The wheel goes into its own folder (``pip install
     --target``) that precedes the editable checkout on the path; its dependencies come
     from the test environment."""
-    dist, target = tmp_path / "dist", tmp_path / "site"
+    dist, target, source = tmp_path / "dist", tmp_path / "site", tmp_path / "source"
+    # build from a clean copy: a stale build/ folder in the checkout could leak old files
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", ".cache", "*.egg-info", "__pycache__", "runs",
+        "figures", "le_brian_demo"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(ROOT)], check=True, capture_output=True, timeout=900)
+                    str(source)], check=True, capture_output=True, timeout=900)
     wheel = next(dist.glob("le_brian-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, capture_output=True, timeout=600)
