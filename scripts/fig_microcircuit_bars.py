@@ -36,6 +36,9 @@ import numpy as np
 from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
                                          write_json)
 
+from le_brian.models.microcircuit_bars import NETWORK as _BARS_NETWORK
+
+BARS_SEED = _BARS_NETWORK["seed"]  # the paper's seed; seed k of a sweep is BARS_SEED + k
 ALL_T_MS = [0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
 
 
@@ -84,7 +87,7 @@ def run(args, path):
     for T in args.times:
         for mode in args.modes:
             for k in range(args.seeds):
-                seed = 12354 + k
+                seed = BARS_SEED + k
                 key = f"{mode}|{T:g}|{seed}|{args.epochs}"
                 if key in data["runs"] and ("numpy_wall_s" in data["runs"][key]
                                             or not args.compare_numpy):

@@ -45,10 +45,13 @@ def record(args, mode):
         lag = bars_out_lag(T, mode)
     except ValueError:  # presentation time outside the paper's table
         lag = 0 * ms
-    net = Microcircuit([9, 30, 3], mode=mode, dt=0.1 * ms, tau_0=0.1 * ms, seed=12354,
-                       device=args.device, out_lag=lag, **bars_learning_rates(T))
+    from le_brian.models.microcircuit_bars import NETWORK, PROTOCOL
+
+    net = Microcircuit(**NETWORK, mode=mode, device=args.device, out_lag=lag,
+                       **bars_learning_rates(T))
     x, labels, y = bars_data()
-    order, train = epoch_orders(net.rng, 8, 8, args.epochs)
+    order, train = epoch_orders(net.rng, PROTOCOL["train_patterns"],
+                                PROTOCOL["validation_patterns"], args.epochs)
     res = net.run(x[order], T, targets=y[order], nudge=train, learn=train,
                   record={"pyr1": ["u", "v_B", "v_A"], "int1": ["u", "v_I"],
                           "out": ["w", "tgt", "nudge"]})
