@@ -70,3 +70,43 @@ def test_ctrl_c_during_a_standalone_run_raises_and_keeps_the_state(tmp_path):
     out, err = _interrupt_after(proc, "ready", 1.5)
     assert "interrupted True" in out, out + err
     assert "completed" not in out
+
+
+def test_stale_build_directories_of_dead_processes_are_swept(tmp_path):
+    """Build directories are named build-<host>-<pid>-*; the sweep removes those of dead
+    processes of this host and keeps live ones' and other hosts'."""
+    from le_brian.engine.devices import _build_prefix, sweep_stale_builds
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    host = _build_prefix().split("-")[1]
+    stale = tmp_path / "cpp_standalone" / f"build-{host}-{int(dead.stdout)}-abc"
+    mine = tmp_path / "cpp_standalone" / f"{_build_prefix()}xyz"
+    other = tmp_path / "cpp_standalone" / f"build-otherhost-{int(dead.stdout)}-abc"
+    for d in (stale, mine, other):
+        d.mkdir(parents=True)
+    assert sweep_stale_builds(tmp_path) == [stale]
+    assert not stale.exists() and mine.exists() and other.exists()
+
+
+@pytest.mark.standalone
+def test_rebuild_when_a_program_directory_vanished(tmp_path):
+    """Deleting a compiled program's directory by hand makes the next run build it again
+    (instead of failing on a missing path), with the same result."""
+    import shutil
+
+    import numpy as np
+    from brian2 import Hz, ms
+
+    from le_brian import LENetwork
+    from le_brian.engine.devices import Simulator
+
+    x = np.random.default_rng(1).uniform(0, 1, (3, 3))
+    net = LENetwork([3, 4, 2], device="cpp_standalone", simulator=Simulator("cpp_standalone"),
+                    learning_rates=10 * Hz)
+    first = net.run(x, 1 * ms, learn=False)
+    shutil.rmtree(net.build_directories[-1])
+    net.reset_state()
+    again = net.run(x, 1 * ms, learn=False)
+    assert again.compiled
+    np.testing.assert_array_equal(np.asarray(again.output), np.asarray(first.output))

@@ -29,6 +29,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 import warnings
@@ -40,7 +41,7 @@ from brian2 import Quantity, prefs, second
 from brian2.devices.device import get_device, reset_device, set_device
 
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
-           "cuda_build_available", "fingerprint"]
+           "cuda_build_available", "fingerprint", "sweep_stale_builds"]
 
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
@@ -56,6 +57,44 @@ def cache_dir():
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _build_prefix():
+    """Build directories are named ``build-<host>-<pid>-<random>``, so that the stale ones
+    of a process that was killed can be found and removed later."""
+    host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+    return f"build-{host}-{os.getpid()}-"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def sweep_stale_builds(root=None):
+    """Remove the build directories that processes of this host left behind when they
+    were killed (their pid is no longer alive); other hosts' directories (a shared cache)
+    and those of live processes stay. Returns the removed paths."""
+    root = Path(root) if root is not None else cache_dir()
+    host = _build_prefix().split("-")[1]
+    removed = []
+    for path in root.glob(f"*/build-{host}-*-*"):
+        try:
+            pid = int(path.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if path.is_dir() and pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+_SWEPT = []
 
 
 def _configure_cython_cache():
@@ -361,7 +400,7 @@ class _Program:
 
     def __init__(self, device_name, device, built, duration, report, keep):
         (cache_dir() / device_name).mkdir(parents=True, exist_ok=True)
-        self.directory = tempfile.mkdtemp(prefix="build-", dir=cache_dir() / device_name)
+        self.directory = tempfile.mkdtemp(prefix=_build_prefix(), dir=cache_dir() / device_name)
         self.device = device
         self.built = built
         self.duration = duration
@@ -521,6 +560,8 @@ class Simulator:
         self.n_builds = 0
         (cache_dir() / device).mkdir(parents=True, exist_ok=True)
         _configure_cython_cache()
+        if not _SWEPT:  # once per process
+            _SWEPT.append(sweep_stale_builds())
 
     _shared = {}
 
@@ -599,6 +640,8 @@ class Simulator:
                 built = build(tables)
             key = fingerprint(built, duration, device, self.dtype, extra=(self.threads,))
             program = self._programs.get(key)
+            if program is not None and not Path(program.directory, "main").exists():
+                program = None  # its directory vanished (deleted by hand): build again
             compiled = program is None
             if not compiled:
                 for obj in _all_objects(built.network):
