@@ -256,24 +256,22 @@ def _read_records(monitors):
 
 
 def _read_user_records(monitors):
-    """Copies (Quantities) of what user-added monitors hold: every variable a
-    StateMonitor records plus ``t``; ``i``, ``t`` and ``count`` of a SpikeMonitor; ``t``
-    and ``rate`` of a PopulationRateMonitor. Standalone programs overwrite their results
-    at the next run, so nothing may stay a view."""
+    """Copies (Quantities) of what user-added monitors hold: ``t`` and every recorded
+    variable of a StateMonitor (as (n_t, n_recorded), like le_brian's own records);
+    ``i``, ``t`` and ``count`` of a SpikeMonitor or EventMonitor; ``t`` and ``rate`` of a
+    PopulationRateMonitor. Standalone programs overwrite their results at the next run,
+    so nothing may stay a view."""
     out = {}
     for mon in monitors:
-        names = ["t"] + list(getattr(mon, "record_variables", []))
-        if "count" in mon.variables and "count" not in names:
-            names.append("count")
-        if "rate" in mon.variables and "rate" not in names:
-            names.append("rate")
-        rec = {}
-        for name in dict.fromkeys(names):
-            value = getattr(mon, name)
-            rec[name] = value.copy() if hasattr(value, "copy") else value
-            if getattr(mon, "record_variables", None) and name not in ("t", "i", "count") \
-                    and type(mon).__name__ == "StateMonitor":
-                rec[name] = rec[name].T  # (n_t, n_recorded), like le_brian's own records
+        kind = type(mon).__name__
+        if kind == "StateMonitor":
+            rec = {"t": mon.t[:].copy()}
+            rec.update({v: getattr(mon, v)[:].copy().T for v in mon.record_variables})
+        elif kind == "PopulationRateMonitor":
+            rec = {"t": mon.t[:].copy(), "rate": mon.rate[:].copy()}
+        else:  # SpikeMonitor, EventMonitor
+            rec = {v: getattr(mon, v)[:].copy()
+                   for v in dict.fromkeys(["i", "t", *mon.record_variables, "count"])}
         out[mon.name] = rec
     return out
 

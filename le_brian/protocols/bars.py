@@ -10,7 +10,7 @@ import time
 import numpy as np
 from brian2 import ms
 
-from ..engine.validation import as_time
+from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
 from ..networks.microcircuit import MODES, Microcircuit, draw_weights, self_predicting_weights
 from ..numpy_reference.microcircuit import NumpyMicrocircuit
@@ -19,8 +19,10 @@ from .presentation import epoch_orders
 __all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
 
 
-def _same_time(a, b):
-    return abs(float(a / ms) - float(b / ms)) < 1e-9
+def _lookup(pairs, presentation_time):
+    """The value paired with ``presentation_time`` in a (time, value) table, or None."""
+    T = float(as_time("presentation_time", presentation_time))
+    return next((value for t, value in pairs if abs(float(t) - T) < 1e-12), None)
 
 
 def bars_learning_rates(presentation_time):
@@ -28,31 +30,30 @@ def bars_learning_rates(presentation_time):
     (T in ms, rates per ms); the T = 0.3 ms configs use the rounded values
     [1.67, 0.3333] and 0.67 per ms (`le_brian.models.microcircuit_bars`). Returns a dict
     of Quantity lists (`Microcircuit` keyword arguments)."""
-    T = as_time("presentation_time", presentation_time) * 1e3  # ms, plain
-    for t, rates in BARS.ROUNDED_RATES:
-        if _same_time(t, float(T) * ms):
-            return {"eta_up": list(rates["eta_up"]), "eta_ip": list(rates["eta_ip"]),
-                    "eta_pi": [0 / ms]}
+    rounded = _lookup(BARS.ROUNDED_RATES, presentation_time)
+    if rounded is not None:
+        return {"eta_up": list(rounded["eta_up"]), "eta_ip": list(rounded["eta_ip"]),
+                "eta_pi": [0 / ms]}
+    T_ms = float(presentation_time / ms)
     up_h, up_o = BARS.ETA_UP_FACTORS
-    return {"eta_up": [up_h / float(T) / ms, up_o / float(T) / ms],
-            "eta_ip": [BARS.ETA_IP_FACTOR / float(T) / ms], "eta_pi": [0 / ms]}
+    return {"eta_up": [up_h / T_ms / ms, up_o / T_ms / ms],
+            "eta_ip": [BARS.ETA_IP_FACTOR / T_ms / ms], "eta_pi": [0 / ms]}
 
 
 def bars_out_lag(presentation_time, mode):
     """Read-out lag of the bars task: 0 in LE mode, the table
     `le_brian.models.microcircuit_bars.OUT_LAG_ORIGINAL` in the original mode
     (presentation times outside the table: error)."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    T = float(as_time("presentation_time", presentation_time)) * 1e3
+    check_choice("mode", mode, MODES)
+    lag = _lookup(BARS.OUT_LAG_ORIGINAL, presentation_time)
     if mode == "le":
         return BARS.PROTOCOL["le_out_lag"]
-    for t, lag in BARS.OUT_LAG_ORIGINAL:
-        if _same_time(t, T * ms):
-            return lag
-    known = sorted(float(t / ms) for t, _ in BARS.OUT_LAG_ORIGINAL)
-    raise ValueError(f"no bars out_lag for presentation_time = {T:g} ms in the original "
-                     f"mode; known: {known} ms (pass out_lag=)")
+    if lag is None:
+        known = sorted(float(t / ms) for t, _ in BARS.OUT_LAG_ORIGINAL)
+        raise ValueError(f"no bars out_lag for presentation_time = "
+                         f"{float(presentation_time / ms):g} ms in the original mode; known: "
+                         f"{known} ms (pass out_lag=)")
+    return lag
 
 
 def bars_data():
