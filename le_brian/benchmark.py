@@ -22,7 +22,8 @@ from .networks import LENetwork, Microcircuit
 from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
 from .protocols.bars import bars_data, bars_learning_rates
 
-__all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "machine_info", "run_benchmarks",
+__all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "benchmark_spiking",
+           "machine_info", "run_benchmarks",
            "available_devices", "dense_over_plain", "markdown_table", "summary_table",
            "benchmark_microcircuit", "ARCHITECTURES"]
 
@@ -133,7 +134,8 @@ def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
     """Steps/s of the dense NumPy loop (`DenseNumpyLoop`, float64), a new input every
     ``steps_per_sample`` steps, BLAS on one thread (as the compiled programs; on a
     shared 2-core machine more BLAS threads were up to 40x slower)."""
-    net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, codegen_target="numpy")
+    net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, codegen_target="numpy",
+                    device="runtime")
     w, b = net.get_parameters().values()
     loop = DenseNumpyLoop(w, b)
     n_samples = max(1, n_steps // steps_per_sample)
@@ -218,7 +220,7 @@ def available_devices():
 def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("float64", "float32"),
                    synapse_paths=("dense", "plain"), learn=(True, False), n_steps=2000,
                    runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
-                   progress=print, microcircuit_steps=100_000):
+                   progress=print, microcircuit_steps=100_000, spiking_steps=0):
     """Run the grid and return (and optionally write as JSON) every figure.
 
     For every architecture and learning switch: the dense NumPy Euler loop (the
@@ -279,6 +281,17 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
                 progress(f"microcircuit bars 9-30-3 {device} {path}: "
                          f"{r['device_steps_per_s']:.0f} steps/s, NumPy loop "
                          f"{r['numpy_steps_per_s']:.0f} steps/s (x{r['ratio']:.1f})")
+                save()
+    if spiking_steps:
+        results["spiking"] = []
+        for device in devices:
+            if device == "runtime":
+                continue
+            for r in benchmark_spiking(spiking_steps, device):
+                results["spiking"].append(r)
+                progress(f"spiking {r['network']} {device}: rate {r['rate_steps_per_s']:.0f}, "
+                         f"spiking {r['spiking_steps_per_s']:.0f} steps/s (x"
+                         f"{r['overhead']:.2f} slower), {r['spikes_per_s']:.3g} spikes/s")
                 save()
     save()
     if out is not None:
@@ -373,6 +386,13 @@ def markdown_table(results):
         for r in results["microcircuit"]:
             lines.append(f"| {r['device']} | {r['synapses']} | {r['device_steps_per_s']:,.0f} | "
                          f"{r['numpy_steps_per_s']:,.0f} | {r['ratio']:.1f} |")
+    if results.get("spiking"):
+        lines += ["", "| spiking (n_per_unit = 1) | device | rate steps/s | spiking steps/s "
+                  "| overhead | spikes/step | spikes/s |", "|---|---|---:|---:|---:|---:|---:|"]
+        for r in results["spiking"]:
+            lines.append(f"| {r['network']} | {r['device']} | {r['rate_steps_per_s']:,.0f} | "
+                         f"{r['spiking_steps_per_s']:,.0f} | x{r['overhead']:.2f} | "
+                         f"{r['spikes_per_step']:.1f} | {r['spikes_per_s']:.3g} |")
     return "\n".join(lines) + "\n"
 
 
@@ -425,3 +445,61 @@ def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps
             "device_steps_per_s": dev_rate,
             "numpy_steps_per_s": np_rate, "ratio": dev_rate / np_rate,
             "build_time": first.build_time, "wall_time_second_run": wall}
+
+
+def benchmark_spiking(n_steps=20_000, device="cpp_standalone", n_per_unit=1):
+    """The cost of spikes (docs/model.md §5), rate vs spiking in the same process, both
+    learning: the bars microcircuit 9-30-3 (LE, nudged, r_max 2 kHz) and a 784-100-10
+    hard_sigmoid LENetwork (r_max 10 kHz, a new input every 10 steps).
+
+    Each network is built once and timed on a second run (compilation excluded; the
+    simulation loop's own time where the device measures it).
+
+    Returns
+    -------
+    list of dict
+        Per network: ``network``, ``rate_steps_per_s``, ``spiking_steps_per_s``,
+        ``overhead`` (rate / spiking steps/s), ``spikes_per_s`` (simulated spikes per
+        wall second), ``spikes_per_step``, ``n_per_unit``.
+    """
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < 80:
+        raise ValueError(f"n_steps must be an int >= 80, got {n_steps!r}")
+    x_bars, _, y_bars = bars_data()
+    sizes = [784, 100, 10]
+    x_le, y_le = _inputs(sizes, n_steps // 10)
+    cases = {
+        "bars microcircuit 9-30-3": (
+            lambda **kw: Microcircuit([9, 30, 3], mode="le", device=device,
+                                      **bars_learning_rates(1 * ms), **kw),
+            lambda net, spikes: net.run(x_bars, (n_steps // 8) * net.dt, targets=y_bars,
+                                        record={}, record_spikes=spikes)),
+        "LE 784-100-10": (
+            lambda **kw: LENetwork(sizes, activation="hard_sigmoid",
+                                   output_activation="hard_sigmoid", device=device,
+                                   learning_rates=100 * Hz, **kw),
+            lambda net, spikes: net.run(x_le, 10 * net.dt, targets=y_le,
+                                        record_every=len(x_le) * 10 * net.dt,
+                                        record_spikes=spikes)),
+    }
+    out = []
+    for name, (make, run) in cases.items():
+        speeds, n_spikes = {}, 0
+        for spiking in (False, True):
+            kw = dict(spiking=True, n_per_unit=n_per_unit) if spiking else {}
+            net = make(**kw)
+            run(net, False)  # build (and compile) once
+            res = run(net, False)  # timed: no monitor
+            seconds = res.simulation_time or res.run_time
+            steps = int(round(float(res.presentation_time / res.dt))) * res.n_samples
+            speeds[spiking] = steps / seconds
+            if spiking:  # the spikes of an equal run (with a spike monitor, not timed)
+                recorded = run(net, True)
+                n_spikes = sum(len(s["i"]) for s in recorded.spikes.values())
+                spike_seconds = seconds
+        out.append({"network": name, "device": device, "n_per_unit": n_per_unit,
+                    "steps": steps, "rate_steps_per_s": speeds[False],
+                    "spiking_steps_per_s": speeds[True],
+                    "overhead": speeds[False] / speeds[True],
+                    "spikes_per_step": n_spikes / steps,
+                    "spikes_per_s": n_spikes / spike_seconds})
+    return out

@@ -29,8 +29,8 @@ def _data(n_in=3, n_out=2, n=4, seed=0):
 
 
 def test_public_times_are_quantities():
-    net = LENetwork([3, 4, 2], dt=0.1 * ms)
-    mc = Microcircuit([3, 4, 2], dt=0.1 * ms, out_lag=0.2 * ms)
+    net = LENetwork([3, 4, 2], dt=0.1 * ms, device="runtime")
+    mc = Microcircuit([3, 4, 2], dt=0.1 * ms, out_lag=0.2 * ms, device="runtime")
     for value, expected in ((net.dt, 0.1 * ms), (net.t, 0 * ms), (mc.dt, 0.1 * ms),
                             (mc.tau_0, 0.1 * ms), (mc.out_lag, 0.2 * ms), (mc.t, 0 * ms)):
         assert value.dim == second.dim
@@ -38,11 +38,11 @@ def test_public_times_are_quantities():
 
 
 @pytest.mark.parametrize("make", [
-    lambda: LENetwork([3, 4, 2], dt=1),
-    lambda: LENetwork([3, 4, 2], tau_m=10 * mV),
-    lambda: LENetwork([3, 4, 2], learning_rates=5),
-    lambda: Microcircuit([3, 4, 2], g_l=0.03),
-    lambda: Microcircuit([3, 4, 2], tau_0=1 * Hz),
+    lambda: LENetwork([3, 4, 2], dt=1, device="runtime"),
+    lambda: LENetwork([3, 4, 2], tau_m=10 * mV, device="runtime"),
+    lambda: LENetwork([3, 4, 2], learning_rates=5, device="runtime"),
+    lambda: Microcircuit([3, 4, 2], g_l=0.03, device="runtime"),
+    lambda: Microcircuit([3, 4, 2], tau_0=1 * Hz, device="runtime"),
 ])
 def test_unit_errors_are_dimension_mismatch_errors(make):
     with pytest.raises(DimensionMismatchError):
@@ -50,7 +50,7 @@ def test_unit_errors_are_dimension_mismatch_errors(make):
 
 
 def test_inputs_with_units_are_refused_with_a_clear_error():
-    net = LENetwork([3, 4, 2])
+    net = LENetwork([3, 4, 2], device="runtime")
     with pytest.raises(DimensionMismatchError, match="inputs must be dimensionless"):
         net.run(np.ones((2, 3)) * mV, 1 * ms)
 
@@ -65,8 +65,10 @@ def test_bad_sizes_refused_by_both_classes(sizes):
 def test_parameters_one_kind_of_object_and_one_file_layout(tmp_path):
     """get_parameters is a dict of lists of arrays in both classes, set_parameters(**p)
     restores it, save/load round-trip with one layout and refuse the other class."""
-    for net, other in ((LENetwork([3, 4, 2], seed=1), LENetwork([3, 4, 2], seed=2)),
-                       (Microcircuit([3, 4, 2], seed=1), Microcircuit([3, 4, 2], seed=2))):
+    rt = dict(device="runtime")
+    for net, other in ((LENetwork([3, 4, 2], seed=1, **rt), LENetwork([3, 4, 2], seed=2, **rt)),
+                       (Microcircuit([3, 4, 2], seed=1, **rt),
+                        Microcircuit([3, 4, 2], seed=2, **rt))):
         p = net.get_parameters()
         assert isinstance(p, dict) and all(isinstance(v, list) for v in p.values())
         other.set_parameters(**p)
@@ -80,15 +82,15 @@ def test_parameters_one_kind_of_object_and_one_file_layout(tmp_path):
             assert list(f["layer_sizes"]) == [3, 4, 2]
             assert set(f"{k}_{i + 1}" for k, v in p.items() for i in range(len(v))) <= set(f.files)
     with pytest.raises(ValueError, match="parameters of a LENetwork"):
-        Microcircuit([3, 4, 2]).load_parameters(tmp_path / "LENetwork.npz")
+        Microcircuit([3, 4, 2], device="runtime").load_parameters(tmp_path / "LENetwork.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
     with pytest.raises(ValueError, match="not a le_brian parameter file"):
-        LENetwork([3, 4, 2]).load_parameters(bad)
+        LENetwork([3, 4, 2], device="runtime").load_parameters(bad)
 
 
 def test_state_api_by_population_name():
-    net = LENetwork([3, 4, 2])
+    net = LENetwork([3, 4, 2], device="runtime")
     state = net.get_state()
     assert sorted(state) == ["layer1", "layer2"]
     net.set_state({"layer1": {"u": np.ones(4)}})
@@ -99,34 +101,43 @@ def test_state_api_by_population_name():
         net.set_state({"pyr1": {"u": np.ones(4)}})
     with pytest.raises(ValueError, match="shape"):
         net.set_state({"layer1": {"u": np.ones(3)}})
-    mc = Microcircuit([3, 4, 2])
+    mc = Microcircuit([3, 4, 2], device="runtime")
     assert sorted(mc.get_state()) == ["inp", "int1", "out", "pyr1"]
     assert mc.get_state()["pyr1"]["r"][0] == pytest.approx(np.log(2))  # phi(0) of soft_relu
 
 
 def test_record_pairs_are_checked():
-    mc = Microcircuit([3, 4, 2])
+    mc = Microcircuit([3, 4, 2], device="runtime")
     x, y = _data()
     for bad, err in (([(0.7, 1.9)], ValueError), (False, TypeError), ([(5, 0)], ValueError)):
         with pytest.raises(err, match="W_up1"):
             mc.run(x, 1 * ms, record={"W_up1": bad})
     with pytest.raises(ValueError, match="unknown key"):
-        LENetwork([3, 4, 2]).run(x, 1 * ms, record={"W_up1": True})
+        LENetwork([3, 4, 2], device="runtime").run(x, 1 * ms, record={"W_up1": True})
 
 
 def test_divergence_bound_and_state_kept_after_a_failed_run():
     """A run that diverges (finite but huge, or NaN) raises FloatingPointError and leaves
     the network as it was before the run."""
     net = LENetwork([2, 3, 1], learning_rates=1e9 * Hz, beta=10.0, dt=1 * ms,
-                    codegen_target="numpy")
+                    codegen_target="numpy", device="runtime")
     before = net.get_parameters()
     with pytest.raises(FloatingPointError, match="keeps its state and parameters"):
         net.run(np.ones((20, 2)), 1 * ms, targets=np.full((20, 1), 5.0))
     for a, b in zip(before["weights"], net.get_parameters()["weights"]):
         np.testing.assert_array_equal(a, b)
-    net = LENetwork([2, 3, 1], codegen_target="numpy")
-    with pytest.raises(FloatingPointError, match="exceeded"):
-        net.run(np.full((2, 2), 10 * DIVERGENCE_BOUND), 1 * ms)
+    net = LENetwork([2, 3, 1], activation="linear", output_activation="linear",
+                    codegen_target="numpy", device="runtime")
+    net.set_parameters(weights=[np.full((3, 2), 10.0), np.full((1, 3), 10.0)])
+    with pytest.raises(FloatingPointError, match=r"exceeded 1e\+09 in magnitude.*weights too "
+                                                 "large for the inputs"):
+        net.run(np.full((2, 2), 0.5 * DIVERGENCE_BOUND), 1 * ms)  # u1 = 1e10
+    # an input beyond the bound is refused before anything runs (not blamed on learning)
+    with pytest.raises(ValueError, match=r"inputs must lie within \+-1e\+09.*found 1e\+200"):
+        net.run(np.full((2, 2), 1e200), 1 * ms)
+    with pytest.raises(ValueError, match=r"targets must lie within"):
+        net.run(np.ones((2, 2)), 1 * ms, targets=np.full((2, 1), -1e12))
+    assert float(net.t / ms) == 0.0
 
 
 @pytest.mark.standalone
@@ -196,11 +207,11 @@ def test_user_objects_in_a_run(device):
                 objects=lambda o: [StateMonitor(o.groups["layer1"], "r", record=True)])
 
 
-@pytest.mark.parametrize("make", [lambda: LENetwork([3, 4, 4, 2], codegen_target="numpy"),
-                                  lambda: LENetwork([3, 4, 2], scheme="reference",
-                                                    hand_down="mismatch",
-                                                    codegen_target="numpy"),
-                                  lambda: Microcircuit([3, 4, 2], codegen_target="numpy")])
+@pytest.mark.parametrize("make", [
+    lambda: LENetwork([3, 4, 4, 2], codegen_target="numpy", device="runtime"),
+    lambda: LENetwork([3, 4, 2], scheme="reference", hand_down="mismatch",
+                      codegen_target="numpy", device="runtime"),
+    lambda: Microcircuit([3, 4, 2], codegen_target="numpy", device="runtime")])
 def test_every_operation_in_a_named_le_brian_slot(make):
     """No operation of le_brian's own objects runs in Brian2's 'groups', 'thresholds',
     'synapses' or 'resets' slots (those are left to user objects, after the step); a
@@ -216,7 +227,7 @@ def test_every_operation_in_a_named_le_brian_slot(make):
 
 
 def test_deep_network_has_no_layer_limit():
-    net = LENetwork([2] + [2] * 120 + [1], codegen_target="numpy")
+    net = LENetwork([2] + [2] * 120 + [1], codegen_target="numpy", device="runtime")
     assert net.n_layers == 121
 
 
@@ -299,4 +310,4 @@ def test_weight_recording_without_brian2_warning():
 
 def test_presentation_time_must_be_one_time():
     with pytest.raises(ValueError, match="presentation_time must be a single time"):
-        LENetwork([3, 4, 2]).run(np.zeros((1, 3)), [0.3, 0.3] * ms)
+        LENetwork([3, 4, 2], device="runtime").run(np.zeros((1, 3)), [0.3, 0.3] * ms)

@@ -2,6 +2,7 @@
 seeds, and clear errors for missing or malformed files (the files are written here)."""
 
 import gzip
+import os
 import pickle
 import struct
 
@@ -242,3 +243,115 @@ def test_higgs_errors(tmp_path):
 
 def test_available_lists_every_loader():
     assert set(datasets.available()) == set(datasets.EMBEDDED) | set(datasets.FILE_BASED)
+
+
+def test_idx_malformed_content_is_refused_with_the_file_name(tmp_path):
+    """Negative (int8) and float labels, float (NaN) pixels, test images of another size,
+    a corrupt or truncated .gz, a folder in place of a file, and n_val out of range."""
+    _write_mnist(tmp_path)
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    raw = labels.read_bytes()
+    labels.write_bytes(bytes([0, 0, 0x09, 1]) + raw[4:8] + bytes([255]) + raw[9:])  # int8 -1
+    with pytest.raises(ValueError, match="labels-idx1-ubyte: labels must be 0..9, found -1"):
+        load("mnist", path=tmp_path)
+    n = 30
+    labels.write_bytes(bytes([0, 0, 0x0D, 1]) + struct.pack(">I", n)
+                       + np.full(n, 2.5, ">f4").tobytes())
+    with pytest.raises(ValueError, match="labels must be integers.*float32"):
+        load("mnist", path=tmp_path)
+    _write_mnist(tmp_path)
+    images = tmp_path / "train-images-idx3-ubyte"
+    x = np.full((n, 28, 28), np.nan, ">f4")
+    images.write_bytes(bytes([0, 0, 0x0D, 3]) + struct.pack(">3I", n, 28, 28) + x.tobytes())
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte: expected uint8 pixels"):
+        load("mnist", path=tmp_path)
+    _write_mnist(tmp_path)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((12, 14, 14), np.uint8), False)
+    with pytest.raises(ValueError, match="test images .* 14x14 but the training images 28x28"):
+        load("mnist", path=tmp_path)
+    _write_mnist(tmp_path)
+    for n_val in (30, 31, -1, True, 2.0):
+        with pytest.raises(ValueError, match="n_val must be an int in \\[0, 30\\)"):
+            load("mnist", path=tmp_path, n_val=n_val)
+    gz = tmp_path / "gz"
+    _write_mnist(gz, gz=True)
+    f = gz / "train-images-idx3-ubyte.gz"
+    f.write_bytes(f.read_bytes()[:200])  # truncated stream
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: cannot read IDX file"):
+        load("mnist", path=gz)
+    raw = bytearray(gzip.compress(bytes(5000)))
+    raw[20:40] = bytes(range(20))  # corrupt deflate data
+    f.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: cannot read IDX file"):
+        load("mnist", path=gz)
+    f.unlink()
+    f.mkdir()
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: cannot read IDX file "
+                                         "\\(a folder, not a file\\)"):
+        load("mnist", path=gz)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > evil.txt",))
+
+
+def test_cifar10_reader_refuses_other_classes_and_bad_labels(tmp_path, monkeypatch):
+    """A pickle naming another class (here os.system) is refused, not executed; negative
+    labels, non-uint8 pixels, a folder in place of a batch and n_val out of range raise
+    ValueError naming the file or the parameter."""
+    monkeypatch.chdir(tmp_path)
+    _write_cifar(tmp_path)
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [_Evil(), 0]}, f)
+    with pytest.raises(ValueError, match="test_batch: cannot read CIFAR-10 batch.*refusing to "
+                                         "load posix.system"):
+        load("cifar10", path=tmp_path)
+    assert not (tmp_path / "evil.txt").exists()
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [-1, 0]}, f)
+    with pytest.raises(ValueError, match="test_batch: labels must be 0..9, found -1"):
+        load("cifar10", path=tmp_path)
+    with open(tmp_path / "test_batch", "wb") as f:
+        pickle.dump({b"data": np.zeros((2, 3072)), b"labels": [1, 0]}, f, protocol=5)
+    with pytest.raises(ValueError, match="test_batch: expected uint8 pixels, got float64"):
+        load("cifar10", path=tmp_path)
+    (tmp_path / "test_batch").unlink()
+    (tmp_path / "test_batch").mkdir()
+    with pytest.raises(ValueError, match="test_batch: cannot read CIFAR-10 batch \\(a folder"):
+        load("cifar10", path=tmp_path)
+    (tmp_path / "test_batch").rmdir()
+    _write_cifar(tmp_path)
+    with pytest.raises(ValueError, match="cifar10: n_val must be an int in \\[0, 50\\)"):
+        load("cifar10", path=tmp_path, n_val=50)
+
+
+def test_higgs_malformed_content(tmp_path):
+    """One NaN or inf field is refused with its row and column (it would turn a whole
+    standardised column NaN); n_val leaving no training rows, negative sizes and a
+    truncated .gz are refused."""
+    a = _write_higgs(tmp_path / "HIGGS.csv", n=100)
+    lines = (tmp_path / "HIGGS.csv").read_text().splitlines()
+    for bad in ("nan", "inf"):
+        fields = lines[6].split(",")
+        fields[4] = bad
+        (tmp_path / "HIGGS.csv").write_text("\n".join(lines[:6] + [",".join(fields)]
+                                                      + lines[7:]) + "\n")
+        with pytest.raises(ValueError, match=f"HIGGS.csv: row 7, column 5 is {bad}"):
+            load("higgs", path=tmp_path, n_test=20)
+    _write_higgs(tmp_path / "HIGGS.csv", n=100)
+    with pytest.raises(ValueError, match="n_val=80 leaves no training rows"):
+        load("higgs", path=tmp_path, n_test=20, n_val=80)
+    for name in ("n_val", "n_test", "n_rows"):
+        with pytest.raises(ValueError, match=f"higgs: {name} must be a non-negative int"):
+            load("higgs", path=tmp_path, **{name: -1})
+    d = load("higgs", path=tmp_path, n_test=20, n_val=10)
+    assert np.isfinite(d.x_train).all() and len(d.x_train) == 70
+    np.testing.assert_array_equal(d.y_test, a[-20:, 0].astype(int))
+    gz = tmp_path / "gz"
+    gz.mkdir()
+    _write_higgs(gz / "HIGGS.csv", n=400, gz=True)
+    f = gz / "HIGGS.csv.gz"
+    f.write_bytes(f.read_bytes()[:3000])
+    with pytest.raises(ValueError, match="HIGGS.csv.gz: cannot read the HIGGS csv"):
+        load("higgs", path=gz, n_test=20)

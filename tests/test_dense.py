@@ -121,7 +121,7 @@ def test_lenetwork_dense_equals_plain(sizes):
             np.testing.assert_allclose(rd.state(var, l), rp.state(var, l), rtol=0, atol=1e-12)
     for a, b in zip(wd + bd, wp + bp):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
-    w0 = LENetwork(sizes, seed=2).get_parameters()["weights"]
+    w0 = LENetwork(sizes, seed=2, device="runtime").get_parameters()["weights"]
     assert max(np.abs(a - b).max() for a, b in zip(wd, w0)) > 1e-4  # learning happened
 
 
@@ -257,16 +257,17 @@ def _cuda_available():
 
 def _cuda_build(tables):
     """One program: an LE network (dense and plain projections) and the bars
-    microcircuit (dense projections)."""
+    microcircuit (dense projections) in spiking mode (le_uniform, linked rates, spike
+    pathways onto the traces)."""
     le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
-                   learning_rates=50 * Hz)
-    mc = Microcircuit([9, 30, 3])
+                   learning_rates=50 * Hz, device="runtime")
+    mc = Microcircuit([9, 30, 3], device="runtime", spiking=True, n_per_unit=2)
     le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
-                               10, {"layer3": ["r"]}, {}, 1)
+                               10, {"layer3": ["r"]}, {}, 1, set())
     n = 8
     mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
                                 "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
-                               10, {}, 1, {}, 1)
+                               10, {}, 1, {}, 1, {"pyr1"})
     net = Network(*le_built.network.objects, *mc_built.network.objects)
     net.schedule = schedule_with(le.slots() + mc.slots())
     return Built(net, {}, {}, namespace={**le_built.namespace, **mc_built.namespace})
@@ -274,7 +275,7 @@ def _cuda_build(tables):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
-def test_cuda_generate_and_compile_dense_plain_microcircuit():
+def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatch):
     """brian2cuda generates and compiles (no GPU needed) one program holding an LE
     network with dense and plain projections and the bars microcircuit with dense
     projections; the dense kernels come from le_brian's templates (no atomics, no
@@ -282,6 +283,7 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
     from le_brian.engine.devices import configure_cuda_build
 
     configure_cuda_build()
+    monkeypatch.setenv("LE_BRIAN_CACHE", str(tmp_path))  # compile (no cached binary)
     # a compile test: without optimisation (host -O0, ptxas -O0) nvcc needs ~20 % less time
     backend = prefs.devices.cuda_standalone.cuda_backend
     saved = (list(prefs.codegen.cpp.extra_compile_args_gcc),
@@ -296,6 +298,7 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
             built = _cuda_build({})
         program = _Program("cuda_standalone", device, built, 20 * DT, None, False)
         elapsed = time.perf_counter() - t0
+        assert not program.from_cache
     finally:
         prefs.codegen.cpp.extra_compile_args_gcc, backend.extra_compile_args_nvcc = saved
     d = Path(program.directory)
@@ -314,6 +317,7 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit():
     assert "_dense_sum" in dense_ff and "atomicAdd" not in dense_ff.split("_run_kernel")[1]
     assert "__shfl_down_sync" in dense_fb
     assert "_brian_atomicAdd" in plain_ff
+    assert "le_uniform" in source("pyr1_spikes_spike_thresholder")
     for name in ("proj1_stateupdater", "W_up1_summed_variable_v_B_post", "W_up1_plasticity"):
         text = source(name)
         assert "_dense_" in text, name

@@ -112,7 +112,7 @@ def test_instantaneous_inference_vs_lagged_baseline():
     lags = {}
     for prospective in (True, False):
         net = LENetwork(sizes, tau_m=10 * ms, prospective=prospective, dt=0.1 * ms, seed=2,
-                        codegen_target="numpy")
+                        codegen_target="numpy", device="runtime")
         res = net.run(x, 200 * ms)  # 2000 steps per input
         before, after = res.output[:2000], res.output[2000:]
         f0, f1 = _feedforward(net, x[0]), _feedforward(net, x[1])
@@ -131,7 +131,7 @@ def test_lagged_linear_chain_matches_binomial_closed_form():
     a = dt/tau_m (each layer delays by a geometric number of steps)."""
     sizes = [2, 3, 3, 2]
     net = LENetwork(sizes, activation="linear", prospective=False, tau_m=10 * ms,
-                    dt=0.5 * ms, seed=4, codegen_target="numpy")
+                    dt=0.5 * ms, seed=4, codegen_target="numpy", device="runtime")
     x = np.array([[0.3, -0.6]])
     res = net.run(x, 100 * ms)
     k = np.arange(200)
@@ -148,7 +148,7 @@ def test_single_neuron_step_response_closed_form(tau_r_ms):
     tau_m, dt = 10e-3, 0.05e-3
     net = LENetwork([1, 1], activation="linear", output_activation="linear",
                     tau_m=tau_m * second, tau_r=tau_r_ms * ms, dt=dt * second,
-                    codegen_target="numpy")
+                    codegen_target="numpy", device="runtime")
     net.set_parameters(weights=[np.array([[0.8]])], biases=[np.array([0.1])])
     res = net.run(np.array([[1.5]]), 50 * ms)
     I = 0.8 * 1.5 + 0.1
@@ -212,7 +212,7 @@ def test_bad_constructor_arguments(kwargs, match):
 def test_bad_layer_sizes():
     for sizes in ([5], [5, 0, 2], [5, 2.5], "5-3"):
         with pytest.raises(ValueError, match="layer_sizes"):
-            LENetwork(sizes)
+            LENetwork(sizes, device="runtime")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_bad_run_arguments_fail_before_building(args, kwargs, match):
 
 
 def test_bad_parameters():
-    net = LENetwork(SIZES, codegen_target="numpy")
+    net = LENetwork(SIZES, codegen_target="numpy", device="runtime")
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(4, 7\)"):
         net.set_parameters(weights=[np.zeros((7, 5)), np.zeros((7, 4)), np.zeros((3, 4))])
     with pytest.raises(ValueError, match=r"biases\[0\] contains NaN"):
@@ -248,7 +248,7 @@ def test_bad_parameters():
 
 def test_divergence_raises_instead_of_nan():
     net = LENetwork([2, 3, 1], learning_rates=1e9 * Hz, beta=10.0, dt=1 * ms,
-                    tau_m=1 * ms, codegen_target="numpy")
+                    tau_m=1 * ms, codegen_target="numpy", device="runtime")
     with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="became NaN/inf"):
         net.run(np.ones((300, 2)), 1 * ms, targets=np.full((300, 1), 100.0))
 

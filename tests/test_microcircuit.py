@@ -116,7 +116,7 @@ def test_weight_draw_and_self_predicting_init():
            w["W_down"][1], w["W_pi"][1], w["W_ip"][1], w["W_up"][2]]
     for a, b in zip(got, expect):
         np.testing.assert_array_equal(a, b.astype(float))
-    net = Microcircuit(sizes, seed=11, g_d=0.1 / ms)
+    net = Microcircuit(sizes, seed=11, g_d=0.1 / ms, device="runtime")
     p = net.get_parameters()
     np.testing.assert_array_equal(p["W_pi"][0], -p["W_down"][0])
     # last hidden layer: g_a' = 0 and g_d = g_b -> W_ip = W_up(output)
@@ -161,7 +161,7 @@ def test_self_predicting_state_stays(sizes):
     for l in range(1, L + 1):
         end, _ = end_of_pattern(res, l)
         assert end.max() < 2e-3 and end[-5:].max() < 5e-4
-    rand = Microcircuit(sizes, seed=5, init="random", codegen_target="numpy")
+    rand = Microcircuit(sizes, seed=5, init="random", codegen_target="numpy", device="runtime")
     end, _ = end_of_pattern(rand.run(x, 50 * DT, record=rec, learn=False), 1)
     assert end.min() > 0.05
 
@@ -172,7 +172,7 @@ def test_self_predicting_original_mode_settles():
     presentation: < 1e-9 after 150 ms (measured 1.5e-10 at 140 ms)."""
     sizes = [4, 5, 3]
     x = np.random.default_rng(2).uniform(0, 1, (2, 4))
-    net = Microcircuit(sizes, mode="original", seed=1, codegen_target="numpy")
+    net = Microcircuit(sizes, mode="original", seed=1, codegen_target="numpy", device="runtime")
     res = net.run(x, 150 * ms, record={"pyr1": ["v_A"]})
     vA = res.states["pyr1"]["v_A"].reshape(2, 1500, -1)
     assert np.abs(vA[:, -1]).max() < 1e-9
@@ -191,7 +191,7 @@ def test_one_step_lag_per_layer(sizes):
     xa, xb = rng.uniform(0, 1, (2, sizes[0]))
     k0 = 30
     x = np.array([xa] * k0 + [xb] * 10)
-    net = Microcircuit(sizes, seed=2, codegen_target="numpy")
+    net = Microcircuit(sizes, seed=2, codegen_target="numpy", device="runtime")
     rec = {f"pyr{l}": ["w"] for l in range(1, L + 1)}
     rec["out"] = ["w"]
     res = net.run(x, DT, record=rec)
@@ -217,7 +217,7 @@ def test_one_step_lag_per_layer(sizes):
     # original mode: the same switch moves the output at k0 + L by < 1% of the change
     # (each soma moves dt*g ~ 2% of the way per step; compared with an unswitched run,
     # since the original net is still settling from rest)
-    orig = Microcircuit(sizes, mode="original", seed=2, codegen_target="numpy")
+    orig = Microcircuit(sizes, mode="original", seed=2, codegen_target="numpy", device="runtime")
     switched = orig.run(x, DT, record={"out": ["w"]}).states["out"]["w"]
     orig.reset_state()
     steady = orig.run(np.array([xa] * len(x)), DT, record={"out": ["w"]}).states["out"]["w"]
@@ -232,7 +232,7 @@ def test_clipping_bounds():
     agree to 1e-10 while the clip is active."""
     sizes = [3, 4, 2]
     net = Microcircuit(sizes, seed=1, codegen_target="numpy", eta_up=[5000 * Hz, 5000 * Hz],
-                       eta_ip=[10 * Hz], eta_pi=[0 * Hz])
+                       eta_ip=[10 * Hz], eta_pi=[0 * Hz], device="runtime")
     net.set_parameters(W_up=[np.full((4, 3), 3.9), np.full((2, 4), 4.9)],
                        W_ip=[np.full((2, 4), 6.0)])
     ref = NumpyMicrocircuit(net.get_parameters(), mode="le", **G, eta_up=[5000.0, 5000.0],
@@ -251,15 +251,24 @@ def test_clipping_bounds():
 
 
 def test_learning_off_changes_no_weight():
-    """learn=False (nudged, all etas > 0, one weight outside its clip bound): every
-    weight stays bit for bit. Per-pattern flags [off, on, off]: weights equal the NumPy
-    loop that learns during the second pattern only (1e-10), and the out-of-bound
-    weight is clipped back to 5 once learning starts."""
+    """learn=False (nudged, all etas > 0, one weight at its clip bound): every weight
+    stays bit for bit. Per-pattern flags [off, on, off]: weights equal the NumPy loop
+    that learns during the second pattern only (1e-10) and stay within the bound. A
+    W_up beyond its bound (which learning would clip silently) is refused."""
     sizes = [3, 4, 2]
     net = Microcircuit(sizes, seed=4, init="random", codegen_target="numpy",
-                       eta_up=[100 * Hz, 100 * Hz], eta_ip=[100 * Hz], eta_pi=[100 * Hz])
+                       eta_up=[100 * Hz, 100 * Hz], eta_ip=[100 * Hz], eta_pi=[100 * Hz],
+                       device="runtime")
     p = net.get_parameters()
-    p["W_up"][1][0, 0] = 7.0  # beyond the output bound 5: would be clipped if learning
+    bad = [w.copy() for w in p["W_up"]]
+    bad[1][0, 0] = 7.0  # beyond the output bound 5
+    with pytest.raises(ValueError, match=r"W_up\[1\] must lie within its clip bound \+-5"):
+        net.set_parameters(W_up=bad)
+    bad = [w.copy() for w in p["W_up"]]
+    bad[0][0, 0] = -4.5  # beyond the hidden bound 4
+    with pytest.raises(ValueError, match=r"W_up\[0\] .* \+-4 .*found -4.5"):
+        net.set_parameters(W_up=bad)
+    p["W_up"][1][0, 0] = 5.0  # at the output bound
     net.set_parameters(**p)
     x = np.random.default_rng(0).uniform(0, 1, (3, 3))
     y = np.full((3, 2), 0.8)
@@ -335,23 +344,23 @@ def test_nan_is_reported():
     naming the culprits instead of silent NaN. An unstable Euler step is refused up
     front."""
     net = Microcircuit([2, 3, 2], codegen_target="numpy", eta_up=[1e6 * Hz] * 2,
-                       eta_ip=[1e6 * Hz], eta_pi=[1e6 * Hz])
+                       eta_ip=[1e6 * Hz], eta_pi=[1e6 * Hz], device="runtime")
     with pytest.raises(FloatingPointError, match="NaN/inf"):
         with np.errstate(all="ignore"):
             net.run(np.ones((1, 2)), 20 * ms, targets=np.full((1, 2), 1e3))
     with pytest.raises(ValueError, match="must be < 2 for a stable Euler step"):
-        Microcircuit([2, 3, 2], g_l=20 / ms, codegen_target="numpy")
+        Microcircuit([2, 3, 2], g_l=20 / ms, codegen_target="numpy", device="runtime")
 
 
 def test_save_load_roundtrip(tmp_path):
-    a = Microcircuit([3, 4, 2], seed=1, codegen_target="numpy")
-    b = Microcircuit([3, 4, 2], seed=2, codegen_target="numpy")
+    a = Microcircuit([3, 4, 2], seed=1, codegen_target="numpy", device="runtime")
+    b = Microcircuit([3, 4, 2], seed=2, codegen_target="numpy", device="runtime")
     a.save_parameters(tmp_path / "w.npz")
     b.load_parameters(tmp_path / "w.npz")
     for k, v in a.get_parameters().items():
         for x, y in zip(v, b.get_parameters()[k]):
             np.testing.assert_array_equal(x, y)
-    c = Microcircuit([3, 5, 2], codegen_target="numpy")
+    c = Microcircuit([3, 5, 2], codegen_target="numpy", device="runtime")
     with pytest.raises(ValueError, match="layer sizes"):
         c.load_parameters(tmp_path / "w.npz")
 
@@ -460,7 +469,7 @@ def test_bars_protocol_matches_numpy_loop():
     """run_bars (runtime, numpy target; 3 epochs at T = 0.5 ms, original mode with its
     out_lag 0.2 ms) gives the same read-outs (1e-10) and per-epoch validation accuracy
     as the NumPy loop of the same protocol, and the first epoch's order is a permutation of the 8 patterns twice."""
-    res = run_bars(0.5 * ms, "original", epochs=3, codegen_target="numpy")
+    res = run_bars(0.5 * ms, "original", epochs=3, device="runtime", codegen_target="numpy")
     ref = run_bars_numpy(0.5 * ms, "original", epochs=3, out_lag=0.2 * ms)
     acc, outs = ref["val_accuracy"], ref["pattern_outputs"]
     np.testing.assert_array_equal(res["val_accuracy"], acc)
@@ -482,7 +491,7 @@ def test_run_classification_protocol():
     b = run_classification(data, 0.5 * ms, **kw)
     assert a["val_accuracy"].shape == (2,) and 0 <= a["test_accuracy"] <= 1
     np.testing.assert_array_equal(a["val_accuracy"], b["val_accuracy"])
-    start = Microcircuit([4, 6, 3], dt=0.1 * ms, seed=0).get_parameters()
+    start = Microcircuit([4, 6, 3], dt=0.1 * ms, seed=0, device="runtime").get_parameters()
     assert np.abs(a["weights"]["W_up"][0] - start["W_up"][0]).max() > 1e-4
     np.testing.assert_array_equal(a["weights"]["W_down"][0], start["W_down"][0])
     with pytest.raises(ValueError, match="classification"):
@@ -515,7 +524,7 @@ def test_bars_protocol_le_mode_matches_numpy_loop():
     """LE mode, T = 1 ms, 3 epochs, seed 12354: run_bars (runtime, numpy) and the NumPy
     microcircuit with the same pattern order and seed give the same read-outs (1e-10),
     the same orders and the same per-epoch accuracies."""
-    res = run_bars(1 * ms, "le", epochs=3, codegen_target="numpy")
+    res = run_bars(1 * ms, "le", epochs=3, device="runtime", codegen_target="numpy")
     ref = run_bars_numpy(1 * ms, "le", epochs=3)
     np.testing.assert_array_equal(res["order"], ref["order"])
     np.testing.assert_allclose(res["pattern_outputs"], ref["pattern_outputs"], rtol=0,
@@ -531,7 +540,7 @@ def test_mimic_dataset_follows_the_authors_draws():
     NumPy teacher's read-outs of that order from rest (1e-6, float32 rounding)."""
     from le_brian.protocols.mimic import run_mimic
 
-    out = run_mimic(epochs=1, self_prediction_epochs=1, codegen_target="numpy")
+    out = run_mimic(epochs=1, self_prediction_epochs=1, device="runtime", codegen_target="numpy")
     rng = np.random.RandomState(42)
     rng.random_sample(5)  # the five 1x1 weights
     x = rng.random_sample((6, 1))

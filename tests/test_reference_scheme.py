@@ -131,8 +131,8 @@ def test_authors_learning_rates():
 
 def test_bad_scheme_arguments():
     with pytest.raises(ValueError, match="scheme must be one of"):
-        LENetwork(SIZES, scheme="jacobi")
+        LENetwork(SIZES, scheme="jacobi", device="runtime")
     with pytest.raises(ValueError, match="hand_down must be one of"):
-        LENetwork(SIZES, hand_down="u")
+        LENetwork(SIZES, hand_down="u", device="runtime")
     with pytest.raises(ValueError, match="dtype must be"):
-        LENetwork(SIZES, dtype="float16")
+        LENetwork(SIZES, dtype="float16", device="runtime")

@@ -235,3 +235,39 @@ def test_fig_accuracy_refuses_a_summary_of_other_settings(tmp_path):
     assert out.returncode == 2
     assert "epochs: 2 there, 1 now" in out.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.standalone
+def test_fig_spike_budget_fast(tmp_path):
+    """The spike-budget script: rate and spiking runs land in the JSON with test
+    accuracies and the spiking run's hidden spikes per presentation (100 hard_sigmoid
+    units firing at most 10 kHz for 1 ms: between 1 and 1000); a second call runs
+    nothing."""
+    script = ROOT / "scripts" / "fig_spike_budget.py"
+    out = _run(script, "--fast", "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "spike_budget_fast.json").read_text())
+    assert set(res["summary"]) == {"rate", "1x10000"}
+    spiking = res["runs"]["1x10000|1|0"]
+    assert 1 < spiking["spikes_per_presentation"] < 1000
+    assert all(0 <= r["test_accuracy"] <= 1 for r in res["runs"].values())
+    assert (tmp_path / "spike_budget_fast.png").stat().st_size > 10_000
+    again = _run(script, "--fast", "--out", str(tmp_path), cwd=tmp_path)
+    assert again.returncode == 0 and "seed 0: test" not in again.stdout
+
+
+@pytest.mark.standalone
+def test_fig_microcircuit_bars_spiking(tmp_path):
+    """--spiking: one configuration of the spiking bars microcircuit; its spike counts
+    and mean rate are recorded, the settings carry the spiking options, and the files are
+    named by the budget."""
+    out = _run(ROOT / "scripts" / "fig_microcircuit_bars.py", "--times", "1", "--modes", "le",
+               "--epochs", "3", "--seeds", "1", "--spiking", "--n-per-unit", "2", "--out",
+               str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    res = json.loads((tmp_path / "microcircuit_bars_spiking_2x2000.json").read_text())
+    assert res["settings"]["n_per_unit"] == 2 and res["settings"]["r_max_hz"] == 2000.0
+    (run,) = res["runs"].values()
+    assert run["n_spikes"] > 0 and 0 < run["mean_rate_hz"] < 2000 * 1.01
+    assert run["spikes_per_presentation"] == pytest.approx(run["n_spikes"] / 48)
+    assert (tmp_path / "microcircuit_bars_spiking_2x2000.png").exists()

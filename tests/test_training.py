@@ -101,7 +101,7 @@ def test_evaluate_network_readout_matches_manual_average():
     from le_brian import LENetwork
 
     d = load("yinyang").subset(n_test=20)
-    net = LENetwork([4, 8, 3], codegen_target="numpy", seed=1)
+    net = LENetwork([4, 8, 3], codegen_target="numpy", seed=1, device="runtime")
     m = evaluate_network(net, d.x_test, d.y_test, 1 * ms, readout_fraction=0.5, dataset=d)
     res = net.run(d.x_test, 1 * ms, learn=False)
     manual = res.output.reshape(20, 10, 3)[:, 5:, :].mean(axis=1)

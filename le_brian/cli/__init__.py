@@ -1,6 +1,6 @@
-"""The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark`` (``--help`` on
-each). Every argument parser of the package lives in this package; the library modules
-it calls have none."""
+"""The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark | cache``
+(``--help`` on each). Every argument parser of the package lives in this package; the
+library modules it calls have none."""
 
 import argparse
 import os
@@ -10,6 +10,7 @@ from brian2 import ms
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
 from .benchmark import add_benchmark_command
+from .cache import add_cache_command
 from .train import add_train_commands
 
 __all__ = ["main", "parse_time"]
@@ -58,14 +59,18 @@ def build_parser():
                        "the same 10-20-2 teacher at presentation time 1 ms < tau_m = 10 ms. Prints "
                        "both test errors and writes demo.png / demo.json.")
     p.add_argument("--out", default="le_brian_demo", help="output folder (default: ./le_brian_demo)")
-    p.add_argument("--epochs", type=int, default=8, help="training epochs (default 8)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (default 8; 2 with --fast)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fast", action="store_true", help="a small quick run (smoke test)")
+    p.add_argument("--fast", action="store_true",
+                   help="a small quick run (smoke test): 400 training and 100 test samples, "
+                   "2 epochs unless --epochs is given")
     _add_device(p)
     p.set_defaults(func=_demo)
 
     add_train_commands(sub, parse_time)
     add_benchmark_command(sub)
+    add_cache_command(sub)
     return parser
 
 

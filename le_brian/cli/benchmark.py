@@ -12,7 +12,7 @@ __all__ = ["add_benchmark_command", "QUICK"]
 #: (under a minute here, mostly two compilations).
 QUICK = dict(architectures="784-100-10", devices="cpp_standalone", dtypes="float64",
              paths="dense,plain", learn="on", steps=2000, numpy_steps=300,
-             microcircuit_steps=0)
+             microcircuit_steps=0, spiking_steps=0)
 
 DTYPES = ("float64", "float32")
 PATHS = ("dense", "plain")
@@ -46,6 +46,9 @@ def add_benchmark_command(sub):
     p.add_argument("--numpy-steps", type=int, default=300, help="steps of the NumPy loop")
     p.add_argument("--microcircuit-steps", type=int, default=100_000,
                    help="steps of the bars microcircuit benchmark (0: skip)")
+    p.add_argument("--spiking-steps", type=int, default=20_000,
+                   help="steps of the rate-vs-spiking benchmark (bars microcircuit and "
+                   "784-100-10, n_per_unit 1; 0: skip)")
     p.add_argument("--out", default="benchmark.json", help="JSON output file")
     p.add_argument("--markdown", default=None, help="also write a Markdown table here")
     p.set_defaults(func=_cli, parser=p)
@@ -88,6 +91,8 @@ def _options(args):
                     f"{getattr(args, name)}")
     if args.microcircuit_steps != 0 and args.microcircuit_steps < 8:
         p.error(f"--microcircuit-steps must be 0 (skip) or >= 8, got {args.microcircuit_steps}")
+    if args.spiking_steps != 0 and args.spiking_steps < 80:
+        p.error(f"--spiking-steps must be 0 (skip) or >= 80, got {args.spiking_steps}")
     if args.markdown and not Path(args.markdown).parent.exists():
         p.error(f"--markdown: folder {Path(args.markdown).parent} does not exist")
     return dict(architectures=["-".join(map(str, a)) for a in architectures], devices=devices,
@@ -106,7 +111,8 @@ def _cli(args):
               f"{args.runtime_steps} steps each")
     results = run_benchmarks(**options, n_steps=args.steps, runtime_steps=args.runtime_steps,
                              numpy_steps=args.numpy_steps, out=args.out,
-                             microcircuit_steps=args.microcircuit_steps)
+                             microcircuit_steps=args.microcircuit_steps,
+                             spiking_steps=args.spiking_steps)
     if args.markdown:
         Path(args.markdown).write_text(markdown_table(results))
         print(f"wrote {args.markdown}")

@@ -28,6 +28,11 @@ def add_train_commands(sub, parse_time):
     p.add_argument("--seed", type=int)
     p.add_argument("--lagged", action="store_true", help="the lagged baseline (tau_r = 0)")
     p.add_argument("--scheme", choices=("sweep", "reference"))
+    p.add_argument("--spiking", action="store_true",
+                   help="spiking hidden layers (docs/model.md §5; non-negative activation)")
+    p.add_argument("--n-per-unit", type=int, help="spiking: Brian2 neurons per unit (1)")
+    p.add_argument("--r-max", type=float, help="spiking: rate at phi = 1 in Hz (10000)")
+    p.add_argument("--tau-s", type=parse_time, help="spiking: trace time constant (1ms)")
     p.add_argument("--n-train", type=int, help="use only the first N training samples")
     p.add_argument("--n-val", type=int, help="use only the first N validation samples")
     p.add_argument("--n-test", type=int, help="use only the first N test samples")
@@ -102,6 +107,8 @@ def _cli_train(args):
         "beta": args.beta, "target_type": args.target_type, "lr_decay": args.lr_decay,
         "eval_every": args.eval_every, "readout_fraction": args.readout_fraction,
         "device": args.device, "codegen_target": args.codegen_target,
+        "spiking": True if args.spiking else None, "n_per_unit": args.n_per_unit,
+        "r_max_hz": args.r_max, "tau_s_ms": ms_or_none(args.tau_s),
     }
     # a value given is used as given (0 included) and checked by TrainConfig
     params.update({k: v for k, v in flags.items() if v is not None})

@@ -41,20 +41,32 @@ name               files                                                      ou
 =================  =========================================================  ==========
 
 A missing or malformed file raises `FileNotFoundError` / `ValueError` naming the file
-and what was expected.
+and what was expected: unreadable, truncated or corrupt (gzip) files, a folder in place
+of a file, labels outside 0..9 (negative ones included) or of a non-integer type,
+images that are not uint8 or whose size differs between the training and test files,
+non-finite HIGGS values (with the row), and ``n_val`` / ``n_test`` that leave no
+training data or are negative.
+
+CIFAR-10's python batches are pickles, and unpickling can execute code: le_brian's
+reader (`read_cifar_batch`) unpickles them with a restricted unpickler that allows only
+the built-in containers and NumPy's array reconstruction, and refuses anything else
+(a pickle naming another class raises ValueError instead of importing it). Only read
+files from a source you trust all the same.
 """
 
 import gzip
+import io
 import os
 import pickle
 import struct
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Dataset", "load", "available", "data_dir", "read_idx", "yinyang_class",
-           "EMBEDDED", "FILE_BASED"]
+__all__ = ["Dataset", "load", "available", "data_dir", "read_idx", "read_cifar_batch",
+           "yinyang_class", "EMBEDDED", "FILE_BASED"]
 
 EMBEDDED = ("yinyang", "bars", "digits", "mnist5k", "teacher")
 FILE_BASED = ("mnist", "fashion_mnist", "cifar10", "higgs")
@@ -135,7 +147,7 @@ class Dataset:
         def cut(a, n, what):
             if n is None:
                 return a
-            if not isinstance(n, (int, np.integer)) or n < 0:
+            if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
                 raise ValueError(f"{what} must be a non-negative int, got {n!r}")
             if n > len(a):
                 raise ValueError(f"{what}={n} but dataset {self.name!r} has only {len(a)}")
@@ -143,7 +155,8 @@ class Dataset:
 
         return replace(self, x_train=cut(self.x_train, n_train, "n_train"),
                        y_train=cut(self.y_train, n_train, "n_train"),
-                       x_val=cut(self.x_val, n_val, "n_val"), y_val=cut(self.y_val, n_val, "n_val"),
+                       x_val=cut(self.x_val, n_val, "n_val"),
+                       y_val=cut(self.y_val, n_val, "n_val"),
                        x_test=cut(self.x_test, n_test, "n_test"),
                        y_test=cut(self.y_test, n_test, "n_test"))
 
@@ -321,18 +334,49 @@ def _find(folder, stem, what):
     raise FileNotFoundError(f"{folder / stem}[.gz] not found: expected {what}")
 
 
-def _open(path):
-    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+#: What reading a corrupt, truncated or misplaced file raises (gzip: BadGzipFile is an
+#: OSError, a truncated stream EOFError, corrupt data zlib.error).
+_READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def _read_bytes(path, what):
+    """The (decompressed) bytes of ``path``; ValueError naming the file otherwise."""
+    try:
+        with (gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")) as f:
+            return f.read()
+    except _READ_ERRORS as e:
+        reason = "a folder, not a file" if Path(path).is_dir() else f"{type(e).__name__}: {e}"
+        raise ValueError(f"{path}: cannot read {what} ({reason})") from None
+
+
+def _check_n_val(name, n_val, n):
+    if isinstance(n_val, (bool, np.bool_)) or not isinstance(n_val, (int, np.integer)) \
+            or not 0 <= n_val < n:
+        raise ValueError(f"{name}: n_val must be an int in [0, {n}) (the {n} training "
+                         f"samples of the file), got {n_val!r}")
+    return int(n_val)
+
+
+def _check_labels(path, y, n_classes=10):
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{path}: labels must be integers 0..{n_classes - 1}, got "
+                         f"{y.dtype.name} values")
+    if len(y) and (y.min() < 0 or y.max() > n_classes - 1):
+        bad = y[(y < 0) | (y > n_classes - 1)][0]
+        raise ValueError(f"{path}: labels must be 0..{n_classes - 1}, found {int(bad)}")
+    return y.astype(int)
 
 
 def read_idx(path):
-    """Read an IDX file (the MNIST format; gzipped or not) into an array."""
+    """Read an IDX file (the MNIST format; gzipped or not) into an array.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: unreadable or corrupt, not IDX, header and size disagree."""
     types = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    try:
-        with _open(path) as f:
-            raw = f.read()
-    except (OSError, EOFError) as e:
-        raise ValueError(f"{path}: cannot read IDX file ({e})") from None
+    raw = _read_bytes(path, "IDX file")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in types:
         raise ValueError(f"{path}: not an IDX file (expected magic bytes 0 0 <type> <ndim>)")
     ndim = raw[3]
@@ -355,19 +399,21 @@ def _idx_images(folder, name, split):
     x, y = read_idx(xf), read_idx(yf)
     if x.ndim != 3:
         raise ValueError(f"{xf}: expected images of shape (n, rows, cols), got {x.shape}")
+    if x.dtype != np.uint8:
+        raise ValueError(f"{xf}: expected uint8 pixels (IDX type 0x08), got {x.dtype}")
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(f"{yf}: expected {len(x)} labels, got shape {y.shape}")
-    if y.max(initial=0) > 9:
-        raise ValueError(f"{yf}: labels must be 0..9, found {int(y.max())}")
-    return x.reshape(len(x), -1) / 255.0, y.astype(int), x.shape[1:]
+    return x.reshape(len(x), -1) / 255.0, _check_labels(yf, y), x.shape[1:]
 
 
 def _mnist_like(name, seed, path=None, n_val=10000):
     folder = data_dir(name, path)
     x, y, shape = _idx_images(folder, name, "train")
-    x_test, y_test, _ = _idx_images(folder, name, "test")
-    if not 0 <= n_val < len(x):
-        raise ValueError(f"{name}: n_val must be in [0, {len(x)}), got {n_val}")
+    x_test, y_test, test_shape = _idx_images(folder, name, "test")
+    if test_shape != shape:
+        raise ValueError(f"{name}: the test images in {folder} are {test_shape[0]}x"
+                         f"{test_shape[1]} but the training images {shape[0]}x{shape[1]}")
+    n_val = _check_n_val(name, n_val, len(x))
     x_val, y_val, x_train, y_train = _split(x, y, (n_val, len(x) - n_val),
                                             np.random.default_rng([seed, 6]))
     return Dataset(name, x_train, y_train, x_val, y_val, x_test, y_test, n_classes=10,
@@ -375,13 +421,42 @@ def _mnist_like(name, seed, path=None, n_val=10000):
                    extra={"image_shape": (1, *shape), "path": str(folder)})
 
 
-def _cifar_batch(path):
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles built-in containers and NumPy arrays only (what CIFAR-10's batches
+    hold); any other class a pickle names is refused instead of imported."""
+
+    ALLOWED = {(core + "." + module, name)
+               for core in ("numpy.core", "numpy._core")
+               for module, name in (("multiarray", "_reconstruct"), ("multiarray", "scalar"),
+                                    ("numeric", "_frombuffer"))}
+    ALLOWED |= {("numpy", "ndarray"), ("numpy", "dtype"), ("builtins", "dict"),
+                ("builtins", "list"), ("_codecs", "encode")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} (only NumPy "
+                                         "arrays and built-in containers are allowed)")
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path):
+    """Read one CIFAR-10 python batch: ``(pixels / 255 as (n, 3072) float64, labels)``.
+
+    The batch is a pickle; it is read with a restricted unpickler that allows only NumPy
+    arrays and built-in containers, so a pickle naming any other class (which a plain
+    ``pickle.load`` would import and call) is refused.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: unreadable, not a pickle, another class inside, no b'data' /
+        b'labels', wrong shapes, labels outside 0..9."""
+    raw = _read_bytes(path, "CIFAR-10 batch")
     try:
-        with open(path, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
-    except (OSError, pickle.UnpicklingError, EOFError) as e:
-        raise ValueError(f"{path}: cannot read CIFAR-10 batch ({e}); expected a python "
-                         "pickle with b'data' and b'labels'") from None
+        d = _ArrayUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except Exception as e:  # noqa: BLE001 (any unpickling failure names the file)
+        raise ValueError(f"{path}: cannot read CIFAR-10 batch ({type(e).__name__}: {e}); "
+                         "expected a python pickle with b'data' and b'labels'") from None
     if not isinstance(d, dict):
         raise ValueError(f"{path}: expected a dict with b'data' and b'labels'")
     data, labels = d.get(b"data", d.get("data")), d.get(b"labels", d.get("labels"))
@@ -391,9 +466,9 @@ def _cifar_batch(path):
     if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
         raise ValueError(f"{path}: expected data (n, 3072) uint8 and n labels, got "
                          f"{data.shape} and {labels.shape}")
-    if labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
-        raise ValueError(f"{path}: labels must be 0..9")
-    return data / 255.0, labels.astype(int)
+    if data.dtype != np.uint8:
+        raise ValueError(f"{path}: expected uint8 pixels, got {data.dtype}")
+    return data / 255.0, _check_labels(path, labels)
 
 
 def _cifar10(seed, path=None, n_val=5000):
@@ -406,15 +481,14 @@ def _cifar10(seed, path=None, n_val=5000):
         if not f.exists():
             raise FileNotFoundError(f"{f} not found: expected the CIFAR-10 python batches "
                                     "data_batch_1..5 and test_batch")
-        parts.append(_cifar_batch(f))
+        parts.append(read_cifar_batch(f))
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     tf = folder / "test_batch"
     if not tf.exists():
         raise FileNotFoundError(f"{tf} not found: expected the CIFAR-10 test batch")
-    x_test, y_test = _cifar_batch(tf)
-    if not 0 <= n_val < len(x):
-        raise ValueError(f"cifar10: n_val must be in [0, {len(x)}), got {n_val}")
+    x_test, y_test = read_cifar_batch(tf)
+    n_val = _check_n_val("cifar10", n_val, len(x))
     x_val, y_val, x_train, y_train = _split(x, y, (n_val, len(x) - n_val),
                                             np.random.default_rng([seed, 7]))
     return Dataset("cifar10", x_train, y_train, x_val, y_val, x_test, y_test, n_classes=10,
@@ -426,21 +500,41 @@ def _higgs(seed, path=None, n_rows=None, n_test=500000, n_val=None, standardize=
     folder = data_dir("higgs", path)
     f = folder if folder.is_file() else _find(folder, "HIGGS.csv", "the UCI HIGGS csv "
                                               "(label, 28 features per row)")
+    for name, v in (("n_rows", n_rows), ("n_val", n_val), ("n_test", n_test)):
+        if v is not None and (isinstance(v, (bool, np.bool_))
+                              or not isinstance(v, (int, np.integer)) or v < 0):
+            raise ValueError(f"higgs: {name} must be a non-negative int, got {v!r}")
     try:
-        with _open(f) as fh:
+        if str(f).endswith(".gz"):
+            fh = gzip.open(f, "rt")
+        else:
+            fh = open(f)
+        with fh:
             a = np.loadtxt(fh, delimiter=",", max_rows=n_rows, ndmin=2)
+    except _READ_ERRORS as e:
+        reason = "a folder, not a file" if Path(f).is_dir() else f"{type(e).__name__}: {e}"
+        raise ValueError(f"{f}: cannot read the HIGGS csv ({reason})") from None
     except ValueError as e:
         raise ValueError(f"{f}: malformed HIGGS csv ({e}); expected 29 numbers per row") \
             from None
     if a.shape[1] != 29:
         raise ValueError(f"{f}: expected 29 columns (label, 28 features), got {a.shape[1]}")
+    finite = np.isfinite(a)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        raise ValueError(f"{f}: row {row + 1}, column {col + 1} is {a[row, col]}: every "
+                         "HIGGS value must be finite")
     if not np.isin(a[:, 0], (0, 1)).all():
         raise ValueError(f"{f}: the first column (label) must be 0 or 1")
     n = len(a)
     n_test = min(n_test, n // 5) if n_rows is not None else n_test
     if n_test >= n:
         raise ValueError(f"higgs: n_test={n_test} leaves no training rows in {f} ({n} rows)")
-    n_val = n_val if n_val is not None else min(100000, (n - n_test) // 10)
+    if n_val is None:
+        n_val = min(100000, (n - n_test) // 10)
+    elif n_val >= n - n_test:
+        raise ValueError(f"higgs: n_val={n_val} leaves no training rows ({n - n_test} rows "
+                         f"before the test set in {f})")
     train_all, test = a[:n - n_test], a[n - n_test:]
     x_val, y_val, x_train, y_train = _split(train_all[:, 1:], train_all[:, 0].astype(int),
                                             (n_val, len(train_all) - n_val),

@@ -17,9 +17,12 @@ between runs in NumPy arrays, so that every device behaves the same way:
   without generating or compiling anything, so no structural field can be forgotten
   in a hand-written key and a stale binary is never reused.
 
-Each compiled program owns a private device instance and a unique build directory
-under :func:`cache_dir` (so two processes never share a build directory); build
-directories are removed when the process exits unless ``keep_builds=True``.
+Each program owns a private device instance and a unique build directory under
+:func:`cache_dir` (so two processes never share a build directory); build directories
+are removed when the process exits unless ``keep_builds=True``. Binaries are kept across
+processes in `le_brian.engine.program_cache.ProgramCache` (keyed by the generated code
+and the toolchain), so a new process generates a program's project but compiles it only
+once per machine.
 """
 
 import atexit
@@ -29,7 +32,8 @@ import io
 import os
 import re
 import shutil
-import socket
+import signal
+import subprocess
 import tempfile
 import time
 import warnings
@@ -40,30 +44,78 @@ import numpy as np
 from brian2 import Quantity, prefs, second
 from brian2.devices.device import get_device, reset_device, set_device
 
+from .program_cache import ProgramCache, host_tag, program_key
+
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
-           "cuda_build_available", "fingerprint", "sweep_stale_builds"]
+           "cuda_build_available", "fingerprint", "program_store", "sweep_stale_builds"]
 
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
 
 
-def cache_dir():
+KEEP_MARKER = ".le_brian_keep"  # in build directories kept on request (never swept)
+
+
+def cache_dir(create=True):
     """Directory for compiled code: ``$LE_BRIAN_CACHE``, else ``$XDG_CACHE_HOME/le_brian``
-    (default ``~/.cache/le_brian``). Created on first use."""
+    (default ``~/.cache/le_brian``). Created on first use (``create``) when possible; a
+    folder that cannot be created is reported when something needs to write there."""
     root = os.environ.get("LE_BRIAN_CACHE")
     if not root:
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         root = os.path.join(xdg, "le_brian")
     path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        with contextlib.suppress(OSError):
+            path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _writable(path):
+    """``path`` created and writable, else a PermissionError naming LE_BRIAN_CACHE."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        raise PermissionError(
+            f"le_brian's cache folder {path} is not writable ({err.strerror or err}): "
+            f"standalone devices build there; set LE_BRIAN_CACHE to a writable folder"
+        ) from None
+    return Path(path)
+
+
+def program_store(device_name):
+    """The cross-process `ProgramCache` of ``device_name`` (``<cache>/programs/<device>``)."""
+    return ProgramCache(cache_dir() / "programs" / device_name)
 
 
 def _build_prefix():
     """Build directories are named ``build-<host>-<pid>-<random>``, so that the stale ones
     of a process that was killed can be found and removed later."""
-    host = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
-    return f"build-{host}-{os.getpid()}-"
+    return f"build-{host_tag()}-{os.getpid()}-"
+
+
+def _make(directory):
+    """Compile a generated project with ``make`` (Brian2's ``make_cmd_unix`` and
+    ``extra_make_args_unix`` preferences). Unlike Brian2's ``os.system`` call, Ctrl-C
+    reaches Python (KeyboardInterrupt) and a failure reports the compiler's last lines."""
+    if os.name == "nt":  # Brian2's own MSVC path
+        from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+        get_device().compile_source(directory, get_compiler_and_args()[0], False, False)
+        return
+    cmd = [prefs.devices.cpp_standalone.make_cmd_unix,
+           *prefs.devices.cpp_standalone.extra_make_args_unix]
+    log = Path(directory, "make.log")
+    with open(log, "w") as out:
+        proc = subprocess.run(cmd, cwd=directory, stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode < 0 and -proc.returncode == signal.SIGINT:
+        raise KeyboardInterrupt("the compilation was interrupted")
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-25:])
+        raise RuntimeError(f"compiling the standalone program failed ({' '.join(cmd)} "
+                           f"exited with {proc.returncode}); compiler output:\n{tail}")
 
 
 def _pid_alive(pid):
@@ -78,19 +130,22 @@ def _pid_alive(pid):
 
 def sweep_stale_builds(root=None):
     """Remove the build directories that processes of this host left behind when they
-    were killed (their pid is no longer alive); other hosts' directories (a shared cache)
-    and those of live processes stay. Returns the removed paths."""
+    were killed (their pid is no longer alive) and half-written program-cache entries;
+    other hosts' directories (a shared cache), those of live processes and those kept
+    with ``keep_builds=True`` stay. Returns the removed build directories."""
     root = Path(root) if root is not None else cache_dir()
-    host = _build_prefix().split("-")[1]
     removed = []
-    for path in root.glob(f"*/build-{host}-*-*"):
+    for path in root.glob(f"*/build-{host_tag()}-*-*"):
         try:
             pid = int(path.name.split("-")[2])
         except (IndexError, ValueError):
             continue
-        if path.is_dir() and pid != os.getpid() and not _pid_alive(pid):
+        if (path.is_dir() and pid != os.getpid() and not _pid_alive(pid)
+                and not (path / KEEP_MARKER).exists()):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
+    for device_name in DEVICES[1:]:
+        program_store(device_name).sweep_temporaries(_pid_alive)
     return removed
 
 
@@ -98,7 +153,10 @@ _SWEPT = []
 
 
 def _configure_cython_cache():
-    prefs.codegen.runtime.cython.cache_dir = str(cache_dir() / "cython")
+    """Cython's compiled code goes to ``<cache>/cython`` when that folder is writable
+    (else Brian2's own default stays)."""
+    with contextlib.suppress(PermissionError):
+        prefs.codegen.runtime.cython.cache_dir = str(_writable(cache_dir() / "cython"))
 
 
 def configure_cuda_build(compute_capability=9.0, gpu_id=0, cuda_path=None):
@@ -226,6 +284,9 @@ class RunOutput:
     """State after a run (``key -> array``) and recordings
     (``monitor name -> {'t': seconds, var: (n_t, n_recorded)}``), wall times.
 
+    ``compiled``: a standalone program was set up for this run (its project generated
+    and its binary compiled, or taken from the cross-process program cache:
+    ``from_cache``); False when an earlier run's program was rerun and on runtime.
     ``run_time`` is the wall time of the whole run (standalone: writing run_args,
     starting the program, reading results); ``simulation_time`` the time of Brian2's
     simulation loop alone (standalone: measured inside the program)."""
@@ -235,6 +296,7 @@ class RunOutput:
     build_time: float
     run_time: float
     compiled: bool
+    from_cache: bool = False
     directory: str = None
     simulation_time: float = None
     built: object = None
@@ -393,25 +455,39 @@ def _new_standalone_device(device_name):
 
 
 class _Program:
-    """One compiled standalone program (private device instance + build directory),
-    built from objects already created on ``device``."""
+    """One standalone program (private device instance + build directory), built from
+    objects already created on ``device``: its project is generated, then the binary is
+    taken from the `ProgramCache` when one with the same `program_key` exists, else
+    compiled (and published to the cache)."""
 
     def __init__(self, device_name, device, built, duration, report, keep):
-        (cache_dir() / device_name).mkdir(parents=True, exist_ok=True)
-        self.directory = tempfile.mkdtemp(prefix=_build_prefix(), dir=cache_dir() / device_name)
+        root = _writable(cache_dir() / device_name)
+        self.directory = tempfile.mkdtemp(prefix=_build_prefix(), dir=root)
+        if keep:
+            Path(self.directory, KEEP_MARKER).touch()
         self.device = device
         self.built = built
         self.duration = duration
         self.checked = False
         self.report = report
         self.last_simulation_time = None
+        self.from_cache = False
         t0 = time.perf_counter()
         try:
             with _using(self.device, directory=self.directory):
                 built.network.run(duration, namespace=built.namespace, report=report,
                                   report_period=10 * second)
-                self.device.build(directory=self.directory, compile=True, run=False,
+                self.device.build(directory=self.directory, compile=False, run=False,
                                   with_output=False)
+                self.key = program_key(self.directory, device_name)
+                store = program_store(device_name)
+                self.from_cache = store.fetch(self.key, self.directory)
+                if not self.from_cache:
+                    _make(self.directory)
+                    with contextlib.suppress(OSError):  # a read-only cache still runs
+                        store.publish(self.key, self.directory,
+                                      {"device": device_name, "network": built.network.name,
+                                       "objects": len(built.network.objects)})
         except BaseException as err:
             from brian2 import Network
 
@@ -555,11 +631,14 @@ class Simulator:
         self.keep_builds = keep_builds
         self.threads = int(threads)
         self._programs = {}
-        self.n_builds = 0
-        (cache_dir() / device).mkdir(parents=True, exist_ok=True)
-        _configure_cython_cache()
-        if not _SWEPT:  # once per process
-            _SWEPT.append(sweep_stale_builds())
+        self.n_builds = 0  # programs set up in this process (compiled or from the cache)
+        self.n_compiles = 0  # of which the compiler ran
+        if self.standalone:
+            _writable(cache_dir() / device)
+            if not _SWEPT:  # once per process
+                _SWEPT.append(sweep_stale_builds())
+        elif codegen_target != "numpy":
+            _configure_cython_cache()
 
     _shared = {}
 
@@ -651,13 +730,15 @@ class Simulator:
                                    self.keep_builds)
                 self._programs[key] = program
                 self.n_builds += 1
+                self.n_compiles += not program.from_cache
         return program, compiled
 
     def _run_standalone(self, build, duration, state, tables, report):
         program, compiled = self._program(build, duration, tables, report)
         out, records, user_records, elapsed = program.run(state, tables)
         return RunOutput(out, records, build_time=program.build_time if compiled else 0.0,
-                         run_time=elapsed, compiled=compiled, directory=program.directory,
+                         run_time=elapsed, compiled=compiled,
+                         from_cache=compiled and program.from_cache, directory=program.directory,
                          simulation_time=program.last_simulation_time, built=program.built,
                          user_records=user_records)
 

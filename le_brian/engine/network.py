@@ -36,7 +36,9 @@ from brian2 import BrianObject, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Simulator
-from .validation import as_matrix, as_time, check_seed, check_sizes
+from .spiking import SpikingSpec, warn_saturation
+from .spiking import run_state as spike_run_state
+from .validation import DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes
 
 __all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGENCE_BOUND",
            "schedule_with", "weight_monitor", "weight_monitor_indices"]
@@ -46,7 +48,6 @@ __all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGEN
 BRIAN_SLOTS = ("groups", "thresholds", "synapses", "resets", "end")
 
 #: A value whose magnitude exceeds this is reported as a divergence even while finite.
-DIVERGENCE_BOUND = 1e9
 
 
 def schedule_with(slots):
@@ -122,11 +123,76 @@ class BaseNetwork:
                              f"device={device!r}, dtype={dtype!r}")
         self._sim = simulator
         self.device = device
-        self.n_builds = 0  # programs compiled by this network's runs
+        self.n_builds = 0  # programs set up by this network's runs (compiled or cached)
+        self.n_compiles = 0  # of which the compiler ran (the rest came from the cache)
         self.build_directories = []
         self._t = 0.0  # network time in seconds, continues across runs
         self._last_built = None
         self._params = {}
+        self.spiking = None  # a SpikingSpec in spiking mode (set by `_init_spiking`)
+        self._n_runs = 0  # completed runs: each draws new spikes
+
+    # ------------------------------------------------------------------ spiking view
+    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations):
+        """Spiking mode (docs/model.md §5): ``activations`` maps every population that
+        spikes to its activation; everything is checked before anything is built."""
+        if not isinstance(spiking, (bool, np.bool_)):
+            raise TypeError(f"spiking must be True or False, got {spiking!r}")
+        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations)
+                        if spiking else None)
+
+    def spiking_populations(self):
+        """The populations that emit spikes (empty for a rate network)."""
+        return self.spiking.populations if self.spiking is not None else ()
+
+    def _check_record_spikes(self, record_spikes):
+        """``record_spikes`` (bool or population names) -> the set of populations whose
+        spikes are recorded."""
+        pops = self.spiking_populations()
+        if isinstance(record_spikes, (bool, np.bool_)):
+            chosen = set(pops) if record_spikes else set()
+        elif isinstance(record_spikes, (list, tuple, set)):
+            chosen = {self._population_key(p) for p in record_spikes}
+        else:
+            raise TypeError(f"record_spikes must be True, False or a list of spiking "
+                            f"populations, got {record_spikes!r}")
+        if (chosen or record_spikes is True) and not pops:
+            raise ValueError("record_spikes: this network does not spike (spiking=False)")
+        unknown = chosen - set(pops)
+        if unknown:
+            raise ValueError(f"record_spikes: {sorted(unknown)} do not spike; spiking "
+                             f"populations: {list(pops)}")
+        return chosen
+
+    def _spiking_state(self):
+        """Per-run values of every spiking population (trace, constants, run seed)."""
+        state = {}
+        for pop in self.spiking_populations():
+            state.update(spike_run_state(self.spiking, pop, self.seed, self._n_runs,
+                                         self._state[pop]["x"]))
+        return state
+
+    def _check_saturation(self, out, n_steps):
+        if self.spiking is None:
+            return
+        pops = self.spiking_populations()
+        warn_saturation(self.spiking, {p: out.state[f"{p}.n_saturated"].sum() for p in pops},
+                        {p: n_steps * dict(self.populations())[p] for p in pops},
+                        stacklevel=4)
+
+    def _spike_trains(self, out, t0):
+        """``{population: {'i': neuron, 'unit': rate unit, 't': Quantity}}`` of the
+        recorded spike monitors (times on the network clock)."""
+        trains = {}
+        for pop in self.spiking_populations():
+            rec = out.user_records.get(f"spikemonitor_{pop}")
+            if rec is None:
+                continue
+            i = np.asarray(rec["i"], dtype=int)
+            trains[pop] = {"i": i, "unit": i // self.spiking.n_per_unit,
+                           "t": rec["t"] + t0 * second,
+                           "n_neurons": dict(self.populations())[pop] * self.spiking.n_per_unit}
+        return trains
 
     # ------------------------------------------------------------------ time
     @property
@@ -322,7 +388,7 @@ class BaseNetwork:
                                          f"name= (it names its recordings and lets a "
                                          f"compiled program be reused)")
                 built.network.add(extra)
-                built.user_monitors = [o for o in extra if _is_monitor(o)]
+                built.user_monitors += [o for o in extra if _is_monitor(o)]
             built.network.schedule = schedule_with(self.slots())
             return built
 
@@ -335,9 +401,10 @@ class BaseNetwork:
             check_all_to_all(built.projections[name], name)
 
     def _compile(self, prepared):
-        before = self._sim.n_builds
+        before, compiles = self._sim.n_builds, self._sim.n_compiles
         directory = self._sim.compile(prepared.build, prepared.duration, prepared.tables)
         self.n_builds += self._sim.n_builds - before
+        self.n_compiles += self._sim.n_compiles - compiles
         if directory not in self.build_directories:
             self.build_directories.append(directory)
         return directory
@@ -347,12 +414,17 @@ class BaseNetwork:
                             report=report)
         if out.compiled:
             self.n_builds += 1
+            self.n_compiles += not out.from_cache
         if out.directory and out.directory not in self.build_directories:
             self.build_directories.append(out.directory)
         self._last_built = out.built
         state, params = self._collect(prepared, out)
+        for pop in self.spiking_populations():
+            state[pop]["x"] = out.state[f"{pop}.x"]
         self._check_finite(state, params)  # before anything changes
+        self._check_saturation(out, int(round(float(prepared.duration / second) / self._dt)))
         self._state, self._params = state, params
+        self._n_runs += 1
         t0 = self._t
         self._t += float(prepared.duration / second)
         return self._result(prepared, out, self._common_result(prepared, out, t0))
@@ -368,10 +440,13 @@ class BaseNetwork:
                   for p, vs in info.get("rec", {}).items()}
         t_rec = next((out.records[f"pop:{p}"]["t"] for p in info.get("rec", {})), np.zeros(0))
         return dict(t=(t0 + t_rec) * second, states=states, weights=weights,
-                    recordings=out.user_records, steps_per_sample=info["steps"],
+                    recordings={k: v for k, v in out.user_records.items()
+                                if not k.startswith("spikemonitor_")},
+                    spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],
                     record_every_steps=info["every"], n_samples=info["n_samples"],
                     dt=self.dt, presentation_time=info["steps"] * self.dt,
                     build_time=out.build_time, run_time=out.run_time, compiled=out.compiled,
+                    from_cache=out.from_cache,
                     simulation_time=out.simulation_time)
 
     def _check_finite(self, state, params):
@@ -394,7 +469,8 @@ class BaseNetwork:
                                      "the run.")
 
     def _divergence_hint(self):
-        return f"learning rates too large for dt = {self._dt * 1e3:g} ms?"
+        return (f"learning rates too large for dt = {self._dt * 1e3:g} ms, or weights too "
+                f"large for the inputs?")
 
 
 def _is_monitor(obj):

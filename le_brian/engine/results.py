@@ -35,6 +35,10 @@ class RunResult:
         ``recordings[monitor name][variable]``: Quantities copied from the monitors a
         user added with ``objects=`` (StateMonitor, SpikeMonitor,
         PopulationRateMonitor).
+    spikes : dict
+        Spiking networks run with ``record_spikes``: ``spikes[population]`` ->
+        ``{'i': neuron index in the population's spike group, 'unit': its rate unit
+        (i // n_per_unit), 't': spike times (Quantity, network time), 'n_neurons'}``.
     steps_per_sample, record_every_steps, n_samples : int
     dt, presentation_time : Quantity
     build_time, run_time : float
@@ -44,7 +48,10 @@ class RunResult:
         Seconds of Brian2's simulation loop alone (standalone: measured inside the
         compiled program, without start-up and file transfers).
     compiled : bool
-        Whether this run generated and compiled code (standalone devices).
+        Whether this run set up a standalone program: generated its code and compiled it
+        or took its binary from the cross-process program cache (``from_cache``).
+    from_cache : bool
+        The binary came from the program cache (no compiler ran).
     """
 
     t: object
@@ -57,9 +64,11 @@ class RunResult:
     presentation_time: object
     weights: dict = field(default_factory=dict)
     recordings: dict = field(default_factory=dict)
+    spikes: dict = field(default_factory=dict)
     build_time: float = 0.0
     run_time: float = 0.0
     compiled: bool = False
+    from_cache: bool = False
     simulation_time: float = None
 
     def state(self, var, population):

@@ -8,9 +8,11 @@ from brian2 import DimensionMismatchError, Quantity, second
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 
 __all__ = [
+    "DIVERGENCE_BOUND",
     "UnitError",
     "check_sizes",
     "check_choice",
+    "check_count",
     "check_seed",
     "as_time",
     "as_rate",
@@ -48,6 +50,14 @@ def check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
+
+
+def check_count(name, value, minimum=0):
+    """An int >= ``minimum`` (bools and floats refused), else ValueError naming ``name``."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+            or value < minimum):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_seed(seed):
@@ -109,8 +119,14 @@ def as_dimensionless(name, value, *, nonnegative=False):
     return arr
 
 
-def as_matrix(name, value, shape, *, what="array"):
-    """Finite float64 array of exactly ``shape`` (``None`` entries match any size)."""
+#: Magnitude beyond which a network value counts as diverging (and an input or parameter
+#: is refused before a run): far beyond any sensible potential, rate or weight.
+DIVERGENCE_BOUND = 1e9
+
+
+def as_matrix(name, value, shape, *, what="array", bound=DIVERGENCE_BOUND):
+    """Finite float64 array of exactly ``shape`` (``None`` entries match any size) with
+    every magnitude <= ``bound`` (None: no bound), else an error naming ``name``."""
     if isinstance(value, Quantity) and not value.is_dimensionless:
         raise UnitError(f"{name} must be dimensionless, got units {value.dim}")
     try:
@@ -122,6 +138,10 @@ def as_matrix(name, value, shape, *, what="array"):
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name} contains NaN or infinite values (first at index {tuple(bad)})")
+    if bound is not None and arr.size and np.abs(arr).max() > bound:
+        worst = np.unravel_index(np.abs(arr).argmax(), arr.shape)
+        raise ValueError(f"{name} must lie within +-{bound:g} (beyond it a network value "
+                         f"counts as diverging), found {arr[worst]:g} at index {worst}")
     return arr
 
 

@@ -30,12 +30,15 @@ class Activation:
         Expression of ``{x}`` for d phi / dx.
     description : str
         The mathematical definition.
+    nonnegative : bool
+        phi(x) >= 0 for every x: the activation can be a firing rate (spiking layers).
     """
 
     name: str
     phi: str
     phi_prime: str
     description: str
+    nonnegative: bool = False
 
     def rate(self, x):
         """The expression phi(x) with ``x`` substituted, parenthesised so that it can
@@ -56,13 +59,15 @@ ACTIVATIONS = {
         Activation("linear", "{x}", "1.0", "phi(x) = x"),
         Activation("tanh", "tanh({x})", "1 - tanh({x})**2", "phi(x) = tanh(x)"),
         Activation("sigmoid", _SIGMOID, "exp(-abs({x}))/(1 + exp(-abs({x})))**2",
-                   "phi(x) = 1 / (1 + exp(-x))"),
+                   "phi(x) = 1 / (1 + exp(-x))", nonnegative=True),
         Activation("hard_sigmoid", "clip({x}, 0, 1)", "int(({x} >= 0) and ({x} <= 1))",
-                   "phi(x) = clip(x, 0, 1); phi'(x) = 1 on [0, 1] (ends included), else 0"),
+                   "phi(x) = clip(x, 0, 1); phi'(x) = 1 on [0, 1] (ends included), else 0",
+                   nonnegative=True),
         Activation("relu", "{x}*int({x} > 0)", "int({x} > 0)",
-                   "phi(x) = max(x, 0); phi'(x) = 1 for x > 0, else 0"),
+                   "phi(x) = max(x, 0); phi'(x) = 1 for x > 0, else 0", nonnegative=True),
         Activation("softplus", "log(1 + exp(-abs({x}))) + {x}*int({x} > 0)", _SIGMOID,
-                   "phi(x) = log(1 + exp(x)), evaluated stably; phi'(x) = sigmoid(x)"),
+                   "phi(x) = log(1 + exp(x)), evaluated stably; phi'(x) = sigmoid(x)",
+                   nonnegative=True),
         # The microcircuit's rate function (Sacramento et al. 2018 code, utils.soft_relu):
         # softplus for |x| < 15, 0 below -15 and x from 15 on.
         Activation(
@@ -70,6 +75,7 @@ ACTIVATIONS = {
             "int(abs({x}) < 15)*log(1 + exp(clip({x}, -15, 15))) + int({x} >= 15)*{x}",
             "int(abs({x}) < 15)/(1 + exp(-clip({x}, -15, 15))) + int({x} >= 15)",
             "phi(x) = log(1 + exp(x)) for |x| < 15, 0 for x <= -15, x for x >= 15",
+            nonnegative=True,
         ),
     ]
 }

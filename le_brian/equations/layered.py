@@ -192,14 +192,16 @@ def hidden_error_code(error="eps"):
     return LE_HIDDEN_ERROR.format(error=error)
 
 
-def projection_equations(feedback, learn_from="eps", hand_down="eps"):
+def projection_equations(feedback, learn_from="eps", hand_down="eps", rate="r"):
     """`Equations` of a plastic projection.
 
     ``feedback`` adds the top-down sum. ``learn_from`` is the postsynaptic error the
     weights learn from (``eps_new`` in the reference scheme); ``hand_down`` the
-    postsynaptic quantity summed top-down (``mismatch`` for the authors' lagged run).
+    postsynaptic quantity summed top-down (``mismatch`` for the authors' lagged run);
+    ``rate`` the presynaptic variable read as the rate (``x``, the spike trace, when the
+    presynaptic layer spikes).
     """
-    eqs = Equations(LE_PROJECTION, eps_post=f"{learn_from}_post")
+    eqs = Equations(LE_PROJECTION, eps_post=f"{learn_from}_post", r_pre=f"{rate}_pre")
     if feedback:
         eqs += Equations(LE_PROJECTION_FEEDBACK, eps_post=f"{hand_down}_post")
     return eqs

@@ -307,13 +307,15 @@ def latch_code(output=False):
     return MC_LATCH + (MC_READOUT if output else "")
 
 
-def projection_equations(kind):
-    """`Equations` of a projection: ``'up'``, ``'down'``, ``'pi'`` or ``'ip'``."""
+def projection_equations(kind, rate="r"):
+    """`Equations` of a projection: ``'up'``, ``'down'``, ``'pi'`` or ``'ip'``; ``rate``
+    is the presynaptic variable read as the rate (``x``, the spike trace, when the
+    presynaptic population spikes)."""
     try:
         target, error, clipped = PROJECTIONS[kind]
     except KeyError:
         raise ValueError(f"kind must be one of {sorted(PROJECTIONS)}, got {kind!r}") from None
-    eqs = Equations(MC_PROJECTION.format(target=target))
+    eqs = Equations(MC_PROJECTION.format(target=target), r_pre=f"{rate}_pre")
     if error is not None:
         eqs += Equations(MC_PLASTIC)
     if clipped:
@@ -321,10 +323,11 @@ def projection_equations(kind):
     return eqs
 
 
-def plasticity_code(kind):
-    """Run-regularly code of a plastic projection (None for the fixed ``'down'``)."""
+def plasticity_code(kind, rate="r"):
+    """Run-regularly code of a plastic projection (None for the fixed ``'down'``);
+    ``rate`` as in `projection_equations` (the rule's presynaptic factor)."""
     target, error, clipped = PROJECTIONS[kind]
     if error is None:
         return None
-    code = MC_PLASTICITY.format(error=error)
+    code = MC_PLASTICITY.format(error=error).replace("r_pre", f"{rate}_pre")
     return code + ("\n" + MC_CLIP if clipped else "")

@@ -50,11 +50,15 @@ The output of step k then reflects the input of step k-L+1.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+from brian2 import (Clock, Equations, Hz, Network, NeuronGroup, StateMonitor, Synapses,
+                    TimedArray, ms, second)
 
 from .. import equations as eq
 from ..engine.dense import DenseSynapses
+from ..activations import np_activation
 from ..engine.devices import Built
+from ..engine.spiking import DEFAULT_R_MAX, DEFAULT_TAU_S, SPIKE_STRIDE, add_spiking
+from ..equations import spiking as sq
 from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
 from ..engine.results import RunResult
 from ..engine.validation import (as_dimensionless, as_matrix, as_rate, as_time, check_choice,
@@ -139,7 +143,13 @@ class LENetwork(BaseNetwork):
     weight_scale : float or None
         Initial weights and biases ~ N(0, weight_scale) (the paper's MNIST set-up uses
         0.05); None: weights ~ N(0, 1/n_pre), biases 0.
-    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
+        Brian2 device; default ``'cpp_standalone'``: one C++ program per network
+        structure, compiled once per machine (kept in the program cache across
+        processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
+        faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
+        code generation) but is slow for long runs; ``'cuda_standalone'`` needs
+        brian2cuda and a GPU. See the README's "Devices".
     codegen_target : {'auto', 'numpy', 'cython'}
         Runtime code generation target.
     keep_builds : bool
@@ -164,6 +174,23 @@ class LENetwork(BaseNetwork):
         and cuda_standalone, Brian2's own templates in runtime mode); 'plain' uses
         `brian2.Synapses` with its index arrays. One value for all projections or one
         per projection. Both give the same results (to rounding).
+    spiking : bool
+        The spiking view (docs/model.md §5): every unit of a spiking population becomes
+        ``n_per_unit`` Brian2 neurons firing as inhomogeneous Poisson processes of rate
+        ``r_max * phi``; projections read each unit's normalised spike trace x (mean phi,
+        time constant ``tau_s``) where the rate model reads r. Needs non-negative
+        activations (sigmoid, hard_sigmoid, relu, softplus, soft_relu).
+    n_per_unit : int
+        Brian2 neurons per unit (default 1).
+    r_max : Quantity
+        Rate of a neuron at phi = 1 (Hz; default 10 kHz, the most one neuron emits at dt = 0.1 ms). ``n_per_unit * r_max`` is the
+        spike budget of a unit; ``r_max * phi * dt > 1`` saturates (one spike per neuron
+        and step at most) and is reported as a ``SpikeSaturationWarning``.
+    tau_s : Quantity
+        Time constant of the spike trace (default 1 ms).
+    spiking_output : bool
+        The output layer spikes too (default; its trace x_L is the read-out); False keeps
+        it a rate read-out (needed for a linear or tanh output).
 
     Notes
     -----
@@ -198,7 +225,7 @@ class LENetwork(BaseNetwork):
         dt=0.1 * ms,
         seed=0,
         weight_scale=None,
-        device="runtime",
+        device="cpp_standalone",
         codegen_target="auto",
         keep_builds=False,
         threads=0,
@@ -207,6 +234,11 @@ class LENetwork(BaseNetwork):
         hand_down="error",
         dtype="float64",
         synapses="dense",
+        spiking=False,
+        n_per_unit=1,
+        r_max=DEFAULT_R_MAX,
+        tau_s=DEFAULT_TAU_S,
+        spiking_output=True,
     ):
         self.activation = eq.get_activation(activation).name
         self.output_activation = eq.get_activation(output_activation).name
@@ -231,8 +263,17 @@ class LENetwork(BaseNetwork):
         self.set_learning_rates(0 * Hz if learning_rates is None else learning_rates)
         self.synapses = _projection_kinds(synapses, self.n_layers)
         self.weight_scale = None if weight_scale is None else float(weight_scale)
+        if not isinstance(spiking_output, (bool, np.bool_)):
+            raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
+        n_spiking = self.n_layers if spiking_output else self.n_layers - 1
+        self._init_spiking(spiking, n_per_unit, r_max, tau_s,
+                           {f"layer{l}": self._layer_activation(l)
+                            for l in range(1, n_spiking + 1)})
         self._init_parameters()
         self.reset_state()
+
+    def _layer_activation(self, l):
+        return self.output_activation if l == self.n_layers else self.activation
 
     # ------------------------------------------------------------------ populations
     def populations(self):
@@ -240,8 +281,11 @@ class LENetwork(BaseNetwork):
         return {f"layer{l}": n for l, n in enumerate(self.layer_sizes[1:], start=1)}
 
     def recordable(self):
-        """``{layer name: variables}`` (`RECORDABLE` for every layer)."""
-        return {name: RECORDABLE for name in self.populations()}
+        """``{layer name: variables}`` (`RECORDABLE` for every layer; spiking layers add
+        their trace ``x``)."""
+        spiking = self.spiking_populations()
+        return {name: RECORDABLE + (("x",) if name in spiking else ())
+                for name in self.populations()}
 
     def projections_shapes(self):
         """``{'proj1': (n_1, n_0), ...}``: the projections and their (n_post, n_pre)."""
@@ -318,14 +362,25 @@ class LENetwork(BaseNetwork):
 
     # ------------------------------------------------------------------ state
     def _initial_state(self):
-        """Every dynamic variable (u, ub, r, phi'(ub), held errors) zero."""
-        return {name: {v: np.zeros(n) for v in DYNAMIC}
-                for name, n in self.populations().items()}
+        """Every dynamic variable (u, ub, r, phi'(ub), held errors) zero; the spike trace
+        x of a spiking layer phi(0), its mean at rest."""
+        state = {name: {v: np.zeros(n) for v in DYNAMIC}
+                 for name, n in self.populations().items()}
+        for l, name in enumerate(self.populations(), start=1):
+            if name in self.spiking_populations():
+                rest = np_activation(self._layer_activation(l)).at_zero
+                state[name]["x"] = np.full(len(state[name]["u"]), rest)
+        return state
 
     # ------------------------------------------------------------------ building
-    def _build_model(self, tables, steps_per_sample, record, wrecord, record_every_steps):
+    def _build_model(self, tables, steps_per_sample, record, wrecord, record_every_steps,
+                     record_spikes):
         L, dt = self.n_layers, self.dt
         sched = SCHEDULES[self.scheme]
+        spiking = self.spiking_populations()
+        # spiking: per-layer orders x SPIKE_STRIDE, the layer's trace decay, threshold and
+        # spike pathway at its prospective order + 1, + 2, + 3 (docs/model.md §5.3)
+        stride = SPIKE_STRIDE if spiking else 1
         reference = self.scheme == "reference"
         error = "eps_new" if reference else "eps"
         hand_down = "mismatch" if self.hand_down == "mismatch" else "eps"
@@ -341,15 +396,25 @@ class LENetwork(BaseNetwork):
         layer0.state_updater.when = sched.input  # no equations to integrate
         groups, projections, state = {"layer0": layer0}, {}, {}
         below = layer0
+        spike_objects, spike_monitors = [], []
         for l in range(1, L + 1):
-            act = self.output_activation if l == L else self.activation
-            g = NeuronGroup(self.layer_sizes[l], eq.layer_equations(l == L, self.scheme,
-                                                  hand_down == "mismatch"),
-                            method="euler", clock=clock, name=f"layer{l}")
+            act = self._layer_activation(l)
+            name = f"layer{l}"
+            eqs = eq.layer_equations(l == L, self.scheme, hand_down == "mismatch")
+            if name in spiking:
+                eqs += Equations(sq.UNIT_TRACE)
+            g = NeuronGroup(self.layer_sizes[l], eqs, method="euler", clock=clock, name=name)
             g.state_updater.when = sched.membrane
             slot, order = sched.prospective
-            g.run_regularly(eq.prospective_code(act), when=slot, order=order(l, L),
+            g.run_regularly(eq.prospective_code(act), when=slot, order=stride * order(l, L),
                             name=f"layer{l}_prospective")
+            if name in spiking:
+                objs, spike_state, mon = add_spiking(
+                    g, name, self.spiking, "r", slot, stride * order(l, L) + 1, clock,
+                    name in record_spikes)
+                spike_objects += objs
+                state.update(spike_state)
+                spike_monitors += [mon] if mon is not None else []
             err = (eq.output_error_code(self.target_type, "le_target", error) if l == L
                    else eq.hidden_error_code(error))
             g.run_regularly(err, when=sched.new_error, name=f"layer{l}_error")
@@ -358,18 +423,20 @@ class LENetwork(BaseNetwork):
             if hand_down == "mismatch" and l >= 2:
                 g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"layer{l}_mismatch")
             projection_class = DenseSynapses if self.synapses[l - 1] == "dense" else Synapses
+            rate_pre = "x" if f"layer{l - 1}" in spiking else "r"
             s = projection_class(below, g,
                                  model=eq.projection_equations(l >= 2, learn_from=error,
-                                                               hand_down=hand_down),
+                                                               hand_down=hand_down,
+                                                               rate=rate_pre),
                                  method="euler", clock=clock, name=f"proj{l}")
             s.connect()
             slot, order = sched.forward
             s.summed_updaters["I_ff_post"].when = slot
-            s.summed_updaters["I_ff_post"].order = order(l, L)
+            s.summed_updaters["I_ff_post"].order = stride * order(l, L)
             if l >= 2:
                 slot, order = sched.feedback
                 s.summed_updaters["I_fb_pre"].when = slot
-                s.summed_updaters["I_fb_pre"].order = order(l, L)
+                s.summed_updaters["I_fb_pre"].order = stride * order(l, L)
             s.state_updater.when = sched.plasticity
             groups[f"layer{l}"] = g
             projections[f"proj{l}"] = s
@@ -391,9 +458,11 @@ class LENetwork(BaseNetwork):
                 projections[proj], "w", weight_monitor_indices(pairs, n_post),
                 record_every_steps * dt, f"monitor_{proj}")
         net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()))
+                      list(monitors.values()), spike_objects)
+        groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
         return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
-                     namespace, groups=groups, projections=projections, clock=clock)
+                     namespace, groups=groups, projections=projections, clock=clock,
+                     user_monitors=spike_monitors)
 
     # ------------------------------------------------------------------ running
     def _normalise_record(self, record):
@@ -410,8 +479,12 @@ class LENetwork(BaseNetwork):
                                  f"name 'layer1'..), got {key!r}")
         return record
 
+    def _readout_variable(self):
+        """The output read-out: the trace x when the output layer spikes, else r."""
+        return "x" if f"layer{self.n_layers}" in self.spiking_populations() else "r"
+
     def _prepare(self, inputs, presentation_time, targets, learn, record, record_every,
-                 objects):
+                 objects, record_spikes=False):
         n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
         x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
         if x.shape[0] == 0:
@@ -425,7 +498,8 @@ class LENetwork(BaseNetwork):
         every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
         rec, wrec = self._parse_record(self._normalise_record(record), {})
         out_name = f"layer{self.n_layers}"
-        rec[out_name] = sorted(set(rec.get(out_name, [])) | {"r"})
+        rec[out_name] = sorted(set(rec.get(out_name, [])) | {self._readout_variable()})
+        record_spikes = self._check_record_spikes(record_spikes)
 
         state = {"beta": self.beta if targets is not None else 0.0}
         tau_r = self._effective_tau_r()
@@ -440,8 +514,10 @@ class LENetwork(BaseNetwork):
             state[f"{name}.eta_b"] = eta
             state[f"proj{l}.eta"] = eta
             state[f"proj{l}.w"] = self._params["weights"][l - 1].T.ravel()  # pre-major order
+        state.update(self._spiking_state())
         build = self._builder(
-            lambda tables: self._build_model(tables, steps, rec, wrec, every), objects)
+            lambda tables: self._build_model(tables, steps, rec, wrec, every, record_spikes),
+            objects)
         return Prepared(build, x.shape[0] * steps * self.dt, state,
                         {"le_input": x, "le_target": y},
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec,
@@ -458,20 +534,21 @@ class LENetwork(BaseNetwork):
         return state, {"weights": weights, "biases": biases}
 
     def _result(self, prepared, out, common):
-        return RunResult(output=common["states"][f"layer{self.n_layers}"]["r"], **common)
+        out = common["states"][f"layer{self.n_layers}"][self._readout_variable()]
+        return RunResult(output=out, **common)
 
     def compile(self, inputs, presentation_time, targets=None, record=None,
-                record_every=None, objects=None):
+                record_every=None, objects=None, record_spikes=False):
         """Generate and compile, without running, the standalone program that `run`
         would use for these arguments (e.g. brian2cuda on a machine without a GPU, or
         to separate build time from run time). Only shapes matter: ``inputs`` may be
         any array of shape (n_samples, n_in). Returns the build directory; a later
         `run` of the same structure does not compile."""
         return self._compile(self._prepare(inputs, presentation_time, targets, False,
-                                           record, record_every, objects))
+                                           record, record_every, objects, record_spikes))
 
     def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
-            record_every=None, objects=None, report=None):
+            record_every=None, objects=None, report=None, record_spikes=False):
         """Present ``inputs`` back to back, each for ``presentation_time``.
 
         Parameters
@@ -497,13 +574,18 @@ class LENetwork(BaseNetwork):
             run's program; what their monitors recorded is in ``result.recordings``.
         report : {'text', 'stdout', None}
             Brian2 progress report.
+        record_spikes : bool or list of str
+            Spiking networks: record the spikes of every spiking layer (True) or of the
+            layers named (``['layer1', ...]``) into ``result.spikes``.
 
         Returns
         -------
         RunResult
+            ``output`` is r_L (the spike trace x_L when the output layer spikes).
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, learn,
-                                           record, record_every, objects), report)
+                                           record, record_every, objects, record_spikes),
+                             report)
 
     def __repr__(self):
         return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "

@@ -42,15 +42,18 @@ arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Clock, Hz, Network, NeuronGroup, StateMonitor, Synapses, TimedArray, ms, second
+from brian2 import (Clock, Equations, Hz, Network, NeuronGroup, StateMonitor, Synapses,
+                    TimedArray, ms, second)
 
 from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.devices import Built
 from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
+from ..engine.spiking import DEFAULT_R_MAX_MICROCIRCUIT, DEFAULT_TAU_S, add_spiking
 from ..engine.results import RunResult
 from ..engine.validation import UnitError, as_matrix, as_rate, as_time, check_choice, steps_of
 from ..equations import microcircuit as mceq
+from ..equations import spiking as sq
 
 __all__ = [
     "Microcircuit",
@@ -238,7 +241,13 @@ class Microcircuit(BaseNetwork):
         (`self_predicting_weights`); 'random' keeps the drawn W_pi and W_ip.
     activation : str
         Rate function (default the authors' thresholded softplus ``'soft_relu'``).
-    device : {'runtime', 'cpp_standalone', 'cuda_standalone'}
+    device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
+        Brian2 device; default ``'cpp_standalone'``: one C++ program per network
+        structure, compiled once per machine (kept in the program cache across
+        processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
+        faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
+        code generation) but is slow for long runs; ``'cuda_standalone'`` needs
+        brian2cuda and a GPU. See the README's "Devices".
     codegen_target : {'auto', 'numpy', 'cython'}
     simulator : le_brian.engine.devices.Simulator, optional
         Default: one shared per device configuration, so microcircuits of equal sizes
@@ -250,6 +259,23 @@ class Microcircuit(BaseNetwork):
     synapses : {'dense', 'plain'}
         Projections as `le_brian.engine.dense.DenseSynapses` (dense code templates on the
         standalone devices; default) or plain `brian2.Synapses`. Same results.
+    spiking : bool
+        The spiking view (docs/model.md §5): every unit of a spiking population becomes
+        ``n_per_unit`` Brian2 neurons firing as inhomogeneous Poisson processes of rate
+        ``r_max * phi``; projections read each unit's normalised spike trace x (mean phi,
+        time constant ``tau_s``) where the rate model reads r. Needs non-negative
+        activations (sigmoid, hard_sigmoid, relu, softplus, soft_relu).
+    n_per_unit : int
+        Brian2 neurons per unit (default 1).
+    r_max : Quantity
+        Rate of a neuron at phi = 1 (Hz; default 2 kHz: soft_relu rates reach ~5, and r_max phi dt stays <= 1). ``n_per_unit * r_max`` is the
+        spike budget of a unit; ``r_max * phi * dt > 1`` saturates (one spike per neuron
+        and step at most) and is reported as a ``SpikeSaturationWarning``.
+    tau_s : Quantity
+        Time constant of the spike trace (default 1 ms).
+    spiking_output : bool
+        The output pyramidal cells spike too (default; what W_down reads); the read-out
+        is their visible potential either way.
 
     Notes
     -----
@@ -271,9 +297,11 @@ class Microcircuit(BaseNetwork):
     def __init__(self, layer_sizes, mode="le", g_l=0.03 / ms, g_b=0.1 / ms, g_a=0.06 / ms,
                  g_d=0.1 / ms, g_som=0.06 / ms, eta_up=0 * Hz, eta_ip=0 * Hz, eta_pi=0 * Hz,
                  dt=0.1 * ms, tau_0=None, seed=0, init="self_predicting",
-                 activation="soft_relu", device="runtime", codegen_target="auto",
+                 activation="soft_relu", device="cpp_standalone", codegen_target="auto",
                  simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
-                 synapses="dense", threads=0):
+                 synapses="dense", threads=0, spiking=False, n_per_unit=1,
+                 r_max=DEFAULT_R_MAX_MICROCIRCUIT,
+                 tau_s=DEFAULT_TAU_S, spiking_output=True):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -301,6 +329,11 @@ class Microcircuit(BaseNetwork):
         if init == "self_predicting":
             weights = self_predicting_weights(weights, g["g_l"], g["g_b"], g["g_a"], g["g_d"])
         self._params = weights
+        if not isinstance(spiking_output, (bool, np.bool_)):
+            raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
+        self._init_spiking(spiking, n_per_unit, r_max, tau_s,
+                           {p: self.activation for p in self.populations()
+                            if spiking_output or p != "out"})
         self.reset_state()
 
     # ------------------------------------------------------------ populations
@@ -317,8 +350,11 @@ class Microcircuit(BaseNetwork):
                 "pyramidal" if population.startswith("pyr") else "interneuron")
 
     def recordable(self):
-        """``{population: variables}`` (`POPULATION_VARIABLES` by kind)."""
-        return {p: POPULATION_VARIABLES[self._kind_of(p)] for p in self.populations()}
+        """``{population: variables}`` (`POPULATION_VARIABLES` by kind; spiking
+        populations add their trace ``x``)."""
+        spiking = self.spiking_populations()
+        return {p: POPULATION_VARIABLES[self._kind_of(p)] + (("x",) if p in spiking else ())
+                for p in self.populations()}
 
     def projections_shapes(self):
         """``{'W_up1': (n_1, n_0), ..., 'W_down1': ..., 'W_pi1': ..., 'W_ip1': ...}``:
@@ -327,8 +363,9 @@ class Microcircuit(BaseNetwork):
                 for k, shape in enumerate(shapes)}
 
     def slots(self):
-        """le_brian's scheduling slots of one step, in order (`SLOTS`)."""
-        return SLOTS
+        """le_brian's scheduling slots of one step, in order (`SLOTS`; spiking mode adds
+        ``mc_spikes`` after ``mc_latch``)."""
+        return SLOTS + (("mc_spikes",) if self.spiking is not None else ())
 
     # ------------------------------------------------------------ parameters
     @property
@@ -376,6 +413,16 @@ class Microcircuit(BaseNetwork):
         anything is changed."""
         super().set_parameters(W_up=W_up, W_down=W_down, W_ip=W_ip, W_pi=W_pi)
 
+    def _check_parameters(self, new):
+        """W_up is clipped to +-W_UP_BOUNDS after every learning step (docs/model.md
+        §2.2): a value beyond its bound would be changed silently by the first learning
+        step, so it is refused."""
+        for k, w in enumerate(new.get("W_up", [])):
+            bound = W_UP_BOUNDS[1 if k == self.n_hidden else 0]
+            if np.abs(w).max(initial=0) > bound:
+                raise ValueError(f"W_up[{k}] must lie within its clip bound +-{bound:g} "
+                                 f"(docs/model.md §2.2), found {w.flat[np.abs(w).argmax()]:g}")
+
     def _parameter_metadata(self):
         return {"eta_up_hz": self._eta["eta_up"], "eta_ip_hz": self._eta["eta_ip"],
                 "eta_pi_hz": self._eta["eta_pi"],
@@ -392,14 +439,19 @@ class Microcircuit(BaseNetwork):
         n_out = self.layer_sizes[-1]
         state["out"].update(tgt_f=np.zeros(n_out), tgt_prev=np.zeros(n_out), nudge_prev=None)
         state["inp"] = {"r": None}
+        for name in self.spiking_populations():
+            state[name]["x"] = np.full(self.populations()[name], r0)  # the mean at rest
         return state
 
     def _state_size(self, population, variable):
         return self.layer_sizes[0] if population == "inp" else self.populations()[population]
 
     # ------------------------------------------------------------ building
-    def _build_model(self, tables, steps, record, record_every, wrecord, wrecord_every):
+    def _build_model(self, tables, steps, record, record_every, wrecord, wrecord_every,
+                     record_spikes):
         L, dt = self.n_hidden, self.dt
+        spiking = self.spiking_populations()
+        spike_objects, spike_monitors = [], []
         clock = Clock(dt, name="mc_clock")
         T = steps * dt
         ta = {name: TimedArray(tables[name], dt=T, name=name)
@@ -412,14 +464,23 @@ class Microcircuit(BaseNetwork):
         state = {"inp.r": (inp, "r"), "inp.tau_0": (inp, "tau_0")}
         for name in self.populations():
             kind = self._kind_of(name)
-            g = NeuronGroup(self.populations()[name], mceq.population_equations(kind),
-                            clock=clock, name=name)
+            eqs = mceq.population_equations(kind)
+            if name in spiking:
+                eqs += Equations(sq.UNIT_TRACE)
+            g = NeuronGroup(self.populations()[name], eqs, clock=clock, name=name)
             g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
             g.run_regularly(mceq.soma_code(kind, self.activation), when="mc_soma",
                             name=f"{name}_soma")
             g.run_regularly(mceq.latch_code(kind == "output"), when="mc_latch",
                             name=f"{name}_latch")
             groups[name] = g
+            if name in spiking:  # after every latch: spikes from the latched rates
+                objs, spike_state, mon = add_spiking(
+                    g, name, self.spiking, "r", "mc_spikes", 3 * spiking.index(name), clock,
+                    name in record_spikes)
+                spike_objects += objs
+                state.update(spike_state)
+                spike_monitors += [mon] if mon is not None else []
             variables = ["u", "ub", "w", "r", "g_l", "g_b", "le_mode"]
             variables += {"pyramidal": ["g_a"], "interneuron": ["g_som"],
                           "output": ["g_som", "tau_0", "tgt_f", "tgt_prev", "nudge_prev",
@@ -431,11 +492,12 @@ class Microcircuit(BaseNetwork):
         def project(kind, index, source, target):
             pname = f"{kind}{index}"
             cls = DenseSynapses if self.synapses == "dense" else Synapses
+            rate = "x" if source in spiking else "r"
             S = cls(groups[source], groups[target],
-                    model=mceq.projection_equations(kind[2:]), clock=clock, name=pname)
+                    model=mceq.projection_equations(kind[2:], rate), clock=clock, name=pname)
             S.connect()
             S.summed_updaters[f"{mceq.PROJECTIONS[kind[2:]][0]}_post"].when = "mc_dendrites"
-            code = mceq.plasticity_code(kind[2:])
+            code = mceq.plasticity_code(kind[2:], rate)
             if code is not None:
                 S.run_regularly(code, when="mc_plasticity", name=f"{pname}_plasticity")
                 state[f"{pname}.eta"] = (S, "eta")
@@ -470,13 +532,14 @@ class Microcircuit(BaseNetwork):
                 projections[proj], "W", weight_monitor_indices(pairs, shapes[proj][0]),
                 wrecord_every * dt, f"mon_{proj}")
         net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()))
+                      list(monitors.values()), spike_objects)
+        groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
         return Built(net, state, ta, monitors, dict(ta), groups=groups,
-                     projections=projections, clock=clock)
+                     projections=projections, clock=clock, user_monitors=spike_monitors)
 
     # ------------------------------------------------------------ running
     def _prepare(self, inputs, presentation_time, targets, nudge, learn, record, record_every,
-                 record_weights_every, out_lag, objects):
+                 record_weights_every, out_lag, objects, record_spikes=False):
         s = self.layer_sizes
         x = as_matrix("inputs", inputs, (None, s[0]), what="2D array (n_patterns, n_in)")
         P = x.shape[0]
@@ -501,6 +564,7 @@ class Microcircuit(BaseNetwork):
         wevery = (every if record_weights_every is None
                   else steps_of("record_weights_every", record_weights_every, self._dt))
         rec, wrec = self._parse_record(record, {"out": ["w"]})
+        record_spikes = self._check_record_spikes(record_spikes)
 
         st, state = self._state, {}
         le = 1.0 if self.mode == "le" else 0.0
@@ -536,8 +600,10 @@ class Microcircuit(BaseNetwork):
                     state[f"{pname}.eta"] = self._eta["eta_" + kind[2:]][k]
         tables = {"mc_input": x, "mc_target": y, "mc_nudge": nudge_flags.astype(float),
                   "mc_learn": learn_flags.astype(float)}
+        state.update(self._spiking_state())
         build = self._builder(
-            lambda t: self._build_model(t, steps, rec, every, wrec, wevery), objects)
+            lambda t: self._build_model(t, steps, rec, every, wrec, wevery, record_spikes),
+            objects)
         return Prepared(build, P * steps * self.dt, state, tables,
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec, n_samples=P,
                                   lag_steps=lag_steps, targets=None if targets is None else y))
@@ -568,18 +634,19 @@ class Microcircuit(BaseNetwork):
             targets=info["targets"], lag_steps=info["lag_steps"], **common)
 
     def compile(self, inputs, presentation_time, targets=None, record=None,
-                record_every=None, record_weights_every=None, out_lag=None, objects=None):
+                record_every=None, record_weights_every=None, out_lag=None, objects=None,
+                record_spikes=False):
         """Generate and compile, without running, the standalone program that `run`
         would use for these arguments (e.g. brian2cuda on a machine without a GPU).
         A later `run` of the same structure does not compile. Returns the build
         directory."""
         return self._compile(self._prepare(inputs, presentation_time, targets, None, True,
                                            record, record_every, record_weights_every,
-                                           out_lag, objects))
+                                           out_lag, objects, record_spikes))
 
     def run(self, inputs, presentation_time, targets=None, nudge=None, learn=True,
             record=None, record_every=None, record_weights_every=None, out_lag=None,
-            objects=None, report=None):
+            objects=None, report=None, record_spikes=False):
         """Present ``inputs`` back to back, each for ``presentation_time``.
 
         Parameters
@@ -612,6 +679,9 @@ class Microcircuit(BaseNetwork):
             explicit ``name=``), added to this run's program; what their monitors
             recorded is in ``result.recordings``.
         report : {'text', 'stdout', None}
+        record_spikes : bool or list of str
+            Spiking microcircuits: record the spikes of every spiking population (True)
+            or of those named (``['pyr1', 'int1', 'out']``) into ``result.spikes``.
 
         Returns
         -------
@@ -619,7 +689,7 @@ class Microcircuit(BaseNetwork):
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, nudge, learn,
                                            record, record_every, record_weights_every,
-                                           out_lag, objects), report)
+                                           out_lag, objects, record_spikes), report)
 
     def _divergence_hint(self):
         return (f"learning rates too large for dt = {self._dt * 1e3:g} ms, or "

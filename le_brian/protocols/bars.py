@@ -75,8 +75,8 @@ def _accuracies(outputs, labels, order, epochs):
 
 
 def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"], out_lag=None,
-             device="runtime", codegen_target="auto", simulator=None, dtype="float64",
-             report=None):
+             device="cpp_standalone", codegen_target="auto", simulator=None, dtype="float64",
+             report=None, spiking=None):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
@@ -93,6 +93,9 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     seed : int
     out_lag : Quantity, optional
         Default `bars_out_lag`.
+    spiking : dict, optional
+        Run the spiking microcircuit with these options (``n_per_unit``, ``r_max``,
+        ``tau_s``, ``spiking_output``; docs/model.md §5); None: the rate model.
 
     Returns
     -------
@@ -100,12 +103,18 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
         ``val_accuracy`` (epochs,), ``train_accuracy`` (epochs,) (read-outs while
         nudged), ``pattern_outputs`` (16 epochs, 3), ``order`` (16 epochs,) pattern
         indices, ``weights`` (final, `Microcircuit.get_parameters`), ``run_time``,
-        ``build_time`` (s), ``steps`` (total).
+        ``build_time`` (s), ``steps`` (total); spiking: ``n_spikes`` (all
+        populations), ``mean_rate_hz`` (per neuron), ``spikes_per_presentation``.
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     lag = bars_out_lag(presentation_time, mode) if out_lag is None else out_lag
     network = dict(BARS.NETWORK, seed=seed)
+    if spiking is not None:
+        if not isinstance(spiking, dict):
+            raise TypeError(f"spiking must be a dict of spiking options or None, got "
+                            f"{spiking!r}")
+        network.update(spiking=True, **spiking)
     net = Microcircuit(mode=mode, device=device, codegen_target=codegen_target,
                        simulator=simulator, dtype=dtype, out_lag=lag, **network,
                        **bars_learning_rates(presentation_time))
@@ -113,12 +122,19 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
     res = net.run(x[order], presentation_time, targets=y[order], nudge=train, learn=train,
-                  record={}, report=report)
+                  record={}, report=report, record_spikes=spiking is not None)
     val, tr = _accuracies(res.pattern_outputs, labels, order, epochs)
-    return {"val_accuracy": val, "train_accuracy": tr,
-            "pattern_outputs": res.pattern_outputs, "order": order,
-            "weights": net.get_parameters(), "run_time": res.run_time,
-            "build_time": res.build_time, "steps": int(len(order) * res.steps_per_sample)}
+    steps = int(len(order) * res.steps_per_sample)
+    out = {"val_accuracy": val, "train_accuracy": tr,
+           "pattern_outputs": res.pattern_outputs, "order": order,
+           "weights": net.get_parameters(), "run_time": res.run_time,
+           "build_time": res.build_time, "steps": steps}
+    if spiking is not None:
+        n_neurons = sum(s["n_neurons"] for s in res.spikes.values())
+        n_spikes = sum(len(s["i"]) for s in res.spikes.values())
+        out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
+                   spikes_per_presentation=n_spikes / len(order))
+    return out
 
 
 def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["seed"],

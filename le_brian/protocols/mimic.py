@@ -17,7 +17,7 @@ def _float32(a):
 
 
 def run_mimic(mode="le", epochs=MIMIC.TRAINING_PHASE["epochs"],
-              self_prediction_epochs=MIMIC.SELF_PREDICTION["epochs"], device="runtime",
+              self_prediction_epochs=MIMIC.SELF_PREDICTION["epochs"], device="cpp_standalone",
               codegen_target="auto", simulator=None, record_every=0.1 * ms, report=None):
     r"""The mimic protocol: a 1-1-1 student learns a teacher.
 

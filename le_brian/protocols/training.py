@@ -86,6 +86,11 @@ class TrainConfig:
     device: str = "cpp_standalone"
     codegen_target: str = "auto"
     dataset_kwargs: dict = field(default_factory=dict)
+    spiking: bool = False
+    n_per_unit: int = 1
+    r_max_hz: float = 10000.0
+    tau_s_ms: float = 1.0
+    spiking_output: bool = False
 
     @classmethod
     def from_dict(cls, d):
@@ -119,8 +124,14 @@ class TrainConfig:
                 raise ValueError(f"training parameter {name} must be "
                                  f"{'an integer' if integer else 'a number'}{bound}, got {v!r}")
 
-        for name in ("tau_m_ms", "presentation_time_ms", "dt_ms", "lr_decay"):
+        for name in ("tau_m_ms", "presentation_time_ms", "dt_ms", "lr_decay", "r_max_hz",
+                     "tau_s_ms"):
             number(name, 0)
+        number("n_per_unit", 0, integer=True)
+        for name in ("spiking", "spiking_output", "prospective"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"training parameter {name} must be true or false, got "
+                                 f"{getattr(self, name)!r}")
         number("tau_r_ms", 0, low_open=False, optional=True)
         number("lr_reference_ms", 0, optional=True)
         number("beta", 0, low_open=False)
@@ -174,7 +185,9 @@ def build_network(cfg, n_in, n_out, simulator=None):
         tau_r=None if cfg.tau_r_ms is None else cfg.tau_r_ms * ms, prospective=cfg.prospective,
         beta=cfg.beta, target_type=cfg.target_type, learning_rates=cfg.learning_rates(0),
         dt=cfg.dt_ms * ms, seed=cfg.seed, weight_scale=cfg.weight_scale, device=cfg.device,
-        codegen_target=cfg.codegen_target, scheme=cfg.scheme, simulator=simulator)
+        codegen_target=cfg.codegen_target, scheme=cfg.scheme, simulator=simulator,
+        spiking=cfg.spiking, n_per_unit=cfg.n_per_unit, r_max=cfg.r_max_hz * Hz,
+        tau_s=cfg.tau_s_ms * ms, spiking_output=cfg.spiking_output)
 
 
 def _record_every(net, presentation_time):

@@ -1,0 +1,136 @@
+r"""Brian2 equations of the spiking view (docs/model.md §5).
+
+A rate unit with rate :math:`\varphi` (dimensionless, the unit's ``r``) is represented
+by ``n`` Brian2 neurons (``n_per_unit``), each an inhomogeneous Poisson process (at most
+one spike per step) of rate :math:`r_{max}\varphi`: neuron ``j`` of the spike group
+fires in step ``k`` when
+
+.. math:: U(s, k, j) < r_{max}\,\varphi\,dt
+
+with :math:`U` a counter-based uniform random number (`le_uniform`: a hash of the run's
+seed ``s``, the step and the neuron index, identical on every code-generation target,
+so the same seed gives the same spikes on runtime and standalone devices). What a
+postsynaptic cell reads is the unit's normalised trace
+
+.. math:: x_k = (1 - dt/\tau_s)\,x_{k-1} + \frac{c_k}{n\,r_{max}\,\tau_s}
+
+(:math:`c_k` the unit's spikes in step k), whose mean is exactly :math:`\varphi` for a
+constant :math:`\varphi` (as long as :math:`r_{max}\varphi\,dt \le 1`).
+
+Variable names
+==============
+
+============  ======  ==================================================================
+name          unit    meaning
+============  ======  ==================================================================
+x             1       normalised spike trace of a unit (mean phi); what projections read
+n_saturated   1       unit steps of this run with r_max phi dt > 1 (saturated)
+tau_s         second  trace (synaptic) time constant (shared)
+r_max         Hz      rate of a neuron at phi = 1 (shared)
+rate          1       (spike group) phi of the neuron's unit (linked variable)
+spike_seed    1       (spike group) integer seed of this run's random numbers (shared)
+============  ======  ==================================================================
+
+This module imports nothing from the rest of the package.
+"""
+
+import numpy as np
+from brian2 import Function
+
+__all__ = ["UNIT_TRACE", "TRACE_DECAY", "SPIKE_GROUP", "SPIKE_THRESHOLD", "TRACE_JUMP",
+           "le_uniform", "le_uniform_numpy"]
+
+#: Added to a unit's equations: its trace, saturation counter and the two constants.
+UNIT_TRACE = """
+x : 1  # normalised spike trace (mean phi)
+n_saturated : 1  # steps of this run with r_max*phi*dt > 1
+tau_s : second (shared)  # trace time constant
+r_max : hertz (shared)  # rate of a neuron at phi = 1
+"""
+
+#: First operation of a unit's spiking step (run_regularly): decay the trace, count a
+#: saturated step. ``{rate}`` is the unit's rate variable.
+TRACE_DECAY = """
+x = x - dt/tau_s*x
+n_saturated = n_saturated + int(r_max*{rate}*dt > 1)
+"""
+
+#: The spike group: n_per_unit neurons per unit.
+SPIKE_GROUP = """
+rate : 1 (linked)  # phi of the neuron's unit
+r_max : hertz (shared)
+spike_seed : integer (shared)
+"""
+
+#: Threshold of the spike group: a Bernoulli draw with probability r_max*phi*dt.
+SPIKE_THRESHOLD = "le_uniform(spike_seed, int(t/dt + 0.5), i) < r_max*rate*dt"
+
+#: on_pre of the spike -> unit pathway: each spike adds 1/(n r_max tau_s) to the trace.
+TRACE_JUMP = "x_post += 1.0/({n_per_unit}*r_max_post*tau_s_post)"
+
+_M1, _M2, _GOLDEN = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15
+
+_CPP = """
+static inline uint64_t _le_mix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+static inline double le_uniform(int32_t seed, int32_t step, int32_t i)
+{
+    uint64_t h = _le_mix64((uint64_t)(uint32_t)seed);
+    h = _le_mix64(h ^ (uint64_t)(uint32_t)step);
+    h = _le_mix64(h ^ (uint64_t)(uint32_t)i);
+    return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+"""
+
+_CUDA = _CPP.replace("static inline", "__host__ __device__ static inline")
+
+_CYTHON = """
+cdef inline unsigned long long _le_mix64(unsigned long long z) nogil:
+    z = z + 0x9E3779B97F4A7C15ULL
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+cdef inline double le_uniform(int seed, int step, int i) nogil:
+    cdef unsigned long long h = _le_mix64(<unsigned long long>(<unsigned int>seed))
+    h = _le_mix64(h ^ <unsigned long long>(<unsigned int>step))
+    h = _le_mix64(h ^ <unsigned long long>(<unsigned int>i))
+    return <double>(h >> 11) * (1.0 / 9007199254740992.0)
+"""
+
+
+def _mix(z):
+    z = z + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def _as_u64(v):
+    return (np.atleast_1d(np.asarray(v, dtype=np.int64)) & 0xFFFFFFFF).astype(np.uint64)
+
+
+def le_uniform_numpy(seed, step, i):
+    """The counter-based uniform numbers in [0, 1) of `le_uniform` in NumPy (splitmix64
+    of seed, step and index, chained; 53 bits): the reference for every target."""
+    with np.errstate(over="ignore"):
+        h = _mix(_as_u64(seed))
+        h = _mix(h ^ _as_u64(step))
+        h = _mix(h ^ _as_u64(i))
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+le_uniform = Function(le_uniform_numpy, arg_units=[1, 1, 1], return_unit=1,
+                      arg_types=["integer", "integer", "integer"], return_type="float",
+                      stateless=True)
+le_uniform.implementations.add_implementation("cpp", _CPP, name="le_uniform")
+le_uniform.implementations.add_implementation("cython", _CYTHON, name="le_uniform")
+try:  # brian2cuda registers the 'cuda' code-generation target
+    le_uniform.implementations.add_implementation("cuda", _CUDA, name="le_uniform")
+except Exception:  # noqa: BLE001 (no brian2cuda: no CUDA implementation needed)
+    pass
