@@ -1,11 +1,25 @@
-"""Plots in the brian2tools style: every function takes ``ax=`` (a new figure when None),
-draws, labels the axes with units, and returns the axes. Times are Brian2 Quantities,
-drawn in ``time_unit`` (default ms); plain numbers are refused rather than guessed."""
+"""Plots in the brian2tools style: every function takes the axes to draw on (``axes=``
+with brian2tools' signatures, ``ax=`` for le_brian's older line plots; a new figure when
+None), draws, labels the axes with units, and returns the axes. Times are Brian2
+Quantities, drawn in ``time_unit`` (default ms); plain numbers are refused rather than
+guessed.
+
+Spikes and states (signatures of brian2tools, which does not install here):
+
+* `plot_raster` (indices, times, time_unit=ms, axes=None, **kwds)
+* `plot_state` (times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds)
+* `plot_rate` (times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds)
+* `plot_population_raster` (result): every spiking population of a run, coloured by
+  population, sample boundaries marked
+* `plot_isi_histogram`, `plot_rate_distribution`, `plot_weights`, `population_rate`
+"""
 
 import numpy as np
-from brian2 import Quantity, ms, second
+from brian2 import Hz, Quantity, ms, second
 
-__all__ = ["plot_output_trace", "plot_learning_curves", "plot_lag"]
+__all__ = ["plot_output_trace", "plot_learning_curves", "plot_lag", "plot_raster", "plot_state",
+           "plot_rate", "plot_population_raster", "plot_isi_histogram",
+           "plot_rate_distribution", "plot_weights", "population_rate"]
 
 
 def _axes(ax):
@@ -87,3 +101,183 @@ def plot_lag(t, outputs, ax=None, time_unit=ms):
     ax.set_ylabel("output (dimensionless)")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _check_quantity(name, value, unit, what):
+    if not isinstance(value, Quantity) or value.dim != unit.dim:
+        raise TypeError(f"{name} must be a Quantity in units of {what}, got "
+                        f"{type(value).__name__}")
+
+
+def _unit_label(unit, fallback):
+    if unit is None:
+        return fallback
+    return str(unit.in_best_unit()).split()[-1] if float(unit) != 1 else fallback
+
+
+def plot_raster(indices, times, time_unit=ms, axes=None, **kwds):
+    """Spikes as dots: neuron index against spike time (brian2tools' signature).
+
+    Parameters
+    ----------
+    indices : array of int
+        Neuron index of every spike.
+    times : Quantity
+        Spike times (same length).
+    time_unit : Quantity
+        Unit of the time axis.
+    axes : matplotlib.axes.Axes, optional
+    **kwds
+        Passed to ``axes.plot`` (default black dots).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    TypeError
+        If ``times`` is not a time Quantity. ValueError if the lengths differ.
+    """
+    tm = _in_unit(times, time_unit)
+    indices = np.asarray(indices)
+    if indices.shape != tm.shape:
+        raise ValueError(f"indices and times must have the same length, got "
+                         f"{indices.shape} and {tm.shape}")
+    axes = _axes(axes)
+    style = dict(marker=".", ls="", color="k", markersize=2)
+    style.update(kwds)
+    axes.plot(tm, indices, **style)
+    axes.set_xlabel(f"time ({_unit_name(time_unit)})")
+    axes.set_ylabel("neuron index")
+    return axes
+
+
+def plot_state(times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds):
+    """A state variable against time (brian2tools' signature); ``values`` (n,) or
+    (n, k), a Quantity or dimensionless numbers (le_brian's potentials and rates)."""
+    tm = _in_unit(times, time_unit)
+    if isinstance(values, Quantity) and not values.is_dimensionless:
+        if var_unit is None:
+            var_unit = values.get_best_unit()
+        y = np.asarray(values / var_unit, dtype=float)
+        unit_text = _unit_label(var_unit, str(values.dim))
+    else:
+        y = np.asarray(values, dtype=float)
+        unit_text = "dimensionless" if var_unit is None else _unit_label(var_unit, "1")
+    if y.shape[0] != tm.shape[0]:
+        raise ValueError(f"values must have one row per time ({tm.shape[0]}), got {y.shape}")
+    axes = _axes(axes)
+    axes.plot(tm, y, **kwds)
+    axes.set_xlabel(f"time ({_unit_name(time_unit)})")
+    axes.set_ylabel(f"{var_name or 'value'} ({unit_text})")
+    return axes
+
+
+def plot_rate(times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds):
+    """A (population) rate against time (brian2tools' signature); ``rate`` in Hz."""
+    tm = _in_unit(times, time_unit)
+    _check_quantity("rate", rate, Hz, "frequency (e.g. r*Hz)")
+    axes = _axes(axes)
+    axes.plot(tm, np.asarray(rate / rate_unit, dtype=float), **kwds)
+    axes.set_xlabel(f"time ({_unit_name(time_unit)})")
+    axes.set_ylabel(f"rate ({_unit_label(rate_unit, 'Hz')})")
+    return axes
+
+
+def population_rate(times, n_neurons, t_start, t_stop, bin_size=1 * ms, smooth=None):
+    r"""Population rate of spikes ``times`` of ``n_neurons`` neurons in bins of
+    ``bin_size``, optionally smoothed by a Gaussian of width ``smooth`` (Quantities in,
+    Quantities out): ``(bin centres, rate in Hz)``, rate = count / (n_neurons bin_size).
+    """
+    for name, v in (("times", times), ("t_start", t_start), ("t_stop", t_stop),
+                    ("bin_size", bin_size)):
+        _check_quantity(name, v, second, "time")
+    if not (isinstance(n_neurons, (int, np.integer)) and n_neurons > 0):
+        raise ValueError(f"n_neurons must be a positive int, got {n_neurons!r}")
+    width = float(bin_size / second)
+    edges = np.arange(float(t_start / second), float(t_stop / second) + width / 2, width)
+    counts = np.histogram(np.asarray(times / second), bins=edges)[0].astype(float)
+    rate = counts / (n_neurons * width)
+    if smooth is not None:
+        _check_quantity("smooth", smooth, second, "time")
+        sigma = float(smooth / second) / width
+        k = np.arange(-int(4 * sigma) - 1, int(4 * sigma) + 2)
+        kernel = np.exp(-0.5 * (k / sigma) ** 2)
+        rate = np.convolve(rate, kernel / kernel.sum(), mode="same")
+    return (edges[:-1] + width / 2) * second, rate * Hz
+
+
+POPULATION_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
+                     "tab:brown", "tab:pink", "tab:olive")
+
+
+def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
+                           sample_boundaries=True, **kwds):
+    """Raster of every spiking population of a run (``result.spikes``), stacked bottom
+    to top in network order and coloured by population, with the populations' names
+    on the y axis and the sample (pattern) onsets as vertical lines.
+
+    Raises
+    ------
+    ValueError
+        If the run recorded no spikes (``record_spikes=``)."""
+    if not getattr(result, "spikes", None):
+        raise ValueError("the run holds no spikes: run a spiking network with "
+                         "record_spikes=True")
+    populations = list(result.spikes) if populations is None else list(populations)
+    axes = _axes(axes)
+    offset, ticks = 0, []
+    for k, pop in enumerate(populations):
+        s = result.spikes[pop]
+        plot_raster(np.asarray(s["i"]) + offset, s["t"], time_unit=time_unit, axes=axes,
+                    color=POPULATION_COLORS[k % len(POPULATION_COLORS)], **kwds)
+        ticks.append((offset + s["n_neurons"] / 2, pop))
+        offset += s["n_neurons"]
+        axes.axhline(offset - 0.5, color="0.8", lw=0.5)
+    axes.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
+    axes.set_ylabel("population (neurons)")
+    axes.set_ylim(-0.5, offset - 0.5)
+    if sample_boundaries:
+        T = float(result.presentation_time / time_unit)
+        t0 = float(result.t_start / time_unit)
+        for n in range(result.n_samples + 1):
+            axes.axvline(t0 + n * T, color="k", lw=0.8, ls=":", zorder=3)
+    return axes
+
+
+def plot_isi_histogram(trains, bins=50, time_unit=ms, axes=None, **kwds):
+    """Histogram of the inter-spike intervals of ``trains`` (an iterable of spike-time
+    Quantities, one per neuron), in ``time_unit``."""
+    isis = [np.diff(np.sort(_in_unit(t, time_unit))) for t in trains]
+    isis = np.concatenate(isis) if isis else np.zeros(0)
+    axes = _axes(axes)
+    axes.hist(isis, bins=bins, **kwds)
+    axes.set_xlabel(f"inter-spike interval ({_unit_name(time_unit)})")
+    axes.set_ylabel("count")
+    return axes
+
+
+def plot_rate_distribution(rates, bins=30, rate_unit=Hz, axes=None, **kwds):
+    """Histogram of firing rates (a Quantity in Hz, one per neuron)."""
+    _check_quantity("rates", rates, Hz, "frequency")
+    axes = _axes(axes)
+    axes.hist(np.asarray(rates / rate_unit, dtype=float), bins=bins, **kwds)
+    axes.set_xlabel(f"firing rate ({_unit_label(rate_unit, 'Hz')})")
+    axes.set_ylabel("neurons")
+    return axes
+
+
+def plot_weights(weights, name="W", axes=None, cmap="RdBu_r", **kwds):
+    """A weight matrix (n_post, n_pre) as an image, symmetric colour scale, colour bar."""
+    w = np.asarray(weights, dtype=float)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be a 2D (n_post, n_pre) array, got shape {w.shape}")
+    axes = _axes(axes)
+    bound = float(np.abs(w).max()) or 1.0
+    image = axes.imshow(w, cmap=cmap, vmin=-bound, vmax=bound, aspect="auto",
+                        interpolation="nearest", **kwds)
+    axes.figure.colorbar(image, ax=axes, label=f"{name} (dimensionless)")
+    axes.set_xlabel("presynaptic neuron")
+    axes.set_ylabel("postsynaptic neuron")
+    return axes

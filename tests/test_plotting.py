@@ -38,3 +38,99 @@ def test_learning_curves_against_recorded_epoch():
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 3])
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.5, 0.2])
     plt.close("all")
+
+
+# ------------------------------------------------------------ rasters, states, rates
+def _spiking_run():
+    import numpy as np
+    from brian2 import Hz
+
+    from le_brian import Microcircuit
+
+    net = Microcircuit([9, 6, 3], spiking=True, r_max=1000 * Hz, seed=1, device="runtime",
+                       codegen_target="numpy")
+    x = np.random.default_rng(0).random((3, 9))
+    return net.run(x, 2 * ms, record_spikes=True, record={"pyr1": ["u", "v_B"]})
+
+
+def test_plot_raster_state_rate_follow_brian2tools():
+    """brian2tools' signatures: axes in, axes out; the drawn data equal the input in the
+    requested unit; labels carry units; plain numbers for times are refused."""
+    import numpy as np
+    from brian2 import Hz, mV, second
+
+    from le_brian.plotting import plot_raster, plot_rate, plot_state
+
+    fig, ax = plt.subplots()
+    times = np.array([1.0, 2.5, 4.0]) * ms
+    assert plot_raster([0, 2, 1], times, axes=ax) is ax
+    (line,) = ax.lines
+    np.testing.assert_array_equal(line.get_xdata(), [1.0, 2.5, 4.0])
+    np.testing.assert_array_equal(line.get_ydata(), [0, 2, 1])
+    assert ax.get_xlabel() == "time (ms)" and ax.get_ylabel() == "neuron index"
+    with pytest.raises(TypeError, match="Quantity in units of time"):
+        plot_raster([0], [1.0])
+    with pytest.raises(ValueError, match="same length"):
+        plot_raster([0, 1], times)
+    ax2 = plot_state(np.arange(3) * ms, np.array([1.0, 2.0, 3.0]) * mV, var_name="v",
+                     time_unit=second)
+    np.testing.assert_allclose(ax2.lines[0].get_xdata(), [0, 0.001, 0.002])
+    np.testing.assert_allclose(ax2.lines[0].get_ydata(), [1, 2, 3])
+    assert ax2.get_ylabel() == "v (mV)" and ax2.get_xlabel() == "time (s)"
+    ax3 = plot_state(np.arange(3) * ms, np.zeros((3, 2)), var_name="u")
+    assert ax3.get_ylabel() == "u (dimensionless)" and len(ax3.lines) == 2
+    ax4 = plot_rate(np.arange(3) * ms, np.array([5, 10, 20]) * Hz)
+    np.testing.assert_array_equal(ax4.lines[0].get_ydata(), [5, 10, 20])
+    assert ax4.get_ylabel() == "rate (Hz)"
+    with pytest.raises(TypeError, match="frequency"):
+        plot_rate(np.arange(3) * ms, np.ones(3))
+    plt.close("all")
+
+
+def test_population_rate_and_distributions():
+    """population_rate: counts / (n_neurons bin) in Hz (4 spikes of 2 neurons in a 1 ms
+    bin: 2 kHz); a Gaussian smoothing keeps the total; ISI and rate histograms count."""
+    import numpy as np
+    from brian2 import Hz
+
+    from le_brian.plotting import plot_isi_histogram, plot_rate_distribution, population_rate
+
+    t, rate = population_rate(np.array([0.1, 0.2, 0.3, 0.4, 2.5]) * ms, 2, 0 * ms, 3 * ms,
+                              bin_size=1 * ms)
+    np.testing.assert_allclose(np.asarray(t / ms), [0.5, 1.5, 2.5])
+    np.testing.assert_allclose(np.asarray(rate / Hz), [2000, 0, 500])
+    _, smooth = population_rate(np.arange(0, 100, 0.5) * ms, 1, 0 * ms, 100 * ms,
+                                smooth=3 * ms)
+    assert float(np.asarray(smooth / Hz)[20:80].mean()) == pytest.approx(2000, rel=1e-9)
+    ax = plot_isi_histogram([np.array([0, 1, 3]) * ms, np.array([0, 2]) * ms], bins=3)
+    assert sum(p.get_height() for p in ax.patches) == 3
+    assert ax.get_xlabel() == "inter-spike interval (ms)"
+    ax = plot_rate_distribution(np.array([1, 2, 3, 10]) * Hz, bins=2)
+    assert sum(p.get_height() for p in ax.patches) == 4
+    plt.close("all")
+
+
+def test_population_raster_and_weights_of_a_spiking_run():
+    """Every spiking population stacked in network order, one colour each, named on the
+    y axis; one dotted line per sample onset (and the end); spikes offset by the sizes
+    below. Weights drawn with a symmetric colour scale."""
+    import numpy as np
+
+    from le_brian.plotting import POPULATION_COLORS, plot_population_raster, plot_weights
+
+    res = _spiking_run()
+    ax = plot_population_raster(res)
+    pops = list(res.spikes)
+    assert pops == ["pyr1", "int1", "out"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == pops
+    spike_lines = [ln for ln in ax.lines if ln.get_marker() == "."]
+    assert [ln.get_color() for ln in spike_lines] == list(POPULATION_COLORS[:3])
+    np.testing.assert_array_equal(spike_lines[1].get_ydata(), res.spikes["int1"]["i"] + 6)
+    onsets = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert len(onsets) == 4
+    with pytest.raises(ValueError, match="record_spikes"):
+        plot_population_raster(type("R", (), {"spikes": {}})())
+    w = np.array([[1.0, -3.0], [0.5, 2.0]])
+    ax = plot_weights(w, name="W_up1")
+    assert ax.images[0].get_clim() == (-3.0, 3.0)
+    plt.close("all")

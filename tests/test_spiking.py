@@ -227,3 +227,19 @@ def test_refusals_and_saturation_warning():
 def test_spike_seed_depends_on_seed_run_and_population():
     seeds = {spike_seed(s, r, p) for s in (0, 1) for r in (0, 1) for p in ("a", "b")}
     assert len(seeds) == 8 and all(0 <= s < 2 ** 31 for s in seeds)
+
+
+@pytest.mark.parametrize("variant", [dict(scheme="reference"), dict(dtype="float32")])
+def test_reference_scheme_and_float32_spike_too(variant):
+    """The authors' scheme and float32 in spiking mode: with a large budget (16 x 10 kHz)
+    the read-outs stay within 0.05 of the rate network's (same weights, same variant),
+    and the spike counts match the rates (hidden units fire r_max phi)."""
+    x = np.random.default_rng(2).random((6, 4))
+    kw = dict(activation="sigmoid", output_activation="sigmoid", seed=8, **RT, **variant)
+    rate = LENetwork([4, 10, 3], **kw).run(x, 10 * ms, learn=False, record={1: ["r"]})
+    net = LENetwork([4, 10, 3], spiking=True, n_per_unit=16, r_max=10000 * Hz, **kw)
+    res = net.run(x, 10 * ms, learn=False, record_spikes=True, record={1: ["r"]})
+    assert np.abs(res.sample_means(0.5) - rate.sample_means(0.5)).max() < 0.05
+    expected = 16 * 1e4 * 1e-4 * res.states["layer1"]["r"].sum()  # sum over steps of p
+    n = len(res.spikes["layer1"]["i"])
+    assert abs(n - expected) < 5 * np.sqrt(expected)

@@ -1,5 +1,5 @@
-"""The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark | cache``
-(``--help`` on each). Every argument parser of the package lives in this package; the
+"""The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark | cache |
+record | plot | compare`` (``--help`` on each). Every argument parser of the package lives in this package; the
 library modules it calls have none."""
 
 import argparse
@@ -11,6 +11,7 @@ from brian2 import ms
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
 from .benchmark import add_benchmark_command
 from .cache import add_cache_command
+from .ephys import add_ephys_commands
 from .train import add_train_commands
 
 __all__ = ["main", "parse_time"]
@@ -71,12 +72,13 @@ def build_parser():
     add_train_commands(sub, parse_time)
     add_benchmark_command(sub)
     add_cache_command(sub)
+    add_ephys_commands(sub, parse_time, DEVICES)
     return parser
 
 
 #: Errors that mean bad input or a missing / unusable file: one line, exit status 2.
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError,
-               IsADirectoryError, PermissionError)
+               IsADirectoryError, PermissionError, ImportError)
 
 
 def main(argv=None):

@@ -439,7 +439,8 @@ class BaseNetwork:
         states = {p: {v: out.records[f"pop:{p}"][v] for v in vs}
                   for p, vs in info.get("rec", {}).items()}
         t_rec = next((out.records[f"pop:{p}"]["t"] for p in info.get("rec", {})), np.zeros(0))
-        return dict(t=(t0 + t_rec) * second, states=states, weights=weights,
+        return dict(t=(t0 + t_rec) * second, t_start=t0 * second, states=states,
+                    weights=weights,
                     recordings={k: v for k, v in out.user_records.items()
                                 if not k.startswith("spikemonitor_")},
                     spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],

@@ -35,6 +35,9 @@ class RunResult:
         ``recordings[monitor name][variable]``: Quantities copied from the monitors a
         user added with ``objects=`` (StateMonitor, SpikeMonitor,
         PopulationRateMonitor).
+    t_start : Quantity
+        Network time at the start of the run (the run covers ``t_start`` to
+        ``t_start + n_samples * presentation_time``).
     spikes : dict
         Spiking networks run with ``record_spikes``: ``spikes[population]`` ->
         ``{'i': neuron index in the population's spike group, 'unit': its rate unit
@@ -63,6 +66,7 @@ class RunResult:
     dt: object
     presentation_time: object
     weights: dict = field(default_factory=dict)
+    t_start: object = None
     recordings: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     build_time: float = 0.0
@@ -70,6 +74,11 @@ class RunResult:
     compiled: bool = False
     from_cache: bool = False
     simulation_time: float = None
+
+    @property
+    def t_stop(self):
+        """Network time at the end of the run (Quantity)."""
+        return self.t_start + self.n_samples * self.presentation_time
 
     def state(self, var, population):
         """Recorded ``var`` of ``population`` (a name such as ``'pyr1'``; for layered

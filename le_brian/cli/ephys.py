@@ -1,0 +1,75 @@
+"""``le-brian record | plot | compare``: recordings of trained networks, the standard
+panel of a run folder, spike statistics next to a recording."""
+
+__all__ = ["add_ephys_commands"]
+
+
+def _cli_record(args):
+    from brian2 import Hz
+
+    from ..protocols.recording import record_run
+
+    spiking = None
+    if args.spiking:
+        spiking = {"n_per_unit": args.n_per_unit, "r_max": args.r_max * Hz}
+        if args.tau_s is not None:
+            spiking["tau_s"] = args.tau_s
+    res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
+                     spiking=spiking, device=args.device)
+    n_spikes = sum(len(s["i"]) for s in res.spikes.values())
+    print(f"recorded {res.n_samples} samples ({len(res.t)} steps, {n_spikes} spikes) into "
+          f"{args.run_dir}/recording.npz (and recording.nwb with the ephys extra)")
+    return 0
+
+
+def _cli_plot(args):
+    from ..protocols.recording import plot_run
+
+    paths = plot_run(args.run_dir, out=args.out)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _cli_compare(args):
+    from ..protocols.recording import compare_run
+
+    rows = compare_run(args.run_dir, args.recording, units_column=args.units_column,
+                       out=args.out)
+    print(f"{'group':>10s} {'statistic':>9s} {'sim mean':>10s} {'rec mean':>10s} "
+          f"{'KS dist':>8s}")
+    for r in rows:
+        print(f"{r['recording_group']:>10s} {r['statistic']:>9s} {r['sim_mean']:10.3g} "
+              f"{r['rec_mean']:10.3g} {r['ks_distance']:8.3f}")
+    return 0
+
+
+def add_ephys_commands(sub, parse_time, devices):
+    r = sub.add_parser("record", help="record a trained network's states and spikes",
+                       description="Run the network of a run folder on N samples with u, ub, "
+                       "r (and spikes) recorded; writes recording.npz and, with the ephys "
+                       "extra, recording.nwb into the run folder.")
+    r.add_argument("run_dir")
+    r.add_argument("--n-samples", type=int, default=10)
+    r.add_argument("--split", choices=("train", "val", "test"), default="test")
+    r.add_argument("--spiking", action="store_true",
+                   help="record the spiking view of a rate network (docs/model.md §5)")
+    r.add_argument("--n-per-unit", type=int, default=1)
+    r.add_argument("--r-max", type=float, default=10000.0, help="Hz (default 10000)")
+    r.add_argument("--tau-s", type=parse_time, default=None, help="default 1ms")
+    r.add_argument("--device", choices=devices)
+    r.set_defaults(func=_cli_record)
+    p = sub.add_parser("plot", help="the standard panel of a run folder (PNG + PDF)")
+    p.add_argument("run_dir")
+    p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/panel.png)")
+    p.set_defaults(func=_cli_plot)
+    c = sub.add_parser("compare", help="spike statistics of a run vs a recording (NWB)",
+                       description="Elephant statistics (rate, ISI CV, CV2, LV) of the run "
+                       "folder's recording.nwb and of a recording's Units table side by "
+                       "side, with the Kolmogorov-Smirnov distance per statistic; writes "
+                       "compare.csv and compare.png.")
+    c.add_argument("run_dir")
+    c.add_argument("recording", help="an NWB file with a Units table")
+    c.add_argument("--units-column", default=None,
+                   help="group the recording's units by this column (e.g. location)")
+    c.add_argument("--out", default=None, help="output folder (default RUN_DIR)")
+    c.set_defaults(func=_cli_compare)

@@ -1,0 +1,421 @@
+r"""Electrophysiology-facing output: Neo and NWB export of a run, spike-train statistics
+with Elephant.
+
+Needs the ``ephys`` extra (``pip install 'le_brian[ephys]'``: neo, elephant, pynwb,
+nwbinspector); everything else in le_brian works without it.
+
+* `to_neo` (result) -> ``neo.Block``: one Segment per run, a ``SpikeTrain`` per neuron
+  of every spiking population (seconds, the run's t_start / t_stop, annotations:
+  population, layer, cell type, unit, neuron), an ``AnalogSignal`` (time x channels) per
+  recorded state variable with its sampling period, one ``neo.Group`` per population.
+* `to_nwb` (result, path) -> an NWB file: a Units table (spike times in seconds,
+  ``resolution`` = dt, columns population / layer / cell_type / unit_index), recorded
+  states as ``TimeSeries`` in the ``misc`` processing module, a Subject describing the
+  simulated circuit, ``was_generated_by`` le_brian and its version.
+* `spike_statistics` (trains, ...) -> per-population firing rates, ISI CV, CV2, LV,
+  Fano factors over samples, pairwise correlation coefficients and the PSTH aligned to
+  sample onsets, all computed by Elephant.
+* `read_nwb_units` (path) -> a recording's (or a simulation's) Units table as neo
+  SpikeTrains by group; `compare_statistics` (sim, rec) -> the statistics side by side
+  with the Kolmogorov-Smirnov distance of their distributions.
+
+Potentials of the model are dimensionless and are exported as such; ``potential_map=(rest,
+scale)`` (Quantities in volts, e.g. ``(-70*mV, 10*mV)``) exports ``rest + scale * u``
+instead, to overlay a simulation with recordings (a documented linear map, not physiology).
+"""
+
+import datetime
+import uuid
+
+import numpy as np
+from brian2 import mV, second, volt
+
+from .engine.validation import UnitError
+
+#: Recorded variables that are membrane or compartment potentials (potential_map applies).
+POTENTIALS = ("u", "ub", "w", "v_B", "v_A", "v_I")
+
+
+def as_voltage(name, value):
+    """A scalar voltage Quantity, else UnitError naming ``name``."""
+    from brian2 import Quantity
+
+    if not isinstance(value, Quantity) or value.dim != volt.dim or np.ndim(value) != 0:
+        raise UnitError(f"potential_map {name} must be a voltage such as -70*mV, got {value!r}")
+    return value
+
+__all__ = ["to_neo", "to_nwb", "spike_statistics", "read_nwb_units", "compare_statistics",
+           "population_info", "require_ephys", "STATISTICS"]
+
+
+def require_ephys():
+    """Import the ephys libraries, or raise ImportError naming the extra to install."""
+    try:
+        import elephant  # noqa: F401
+        import neo  # noqa: F401
+        import pynwb  # noqa: F401
+        import quantities  # noqa: F401
+    except ImportError as err:
+        raise ImportError(f"le_brian's ephys export needs the 'ephys' extra ({err.name} is "
+                          f"missing): pip install 'le_brian[ephys]'") from None
+
+
+def population_info(name):
+    """``(layer, cell type, compartment names)`` of a population name of either network
+    class (``layer2`` -> (2, 'LE unit'); ``pyr1`` -> (1, 'pyramidal'); ``int1`` ->
+    (1, 'interneuron'); ``out`` -> ('output', 'output pyramidal'))."""
+    if name.startswith("layer"):
+        return int(name[5:]), "LE unit"
+    if name.startswith("pyr"):
+        return int(name[3:]), "pyramidal"
+    if name.startswith("int"):
+        return int(name[3:]), "interneuron"
+    if name == "out":
+        return "output", "output pyramidal"
+    return "", "unknown"
+
+
+def _check_result(result):
+    if not hasattr(result, "spikes") or getattr(result, "t_start", None) is None:
+        raise TypeError(f"expected a le_brian RunResult, got {type(result).__name__}")
+
+
+def _mapped(values, potential_map, variable):
+    """(values, unit string) with the optional linear map to volts for potentials."""
+    import quantities as pq
+
+    if potential_map is not None and variable in POTENTIALS:
+        rest, scale = (float(as_voltage(name, v) / mV)
+                       for name, v in zip(("rest", "scale"), potential_map))
+        return rest + scale * np.asarray(values), pq.mV
+    return np.asarray(values), pq.dimensionless
+
+
+def _spike_trains(result, segment_name=""):
+    """neo SpikeTrains of every neuron of every spiking population, by population."""
+    import neo
+    import quantities as pq
+
+    t_start = float(result.t_start / second)
+    t_stop = float(result.t_stop / second)
+    out = {}
+    for pop, s in result.spikes.items():
+        layer, cell_type = population_info(pop)
+        times = np.asarray(s["t"] / second)
+        index = np.asarray(s["i"])
+        n_per_unit = max(1, s["n_neurons"] // max(1, int(np.max(s["unit"], initial=0)) + 1)) \
+            if len(index) else None
+        trains = []
+        for j in range(s["n_neurons"]):
+            tj = np.sort(times[index == j])
+            unit = int(np.asarray(s["unit"])[index == j][0]) if np.any(index == j) else (
+                j // n_per_unit if n_per_unit else j)
+            trains.append(neo.SpikeTrain(
+                tj * pq.s, t_start=t_start * pq.s, t_stop=t_stop * pq.s,
+                name=f"{pop}[{j}]", population=pop, layer=str(layer), cell_type=cell_type,
+                neuron=j, unit=unit, segment=segment_name))
+        out[pop] = trains
+    return out
+
+
+def to_neo(results, name="le_brian simulation", potential_map=None, description=None):
+    """A run (or a list of runs) as a ``neo.Block``.
+
+    Parameters
+    ----------
+    results : RunResult or list of RunResult
+        One Segment per run, in order.
+    name : str
+    potential_map : (Quantity, Quantity), optional
+        ``(rest, scale)`` in volts: potentials exported as ``rest + scale * u`` in mV.
+    description : str, optional
+        Stored as the Block's description (e.g. the network's parameters).
+
+    Returns
+    -------
+    neo.Block
+        ``block.segments[k].spiketrains`` (one per neuron of every spiking population;
+        annotations population, layer, cell_type, neuron, unit), ``analogsignals`` (one
+        per recorded state variable and population, time x neurons, annotations
+        population, variable), ``block.groups`` one per population.
+
+    Raises
+    ------
+    ImportError
+        Without the ``ephys`` extra.
+    """
+    require_ephys()
+    import neo
+    import quantities as pq
+
+    from . import __version__
+
+    results = results if isinstance(results, (list, tuple)) else [results]
+    block = neo.Block(name=name, description=description, generated_by="le_brian",
+                      le_brian_version=__version__)
+    groups = {}
+    for k, result in enumerate(results):
+        _check_result(result)
+        seg = neo.Segment(name=f"run {k}", index=k)
+        for pop, trains in _spike_trains(result, seg.name).items():
+            seg.spiketrains.extend(trains)
+            groups.setdefault(pop, []).extend(trains)
+        if len(result.t):
+            period = float(result.record_every_steps * result.dt / second)
+            t0 = float(result.t[0] / second)
+            for pop, variables in result.states.items():
+                for var, values in variables.items():
+                    data, unit = _mapped(values, potential_map, var)
+                    sig = neo.AnalogSignal(data.reshape(len(data), -1), units=unit,
+                                           sampling_period=period * pq.s, t_start=t0 * pq.s,
+                                           name=f"{pop}.{var}", population=pop, variable=var)
+                    seg.analogsignals.append(sig)
+                    groups.setdefault(pop, []).append(sig)
+        block.segments.append(seg)
+    for pop, objects in groups.items():
+        block.groups.append(neo.Group(objects, name=pop))
+    block.check_relationships()
+    return block
+
+
+def to_nwb(result, path, session_description="le_brian simulation", network=None,
+           potential_map=None, source_script=None, session_start_time=None):
+    """Write a run as an NWB file (pynwb) and return its path.
+
+    Parameters
+    ----------
+    result : RunResult
+    path : path-like
+    session_description : str
+    network : LENetwork or Microcircuit, optional
+        Its repr and sizes describe the simulated circuit (Subject, description).
+    potential_map : (Quantity, Quantity), optional
+        As in `to_neo`.
+    source_script : str, optional
+        The script that produced the run (``source_script`` of the file).
+    session_start_time : datetime, optional
+        Default: now (UTC).
+
+    Notes
+    -----
+    Units: one row per neuron of every spiking population, spike times in seconds
+    (sorted), ``resolution`` = dt, ``obs_intervals`` the run, columns population, layer,
+    cell_type, unit_index. Recorded states: ``misc`` processing module, one TimeSeries
+    per population and variable (time x neurons; ``unit`` 'dimensionless' or 'mV').
+    NWB's guidance for simulations: store outputs, not settings; the network's settings
+    go into the descriptions only.
+    """
+    require_ephys()
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+    from pynwb.file import Subject
+    from pynwb.misc import Units
+
+    from . import __version__
+
+    _check_result(result)
+    start = session_start_time or datetime.datetime.now(datetime.timezone.utc)
+    circuit = repr(network) if network is not None else "a le_brian network"
+    nwb = NWBFile(session_description=session_description, identifier=str(uuid.uuid4()),
+                  session_start_time=start, was_generated_by=[["le_brian", __version__]],
+                  source_script=source_script,
+                  source_script_file_name=(str(source_script).rsplit("/", 1)[-1]
+                                           if source_script else None),
+                  experiment_description=f"Brian2 simulation of {circuit} with le_brian "
+                                         f"{__version__} (Latent Equilibrium)",
+                  institution="in silico", lab="le_brian")
+    # no experimenter / keywords: neo.io.NWBIO (0.14) cannot read list-valued file
+    # attributes back (they arrive as datasets it refuses as annotations)
+    # NCBI taxonomy 32630: "synthetic construct" (a simulated circuit has no species)
+    nwb.subject = Subject(subject_id="simulated-circuit",
+                          species="http://purl.obolibrary.org/obo/NCBITaxon_32630",
+                          description=f"simulated circuit: {circuit}", sex="U", age="P0D")
+    dt = float(result.dt / second)
+    t0, t1 = float(result.t_start / second), float(result.t_stop / second)
+    units = Units(name="units", resolution=dt,
+                  description="neurons of le_brian's spiking populations")
+    for column, text in (("population", "le_brian population"),
+                         ("layer", "layer of the population"),
+                         ("cell_type", "LE unit, pyramidal, interneuron or output pyramidal"),
+                         ("unit_index", "rate unit the neuron belongs to")):
+        units.add_column(column, text)
+    nwb.units = units
+    for pop, s in result.spikes.items():
+        layer, cell_type = population_info(pop)
+        times, index = np.asarray(s["t"] / second), np.asarray(s["i"])
+        unit_of = np.asarray(s["unit"])
+        per_unit = s["n_neurons"] // (int(unit_of.max()) + 1) if len(unit_of) else 1
+        for j in range(s["n_neurons"]):
+            nwb.add_unit(spike_times=np.sort(times[index == j]), obs_intervals=[[t0, t1]],
+                         population=pop, layer=str(layer), cell_type=cell_type,
+                         unit_index=int(j // max(per_unit, 1)))
+    if len(result.t) and result.states:
+        module = nwb.create_processing_module("misc", "recorded model states (le_brian)")
+        rate = 1.0 / float(result.record_every_steps * result.dt / second)
+        for pop, variables in result.states.items():
+            for var, values in variables.items():
+                data, unit = _mapped(values, potential_map, var)
+                module.add(TimeSeries(
+                    name=f"{pop}_{var}", data=data, unit="mV" if str(unit.dimensionality)
+                    == "mV" else "dimensionless", rate=rate,
+                    starting_time=float(result.t[0] / second),
+                    description=f"{var} of {pop} (time x neurons)"))
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def spike_statistics(trains, sample_onsets=None, sample_duration=None, bin_size=None):
+    """Elephant statistics of a population's spike trains.
+
+    Parameters
+    ----------
+    trains : list of neo.SpikeTrain
+        One per neuron (e.g. ``to_neo(result).groups[k].spiketrains``).
+    sample_onsets : Quantity array (quantities), optional
+        Onsets of the samples (patterns) for the Fano factor over samples and the PSTH.
+    sample_duration : quantities.Quantity, optional
+        Duration of a sample (required with ``sample_onsets``).
+    bin_size : quantities.Quantity, optional
+        Bin of the correlation coefficients and the PSTH (default 5 ms).
+
+    Returns
+    -------
+    dict
+        ``rate`` (Hz per neuron), ``cv`` (of the ISIs), ``cv2``, ``lv`` (per neuron with
+        >= 3 spikes, NaN otherwise), ``fano`` (per neuron, counts over samples),
+        ``correlation`` (pairwise coefficients of the binned trains, upper triangle; NaN
+        for a pair with a silent train, where it is undefined: Elephant warns),
+        ``psth`` (time, rate in Hz, aligned to sample onsets).
+    """
+    require_ephys()
+    import quantities as pq
+    from elephant import statistics
+    from elephant.conversion import BinnedSpikeTrain
+    from elephant.spike_train_correlation import correlation_coefficient
+
+    if not trains:
+        raise ValueError("spike_statistics: no spike trains")
+    bin_size = 5 * pq.ms if bin_size is None else bin_size
+    out = {"rate": np.array([float(statistics.mean_firing_rate(st).rescale(pq.Hz))
+                             for st in trains])}
+    for key, fn in (("cv", statistics.cv), ("cv2", statistics.cv2), ("lv", statistics.lv)):
+        values = []
+        for st in trains:
+            isi = statistics.isi(st)
+            values.append(float(fn(isi)) if len(isi) >= 2 else np.nan)
+        out[key] = np.array(values)
+    binned = BinnedSpikeTrain(trains, bin_size=bin_size)
+    corr = correlation_coefficient(binned)
+    out["correlation"] = corr[np.triu_indices(len(trains), 1)]
+    if sample_onsets is not None:
+        if sample_duration is None:
+            raise ValueError("spike_statistics: sample_duration is needed with sample_onsets")
+        fano = []
+        for st in trains:
+            pieces = [st.time_slice(t, t + sample_duration) for t in sample_onsets]
+            fano.append(float(statistics.fanofactor(pieces)))
+        out["fano"] = np.array(fano)
+        aligned = [st.time_slice(t, t + sample_duration).time_shift(-t)
+                   for t in sample_onsets for st in trains]
+        hist = statistics.time_histogram(aligned, bin_size=bin_size, t_start=0 * pq.s,
+                                         t_stop=sample_duration, output="rate")
+        out["psth"] = (np.asarray(hist.times.rescale(pq.s)),
+                       np.asarray(hist.rescale(pq.Hz).magnitude[:, 0]))
+    return out
+
+
+def read_nwb_units(path, units_column=None):
+    """The Units table of an NWB file as neo SpikeTrains, grouped by ``units_column``
+    (e.g. 'population' or 'location'; None: one group 'all').
+
+    Each unit's train spans its ``obs_intervals`` when the table has them (else the
+    file's first to last spike).
+
+    Raises
+    ------
+    ValueError
+        Naming the file: no Units table, no units, a unit with negative or unsorted
+        spike times, an unknown ``units_column``.
+    """
+    require_ephys()
+    import neo
+    import quantities as pq
+    from pynwb import NWBHDF5IO
+
+    try:
+        io = NWBHDF5IO(str(path), "r")
+        nwb = io.read()
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable NWB file ({err})") from None
+    with io:
+        if nwb.units is None:
+            raise ValueError(f"{path}: the file has no Units table (spike times of sorted "
+                             "units are needed)")
+        table = nwb.units
+        n = len(table)
+        if n == 0:
+            raise ValueError(f"{path}: the Units table holds no units")
+        columns = table.colnames
+        if units_column is not None and units_column not in columns:
+            raise ValueError(f"{path}: the Units table has no column {units_column!r}; "
+                             f"columns: {list(columns)}")
+        all_times = [np.asarray(table["spike_times"][k], dtype=float) for k in range(n)]
+        for k, t in enumerate(all_times):
+            if len(t) and t.min() < 0:
+                raise ValueError(f"{path}: unit {k} has negative spike times")
+            if np.any(np.diff(t) < 0):
+                raise ValueError(f"{path}: the spike times of unit {k} are not sorted")
+        flat = np.concatenate([t for t in all_times if len(t)] or [np.zeros(1)])
+        intervals = ([np.asarray(table["obs_intervals"][k]) for k in range(n)]
+                     if "obs_intervals" in columns else None)
+        groups = {}
+        for k, t in enumerate(all_times):
+            if intervals is not None and len(intervals[k]):
+                t0, t1 = float(intervals[k][:, 0].min()), float(intervals[k][:, 1].max())
+            else:
+                t0, t1 = float(flat.min()), float(flat.max()) + 1e-9
+            label = "all" if units_column is None else str(table[units_column][k])
+            groups.setdefault(label, []).append(
+                neo.SpikeTrain(t * pq.s, t_start=t0 * pq.s, t_stop=max(t1, t0 + 1e-9) * pq.s,
+                               name=f"unit {k}", group=label))
+    return groups
+
+
+STATISTICS = ("rate", "cv", "cv2", "lv")
+
+
+def compare_statistics(simulated, recorded):
+    """Per statistic of `spike_statistics` (rate, CV, CV2, LV per neuron): mean and
+    median of the simulated and recorded units and the two-sample Kolmogorov-Smirnov
+    distance between their distributions (scipy.stats.ks_2samp).
+
+    Parameters
+    ----------
+    simulated, recorded : dict
+        Outputs of `spike_statistics`.
+
+    Returns
+    -------
+    list of dict
+        One row per statistic: ``statistic``, ``sim_mean``, ``rec_mean``,
+        ``sim_median``, ``rec_median``, ``sim_n``, ``rec_n``, ``ks_distance``, ``ks_p``.
+    """
+    from scipy.stats import ks_2samp
+
+    rows = []
+    for key in STATISTICS:
+        a = np.asarray(simulated[key], dtype=float)
+        b = np.asarray(recorded[key], dtype=float)
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        row = {"statistic": key, "sim_n": int(len(a)), "rec_n": int(len(b)),
+               "sim_mean": float(a.mean()) if len(a) else np.nan,
+               "rec_mean": float(b.mean()) if len(b) else np.nan,
+               "sim_median": float(np.median(a)) if len(a) else np.nan,
+               "rec_median": float(np.median(b)) if len(b) else np.nan}
+        if len(a) and len(b):
+            test = ks_2samp(a, b)
+            row.update(ks_distance=float(test.statistic), ks_p=float(test.pvalue))
+        else:
+            row.update(ks_distance=np.nan, ks_p=np.nan)
+        rows.append(row)
+    return rows
