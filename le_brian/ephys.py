@@ -103,13 +103,10 @@ def _spike_trains(result, segment_name=""):
         layer, cell_type = population_info(pop)
         times = np.asarray(s["t"] / second)
         index = np.asarray(s["i"])
-        n_per_unit = max(1, s["n_neurons"] // max(1, int(np.max(s["unit"], initial=0)) + 1)) \
-            if len(index) else None
         trains = []
         for j in range(s["n_neurons"]):
             tj = np.sort(times[index == j])
-            unit = int(np.asarray(s["unit"])[index == j][0]) if np.any(index == j) else (
-                j // n_per_unit if n_per_unit else j)
+            unit = j // s["n_per_unit"]
             trains.append(neo.SpikeTrain(
                 tj * pq.s, t_start=t_start * pq.s, t_stop=t_stop * pq.s,
                 name=f"{pop}[{j}]", population=pop, layer=str(layer), cell_type=cell_type,
@@ -242,12 +239,10 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
     for pop, s in result.spikes.items():
         layer, cell_type = population_info(pop)
         times, index = np.asarray(s["t"] / second), np.asarray(s["i"])
-        unit_of = np.asarray(s["unit"])
-        per_unit = s["n_neurons"] // (int(unit_of.max()) + 1) if len(unit_of) else 1
         for j in range(s["n_neurons"]):
             nwb.add_unit(spike_times=np.sort(times[index == j]), obs_intervals=[[t0, t1]],
                          population=pop, layer=str(layer), cell_type=cell_type,
-                         unit_index=int(j // max(per_unit, 1)))
+                         unit_index=int(j // s["n_per_unit"]))
     if len(result.t) and result.states:
         module = nwb.create_processing_module("misc", "recorded model states (le_brian)")
         rate = 1.0 / float(result.record_every_steps * result.dt / second)

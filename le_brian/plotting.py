@@ -187,8 +187,9 @@ def plot_rate(times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds):
 
 def population_rate(times, n_neurons, t_start, t_stop, bin_size=1 * ms, smooth=None):
     r"""Population rate of spikes ``times`` of ``n_neurons`` neurons in bins of
-    ``bin_size``, optionally smoothed by a Gaussian of width ``smooth`` (Quantities in,
-    Quantities out): ``(bin centres, rate in Hz)``, rate = count / (n_neurons bin_size).
+    ``bin_size``, optionally smoothed by a Gaussian of width ``smooth`` (normalised by the
+    kernel's mass inside [t_start, t_stop], so the edges do not dip); Quantities in,
+    Quantities out: ``(bin centres, rate in Hz)``, rate = count / (n_neurons bin_size).
     """
     for name, v in (("times", times), ("t_start", t_start), ("t_stop", t_stop),
                     ("bin_size", bin_size)):
@@ -204,7 +205,9 @@ def population_rate(times, n_neurons, t_start, t_stop, bin_size=1 * ms, smooth=N
         sigma = float(smooth / second) / width
         k = np.arange(-int(4 * sigma) - 1, int(4 * sigma) + 2)
         kernel = np.exp(-0.5 * (k / sigma) ** 2)
-        rate = np.convolve(rate, kernel / kernel.sum(), mode="same")
+        # normalised by the kernel's part inside the window: no dip at the edges
+        rate = (np.convolve(rate, kernel, mode="same")
+                / np.convolve(np.ones_like(rate), kernel, mode="same"))
     return (edges[:-1] + width / 2) * second, rate * Hz
 
 

@@ -220,6 +220,10 @@ def plot(data, args, png):
         ax.fill_between(T, [r["min"] for r in rows], [r["max"] for r in rows],
                         color=colors[mode], alpha=0.25)
     ax.set_xscale("log")
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(args.times, [f"{t:g}" for t in args.times])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("presentation time T (ms)")
     ax.set_ylabel(f"validation accuracy (last 10% of {args.epochs} epochs)")
     ax.set_ylim(0, 1.05)

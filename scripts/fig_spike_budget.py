@@ -38,6 +38,9 @@ def parse_args(argv=None):
     p.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--n-train", type=int, default=2000)
+    p.add_argument("--tau-s", type=float, default=1.0,
+                   help="trace time constant in ms (default 1; other values are written to "
+                        "spike_budget_tau<value>.json/.png)")
     add_common_arguments(p, device="cpp_standalone", out="figures",
                          fast_help="CI mode: T = 1 ms, rate and 1x10000, 2 epochs, "
                                    "300 samples, 1 seed")
@@ -56,6 +59,8 @@ def parse_args(argv=None):
                 p.error(f"--budgets: expected 'rate' or N x R_MAX_HZ like 10x10000, got {b!r}")
     if args.seeds < 1 or args.epochs < 1 or args.n_train < 1:
         p.error("--seeds, --epochs and --n-train must be >= 1")
+    if args.tau_s <= 0:
+        p.error("--tau-s must be > 0")
     return args
 
 
@@ -66,7 +71,7 @@ def config(args, T, budget, seed):
                n_val=300, n_test=500, seed=seed, device=args.device)
     if budget != "rate":
         n, r = budget.split("x")
-        cfg.update(spiking=True, n_per_unit=int(n), r_max_hz=float(r))
+        cfg.update(spiking=True, n_per_unit=int(n), r_max_hz=float(r), tau_s_ms=args.tau_s)
     return cfg
 
 
@@ -86,7 +91,8 @@ def run(args, path):
     from le_brian.protocols.training import train
 
     data = resume_results(path, {"epochs": args.epochs, "n_train": args.n_train,
-                                 "device": args.device}, restart=args.restart)
+                                 "device": args.device, "tau_s_ms": args.tau_s},
+                          restart=args.restart)
     runs_dir = path.parent / "spike_budget_runs"
     for T in args.times:
         for budget in args.budgets:
@@ -137,18 +143,25 @@ def plot(data, args, png):
         label = "rate model" if budget == "rate" else (
             f"{budget.split('x')[0]} x {float(budget.split('x')[1]) / 1000:g} kHz per unit")
         style = "k--" if budget == "rate" else "o-"
-        ax.plot(T, [r["mean"] for r in rows], style, label=label)
-        ax.fill_between(T, [r["min"] for r in rows], [r["max"] for r in rows], alpha=0.2)
+        (line,) = ax.plot(T, [r["mean"] for r in rows], style, label=label)
+        ax.fill_between(T, [r["min"] for r in rows], [r["max"] for r in rows], alpha=0.15,
+                        color=line.get_color())
         if budget != "rate":
-            ax2.plot(T, [r["spikes_per_presentation"] for r in rows], "o-", label=label)
-    ax.set_xscale("log")
+            ax2.plot(T, [r["spikes_per_presentation"] for r in rows], "o-", label=label,
+                     color=line.get_color())
+    from matplotlib.ticker import NullFormatter
+
+    for a in (ax, ax2):
+        a.set_xscale("log")
+        a.set_xticks(args.times, [f"{t:g}" for t in args.times])
+        a.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("presentation time T (ms)")
     ax.set_ylabel(f"test accuracy after {args.epochs} epochs")
     ax.axhline(1 / 3, color="gray", ls=":", lw=1)
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
-    ax.set_title(f"Yin-Yang 4-100-3, spiking hidden layer ({args.seeds} seeds)", fontsize=9)
-    ax2.set_xscale("log")
+    ax.set_title(f"Yin-Yang 4-100-3, spiking hidden layer, tau_s = {args.tau_s:g} ms "
+                 f"({args.seeds} seeds)", fontsize=9)
     ax2.set_yscale("log")
     ax2.set_xlabel("presentation time T (ms)")
     ax2.set_ylabel("hidden-layer spikes per presentation (100 units)")
@@ -160,7 +173,8 @@ def plot(data, args, png):
 def main(argv=None):
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    name = "spike_budget_fast" if args.fast else "spike_budget"
+    name = "spike_budget" + (f"_tau{args.tau_s:g}" if args.tau_s != 1.0 else "")
+    name += "_fast" if args.fast else ""
     path = args.out / f"{name}.json"
     data = run(args, path)
     plot(data, args, args.out / f"{name}.png")

@@ -243,3 +243,35 @@ def test_reference_scheme_and_float32_spike_too(variant):
     expected = 16 * 1e4 * 1e-4 * res.states["layer1"]["r"].sum()  # sum over steps of p
     n = len(res.spikes["layer1"]["i"])
     assert abs(n - expected) < 5 * np.sqrt(expected)
+
+
+def test_urbanczik_senn_form_uses_the_postsynaptic_spike_train():
+    """plasticity='urbanczik_senn': the pyramidal error of step k is
+    learn * (s[k-1] - phi(g_b / (g_l + g_b + g_a) v_B[k])), s the cell's spikes of the
+    previous step / (n r_max dt) (1e-12); the rate form uses phi(w) of the step instead.
+    s has mean phi (its time average over a constant input, 3 sigma)."""
+    from le_brian.activations import np_activation
+
+    phi = np_activation("soft_relu").phi
+    patterns = bars_patterns()[0][:2]
+    kw = dict(seed=3, spiking=True, n_per_unit=4, r_max=1000 * Hz, eta_up=[10 * Hz, 10 * Hz],
+              **RT)
+    net = Microcircuit([9, 30, 3], plasticity="urbanczik_senn", **kw)
+    res = net.run(patterns, 5 * ms, targets=np.eye(3)[:2], record={"pyr1": ["s", "v_B",
+                                                                        "err_up", "r", "x"]})
+    rec = res.states["pyr1"]
+    g = {k: float(v * ms) for k, v in net.conductances.items()}
+    basal = g["g_b"] / (g["g_l"] + g["g_b"] + g["g_a"]) * rec["v_B"]
+    np.testing.assert_allclose(rec["err_up"][1:], rec["s"][:-1] - phi(basal[1:]), rtol=0,
+                               atol=1e-12)
+    rate = Microcircuit([9, 30, 3], **kw).run(patterns, 5 * ms, targets=np.eye(3)[:2],
+                                              record={"pyr1": ["err_up", "r", "v_B"]})
+    r = rate.states["pyr1"]
+    basal = g["g_b"] / (g["g_l"] + g["g_b"] + g["g_a"]) * r["v_B"]
+    np.testing.assert_allclose(r["err_up"], r["r"] - phi(basal), rtol=0, atol=1e-12)
+    assert abs(rec["s"].mean() - rec["r"].mean()) < 3 * np.sqrt(
+        rec["r"].mean() / (4 * 1000 * 1e-4 * rec["s"].size))
+    with pytest.raises(ValueError, match="needs spiking=True"):
+        Microcircuit([9, 30, 3], plasticity="urbanczik_senn", **RT)
+    with pytest.raises(ValueError, match="plasticity must be one of"):
+        Microcircuit([9, 30, 3], plasticity="stdp", **RT)

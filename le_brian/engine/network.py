@@ -36,7 +36,7 @@ from brian2 import BrianObject, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Simulator
-from .spiking import SpikingSpec, warn_saturation
+from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
 from .spiking import run_state as spike_run_state
 from .validation import DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes
 
@@ -169,7 +169,7 @@ class BaseNetwork:
         state = {}
         for pop in self.spiking_populations():
             state.update(spike_run_state(self.spiking, pop, self.seed, self._n_runs,
-                                         self._state[pop]["x"]))
+                                         self._state[pop], self._dt))
         return state
 
     def _check_saturation(self, out, n_steps):
@@ -191,7 +191,8 @@ class BaseNetwork:
             i = np.asarray(rec["i"], dtype=int)
             trains[pop] = {"i": i, "unit": i // self.spiking.n_per_unit,
                            "t": rec["t"] + t0 * second,
-                           "n_neurons": dict(self.populations())[pop] * self.spiking.n_per_unit}
+                           "n_neurons": dict(self.populations())[pop] * self.spiking.n_per_unit,
+                           "n_per_unit": self.spiking.n_per_unit}
         return trains
 
     # ------------------------------------------------------------------ time
@@ -420,7 +421,8 @@ class BaseNetwork:
         self._last_built = out.built
         state, params = self._collect(prepared, out)
         for pop in self.spiking_populations():
-            state[pop]["x"] = out.state[f"{pop}.x"]
+            for var in SPIKING_DYNAMIC:
+                state[pop][var] = out.state[f"{pop}.{var}"]
         self._check_finite(state, params)  # before anything changes
         self._check_saturation(out, int(round(float(prepared.duration / second) / self._dt)))
         self._state, self._params = state, params

@@ -41,7 +41,8 @@ class RunResult:
     spikes : dict
         Spiking networks run with ``record_spikes``: ``spikes[population]`` ->
         ``{'i': neuron index in the population's spike group, 'unit': its rate unit
-        (i // n_per_unit), 't': spike times (Quantity, network time), 'n_neurons'}``.
+        (i // n_per_unit), 't': spike times (Quantity, network time), 'n_neurons',
+        'n_per_unit'}``.
     steps_per_sample, record_every_steps, n_samples : int
     dt, presentation_time : Quantity
     build_time, run_time : float

@@ -3,7 +3,7 @@
 `SpikingSpec` holds and checks the spiking parameters of a network; `add_spiking`
 attaches to a rate unit group the Brian2 objects of its spiking view: a spike group of
 ``n_per_unit`` neurons per unit (threshold ``le_uniform(...) < r_max*rate*dt``), the
-pathway that adds every spike to the unit's trace ``x``, and the trace decay. The rate
+sum of every unit's spikes of the step onto the unit, and the trace update. The rate
 network's projections then read ``x_pre`` instead of ``r_pre``. Values (``r_max``,
 ``tau_s``, the seed of the run) are state set per run: one compiled program serves all.
 """
@@ -20,11 +20,15 @@ from ..equations import spiking as sq
 from .validation import as_rate, as_time
 
 __all__ = ["SpikingSpec", "SpikeSaturationWarning", "add_spiking", "spike_seed",
-           "DEFAULT_R_MAX", "DEFAULT_R_MAX_MICROCIRCUIT", "DEFAULT_TAU_S", "SPIKE_STRIDE"]
+           "DEFAULT_R_MAX", "DEFAULT_R_MAX_MICROCIRCUIT", "DEFAULT_TAU_S", "SPIKE_STRIDE",
+           "SPIKING_OPS",
+           "document_spiking_parameters"]
 
+#: Operations of one population's spiking step (see `add_spiking`).
+SPIKING_OPS = 5
 #: In spiking mode every per-layer order of a slot is multiplied by this, so that a
-#: layer's three spiking operations fit between its own operation and the next layer's.
-SPIKE_STRIDE = 4
+#: layer's spiking operations fit between its own operation and the next layer's.
+SPIKE_STRIDE = SPIKING_OPS + 1
 
 #: Default rate of a neuron at phi = 1: the most a Brian2 neuron can fire at dt = 0.1 ms
 #: (one spike per step), the order of the effective rates (1e4-1e5 /s) of the published
@@ -93,6 +97,39 @@ class SpikingSpec:
         return self.tau_s * second
 
 
+_PARAMETERS_DOC = """\
+spiking : bool
+    The spiking view (docs/model.md §5): every unit of a spiking population becomes
+    ``n_per_unit`` Brian2 neurons firing as inhomogeneous Poisson processes of rate
+    ``r_max * phi``; projections read each unit's normalised spike trace x (mean phi,
+    time constant ``tau_s``) where the rate model reads r. Needs non-negative
+    activations (sigmoid, hard_sigmoid, relu, softplus, soft_relu).
+n_per_unit : int
+    Brian2 neurons per unit (default 1).
+r_max : Quantity
+    Rate of a neuron at phi = 1 (Hz; default {r_max}).
+    ``n_per_unit * r_max`` is the spike budget of a unit; ``r_max * phi * dt > 1``
+    saturates (one spike per neuron and step at most) and is reported as a
+    ``SpikeSaturationWarning``.
+tau_s : Quantity
+    Time constant of the spike trace (default 1 ms).
+spiking_output : bool
+    {output}"""
+
+
+def document_spiking_parameters(cls, r_max, output):
+    """Put the spiking parameters' documentation into ``cls``'s docstring at its
+    ``{spiking_parameters}`` marker, indented as the marker is (one text for both
+    network classes)."""
+    doc = cls.__doc__
+    at = doc.index("{spiking_parameters}")
+    indent = doc[doc.rfind("\n", 0, at) + 1:at]
+    text = _PARAMETERS_DOC.replace("{r_max}", r_max).replace("{output}", output)
+    text = ("\n" + indent).join(text.splitlines())
+    cls.__doc__ = doc.replace("{spiking_parameters}", text)
+    return cls
+
+
 def spike_seed(seed, run_index, population):
     """The int32 seed of one population's random numbers in one run: a hash of the
     network seed, the run's index and the population name (runs draw new spikes;
@@ -105,49 +142,68 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     """Create the spiking view of ``unit`` (a NeuronGroup whose equations include
     `le_brian.equations.spiking.UNIT_TRACE`).
 
-    Three operations run in ``slot`` at orders ``order``, ``order + 1``, ``order + 2``:
-    the trace decay (and saturation count) of the unit, the spike group's threshold,
-    and the pathway adding each spike to its unit's trace.
+    `SPIKING_OPS` operations run in ``slot`` at orders ``order`` to ``order + 4``: the
+    spike group's marks cleared, its threshold (the draw), its reset (marking the
+    neurons that fired), the sum of the marks onto their units (``count``), and the
+    unit's trace update (decay + count / (n r_max tau_s)), spike train and saturation
+    count.
 
     Returns
     -------
     objects : list
-        Brian2 objects to add to the network (spike group, pathway, monitor or not).
+        Brian2 objects to add to the network (spike group, spike sum, monitor or not).
     state : dict
         ``key -> (group, variable)`` entries for `Built.state`.
     monitor : SpikeMonitor or None
     """
     n_units, n = len(unit), spec.n_per_unit
-    unit.run_regularly(sq.TRACE_DECAY.format(rate=rate_var), when=slot, order=order,
-                       name=f"{name}_trace")
-    group = NeuronGroup(n_units * n, sq.SPIKE_GROUP, threshold=sq.SPIKE_THRESHOLD, reset="",
-                        clock=clock, name=f"{name}_spikes",
+    group = NeuronGroup(n_units * n, sq.SPIKE_GROUP, threshold=sq.SPIKE_THRESHOLD,
+                        reset=sq.SPIKE_MARK, clock=clock, name=f"{name}_spikes",
                         namespace={"le_uniform": sq.le_uniform})
     group.rate = linked_var(unit, rate_var, index=np.repeat(np.arange(n_units), n))
+    group.run_regularly(sq.SPIKE_CLEAR, when=slot, order=order, name=f"{name}_spikes_clear")
+    group.state_updater.when = slot  # no equations to integrate
+    group.state_updater.order = order
     group.thresholder["spike"].when = slot
     group.thresholder["spike"].order = order + 1
-    group.state_updater.when = slot  # no equations to integrate
-    group.state_updater.order = order + 1
-    pathway = Synapses(group, unit, on_pre=sq.TRACE_JUMP.format(n_per_unit=n), clock=clock,
-                       name=f"{name}_to_trace")
-    pathway.connect(i=np.arange(n_units * n), j=np.repeat(np.arange(n_units), n))
-    pathway.pre.when = slot
-    pathway.pre.order = order + 2
-    objects = [group, pathway]
+    group.resetter["spike"].when = slot
+    group.resetter["spike"].order = order + 2
+    count = Synapses(group, unit, model=sq.SPIKE_COUNT, clock=clock, name=f"{name}_count")
+    count.connect(i=np.arange(n_units * n), j=np.repeat(np.arange(n_units), n))
+    count.summed_updaters["count_post"].when = slot
+    count.summed_updaters["count_post"].order = order + 3
+    unit.run_regularly(sq.TRACE_UPDATE.format(rate=rate_var), when=slot, order=order + 4,
+                       name=f"{name}_trace")
+    objects = [group, count]
     monitor = None
     if record_spikes:
         monitor = SpikeMonitor(group, name=f"spikemonitor_{name}", when="end")
         objects.append(monitor)
-    state = {f"{name}.x": (unit, "x"), f"{name}.n_saturated": (unit, "n_saturated"),
+    state = {f"{name}.x": (unit, "x"), f"{name}.s": (unit, "s"),
+             f"{name}.n_saturated": (unit, "n_saturated"),
              f"{name}.tau_s": (unit, "tau_s"), f"{name}.r_max": (unit, "r_max"),
+             f"{name}.x_jump": (unit, "x_jump"), f"{name}.s_jump": (unit, "s_jump"),
              f"{name}_spikes.r_max": (group, "r_max"),
              f"{name}_spikes.spike_seed": (group, "spike_seed")}
     return objects, state, monitor
 
 
-def run_state(spec, name, seed, run_index, x):
-    """Per-run values of one spiking population: trace, constants, seed, counter."""
-    return {f"{name}.x": x, f"{name}.n_saturated": np.zeros(len(x)),
+#: Dynamic variables of a spiking unit (kept across runs like u).
+SPIKING_DYNAMIC = ("x", "s")
+
+
+def initial_state(n, rest):
+    """The spiking variables of ``n`` units at rest: x and s at their mean phi(0)."""
+    return {v: np.full(n, rest) for v in SPIKING_DYNAMIC}
+
+
+def run_state(spec, name, seed, run_index, state, dt):
+    """Per-run values of one spiking population: trace and spike train (from the
+    population's ``state``), constants (``dt`` in seconds), seed, counter."""
+    x = state["x"]
+    budget = spec.n_per_unit * spec.r_max
+    return {f"{name}.x": x, f"{name}.s": state["s"], f"{name}.n_saturated": np.zeros(len(x)),
+            f"{name}.x_jump": 1.0 / (budget * spec.tau_s), f"{name}.s_jump": 1.0 / (budget * dt),
             f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max,
             f"{name}_spikes.r_max": spec.r_max,
             f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)}

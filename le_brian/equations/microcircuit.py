@@ -286,9 +286,11 @@ def population_equations(kind):
 
 
 def soma_code(kind, activation="soft_relu", learn="mc_learn", target="mc_target",
-              nudge="mc_nudge"):
+              nudge="mc_nudge", post="post"):
     """Run-regularly code of one soma step of a population (see `population_equations`);
-    ``learn``, ``target`` and ``nudge`` name the TimedArrays of the run."""
+    ``learn``, ``target`` and ``nudge`` name the TimedArrays of the run; ``post`` is the
+    postsynaptic factor of the dendritic errors (``s``, the spike train, for the
+    Urbanczik-Senn form of a spiking microcircuit)."""
     act = get_activation(activation)
     totals = {"pyramidal": "g_l + g_b + g_a", "interneuron": "g_l + g_b + g_som",
               "output": "g_l + g_b + g_som"}
@@ -298,8 +300,9 @@ def soma_code(kind, activation="soft_relu", learn="mc_learn", target="mc_target"
         raise ValueError(f"kind must be one of {sorted(templates)}, got {kind!r}")
     # activation templates are sums: parenthesise them before they enter an expression
     soma = MC_SOMA.format(g=totals[kind], phi_w=f"({act.rate('w_new')})").strip()
-    return templates[kind].format(soma=soma, phi_basal=f"({act.rate('basal')})", learn=learn,
+    code = templates[kind].format(soma=soma, phi_basal=f"({act.rate('basal')})", learn=learn,
                                   target=target, nudge=nudge)
+    return code.replace("= learn*(post - ", f"= learn*({post} - ")
 
 
 def latch_code(output=False):

@@ -24,6 +24,7 @@ Variable names
 name          unit    meaning
 ============  ======  ==================================================================
 x             1       normalised spike trace of a unit (mean phi); what projections read
+s             1       the unit's spikes of its last step / (n r_max dt) (mean phi)
 n_saturated   1       unit steps of this run with r_max phi dt > 1 (saturated)
 tau_s         second  trace (synaptic) time constant (shared)
 r_max         Hz      rate of a neuron at phi = 1 (shared)
@@ -37,21 +38,27 @@ This module imports nothing from the rest of the package.
 import numpy as np
 from brian2 import Function
 
-__all__ = ["UNIT_TRACE", "TRACE_DECAY", "SPIKE_GROUP", "SPIKE_THRESHOLD", "TRACE_JUMP",
-           "le_uniform", "le_uniform_numpy"]
+__all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MARK",
+           "SPIKE_THRESHOLD", "SPIKE_COUNT", "le_uniform", "le_uniform_numpy"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """
 x : 1  # normalised spike trace (mean phi)
+s : 1  # spikes of the unit's last step / (n_per_unit r_max dt) (mean phi)
 n_saturated : 1  # steps of this run with r_max*phi*dt > 1
 tau_s : second (shared)  # trace time constant
 r_max : hertz (shared)  # rate of a neuron at phi = 1
+x_jump : 1 (shared)  # 1/(n_per_unit r_max tau_s), set per run
+s_jump : 1 (shared)  # 1/(n_per_unit r_max dt), set per run
+count : 1  # spikes of the unit's neurons in this step (summed)
 """
 
-#: First operation of a unit's spiking step (run_regularly): decay the trace, count a
-#: saturated step. ``{rate}`` is the unit's rate variable.
-TRACE_DECAY = """
-x = x - dt/tau_s*x
+#: Last operation of a unit's spiking step (run_regularly): decay the trace and add the
+#: step's spikes, the step's spike train, count a saturated step. ``{rate}`` is the
+#: unit's rate variable.
+TRACE_UPDATE = """
+x = x - dt/tau_s*x + count*x_jump
+s = count*s_jump
 n_saturated = n_saturated + int(r_max*{rate}*dt > 1)
 """
 
@@ -60,13 +67,24 @@ SPIKE_GROUP = """
 rate : 1 (linked)  # phi of the neuron's unit
 r_max : hertz (shared)
 spike_seed : integer (shared)
+spiked : 1  # 1 in the step the neuron fired (set by the reset)
 """
+
+#: First operation of the spike group's step: no spike yet.
+SPIKE_CLEAR = "spiked = 0"
+
+#: Reset of the spike group (its fired neurons): mark them.
+SPIKE_MARK = "spiked = 1"
 
 #: Threshold of the spike group: a Bernoulli draw with probability r_max*phi*dt.
 SPIKE_THRESHOLD = "le_uniform(spike_seed, int(t/dt + 0.5), i) < r_max*rate*dt"
 
-#: on_pre of the spike -> unit pathway: each spike adds 1/(n r_max tau_s) to the trace.
-TRACE_JUMP = "x_post += 1.0/({n_per_unit}*r_max_post*tau_s_post)"
+#: The spike group -> unit sum: the unit's spikes of this step (a summed variable over
+#: the n_per_unit neurons of each unit, no spike queue: brian2cuda's pathway template
+#: needs Brian2's defaultclock, and le_brian's networks run on their own clock).
+SPIKE_COUNT = """
+count_post = spiked_pre : 1 (summed)
+"""
 
 _M1, _M2, _GOLDEN = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15
 

@@ -57,7 +57,10 @@ from .. import equations as eq
 from ..engine.dense import DenseSynapses
 from ..activations import np_activation
 from ..engine.devices import Built
-from ..engine.spiking import DEFAULT_R_MAX, DEFAULT_TAU_S, SPIKE_STRIDE, add_spiking
+from ..engine.spiking import (DEFAULT_R_MAX, DEFAULT_TAU_S, SPIKE_STRIDE, add_spiking,
+                              document_spiking_parameters)
+from ..engine.spiking import SPIKING_DYNAMIC
+from ..engine.spiking import initial_state as spiking_initial_state
 from ..equations import spiking as sq
 from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
 from ..engine.results import RunResult
@@ -174,23 +177,7 @@ class LENetwork(BaseNetwork):
         and cuda_standalone, Brian2's own templates in runtime mode); 'plain' uses
         `brian2.Synapses` with its index arrays. One value for all projections or one
         per projection. Both give the same results (to rounding).
-    spiking : bool
-        The spiking view (docs/model.md §5): every unit of a spiking population becomes
-        ``n_per_unit`` Brian2 neurons firing as inhomogeneous Poisson processes of rate
-        ``r_max * phi``; projections read each unit's normalised spike trace x (mean phi,
-        time constant ``tau_s``) where the rate model reads r. Needs non-negative
-        activations (sigmoid, hard_sigmoid, relu, softplus, soft_relu).
-    n_per_unit : int
-        Brian2 neurons per unit (default 1).
-    r_max : Quantity
-        Rate of a neuron at phi = 1 (Hz; default 10 kHz, the most one neuron emits at dt = 0.1 ms). ``n_per_unit * r_max`` is the
-        spike budget of a unit; ``r_max * phi * dt > 1`` saturates (one spike per neuron
-        and step at most) and is reported as a ``SpikeSaturationWarning``.
-    tau_s : Quantity
-        Time constant of the spike trace (default 1 ms).
-    spiking_output : bool
-        The output layer spikes too (default; its trace x_L is the read-out); False keeps
-        it a rate read-out (needed for a linear or tanh output).
+    {spiking_parameters}
 
     Notes
     -----
@@ -284,7 +271,7 @@ class LENetwork(BaseNetwork):
         """``{layer name: variables}`` (`RECORDABLE` for every layer; spiking layers add
         their trace ``x``)."""
         spiking = self.spiking_populations()
-        return {name: RECORDABLE + (("x",) if name in spiking else ())
+        return {name: RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ())
                 for name in self.populations()}
 
     def projections_shapes(self):
@@ -363,13 +350,13 @@ class LENetwork(BaseNetwork):
     # ------------------------------------------------------------------ state
     def _initial_state(self):
         """Every dynamic variable (u, ub, r, phi'(ub), held errors) zero; the spike trace
-        x of a spiking layer phi(0), its mean at rest."""
+        x and spike train s of a spiking layer phi(0), their mean at rest."""
         state = {name: {v: np.zeros(n) for v in DYNAMIC}
                  for name, n in self.populations().items()}
         for l, name in enumerate(self.populations(), start=1):
             if name in self.spiking_populations():
                 rest = np_activation(self._layer_activation(l)).at_zero
-                state[name]["x"] = np.full(len(state[name]["u"]), rest)
+                state[name].update(spiking_initial_state(len(state[name]["u"]), rest))
         return state
 
     # ------------------------------------------------------------------ building
@@ -378,8 +365,8 @@ class LENetwork(BaseNetwork):
         L, dt = self.n_layers, self.dt
         sched = SCHEDULES[self.scheme]
         spiking = self.spiking_populations()
-        # spiking: per-layer orders x SPIKE_STRIDE, the layer's trace decay, threshold and
-        # spike pathway at its prospective order + 1, + 2, + 3 (docs/model.md §5.3)
+        # spiking: per-layer orders x SPIKE_STRIDE, a layer's five spiking operations at
+        # its prospective order + 1 .. + 5 (docs/model.md §5.3)
         stride = SPIKE_STRIDE if spiking else 1
         reference = self.scheme == "reference"
         error = "eps_new" if reference else "eps"
@@ -591,6 +578,12 @@ class LENetwork(BaseNetwork):
         return (f"LENetwork(layer_sizes={self.layer_sizes}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, prospective={self.prospective},"
                 f" device={self.device!r})")
+
+
+document_spiking_parameters(
+    LENetwork, r_max="10 kHz, the most one neuron emits at dt = 0.1 ms",
+    output="The output layer spikes too (default; its trace x_L is the read-out); False "
+    "keeps\n    it a rate read-out (needed for a linear or tanh output).")
 
 
 def _projection_kinds(synapses, n_projections):

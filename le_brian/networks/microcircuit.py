@@ -49,7 +49,10 @@ from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.devices import Built
 from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
-from ..engine.spiking import DEFAULT_R_MAX_MICROCIRCUIT, DEFAULT_TAU_S, add_spiking
+from ..engine.spiking import (DEFAULT_R_MAX_MICROCIRCUIT, DEFAULT_TAU_S, add_spiking,
+                              document_spiking_parameters)
+from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS
+from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.results import RunResult
 from ..engine.validation import UnitError, as_matrix, as_rate, as_time, check_choice, steps_of
 from ..equations import microcircuit as mceq
@@ -71,13 +74,19 @@ PROJECTION_KINDS = ("W_up", "W_down", "W_ip", "W_pi")
 
 #: Recordable variables per population kind.
 POPULATION_VARIABLES = {
-    "pyramidal": ("u", "ub", "w", "r", "v_B", "v_A", "v_A_down", "v_A_pi"),
-    "interneuron": ("u", "ub", "w", "r", "v_I", "w_next"),
-    "output": ("u", "ub", "w", "r", "v_B", "tgt", "nudge"),
+    "pyramidal": ("u", "ub", "w", "r", "v_B", "v_A", "v_A_down", "v_A_pi", "err_up",
+                  "err_pi"),
+    "interneuron": ("u", "ub", "w", "r", "v_I", "w_next", "err_ip"),
+    "output": ("u", "ub", "w", "r", "v_B", "tgt", "nudge", "err_up"),
 }
 
 #: le_brian's scheduling slots of one step, in order (docs/model.md §4).
 SLOTS = ("mc_input", "mc_dendrites", "mc_soma", "mc_plasticity", "mc_latch")
+
+#: Plasticity forms of a spiking microcircuit (docs/model.md §5.2): the dendritic error
+#: phi(post) - phi(v_hat), or the Urbanczik-Senn form with the unit's spike train s of
+#: the previous step in place of phi(post).
+PLASTICITY_FORMS = ("rate", "urbanczik_senn")
 
 #: Clip bounds of W_up: hidden layers, output layer (docs/model.md §2.2).
 W_UP_BOUNDS = (4.0, 5.0)
@@ -259,23 +268,7 @@ class Microcircuit(BaseNetwork):
     synapses : {'dense', 'plain'}
         Projections as `le_brian.engine.dense.DenseSynapses` (dense code templates on the
         standalone devices; default) or plain `brian2.Synapses`. Same results.
-    spiking : bool
-        The spiking view (docs/model.md §5): every unit of a spiking population becomes
-        ``n_per_unit`` Brian2 neurons firing as inhomogeneous Poisson processes of rate
-        ``r_max * phi``; projections read each unit's normalised spike trace x (mean phi,
-        time constant ``tau_s``) where the rate model reads r. Needs non-negative
-        activations (sigmoid, hard_sigmoid, relu, softplus, soft_relu).
-    n_per_unit : int
-        Brian2 neurons per unit (default 1).
-    r_max : Quantity
-        Rate of a neuron at phi = 1 (Hz; default 2 kHz: soft_relu rates reach ~5, and r_max phi dt stays <= 1). ``n_per_unit * r_max`` is the
-        spike budget of a unit; ``r_max * phi * dt > 1`` saturates (one spike per neuron
-        and step at most) and is reported as a ``SpikeSaturationWarning``.
-    tau_s : Quantity
-        Time constant of the spike trace (default 1 ms).
-    spiking_output : bool
-        The output pyramidal cells spike too (default; what W_down reads); the read-out
-        is their visible potential either way.
+    {spiking_parameters}
 
     Notes
     -----
@@ -301,7 +294,7 @@ class Microcircuit(BaseNetwork):
                  simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
                  synapses="dense", threads=0, spiking=False, n_per_unit=1,
                  r_max=DEFAULT_R_MAX_MICROCIRCUIT,
-                 tau_s=DEFAULT_TAU_S, spiking_output=True):
+                 tau_s=DEFAULT_TAU_S, spiking_output=True, plasticity="rate"):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -334,6 +327,10 @@ class Microcircuit(BaseNetwork):
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {p: self.activation for p in self.populations()
                             if spiking_output or p != "out"})
+        self.plasticity = check_choice("plasticity", plasticity, PLASTICITY_FORMS)
+        if plasticity == "urbanczik_senn" and not (spiking and spiking_output):
+            raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "
+                             "it needs spiking=True (with spiking_output=True)")
         self.reset_state()
 
     # ------------------------------------------------------------ populations
@@ -353,7 +350,8 @@ class Microcircuit(BaseNetwork):
         """``{population: variables}`` (`POPULATION_VARIABLES` by kind; spiking
         populations add their trace ``x``)."""
         spiking = self.spiking_populations()
-        return {p: POPULATION_VARIABLES[self._kind_of(p)] + (("x",) if p in spiking else ())
+        return {p: POPULATION_VARIABLES[self._kind_of(p)] + (SPIKING_DYNAMIC if p in spiking
+                                                             else ())
                 for p in self.populations()}
 
     def projections_shapes(self):
@@ -439,8 +437,8 @@ class Microcircuit(BaseNetwork):
         n_out = self.layer_sizes[-1]
         state["out"].update(tgt_f=np.zeros(n_out), tgt_prev=np.zeros(n_out), nudge_prev=None)
         state["inp"] = {"r": None}
-        for name in self.spiking_populations():
-            state[name]["x"] = np.full(self.populations()[name], r0)  # the mean at rest
+        for name in self.spiking_populations():  # x and s at their mean at rest
+            state[name].update(spiking_initial_state(self.populations()[name], r0))
         return state
 
     def _state_size(self, population, variable):
@@ -469,14 +467,16 @@ class Microcircuit(BaseNetwork):
                 eqs += Equations(sq.UNIT_TRACE)
             g = NeuronGroup(self.populations()[name], eqs, clock=clock, name=name)
             g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
-            g.run_regularly(mceq.soma_code(kind, self.activation), when="mc_soma",
+            post = "s" if self.plasticity == "urbanczik_senn" else "post"
+            g.run_regularly(mceq.soma_code(kind, self.activation, post=post), when="mc_soma",
                             name=f"{name}_soma")
             g.run_regularly(mceq.latch_code(kind == "output"), when="mc_latch",
                             name=f"{name}_latch")
             groups[name] = g
             if name in spiking:  # after every latch: spikes from the latched rates
                 objs, spike_state, mon = add_spiking(
-                    g, name, self.spiking, "r", "mc_spikes", 3 * spiking.index(name), clock,
+                    g, name, self.spiking, "r", "mc_spikes", SPIKING_OPS * spiking.index(name),
+                    clock,
                     name in record_spikes)
                 spike_objects += objs
                 state.update(spike_state)
@@ -698,6 +698,12 @@ class Microcircuit(BaseNetwork):
     def __repr__(self):
         return (f"Microcircuit(layer_sizes={self.layer_sizes}, mode={self.mode!r}, "
                 f"init={self.init!r}, device={self.device!r})")
+
+
+document_spiking_parameters(
+    Microcircuit, r_max="2 kHz: soft_relu rates reach ~5, and r_max phi dt stays <= 1",
+    output="The output pyramidal cells spike too (default; what W_down reads); the "
+    "read-out\n    is their visible potential either way.")
 
 
 # ---------------------------------------------------------------------- helpers

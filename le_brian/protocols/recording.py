@@ -82,6 +82,7 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         arrays[f"spikes/{pop}/i"] = s["i"]
         arrays[f"spikes/{pop}/t"] = np.asarray(s["t"] / second)
         arrays[f"spikes/{pop}/n_neurons"] = s["n_neurons"]
+        arrays[f"spikes/{pop}/n_per_unit"] = s["n_per_unit"]
     np.savez(run_dir / RECORDING, **arrays)
     try:
         from ..ephys import to_nwb
@@ -118,7 +119,8 @@ def load_recording(run_dir):
                 out["spikes"].setdefault(parts[1], {})[parts[2]] = f[key]
     for s in out["spikes"].values():
         s["t"] = s["t"] * second
-        s["n_neurons"] = int(s["n_neurons"])
+        s["n_neurons"], s["n_per_unit"] = int(s["n_neurons"]), int(s["n_per_unit"])
+        s["unit"] = s["i"] // s["n_per_unit"]
     return out
 
 
