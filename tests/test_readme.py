@@ -34,3 +34,12 @@ def test_readme_links_point_to_repository_files():
     assert local, "expected links to repository files"
     for link in local:
         assert (ROOT / link).exists(), link
+
+
+def test_gallery_figures_are_small_and_shown():
+    """Every committed gallery PNG is under 300 KB and shown in the README."""
+    gallery = sorted((ROOT / "figures" / "gallery").glob("*.png"))
+    assert gallery
+    for png in gallery:
+        assert png.stat().st_size < 300_000, png.name
+        assert f"figures/gallery/{png.name}" in README, png.name
