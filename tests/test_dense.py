@@ -261,7 +261,9 @@ def _cuda_build(tables):
     pathways onto the traces)."""
     le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
                    learning_rates=50 * Hz, device="runtime")
-    mc = Microcircuit([9, 30, 3], device="runtime", spiking=True, n_per_unit=2)
+    # spiking: pyramidal cells and interneurons (the output stays a rate: fewer kernels)
+    mc = Microcircuit([9, 30, 3], device="runtime", spiking=True, n_per_unit=2,
+                      spiking_output=False)
     le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
                                10, {"layer3": ["r"]}, {}, 1, set())
     n = 8

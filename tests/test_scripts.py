@@ -237,6 +237,7 @@ def test_fig_accuracy_refuses_a_summary_of_other_settings(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.standalone
 def test_fig_spike_budget_fast(tmp_path):
     """The spike-budget script: rate and spiking runs land in the JSON with test

@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, SpikeMonitor, Synapses, linked_var, ms, second
+from brian2 import Hz, NeuronGroup, SpikeMonitor, Synapses, linked_var, ms
 
 from .. import equations as eq
 from ..equations import spiking as sq
@@ -88,14 +88,6 @@ class SpikingSpec:
                     f"layers need one of {allowed} (or keep that layer a rate read-out)")
         return cls(int(n_per_unit), rate, tau, tuple(activations))
 
-    @property
-    def r_max_quantity(self):
-        return self.r_max * Hz
-
-    @property
-    def tau_s_quantity(self):
-        return self.tau_s * second
-
 
 _PARAMETERS_DOC = """\
 spiking : bool
@@ -117,17 +109,35 @@ spiking_output : bool
     {output}"""
 
 
-def document_spiking_parameters(cls, r_max, output):
-    """Put the spiking parameters' documentation into ``cls``'s docstring at its
-    ``{spiking_parameters}`` marker, indented as the marker is (one text for both
-    network classes)."""
+def fill_docstring(cls, marker, text):
+    """Replace ``{marker}`` in ``cls``'s docstring by ``text`` (numpydoc lines written
+    without indentation), indented as the marker is: parameters both network classes
+    document the same way are written once."""
     doc = cls.__doc__
-    at = doc.index("{spiking_parameters}")
+    if doc is None:  # python -OO strips docstrings
+        return cls
+    at = doc.index("{" + marker + "}")
     indent = doc[doc.rfind("\n", 0, at) + 1:at]
-    text = _PARAMETERS_DOC.replace("{r_max}", r_max).replace("{output}", output)
-    text = ("\n" + indent).join(text.splitlines())
-    cls.__doc__ = doc.replace("{spiking_parameters}", text)
+    cls.__doc__ = doc.replace("{" + marker + "}", ("\n" + indent).join(text.splitlines()))
     return cls
+
+
+DEVICE_DOC = """\
+device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
+    Brian2 device; default ``'cpp_standalone'``: one C++ program per network
+    structure, compiled once per machine (kept in the program cache across
+    processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
+    faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
+    code generation) but is slow for long runs; ``'cuda_standalone'`` needs
+    brian2cuda and a GPU. See the README's "Devices"."""
+
+
+def document_spiking_parameters(cls, r_max, output):
+    """Put the spiking parameters' documentation (and the device's) into ``cls``'s
+    docstring at its ``{spiking_parameters}`` (``{device_parameter}``) marker."""
+    fill_docstring(cls, "device_parameter", DEVICE_DOC)
+    return fill_docstring(cls, "spiking_parameters",
+                          _PARAMETERS_DOC.replace("{r_max}", r_max).replace("{output}", output))
 
 
 def spike_seed(seed, run_index, population):

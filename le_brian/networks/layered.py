@@ -146,13 +146,7 @@ class LENetwork(BaseNetwork):
     weight_scale : float or None
         Initial weights and biases ~ N(0, weight_scale) (the paper's MNIST set-up uses
         0.05); None: weights ~ N(0, 1/n_pre), biases 0.
-    device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
-        Brian2 device; default ``'cpp_standalone'``: one C++ program per network
-        structure, compiled once per machine (kept in the program cache across
-        processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
-        faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
-        code generation) but is slow for long runs; ``'cuda_standalone'`` needs
-        brian2cuda and a GPU. See the README's "Devices".
+    {device_parameter}
     codegen_target : {'auto', 'numpy', 'cython'}
         Runtime code generation target.
     keep_builds : bool

@@ -250,13 +250,7 @@ class Microcircuit(BaseNetwork):
         (`self_predicting_weights`); 'random' keeps the drawn W_pi and W_ip.
     activation : str
         Rate function (default the authors' thresholded softplus ``'soft_relu'``).
-    device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
-        Brian2 device; default ``'cpp_standalone'``: one C++ program per network
-        structure, compiled once per machine (kept in the program cache across
-        processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
-        faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
-        code generation) but is slow for long runs; ``'cuda_standalone'`` needs
-        brian2cuda and a GPU. See the README's "Devices".
+    {device_parameter}
     codegen_target : {'auto', 'numpy', 'cython'}
     simulator : le_brian.engine.devices.Simulator, optional
         Default: one shared per device configuration, so microcircuits of equal sizes
