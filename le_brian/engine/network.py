@@ -47,9 +47,6 @@ __all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGEN
 #: default of a NeuronGroup) see the values of the finished step.
 BRIAN_SLOTS = ("groups", "thresholds", "synapses", "resets", "end")
 
-#: A value whose magnitude exceeds this is reported as a divergence even while finite.
-
-
 def schedule_with(slots):
     """The Brian2 ``Network.schedule`` for le_brian's ``slots`` (in step order)."""
     return ["start", *slots, *BRIAN_SLOTS]
@@ -181,8 +178,8 @@ class BaseNetwork:
                         stacklevel=4)
 
     def _spike_trains(self, out, t0):
-        """``{population: {'i': neuron, 'unit': rate unit, 't': Quantity}}`` of the
-        recorded spike monitors (times on the network clock)."""
+        """``{population: {'i': neuron, 'unit': rate unit, 't': Quantity, 'n_neurons',
+        'n_per_unit'}}`` of the recorded spike monitors (times on the network clock)."""
         trains = {}
         for pop in self.spiking_populations():
             rec = out.user_records.get(f"spikemonitor_{pop}")
