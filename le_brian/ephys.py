@@ -7,16 +7,20 @@ nwbinspector); everything else in le_brian works without it.
 * `to_neo` (result) -> ``neo.Block``: one Segment per run, a ``SpikeTrain`` per neuron
   of every spiking population (seconds, the run's t_start / t_stop, annotations:
   population, layer, cell type, unit, neuron), an ``AnalogSignal`` (time x channels) per
-  recorded state variable with its sampling period, one ``neo.Group`` per population.
+  recorded state variable with its sampling period (``array_annotations['neuron']``: the
+  recorded neurons), an ``Epoch`` of the presented samples, one ``neo.Group`` per
+  population.
 * `to_nwb` (result, path) -> an NWB file: a Units table (spike times in seconds,
-  ``resolution`` = dt, columns population / layer / cell_type / unit_index), recorded
-  states as ``TimeSeries`` in the ``misc`` processing module, a Subject describing the
+  ``resolution`` = dt, columns population / layer / cell_type / unit_index), a trials
+  table (one trial per sample), recorded states as ``TimeSeries`` in the ``misc``
+  processing module, a Subject describing the
   simulated circuit, ``was_generated_by`` le_brian and its version.
 * `spike_statistics` (trains, ...) -> per-population firing rates, ISI CV, CV2, LV,
   Fano factors over samples, pairwise correlation coefficients and the PSTH aligned to
   sample onsets, all computed by Elephant.
 * `read_nwb_units` (path) -> a recording's (or a simulation's) Units table as neo
-  SpikeTrains by group; `compare_statistics` (sim, rec) -> the statistics side by side
+  SpikeTrains by group (one per unit and observed interval); `read_nwb_trials` its
+  trials; `compare_statistics` (sim, rec) -> the statistics side by side
   with the Kolmogorov-Smirnov distance of their distributions.
 
 Potentials of the model are dimensionless and are exported as such; ``potential_map=(rest,
@@ -44,8 +48,9 @@ def as_voltage(name, value):
         raise UnitError(f"potential_map {name} must be a voltage such as -70*mV, got {value!r}")
     return value
 
-__all__ = ["to_neo", "to_nwb", "spike_statistics", "read_nwb_units", "compare_statistics",
-           "population_info", "require_ephys", "STATISTICS"]
+__all__ = ["to_neo", "to_nwb", "spike_statistics", "read_nwb_units", "read_nwb_trials",
+           "compare_statistics", "population_info", "sample_onsets", "require_ephys",
+           "STATISTICS", "STATISTIC_UNITS"]
 
 
 def require_ephys():
@@ -73,6 +78,18 @@ def population_info(name):
     if name == "out":
         return "output", "output pyramidal"
     return "", "unknown"
+
+
+def sample_onsets(result):
+    """``(onsets in seconds, presentation time in seconds)`` of a run's samples."""
+    period = float(result.presentation_time / second)
+    return float(result.t_start / second) + period * np.arange(result.n_samples), period
+
+
+def _neurons(result, population, n_columns):
+    """Neuron indices of the recorded columns of ``population``."""
+    chosen = getattr(result, "recorded_neurons", {}).get(population)
+    return np.arange(n_columns) if chosen is None else np.asarray(chosen)
 
 
 def _check_result(result):
@@ -133,8 +150,10 @@ def to_neo(results, name="le_brian simulation", potential_map=None, description=
     neo.Block
         ``block.segments[k].spiketrains`` (one per neuron of every spiking population;
         annotations population, layer, cell_type, neuron, unit), ``analogsignals`` (one
-        per recorded state variable and population, time x neurons, annotations
-        population, variable), ``block.groups`` one per population.
+        per recorded state variable and population, time x recorded neurons,
+        annotations population, variable, array annotation neuron), ``epochs`` (one
+        Epoch ``samples``: onset and duration of every presented sample),
+        ``block.groups`` one per population.
 
     Raises
     ------
@@ -163,11 +182,18 @@ def to_neo(results, name="le_brian simulation", potential_map=None, description=
             for pop, variables in result.states.items():
                 for var, values in variables.items():
                     data, unit = _mapped(values, potential_map, var)
-                    sig = neo.AnalogSignal(data.reshape(len(data), -1), units=unit,
-                                           sampling_period=period * pq.s, t_start=t0 * pq.s,
-                                           name=f"{pop}.{var}", population=pop, variable=var)
+                    data = data.reshape(len(data), -1)
+                    sig = neo.AnalogSignal(
+                        data, units=unit, sampling_period=period * pq.s, t_start=t0 * pq.s,
+                        name=f"{pop}.{var}", population=pop, variable=var,
+                        array_annotations={"neuron": _neurons(result, pop, data.shape[1])})
                     seg.analogsignals.append(sig)
                     groups.setdefault(pop, []).append(sig)
+        onsets, duration = sample_onsets(result)
+        seg.epochs.append(neo.Epoch(times=onsets * pq.s,
+                                    durations=np.full(len(onsets), duration) * pq.s,
+                                    labels=np.array([f"sample {k}" for k in range(len(onsets))]),
+                                    name="samples"))
         block.segments.append(seg)
     for pop, objects in groups.items():
         block.groups.append(neo.Group(objects, name=pop))
@@ -176,7 +202,7 @@ def to_neo(results, name="le_brian simulation", potential_map=None, description=
 
 
 def to_nwb(result, path, session_description="le_brian simulation", network=None,
-           potential_map=None, source_script=None, session_start_time=None):
+           potential_map=None, source_script=None, session_start_time=None, labels=None):
     """Write a run as an NWB file (pynwb) and return its path.
 
     Parameters
@@ -192,15 +218,19 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
         The script that produced the run (``source_script`` of the file).
     session_start_time : datetime, optional
         Default: now (UTC).
+    labels : array of int (n_samples,), optional
+        Class label of every sample (a ``label`` column of the trials table).
 
     Notes
     -----
     Units: one row per neuron of every spiking population, spike times in seconds
     (sorted), ``resolution`` = dt, ``obs_intervals`` the run, columns population, layer,
-    cell_type, unit_index. Recorded states: ``misc`` processing module, one TimeSeries
-    per population and variable (time x neurons; ``unit`` 'dimensionless' or 'mV').
-    NWB's guidance for simulations: store outputs, not settings; the network's settings
-    go into the descriptions only.
+    cell_type, unit_index. Trials: one per presented sample (start / stop time,
+    ``sample`` index, ``label``), the alignment of Fano factors and PSTHs. Recorded
+    states: ``misc`` processing module, one TimeSeries per population and variable
+    (time x recorded neurons, the neuron indices in its description; ``unit``
+    'dimensionless' or 'mV'). NWB's guidance for simulations: store outputs, not
+    settings; the network's settings go into the descriptions only.
     """
     require_ephys()
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
@@ -243,44 +273,87 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
             nwb.add_unit(spike_times=np.sort(times[index == j]), obs_intervals=[[t0, t1]],
                          population=pop, layer=str(layer), cell_type=cell_type,
                          unit_index=int(j // s["n_per_unit"]))
+    onsets, duration = sample_onsets(result)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(onsets),):
+            raise ValueError(f"labels must have one entry per sample ({len(onsets)},), got "
+                             f"shape {labels.shape}")
+    nwb.add_trial_column("sample", "index of the presented sample in the run")
+    if labels is not None:
+        nwb.add_trial_column("label", "class label of the sample")
+    for k, onset in enumerate(onsets):
+        extra = {"label": int(labels[k])} if labels is not None else {}
+        nwb.add_trial(start_time=onset, stop_time=onset + duration, sample=k, **extra)
     if len(result.t) and result.states:
         module = nwb.create_processing_module("misc", "recorded model states (le_brian)")
         rate = 1.0 / float(result.record_every_steps * result.dt / second)
         for pop, variables in result.states.items():
             for var, values in variables.items():
                 data, unit = _mapped(values, potential_map, var)
+                neurons = _neurons(result, pop, data.reshape(len(data), -1).shape[1])
                 module.add(TimeSeries(
                     name=f"{pop}_{var}", data=data, unit="mV" if str(unit.dimensionality)
                     == "mV" else "dimensionless", rate=rate,
                     starting_time=float(result.t[0] / second),
-                    description=f"{var} of {pop} (time x neurons)"))
+                    description=f"{var} of {pop} (time x neurons); columns are neurons "
+                                f"{neurons.tolist()} of the population"))
     with NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
     return path
 
 
 def spike_statistics(trains, sample_onsets=None, sample_duration=None, bin_size=None):
-    """Elephant statistics of a population's spike trains.
+    r"""Elephant statistics of a population's spike trains.
 
     Parameters
     ----------
     trains : list of neo.SpikeTrain
-        One per neuron (e.g. ``to_neo(result).groups[k].spiketrains``).
-    sample_onsets : Quantity array (quantities), optional
-        Onsets of the samples (patterns) for the Fano factor over samples and the PSTH.
+        One per neuron (e.g. ``to_neo(result).groups[k].spiketrains``), or one per unit
+        and observed interval (`read_nwb_units`): nothing is computed across the gap
+        between two intervals.
+    sample_onsets : array of quantities.Quantity, optional
+        Onsets of the samples (trials) for the Fano factor over samples and the PSTH.
     sample_duration : quantities.Quantity, optional
         Duration of a sample (required with ``sample_onsets``).
     bin_size : quantities.Quantity, optional
-        Bin of the correlation coefficients and the PSTH (default 5 ms).
+        Bin of the correlation coefficients (default 5 ms) and of the PSTH (at most a
+        tenth of ``sample_duration``).
 
     Returns
     -------
     dict
-        ``rate`` (Hz per neuron), ``cv`` (of the ISIs), ``cv2``, ``lv`` (per neuron with
-        >= 3 spikes, NaN otherwise), ``fano`` (per neuron, counts over samples),
-        ``correlation`` (pairwise coefficients of the binned trains, upper triangle; NaN
-        for a pair with a silent train, where it is undefined: Elephant warns),
-        ``psth`` (time, rate in Hz, aligned to sample onsets).
+        ``rate`` (Hz per train, `elephant.statistics.mean_firing_rate`), ``cv`` (of the
+        ISIs), ``cv2``, ``lv`` (per train with >= 3 spikes, NaN otherwise), ``fano``
+        (per train: variance / mean of the spike counts in the sample windows that lie
+        inside the train, NaN with fewer than 2 windows or no spike),
+        ``correlation`` (pairwise coefficients of the binned trains among the trains
+        that share t_start and t_stop, upper triangle; NaN for a pair with a silent
+        train, where it is undefined: Elephant warns), ``psth`` ((bin starts in s,
+        rate in Hz) of the spikes aligned to the sample onsets).
+
+    Raises
+    ------
+    ValueError
+        No trains; ``sample_onsets`` without ``sample_duration``.
+
+    Notes
+    -----
+    With ISIs :math:`I_i`: :math:`CV = \sigma(I)/\langle I\rangle`,
+    :math:`CV_2 = \langle 2|I_{i+1}-I_i|/(I_{i+1}+I_i)\rangle`,
+    :math:`LV = \frac{3}{n-1}\sum_i ((I_i-I_{i+1})/(I_i+I_{i+1}))^2`; a Poisson process
+    has CV = CV2 = LV = Fano = 1, a gamma process of shape k has CV = 1/sqrt(k) and
+    LV = 3/(2k+1).
+
+    Examples
+    --------
+    >>> import numpy as np, quantities as pq
+    >>> from elephant.spike_train_generation import StationaryPoissonProcess
+    >>> np.random.seed(0)
+    >>> trains = StationaryPoissonProcess(20 * pq.Hz, t_stop=50 * pq.s
+    ...                                   ).generate_n_spiketrains(5)
+    >>> round(float(spike_statistics(trains)["cv"].mean()), 1)
+    1.0
     """
     require_ephys()
     import quantities as pq
@@ -299,49 +372,73 @@ def spike_statistics(trains, sample_onsets=None, sample_duration=None, bin_size=
             isi = statistics.isi(st)
             values.append(float(fn(isi)) if len(isi) >= 2 else np.nan)
         out[key] = np.array(values)
-    binned = BinnedSpikeTrain(trains, bin_size=bin_size)
-    corr = correlation_coefficient(binned)
-    out["correlation"] = corr[np.triu_indices(len(trains), 1)]
+    spans = {}
+    for st in trains:
+        spans.setdefault((float(st.t_start.rescale(pq.s)), float(st.t_stop.rescale(pq.s))),
+                         []).append(st)
+    corr = []
+    for (t0, t1), same in spans.items():
+        if len(same) >= 2 and (t1 - t0) * pq.s >= bin_size:
+            c = correlation_coefficient(BinnedSpikeTrain(same, bin_size=bin_size))
+            corr.append(c[np.triu_indices(len(same), 1)])
+    out["correlation"] = np.concatenate(corr) if corr else np.zeros(0)
     if sample_onsets is not None:
         if sample_duration is None:
             raise ValueError("spike_statistics: sample_duration is needed with sample_onsets")
-        fano = []
+        onsets = sample_onsets.rescale(pq.s)
+        d = sample_duration.rescale(pq.s)
+        fano, aligned = [], []
         for st in trains:
-            pieces = [st.time_slice(t, t + sample_duration) for t in sample_onsets]
-            fano.append(float(statistics.fanofactor(pieces)))
+            inside = [t for t in onsets if t >= st.t_start and t + d <= st.t_stop]
+            pieces = [st.time_slice(t, t + d) for t in inside]
+            counts = [len(p) for p in pieces]
+            fano.append(float(statistics.fanofactor(pieces))
+                        if len(pieces) >= 2 and sum(counts) else np.nan)
+            aligned += [p.time_shift(-t) for p, t in zip(pieces, inside)]
         out["fano"] = np.array(fano)
-        aligned = [st.time_slice(t, t + sample_duration).time_shift(-t)
-                   for t in sample_onsets for st in trains]
-        hist = statistics.time_histogram(aligned, bin_size=bin_size, t_start=0 * pq.s,
-                                         t_stop=sample_duration, output="rate")
-        out["psth"] = (np.asarray(hist.times.rescale(pq.s)),
-                       np.asarray(hist.rescale(pq.Hz).magnitude[:, 0]))
+        if aligned:
+            for p in aligned:  # the shifted slices span [0, d] exactly
+                p.t_start, p.t_stop = 0 * pq.s, d
+            psth_bin = min(bin_size.rescale(pq.s), d / 10)
+            hist = statistics.time_histogram(aligned, bin_size=psth_bin, t_start=0 * pq.s,
+                                             t_stop=d, output="rate")
+            out["psth"] = (np.asarray(hist.times.rescale(pq.s)),
+                           np.asarray(hist.rescale(pq.Hz).magnitude[:, 0]))
     return out
+
+
+def _nwb_file(path):
+    """(io, nwbfile) of a readable NWB file, else ValueError naming it."""
+    from pynwb import NWBHDF5IO
+
+    try:
+        io = NWBHDF5IO(str(path), "r")
+        return io, io.read()
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not a readable NWB file ({err})") from None
 
 
 def read_nwb_units(path, units_column=None):
     """The Units table of an NWB file as neo SpikeTrains, grouped by ``units_column``
     (e.g. 'population' or 'location'; None: one group 'all').
 
-    Each unit's train spans its ``obs_intervals`` when the table has them (else the
-    file's first to last spike).
+    A unit gives one train per row of its ``obs_intervals`` (several sessions or
+    epochs of a recording), spanning that interval, with the spikes inside it; a unit
+    without ``obs_intervals`` spans the file's first to last spike. Each train is
+    annotated with ``unit`` (its row in the table) and ``interval``.
 
     Raises
     ------
     ValueError
         Naming the file: no Units table, no units, a unit with negative or unsorted
-        spike times, an unknown ``units_column``.
+        spike times, an empty or reversed observation interval, an unknown
+        ``units_column``.
     """
     require_ephys()
     import neo
     import quantities as pq
-    from pynwb import NWBHDF5IO
 
-    try:
-        io = NWBHDF5IO(str(path), "r")
-        nwb = io.read()
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable NWB file ({err})") from None
+    io, nwb = _nwb_file(path)
     with io:
         if nwb.units is None:
             raise ValueError(f"{path}: the file has no Units table (spike times of sorted "
@@ -361,28 +458,54 @@ def read_nwb_units(path, units_column=None):
             if np.any(np.diff(t) < 0):
                 raise ValueError(f"{path}: the spike times of unit {k} are not sorted")
         flat = np.concatenate([t for t in all_times if len(t)] or [np.zeros(1)])
-        intervals = ([np.asarray(table["obs_intervals"][k]) for k in range(n)]
-                     if "obs_intervals" in columns else None)
+        whole = np.array([[flat.min(), flat.max() + 1e-9]])
         groups = {}
         for k, t in enumerate(all_times):
-            if intervals is not None and len(intervals[k]):
-                t0, t1 = float(intervals[k][:, 0].min()), float(intervals[k][:, 1].max())
-            else:
-                t0, t1 = float(flat.min()), float(flat.max()) + 1e-9
+            intervals = (np.asarray(table["obs_intervals"][k], dtype=float).reshape(-1, 2)
+                         if "obs_intervals" in columns else np.zeros((0, 2)))
+            if not len(intervals):
+                intervals = whole
+            if np.any(intervals[:, 1] <= intervals[:, 0]):
+                raise ValueError(f"{path}: unit {k} has an empty or reversed observation "
+                                 f"interval {intervals.tolist()}")
             label = "all" if units_column is None else str(table[units_column][k])
-            groups.setdefault(label, []).append(
-                neo.SpikeTrain(t * pq.s, t_start=t0 * pq.s, t_stop=max(t1, t0 + 1e-9) * pq.s,
-                               name=f"unit {k}", group=label))
+            for m, (t0, t1) in enumerate(intervals):
+                inside = t[(t >= t0) & (t <= t1)]
+                groups.setdefault(label, []).append(neo.SpikeTrain(
+                    inside * pq.s, t_start=t0 * pq.s, t_stop=t1 * pq.s, name=f"unit {k}",
+                    group=label, unit=k, interval=m))
     return groups
 
 
-STATISTICS = ("rate", "cv", "cv2", "lv")
+def read_nwb_trials(path):
+    """``(onsets, durations)`` in seconds of an NWB file's trials table (None without
+    one): the sample windows of a le_brian file, the trials of a recording."""
+    require_ephys()
+    io, nwb = _nwb_file(path)
+    with io:
+        if nwb.trials is None or len(nwb.trials) == 0:
+            return None
+        start = np.asarray(nwb.trials["start_time"][:], dtype=float)
+        stop = np.asarray(nwb.trials["stop_time"][:], dtype=float)
+    if np.any(stop <= start):
+        raise ValueError(f"{path}: a trial ends before it starts")
+    return start, stop - start
+
+
+#: Per-train (or per-pair) statistics that `compare_statistics` sets side by side.
+STATISTICS = ("rate", "cv", "cv2", "lv", "fano", "correlation")
+#: Their units, for tables and axes.
+STATISTIC_UNITS = {"rate": "Hz", "cv": "1", "cv2": "1", "lv": "1", "fano": "1",
+                   "correlation": "1"}
 
 
 def compare_statistics(simulated, recorded):
-    """Per statistic of `spike_statistics` (rate, CV, CV2, LV per neuron): mean and
-    median of the simulated and recorded units and the two-sample Kolmogorov-Smirnov
-    distance between their distributions (scipy.stats.ks_2samp).
+    """Per statistic of `spike_statistics` (rate, CV, CV2, LV, Fano factor per train,
+    correlation coefficient per pair; the Fano factor only when both sides were
+    computed with sample onsets): mean and median of the simulated and recorded values
+    and the two-sample Kolmogorov-Smirnov distance between their distributions
+    (scipy.stats.ks_2samp; NaN values, e.g. the CV of a train with < 3 spikes, left
+    out).
 
     Parameters
     ----------
@@ -392,17 +515,20 @@ def compare_statistics(simulated, recorded):
     Returns
     -------
     list of dict
-        One row per statistic: ``statistic``, ``sim_mean``, ``rec_mean``,
+        One row per statistic: ``statistic``, ``unit``, ``sim_mean``, ``rec_mean``,
         ``sim_median``, ``rec_median``, ``sim_n``, ``rec_n``, ``ks_distance``, ``ks_p``.
     """
     from scipy.stats import ks_2samp
 
     rows = []
     for key in STATISTICS:
+        if key not in simulated or key not in recorded:
+            continue
         a = np.asarray(simulated[key], dtype=float)
         b = np.asarray(recorded[key], dtype=float)
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        row = {"statistic": key, "sim_n": int(len(a)), "rec_n": int(len(b)),
+        row = {"statistic": key, "unit": STATISTIC_UNITS[key], "sim_n": int(len(a)),
+               "rec_n": int(len(b)),
                "sim_mean": float(a.mean()) if len(a) else np.nan,
                "rec_mean": float(b.mean()) if len(b) else np.nan,
                "sim_median": float(np.median(a)) if len(a) else np.nan,

@@ -68,12 +68,15 @@ def main(argv=None):
 
 
 def plot(res, args, png):
+    from brian2 import ms
     from matplotlib.figure import Figure
+
+    from le_brian.plotting import plot_state
 
     sp, tr = res["self_prediction"], res["training"]
     t_sp = sp["t_weights"] * 1e3  # network time continues across the two runs
     t_tr = tr["t_weights"] * 1e3
-    tw = np.concatenate([t_sp, t_tr])
+    tw = np.concatenate([t_sp, t_tr]) * ms
 
     def series(name):
         return np.concatenate([sp["weights"][name], tr["weights"][name]])
@@ -83,25 +86,22 @@ def plot(res, args, png):
     axes = fig.subplots(2, 3)
     ax = axes[0, 0]
     for name, k, color in (("W_up1", 0, "tab:blue"), ("W_up2", 1, "tab:orange")):
-        ax.plot(tw, series(name), color=color, label=f"student {name}")
+        plot_state(tw, series(name), var_name="weight", axes=ax, color=color,
+                   label=f"student {name}")
         ax.axhline(teacher["W_up"][k][0, 0], color=color, ls="--", label=f"teacher {name}")
     ax.axvline(t_sp[-1], color="gray", ls=":")
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("weight")
     ax.set_title("W_up: student approaches teacher")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
-    ax.plot(tw, series("W_ip1"), label="W_ip")
-    ax.plot(tw, series("W_up2"), "--", label="W_up (output)")
+    plot_state(tw, series("W_ip1"), var_name="weight", axes=ax, label="W_ip")
+    plot_state(tw, series("W_up2"), var_name="weight", axes=ax, ls="--", label="W_up (output)")
     ax.axvline(t_sp[-1], color="gray", ls=":")
-    ax.set_xlabel("time (ms)")
     ax.set_title("W_ip tracks W_up(output)")
     ax.legend(fontsize=7)
     ax = axes[0, 2]
-    ax.plot(tw, -series("W_pi1"), label="-W_pi")
-    ax.plot(tw, series("W_down1"), "--", label="W_down")
+    plot_state(tw, -series("W_pi1"), var_name="weight", axes=ax, label="-W_pi")
+    plot_state(tw, series("W_down1"), var_name="weight", axes=ax, ls="--", label="W_down")
     ax.axvline(t_sp[-1], color="gray", ls=":")
-    ax.set_xlabel("time (ms)")
     ax.set_title("-W_pi tracks W_down")
     ax.legend(fontsize=7)
     ax = axes[1, 0]

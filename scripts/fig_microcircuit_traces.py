@@ -68,36 +68,43 @@ def record(args, mode):
 
 
 def plot(traces, args, png):
+    from brian2 import ms
     from matplotlib.figure import Figure
+
+    from le_brian.plotting import plot_state
 
     fig = Figure(figsize=(14, 8), layout="constrained")
     axes = fig.subplots(3, 2, sharex=True)
     for col, (mode, tr) in enumerate(traces.items()):
-        t = np.array(tr["t_ms"])
+        t = np.array(tr["t_ms"]) * ms
         ax = axes[0, col]
-        ax.plot(t, tr["pyr_u"], label="soma u")
-        ax.plot(t, tr["pyr_v_B"], label="basal v_B", alpha=0.7)
-        ax.plot(t, tr["pyr_v_A"], label="apical v_A", alpha=0.7)
+        plot_state(t, tr["pyr_u"], var_name="potential", axes=ax, label="soma u")
+        plot_state(t, tr["pyr_v_B"], var_name="potential", axes=ax, label="basal v_B",
+                   alpha=0.7)
+        plot_state(t, tr["pyr_v_A"], var_name="potential", axes=ax, label="apical v_A",
+                   alpha=0.7)
         ax.set_title(f"{mode}: hidden pyramidal cell {args.cell}")
         ax.legend(fontsize=7)
         ax = axes[1, col]
-        ax.plot(t, tr["int_u"], label="interneuron soma u")
-        ax.plot(t, tr["int_v_I"], label="dendrite v_I", alpha=0.7)
-        ax.plot(t, tr["out_w"], "--", label="output visible w (nudges it)")
+        plot_state(t, tr["int_u"], var_name="potential", axes=ax, label="interneuron soma u")
+        plot_state(t, tr["int_v_I"], var_name="potential", axes=ax, label="dendrite v_I",
+                   alpha=0.7)
+        plot_state(t, tr["out_w"], var_name="potential", axes=ax, ls="--",
+                   label="output visible w (nudges it)")
         ax.set_title(f"interneuron {args.interneuron}")
         ax.legend(fontsize=7)
         ax = axes[2, col]
-        ax.plot(t, tr["out_w"], label="output w")
+        plot_state(t, tr["out_w"], var_name="potential", axes=ax, label="output w")
         nudged = np.array(tr["nudged"]) > 0.5
-        ax.plot(t, np.where(nudged, tr["target"], np.nan), "k.", ms=1, label="target (nudged)")
-        ax.set_xlabel("time (ms)")
+        plot_state(t, np.where(nudged, tr["target"], np.nan), var_name="potential", axes=ax,
+                   ls="", marker=".", color="k", ms=1, label="target (nudged)")
         ax.set_title(f"output {args.interneuron}")
         ax.legend(fontsize=7)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("potential")
+    for ax in axes[:2].ravel():
+        ax.set_xlabel("")
     fig.suptitle(f"bars, T = {args.T:g} ms: 8 training (nudged) + 8 validation patterns "
                  f"per epoch")
-    save_figure(fig, png, dpi=120, smoke=args.fast)
+    save_figure(fig, png, dpi=100, smoke=args.fast)
 
 
 def main(argv=None):

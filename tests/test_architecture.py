@@ -311,3 +311,49 @@ def test_weight_recording_without_brian2_warning():
 def test_presentation_time_must_be_one_time():
     with pytest.raises(ValueError, match="presentation_time must be a single time"):
         LENetwork([3, 4, 2], device="runtime").run(np.zeros((1, 3)), [0.3, 0.3] * ms)
+
+
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone",
+                                                            marks=pytest.mark.standalone)])
+def test_record_neurons_are_columns_of_the_whole_recording(device):
+    """record_neurons={population: indices} records those neurons only (unsorted input,
+    sorted output), equal to the bit to the same columns of a whole recording, on both
+    network classes (cpp_standalone: the layered one, two compiles); result.recorded_neurons
+    names the columns; bad subsets are refused naming the population before anything is
+    built."""
+    x, y = _data(n_in=3, n_out=2, n=3)
+    le_kw = dict(activation="hard_sigmoid", seed=3, learning_rates=20 * Hz, device=device)
+    whole = LENetwork([3, 7, 2], **le_kw).run(x, 1 * ms, targets=y, record={1: ["u", "eps"]})
+    part = LENetwork([3, 7, 2], **le_kw).run(x, 1 * ms, targets=y, record={1: ["u", "eps"]},
+                                             record_neurons={1: [5, 0, 2]})
+    assert part.recorded_neurons["layer1"].tolist() == [0, 2, 5]
+    assert part.recorded_neurons["layer2"].tolist() == [0, 1]
+    for var in ("u", "eps"):
+        assert part.states["layer1"][var].shape == (30, 3)
+        np.testing.assert_array_equal(part.states["layer1"][var],
+                                      whole.states["layer1"][var][:, [0, 2, 5]])
+    np.testing.assert_array_equal(part.output, whole.output)
+    if device != "runtime":
+        return
+    mc_kw = dict(out_lag=0.2 * ms, seed=3, device=device)
+    xm, ym = _data(n_in=3, n_out=2, n=2)
+    rec = {"pyr1": ["u", "v_B"], "int1": ["v_I"], "out": ["w"]}
+    mc_whole = Microcircuit([3, 6, 2], **mc_kw).run(xm, 1 * ms, targets=ym, record=rec)
+    mc_part = Microcircuit([3, 6, 2], **mc_kw).run(xm, 1 * ms, targets=ym, record=rec,
+                                                   record_neurons={"pyr1": [4], "int1": [1]})
+    np.testing.assert_array_equal(mc_part.states["pyr1"]["v_B"],
+                                  mc_whole.states["pyr1"]["v_B"][:, [4]])
+    np.testing.assert_array_equal(mc_part.states["int1"]["v_I"],
+                                  mc_whole.states["int1"]["v_I"][:, [1]])
+    np.testing.assert_array_equal(mc_part.output, mc_whole.output)
+    assert mc_part.recorded_neurons["out"].tolist() == [0, 1]
+    net = LENetwork([3, 7, 2], **le_kw)
+    for bad, message in (({1: [7]}, r"record_neurons\[1\] must be .* in 0..6"),
+                         ({1: [1, 1]}, "repeats a neuron"),
+                         ({2: [0]}, "output population 2 is always recorded whole"),
+                         ({"layer9": [0]}, "unknown population 'layer9'")):
+        with pytest.raises(ValueError, match=message):
+            net.run(x, 1 * ms, record={1: ["u"]}, record_neurons=bad)
+    with pytest.raises(ValueError, match="records no variable"):
+        Microcircuit([3, 6, 2], **mc_kw).run(xm, 1 * ms, record_neurons={"int1": [0]})
+    assert net.n_builds == 0

@@ -265,11 +265,11 @@ def _cuda_build(tables):
     mc = Microcircuit([9, 30, 3], device="runtime", spiking=True, n_per_unit=2,
                       spiking_output=False)
     le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
-                               10, {"layer3": ["r"]}, {}, 1, set())
+                               10, {"layer3": ["r"]}, {}, 1, set(), {})
     n = 8
     mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
                                 "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
-                               10, {}, 1, {}, 1, {"pyr1"})
+                               10, {}, 1, {}, 1, {}, {"pyr1"})
     net = Network(*le_built.network.objects, *mc_built.network.objects)
     net.schedule = schedule_with(le.slots() + mc.slots())
     return Built(net, {}, {}, namespace={**le_built.namespace, **mc_built.namespace})

@@ -52,6 +52,10 @@ def test_to_neo_spike_trains_signals_and_groups(run):
     assert float(sig.sampling_period.rescale(pq.ms)) == pytest.approx(0.5)
     np.testing.assert_array_equal(sig.magnitude, res.states["layer1"]["u"])
     assert sig.units == pq.dimensionless
+    assert sig.array_annotations["neuron"].tolist() == list(range(8))
+    (epoch,) = seg.epochs  # the presented samples
+    np.testing.assert_allclose(epoch.times.rescale(pq.s).magnitude, 0.02 + 0.005 * np.arange(4))
+    np.testing.assert_allclose(epoch.durations.rescale(pq.ms).magnitude, 5.0)
     assert [g.name for g in block.groups] == ["layer1", "layer2"]
     assert len(block.groups[0].spiketrains) == 16 and len(block.groups[0].analogsignals) == 2
     # the optional linear map to mV for potentials (not for the trace x)
@@ -69,9 +73,15 @@ def test_to_nwb_reads_back_and_passes_nwbinspector(run, tmp_path):
     from pynwb import NWBHDF5IO
 
     net, res = run
-    path = to_nwb(res, tmp_path / "run.nwb", network=net, source_script="tests/test_ephys.py")
+    path = to_nwb(res, tmp_path / "run.nwb", network=net, source_script="tests/test_ephys.py",
+                  labels=[0, 1, 1, 0])
     with NWBHDF5IO(str(path), "r") as io:
         nwb = io.read()
+        trials = nwb.trials.to_dataframe()  # one trial per sample, with its label
+        np.testing.assert_allclose(trials["start_time"], 0.02 + 0.005 * np.arange(4))
+        np.testing.assert_allclose(trials["stop_time"] - trials["start_time"], 0.005)
+        assert trials["label"].tolist() == [0, 1, 1, 0]
+        assert trials["sample"].tolist() == [0, 1, 2, 3]
         units = nwb.units.to_dataframe()
         assert len(units) == 20 and nwb.units.resolution == pytest.approx(1e-4)
         s = res.spikes["layer1"]
@@ -84,6 +94,8 @@ def test_to_nwb_reads_back_and_passes_nwbinspector(run, tmp_path):
         np.testing.assert_array_equal(ts.data[:], res.states["layer1"]["u"])
         assert ts.unit == "dimensionless" and ts.rate == pytest.approx(2000.0)
         assert nwb.was_generated_by[0][0] == "le_brian"
+    with pytest.raises(ValueError, match=r"labels must have one entry per sample \(4,\)"):
+        to_nwb(res, tmp_path / "bad.nwb", labels=[0, 1])
     bad = [m for m in inspect_nwbfile(nwbfile_path=str(path))
            if m.importance in (Importance.CRITICAL, Importance.BEST_PRACTICE_VIOLATION)]
     assert not bad, [(m.check_function_name, m.message) for m in bad]

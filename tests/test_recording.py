@@ -31,9 +31,11 @@ def run_dir(tmp_path_factory):
     return tmp / "run"
 
 
-def _write_recording(path, groups, t_stop=20.0, seed=0):
+def _write_recording(path, groups, t_stop=20.0, seed=0, intervals=None, trials=None):
     """An NWB file with a Units table: per group (location) a list of spike-time arrays,
-    an electrodes table, obs_intervals; nwbinspector-style metadata."""
+    an electrodes table, obs_intervals (``intervals``: one list of [start, stop] per
+    unit, default [[0, t_stop]]), optionally a trials table (``trials``: onsets, with
+    ``trials[1]`` the duration); nwbinspector-style metadata."""
     from pynwb import NWBHDF5IO, NWBFile
     from pynwb.file import Subject
 
@@ -46,10 +48,17 @@ def _write_recording(path, groups, t_stop=20.0, seed=0):
     for k in range(4):
         nwb.add_electrode(group=group, location="cortex")
     nwb.add_unit_column("location", "brain area")
+    n = 0
     for location, trains in groups.items():
         for k, t in enumerate(trains):
-            nwb.add_unit(spike_times=t, obs_intervals=[[0.0, t_stop]], location=location,
+            obs = [[0.0, t_stop]] if intervals is None else intervals[n]
+            nwb.add_unit(spike_times=t, obs_intervals=obs, location=location,
                          electrodes=[k % 4])
+            n += 1
+    if trials is not None:
+        onsets, duration = trials
+        for t in onsets:
+            nwb.add_trial(start_time=float(t), stop_time=float(t + duration))
     with NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
     return path
@@ -61,15 +70,29 @@ def test_record_plot_and_compare(run_dir, tmp_path):
     gamma (shape 4: CV 0.5) units grouped by location gives the table and the figure,
     the recording's CVs as generated (+-0.05)."""
     out = _cli("record", str(run_dir), "--n-samples", "5", "--spiking", "--r-max", "5000",
-               "--device", "runtime", cwd=tmp_path)
+               "--max-neurons", "4", "--device", "runtime", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "recorded 5 samples" in out.stdout
+    from le_brian.ephys import read_nwb_trials
     from le_brian.protocols.recording import load_recording
 
     rec = load_recording(run_dir)
     assert set(rec["spikes"]) == {"layer1"} and rec["spikes"]["layer1"]["n_neurons"] == 10
     assert rec["states"]["layer2"]["u"].shape == (50, 3)  # 5 samples x 10 steps, 3 units
+    # a subset of the hidden layer (evenly spaced, ends included); the output whole
+    assert rec["states"]["layer1"]["u"].shape == (50, 4)
+    assert rec["neurons"]["layer1"].tolist() == [0, 3, 6, 9]
+    assert rec["neurons"]["layer2"].tolist() == [0, 1, 2]
     assert (run_dir / "recording.nwb").is_file()
+    from pynwb import NWBHDF5IO
+
+    with NWBHDF5IO(str(run_dir / "recording.nwb"), "r") as io:
+        ts = io.read().processing["misc"]["layer1_u"]
+        np.testing.assert_array_equal(ts.data[:], rec["states"]["layer1"]["u"])
+        assert "neurons [0, 3, 6, 9]" in ts.description
+    onsets, durations = read_nwb_trials(run_dir / "recording.nwb")  # one trial per sample
+    np.testing.assert_allclose(onsets, 1e-3 * np.arange(5) + onsets[0], atol=1e-12)
+    np.testing.assert_allclose(durations, 1e-3)
     out = _cli("plot", str(run_dir), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (run_dir / "panel.png").stat().st_size > 20_000 and (run_dir / "panel.pdf").exists()
@@ -78,17 +101,60 @@ def test_record_plot_and_compare(run_dir, tmp_path):
     poisson = [np.sort(rng.uniform(0, 20, rng.poisson(400))) for _ in range(15)]
     gamma = [np.cumsum(rng.gamma(4, 1 / (4 * 20), 500)) for _ in range(15)]
     gamma = [t[t < 20] for t in gamma]
-    recording = _write_recording(tmp_path / "rec.nwb", {"V1": poisson, "M1": gamma})
+    recording = _write_recording(tmp_path / "rec.nwb", {"V1": poisson, "M1": gamma},
+                                 trials=(np.arange(0, 20, 1.0), 1.0))
+    # 0.5 ms bins: the recorded run lasts 5 ms (5 samples of 1 ms)
     out = _cli("compare", str(run_dir), str(recording), "--units-column", "location",
-               cwd=tmp_path)
+               "--bin-size", "0.5ms", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader(open(run_dir / "compare.csv")))
-    cv = {r["recording_group"]: float(r["rec_mean"]) for r in rows if r["statistic"] == "cv"}
-    assert cv["V1"] == pytest.approx(1.0, abs=0.05) and cv["M1"] == pytest.approx(0.5, abs=0.05)
-    rate = {r["recording_group"]: float(r["rec_mean"]) for r in rows if r["statistic"] == "rate"}
-    assert rate["V1"] == pytest.approx(20, rel=0.1)
+    stat = {(r["recording_group"], r["statistic"]): float(r["rec_mean"]) for r in rows}
+    assert stat["V1", "cv"] == pytest.approx(1.0, abs=0.05)
+    assert stat["M1", "cv"] == pytest.approx(0.5, abs=0.05)
+    assert stat["V1", "rate"] == pytest.approx(20, rel=0.1)
+    # Fano factor over the 20 trials of 1 s: Poisson 1; a gamma renewal process of shape
+    # 4 has Fano -> CV^2 = 0.25 in long windows (20 spikes each); independent trains
+    assert stat["V1", "fano"] == pytest.approx(1.0, abs=0.1)
+    assert stat["M1", "fano"] == pytest.approx(0.25, abs=0.08)
+    assert abs(stat["V1", "correlation"]) < 0.02
+    assert {r["statistic"] for r in rows} == {"rate", "cv", "cv2", "lv", "fano",
+                                              "correlation"}
     assert all(0 <= float(r["ks_distance"]) <= 1 for r in rows)
     assert (run_dir / "compare.png").exists() and "KS dist" in out.stdout
+
+
+def test_compare_recording_of_several_sessions(run_dir, tmp_path):
+    """Units of two sessions (obs_intervals [0, 20] s and [50, 70] s) and units observed
+    in both: each unit gives one train per interval, so the rates are those generated
+    (20 Hz, not spikes / 70 s) and no ISI spans the gap; correlations are computed among
+    trains of the same interval only."""
+    from le_brian.ephys import read_nwb_units, spike_statistics
+    from le_brian.protocols.recording import compare_run
+
+    rng = np.random.default_rng(7)
+
+    def poisson(t0, t1, rate=20.0):
+        return np.sort(rng.uniform(t0, t1, rng.poisson(rate * (t1 - t0))))
+
+    s1, s2, both = [[0.0, 20.0]], [[50.0, 70.0]], [[0.0, 20.0], [50.0, 70.0]]
+    trains = ([poisson(0, 20) for _ in range(6)] + [poisson(50, 70) for _ in range(6)]
+              + [np.concatenate([poisson(0, 20), poisson(50, 70)]) for _ in range(4)])
+    intervals = [s1] * 6 + [s2] * 6 + [both] * 4
+    path = _write_recording(tmp_path / "sessions.nwb", {"V1": trains}, intervals=intervals)
+    groups = read_nwb_units(path)
+    pieces = groups["all"]
+    assert len(pieces) == 6 + 6 + 2 * 4
+    assert sorted({(float(p.t_start), float(p.t_stop)) for p in pieces}) == [(0, 20), (50, 70)]
+    assert [p.annotations["unit"] for p in pieces[-2:]] == [15, 15]
+    assert sum(len(p) for p in pieces) == sum(len(t) for t in trains)
+    stats = spike_statistics(pieces)
+    assert stats["rate"].mean() == pytest.approx(20, rel=0.05)
+    assert stats["cv"].mean() == pytest.approx(1, abs=0.05)
+    assert len(stats["correlation"]) == 2 * (10 * 9 // 2)  # pairs within each interval
+    rows = compare_run(run_dir, path, out=tmp_path / "cmp")
+    rate = next(r for r in rows if r["statistic"] == "rate")
+    assert rate["rec_mean"] == pytest.approx(20, rel=0.05) and rate["rec_n"] == 20
+    assert "fano" not in {r["statistic"] for r in rows}  # the recording has no trials
 
 
 def test_bad_recordings_are_named(run_dir, tmp_path):

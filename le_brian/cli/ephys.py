@@ -15,7 +15,8 @@ def _cli_record(args):
         if args.tau_s is not None:
             spiking["tau_s"] = args.tau_s
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
-                     spiking=spiking, device=args.device)
+                     spiking=spiking, device=args.device, max_neurons=args.max_neurons,
+                     record_every=args.record_every)
     n_spikes = sum(len(s["i"]) for s in res.spikes.values())
     print(f"recorded {res.n_samples} samples ({len(res.t)} steps, {n_spikes} spikes) into "
           f"{args.run_dir}/recording.npz (and recording.nwb with the ephys extra)")
@@ -34,12 +35,12 @@ def _cli_compare(args):
     from ..protocols.recording import compare_run
 
     rows = compare_run(args.run_dir, args.recording, units_column=args.units_column,
-                       out=args.out)
-    print(f"{'group':>10s} {'statistic':>9s} {'sim mean':>10s} {'rec mean':>10s} "
-          f"{'KS dist':>8s}")
+                       out=args.out, population=args.population, bin_size=args.bin_size)
+    print(f"{'group':>10s} {'statistic':>11s} {'unit':>4s} {'sim mean':>10s} "
+          f"{'rec mean':>10s} {'KS dist':>8s}")
     for r in rows:
-        print(f"{r['recording_group']:>10s} {r['statistic']:>9s} {r['sim_mean']:10.3g} "
-              f"{r['rec_mean']:10.3g} {r['ks_distance']:8.3f}")
+        print(f"{r['recording_group']:>10s} {r['statistic']:>11s} {r['unit']:>4s} "
+              f"{r['sim_mean']:10.3g} {r['rec_mean']:10.3g} {r['ks_distance']:8.3f}")
     return 0
 
 
@@ -56,6 +57,10 @@ def add_ephys_commands(sub, parse_time, devices):
     r.add_argument("--n-per-unit", type=int, default=1)
     r.add_argument("--r-max", type=float, default=10000.0, help="Hz (default 10000)")
     r.add_argument("--tau-s", type=parse_time, default=None, help="default 1ms")
+    r.add_argument("--max-neurons", type=int, default=None,
+                   help="record states of at most N neurons per hidden layer (default all)")
+    r.add_argument("--record-every", type=parse_time, default=None,
+                   help="recording interval, e.g. 0.5ms (default dt)")
     r.add_argument("--device", choices=devices)
     r.set_defaults(func=_cli_record)
     p = sub.add_parser("plot", help="the standard panel of a run folder (PNG + PDF)")
@@ -63,13 +68,18 @@ def add_ephys_commands(sub, parse_time, devices):
     p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/panel.png)")
     p.set_defaults(func=_cli_plot)
     c = sub.add_parser("compare", help="spike statistics of a run vs a recording (NWB)",
-                       description="Elephant statistics (rate, ISI CV, CV2, LV) of the run "
-                       "folder's recording.nwb and of a recording's Units table side by "
-                       "side, with the Kolmogorov-Smirnov distance per statistic; writes "
-                       "compare.csv and compare.png.")
+                       description="Elephant statistics (rate, ISI CV, CV2, LV, pairwise "
+                       "correlation; Fano factor and PSTH over trials when both files have "
+                       "a trials table) of the run folder's recording.nwb and of a "
+                       "recording's Units table side by side, with the Kolmogorov-Smirnov "
+                       "distance per statistic; writes compare.csv and compare.png.")
     c.add_argument("run_dir")
     c.add_argument("recording", help="an NWB file with a Units table")
     c.add_argument("--units-column", default=None,
                    help="group the recording's units by this column (e.g. location)")
+    c.add_argument("--population", default=None,
+                   help="only this simulated population (e.g. layer1, pyr1; default all)")
+    c.add_argument("--bin-size", type=parse_time, default="5ms",
+                   help="bin of the correlation coefficients and PSTH (default 5ms)")
     c.add_argument("--out", default=None, help="output folder (default RUN_DIR)")
     c.set_defaults(func=_cli_compare)

@@ -363,6 +363,43 @@ class BaseNetwork:
                                  f"projections {sorted(shapes)}")
         return rec, wrec
 
+    def _parse_record_neurons(self, record_neurons, rec, whole):
+        """``record_neurons`` (``{population: neuron indices}``) -> ``{population:
+        sorted unique int array}`` for populations in ``rec``; the others (and every
+        population when None) are recorded whole. ``whole``: the population the
+        read-out comes from, which is always recorded whole."""
+        if record_neurons is None:
+            return {}
+        if not isinstance(record_neurons, dict):
+            raise TypeError("record_neurons must be a dict {population: neuron indices}, "
+                            f"got {type(record_neurons).__name__}")
+        sizes, out = self.populations(), {}
+        for key, value in record_neurons.items():
+            pop = self._population_key(key)
+            if pop not in sizes:
+                raise ValueError(f"record_neurons: unknown population {key!r}; populations "
+                                 f"{sorted(sizes)}")
+            if pop == whole:
+                raise ValueError(f"record_neurons: the output population {key!r} is always "
+                                 "recorded whole (result.output)")
+            if pop not in rec:
+                raise ValueError(f"record_neurons[{key!r}]: {key!r} records no variable; "
+                                 f"add it to record= as well")
+            arr = np.asarray(value)
+            if (arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu"
+                    or np.any(arr < 0) or np.any(arr >= sizes[pop])):
+                raise ValueError(f"record_neurons[{key!r}] must be a non-empty 1D array of "
+                                 f"neuron indices in 0..{sizes[pop] - 1}, got {value!r}")
+            if len(np.unique(arr)) != arr.size:
+                raise ValueError(f"record_neurons[{key!r}] repeats a neuron: {value!r}")
+            out[pop] = np.sort(arr).astype(int)
+        return out
+
+    def _recorded_neurons(self, info):
+        """``{population: indices}`` of every population with recorded states."""
+        sizes, chosen = self.populations(), info.get("neurons", {})
+        return {p: chosen.get(p, np.arange(sizes[p])) for p in info.get("rec", {})}
+
     # ------------------------------------------------------------------ running
     def _builder(self, build_model, objects):
         """The build function of a run: the subclass's model objects, then the user's
@@ -443,6 +480,7 @@ class BaseNetwork:
                     recordings={k: v for k, v in out.user_records.items()
                                 if not k.startswith("spikemonitor_")},
                     spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],
+                    recorded_neurons=self._recorded_neurons(info),
                     record_every_steps=info["every"], n_samples=info["n_samples"],
                     dt=self.dt, presentation_time=info["steps"] * self.dt,
                     build_time=out.build_time, run_time=out.run_time, compiled=out.compiled,

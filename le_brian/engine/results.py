@@ -26,8 +26,12 @@ class RunResult:
         The output population's read-out variable at every recorded step (layered: the
         output rates r_L; microcircuit: the visible potential w of the output layer).
     states : dict
-        ``states[population][variable]``: (n_recorded, n) arrays. Populations are named
-        as the network's ``populations`` lists them (``'layer1'``..., ``'pyr1'``...).
+        ``states[population][variable]``: (n_recorded, n) arrays, one column per
+        recorded neuron (``recorded_neurons``). Populations are named as the network's
+        ``populations`` lists them (``'layer1'``..., ``'pyr1'``...).
+    recorded_neurons : dict
+        ``recorded_neurons[population]``: the neuron indices (int array) of the columns
+        of ``states[population]`` (every neuron unless ``record_neurons`` chose some).
     weights : dict
         ``weights[projection]`` -> ``{'t': Quantity, 'w': (n_recorded, n_synapses),
         'index': (n_synapses, 2) array of (post, pre)}``.
@@ -70,6 +74,7 @@ class RunResult:
     t_start: object = None
     recordings: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
+    recorded_neurons: dict = field(default_factory=dict)
     build_time: float = 0.0
     run_time: float = 0.0
     compiled: bool = False

@@ -355,7 +355,7 @@ class LENetwork(BaseNetwork):
 
     # ------------------------------------------------------------------ building
     def _build_model(self, tables, steps_per_sample, record, wrecord, record_every_steps,
-                     record_spikes):
+                     record_spikes, neurons):
         L, dt = self.n_layers, self.dt
         sched = SCHEDULES[self.scheme]
         spiking = self.spiking_populations()
@@ -430,8 +430,9 @@ class LENetwork(BaseNetwork):
 
         monitors = {}
         for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables), record=True,
-                                                  when="end", dt=record_every_steps * dt,
+            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables),
+                                                  record=neurons.get(pop, True), when="end",
+                                                  dt=record_every_steps * dt,
                                                   name=f"monitor_{pop}")
         for proj, pairs in wrecord.items():
             n_post = self.projections_shapes()[proj][0]
@@ -465,7 +466,7 @@ class LENetwork(BaseNetwork):
         return "x" if f"layer{self.n_layers}" in self.spiking_populations() else "r"
 
     def _prepare(self, inputs, presentation_time, targets, learn, record, record_every,
-                 objects, record_spikes=False):
+                 objects, record_spikes=False, record_neurons=None):
         n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
         x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
         if x.shape[0] == 0:
@@ -480,6 +481,7 @@ class LENetwork(BaseNetwork):
         rec, wrec = self._parse_record(self._normalise_record(record), {})
         out_name = f"layer{self.n_layers}"
         rec[out_name] = sorted(set(rec.get(out_name, [])) | {self._readout_variable()})
+        neurons = self._parse_record_neurons(record_neurons, rec, whole=out_name)
         record_spikes = self._check_record_spikes(record_spikes)
 
         state = {"beta": self.beta if targets is not None else 0.0}
@@ -497,12 +499,13 @@ class LENetwork(BaseNetwork):
             state[f"proj{l}.w"] = self._params["weights"][l - 1].T.ravel()  # pre-major order
         state.update(self._spiking_state())
         build = self._builder(
-            lambda tables: self._build_model(tables, steps, rec, wrec, every, record_spikes),
+            lambda tables: self._build_model(tables, steps, rec, wrec, every, record_spikes,
+                                             neurons),
             objects)
         return Prepared(build, x.shape[0] * steps * self.dt, state,
                         {"le_input": x, "le_target": y},
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec,
-                                  n_samples=x.shape[0]))
+                                  neurons=neurons, n_samples=x.shape[0]))
 
     def _collect(self, prepared, out):
         state = {name: {v: out.state[f"{name}.{v}"] for v in DYNAMIC}
@@ -519,17 +522,19 @@ class LENetwork(BaseNetwork):
         return RunResult(output=out, **common)
 
     def compile(self, inputs, presentation_time, targets=None, record=None,
-                record_every=None, objects=None, record_spikes=False):
+                record_every=None, objects=None, record_spikes=False, record_neurons=None):
         """Generate and compile, without running, the standalone program that `run`
         would use for these arguments (e.g. brian2cuda on a machine without a GPU, or
         to separate build time from run time). Only shapes matter: ``inputs`` may be
         any array of shape (n_samples, n_in). Returns the build directory; a later
         `run` of the same structure does not compile."""
         return self._compile(self._prepare(inputs, presentation_time, targets, False,
-                                           record, record_every, objects, record_spikes))
+                                           record, record_every, objects, record_spikes,
+                                           record_neurons))
 
     def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
-            record_every=None, objects=None, report=None, record_spikes=False):
+            record_every=None, objects=None, report=None, record_spikes=False,
+            record_neurons=None):
         """Present ``inputs`` back to back, each for ``presentation_time``.
 
         Parameters
@@ -558,6 +563,12 @@ class LENetwork(BaseNetwork):
         record_spikes : bool or list of str
             Spiking networks: record the spikes of every spiking layer (True) or of the
             layers named (``['layer1', ...]``) into ``result.spikes``.
+        record_neurons : dict, optional
+            ``{layer: neuron indices}``: record the states of these neurons only
+            (Brian2's ``StateMonitor(record=indices)``; a recording of every variable
+            of every neuron at every step can be GBs). Columns of ``result.states``
+            follow ``result.recorded_neurons``. The output layer is always recorded
+            whole.
 
         Returns
         -------
@@ -565,7 +576,8 @@ class LENetwork(BaseNetwork):
             ``output`` is r_L (the spike trace x_L when the output layer spikes).
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, learn,
-                                           record, record_every, objects, record_spikes),
+                                           record, record_every, objects, record_spikes,
+                                           record_neurons),
                              report)
 
     def __repr__(self):

@@ -439,7 +439,7 @@ class Microcircuit(BaseNetwork):
         return self.layer_sizes[0] if population == "inp" else self.populations()[population]
 
     # ------------------------------------------------------------ building
-    def _build_model(self, tables, steps, record, record_every, wrecord, wrecord_every,
+    def _build_model(self, tables, steps, record, record_every, wrecord, wrecord_every, neurons,
                      record_spikes):
         L, dt = self.n_hidden, self.dt
         spiking = self.spiking_populations()
@@ -517,9 +517,9 @@ class Microcircuit(BaseNetwork):
         monitors = {"readout": StateMonitor(groups["out"], "acc", record=True, when="start",
                                             dt=T, name="mon_readout")}
         for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables), record=True,
-                                                  when="end", dt=record_every * dt,
-                                                  name=f"mon_{pop}")
+            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables),
+                                                  record=neurons.get(pop, True), when="end",
+                                                  dt=record_every * dt, name=f"mon_{pop}")
         shapes = self.projections_shapes()
         for proj, pairs in wrecord.items():
             monitors[f"proj:{proj}"] = weight_monitor(
@@ -533,7 +533,8 @@ class Microcircuit(BaseNetwork):
 
     # ------------------------------------------------------------ running
     def _prepare(self, inputs, presentation_time, targets, nudge, learn, record, record_every,
-                 record_weights_every, out_lag, objects, record_spikes=False):
+                 record_weights_every, out_lag, objects, record_spikes=False,
+                 record_neurons=None):
         s = self.layer_sizes
         x = as_matrix("inputs", inputs, (None, s[0]), what="2D array (n_patterns, n_in)")
         P = x.shape[0]
@@ -558,6 +559,7 @@ class Microcircuit(BaseNetwork):
         wevery = (every if record_weights_every is None
                   else steps_of("record_weights_every", record_weights_every, self._dt))
         rec, wrec = self._parse_record(record, {"out": ["w"]})
+        neurons = self._parse_record_neurons(record_neurons, rec, whole="out")
         record_spikes = self._check_record_spikes(record_spikes)
 
         st, state = self._state, {}
@@ -596,10 +598,12 @@ class Microcircuit(BaseNetwork):
                   "mc_learn": learn_flags.astype(float)}
         state.update(self._spiking_state())
         build = self._builder(
-            lambda t: self._build_model(t, steps, rec, every, wrec, wevery, record_spikes),
+            lambda t: self._build_model(t, steps, rec, every, wrec, wevery, neurons,
+                                        record_spikes),
             objects)
         return Prepared(build, P * steps * self.dt, state, tables,
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec, n_samples=P,
+                                  neurons=neurons,
                                   lag_steps=lag_steps, targets=None if targets is None else y))
 
     def _collect(self, prepared, out):
@@ -629,18 +633,18 @@ class Microcircuit(BaseNetwork):
 
     def compile(self, inputs, presentation_time, targets=None, record=None,
                 record_every=None, record_weights_every=None, out_lag=None, objects=None,
-                record_spikes=False):
+                record_spikes=False, record_neurons=None):
         """Generate and compile, without running, the standalone program that `run`
         would use for these arguments (e.g. brian2cuda on a machine without a GPU).
         A later `run` of the same structure does not compile. Returns the build
         directory."""
         return self._compile(self._prepare(inputs, presentation_time, targets, None, True,
                                            record, record_every, record_weights_every,
-                                           out_lag, objects, record_spikes))
+                                           out_lag, objects, record_spikes, record_neurons))
 
     def run(self, inputs, presentation_time, targets=None, nudge=None, learn=True,
             record=None, record_every=None, record_weights_every=None, out_lag=None,
-            objects=None, report=None, record_spikes=False):
+            objects=None, report=None, record_spikes=False, record_neurons=None):
         """Present ``inputs`` back to back, each for ``presentation_time``.
 
         Parameters
@@ -676,6 +680,10 @@ class Microcircuit(BaseNetwork):
         record_spikes : bool or list of str
             Spiking microcircuits: record the spikes of every spiking population (True)
             or of those named (``['pyr1', 'int1', 'out']``) into ``result.spikes``.
+        record_neurons : dict, optional
+            ``{population: neuron indices}``: record the states of these neurons only
+            (Brian2's ``StateMonitor(record=indices)``); columns of ``result.states``
+            follow ``result.recorded_neurons``. ``'out'`` is always recorded whole.
 
         Returns
         -------
@@ -683,7 +691,8 @@ class Microcircuit(BaseNetwork):
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, nudge, learn,
                                            record, record_every, record_weights_every,
-                                           out_lag, objects, record_spikes), report)
+                                           out_lag, objects, record_spikes, record_neurons),
+                             report)
 
     def _divergence_hint(self):
         return (f"learning rates too large for dt = {self._dt * 1e3:g} ms, or "

@@ -22,7 +22,7 @@ RECORDING = "recording.npz"
 
 
 def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
-               record_every=None):
+               record_every=None, max_neurons=None):
     """Run the network saved in ``run_dir`` on the first ``n_samples`` of a split with u,
     ub and r of every layer recorded (and the spikes when it spikes) and save
     ``recording.npz`` (and ``recording.nwb`` with the ephys extra) in ``run_dir``.
@@ -40,6 +40,10 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         Default: the run's device.
     record_every : Quantity, optional
         Recording interval (default dt).
+    max_neurons : int, optional
+        Record the states of at most this many neurons of every hidden layer (evenly
+        spaced indices, the first and the last included); the output layer and the
+        spikes are always recorded whole. Default: every neuron.
 
     Returns
     -------
@@ -67,15 +71,22 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
     x = getattr(data, f"x_{split}")
     if n_samples > len(x):
         raise ValueError(f"n_samples={n_samples} but the {split} split has {len(x)} samples")
+    neurons = None
+    if max_neurons is not None:
+        max_neurons = check_count("max_neurons", max_neurons, 1)
+        neurons = {pop: np.unique(np.linspace(0, n - 1, min(n, max_neurons)).round()
+                                  .astype(int))
+                   for pop, n in list(net.populations().items())[:-1]}
     res = net.run(x[:n_samples], cfg.presentation_time_ms * ms, learn=False,
                   record=["u", "ub", "r"], record_every=record_every,
-                  record_spikes=bool(net.spiking_populations()))
+                  record_spikes=bool(net.spiking_populations()), record_neurons=neurons)
+    labels = np.asarray(getattr(data, f"y_{split}")[:n_samples])
     arrays = {"t": np.asarray(res.t / second), "t_start": float(res.t_start / second),
               "dt": float(res.dt / second),
               "presentation_time": float(res.presentation_time / second),
-              "n_samples": res.n_samples, "labels": np.asarray(getattr(data, f"y_{split}")
-                                                               [:n_samples])}
+              "n_samples": res.n_samples, "labels": labels}
     for pop, variables in res.states.items():
+        arrays[f"neurons/{pop}"] = res.recorded_neurons[pop]
         for var, values in variables.items():
             arrays[f"state/{pop}/{var}"] = values
     for pop, s in res.spikes.items():
@@ -88,7 +99,8 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         from ..ephys import to_nwb
 
         to_nwb(res, run_dir / "recording.nwb", session_description=f"le_brian recording of "
-               f"{run_dir.name}: {n_samples} {split} samples", network=net)
+               f"{run_dir.name}: {n_samples} {split} samples", network=net,
+               labels=labels if labels.ndim == 1 else None)
     except ImportError:
         pass  # the npz holds everything; NWB needs the ephys extra
     return res
@@ -96,7 +108,8 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
 
 def load_recording(run_dir):
     """``recording.npz`` of a run folder as a dict (``t`` and spike times as Quantities,
-    ``states[pop][var]``, ``spikes[pop]``).
+    ``states[pop][var]``, ``neurons[pop]`` (the neuron index of every column),
+    ``spikes[pop]``).
 
     Raises
     ------
@@ -110,10 +123,13 @@ def load_recording(run_dir):
         out = {"t": f["t"] * second, "t_start": float(f["t_start"]) * second,
                "dt": float(f["dt"]) * second,
                "presentation_time": float(f["presentation_time"]) * second,
-               "n_samples": int(f["n_samples"]), "states": {}, "spikes": {}}
+               "n_samples": int(f["n_samples"]), "states": {}, "spikes": {},
+               "neurons": {}}
         for key in f.files:
             parts = key.split("/")
-            if parts[0] == "state":
+            if parts[0] == "neurons":
+                out["neurons"][parts[1]] = f[key]
+            elif parts[0] == "state":
                 out["states"].setdefault(parts[1], {})[parts[2]] = f[key]
             elif parts[0] == "spikes":
                 out["spikes"].setdefault(parts[1], {})[parts[2]] = f[key]
@@ -183,23 +199,45 @@ class _RecordedRun:
         self.presentation_time, self.n_samples = rec["presentation_time"], rec["n_samples"]
 
 
-def compare_run(run_dir, recording, units_column=None, out=None):
+def compare_run(run_dir, recording, units_column=None, out=None, population=None,
+                bin_size=5 * ms):
     """Spike statistics of a run folder's recording (its ``recording.nwb``) next to those
     of a recording's Units table (all its units, or per ``units_column`` group): a table
     (``compare.csv`` and returned rows) and a figure of the distributions overlaid with
-    the Kolmogorov-Smirnov distance per statistic (``compare.png``).
+    the Kolmogorov-Smirnov distance per statistic and the PSTHs (``compare.png``).
+
+    Rate, ISI CV, CV2, LV and the pairwise correlation coefficients always; the Fano
+    factor over trials and the PSTH when the file has a trials table (le_brian writes
+    one trial per sample; a recording's trials are its stimulus presentations), the
+    windows as long as its shortest trial.
+
+    Parameters
+    ----------
+    run_dir, recording : path-like
+    units_column : str, optional
+        Group the recording's units by this column of its Units table.
+    out : path-like, optional
+        Output folder (default ``run_dir``).
+    population : str, optional
+        Only this simulated population (e.g. ``'layer1'``, ``'pyr1'``); default every
+        spiking population together.
+    bin_size : Quantity
+        Bin of the correlation coefficients (and the PSTH, at most a tenth of a trial).
 
     Raises
     ------
     FileNotFoundError / ValueError
-        No recording in the run folder, or a recording without units (naming the file).
+        No recording in the run folder, or a recording without units (naming the file),
+        an unknown population.
     """
     import csv
 
+    import quantities as pq
     from matplotlib.figure import Figure
 
     from .. import ephys
     from ..cli.script_helpers import save_figure
+    from ..engine.validation import as_time
 
     run_dir = Path(run_dir)
     sim_file = run_dir / "recording.nwb"
@@ -209,12 +247,27 @@ def compare_run(run_dir, recording, units_column=None, out=None):
     recording = Path(recording)
     if not recording.is_file():
         raise FileNotFoundError(f"{recording} not found")
-    sim_groups = ephys.read_nwb_units(sim_file)
+    bin_q = float(as_time("bin_size", bin_size)) * pq.s
+    sim_groups = ephys.read_nwb_units(sim_file, units_column="population")
+    if population is not None and population not in sim_groups:
+        raise ValueError(f"{sim_file}: no spiking population {population!r}; recorded: "
+                         f"{sorted(sim_groups)}")
+    sim_trains = (sim_groups[population] if population is not None
+                  else [st for trains in sim_groups.values() for st in trains])
     rec_groups = ephys.read_nwb_units(recording, units_column=units_column)
-    sim = ephys.spike_statistics(sim_groups["all"])
+
+    def statistics_of(trains, path):
+        trials = ephys.read_nwb_trials(path)
+        if trials is None:
+            return ephys.spike_statistics(trains, bin_size=bin_q)
+        onsets, durations = trials
+        return ephys.spike_statistics(trains, sample_onsets=onsets * pq.s,
+                                      sample_duration=durations.min() * pq.s, bin_size=bin_q)
+
+    sim = statistics_of(sim_trains, sim_file)
     rows, stats = [], {}
     for label, trains in rec_groups.items():
-        stats[label] = ephys.spike_statistics(trains)
+        stats[label] = statistics_of(trains, recording)
         for row in ephys.compare_statistics(sim, stats[label]):
             rows.append({"recording_group": label, **row})
     out = Path(out) if out is not None else run_dir
@@ -223,9 +276,11 @@ def compare_run(run_dir, recording, units_column=None, out=None):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    fig = Figure(figsize=(12, 3.2), layout="constrained")
-    axes = fig.subplots(1, len(ephys.STATISTICS))
-    for ax, key in zip(axes, ephys.STATISTICS):
+    keys = list(dict.fromkeys(r["statistic"] for r in rows))
+    with_psth = "psth" in sim or any("psth" in st for st in stats.values())
+    fig = Figure(figsize=(2.6 * (len(keys) + with_psth), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(keys) + with_psth))
+    for ax, key in zip(axes, keys):
         values = [sim[key][np.isfinite(sim[key])]]
         labels = ["simulation"]
         for label, st in stats.items():
@@ -233,10 +288,21 @@ def compare_run(run_dir, recording, units_column=None, out=None):
             labels.append(f"recording {label}")
         ax.hist(values, bins=20, label=labels, density=True, histtype="step")
         ks = [r["ks_distance"] for r in rows if r["statistic"] == key]
-        unit = " (Hz)" if key == "rate" else " (dimensionless)"
-        ax.set_xlabel(key + unit)
+        ax.set_xlabel(f"{key} ({ephys.STATISTIC_UNITS[key]})".replace("(1)",
+                                                                     "(dimensionless)"))
         ax.set_title(f"KS distance {', '.join(f'{d:.2f}' for d in ks)}", fontsize=9)
     axes[0].set_ylabel("density")
     axes[0].legend(fontsize=7)
+    if with_psth:
+        ax = axes[-1]
+        for label, st in [("simulation", sim), *((f"recording {k}", v) for k, v in
+                                                 stats.items())]:
+            if "psth" in st:
+                t, rate = st["psth"]
+                window = t[-1] + (t[1] - t[0]) if len(t) > 1 else 1.0
+                ax.step(t / window, rate, where="post", label=label)
+        ax.set_xlabel("time in trial (fraction)")
+        ax.set_ylabel("PSTH (Hz)")
+        ax.set_title("aligned to trial onsets", fontsize=9)
     save_figure(fig, out / "compare.png", dpi=90)
     return rows
