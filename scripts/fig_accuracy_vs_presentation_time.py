@@ -19,16 +19,21 @@ sweep continues where it stopped; the summary is rewritten after every run, and 
 summary of other settings is never reused (the script stops and names the difference;
 --rerun starts afresh). Output: ``<out>/accuracy_vs_presentation_time.png`` and
 ``.json``; --fast writes ``accuracy_vs_presentation_time_fast.*``, marked as a smoke run.
+--workers N / --scheduler ADDRESS: the LE and lagged runs of a dataset go through one
+`le_brian.sweep` of the ``train`` protocol on Dask (run folders under
+``<out>/data/accuracy_vs_T_sweep/<dataset>/points``, resumable); backprop stays here.
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
-                                         settings_key, write_json)
+from le_brian.cli.script_helpers import (add_common_arguments, add_sweep_arguments,
+                                         resume_results, save_figure, settings_key,
+                                         uses_sweep, write_json)
 
 VARIANTS = ("LE", "lagged")
 
@@ -83,6 +88,60 @@ def run_backprop(model_bp, model, seed, data, epochs):
     return {"test_accuracy": history[-1]["test_accuracy"]}
 
 
+def le_runs_on_dask(dataset, model, data_sizes, args, summary, summary_path):
+    """The LE / lagged runs of ``dataset`` not in ``res`` yet as one `le_brian.sweep` of
+    the ``train`` protocol (``--scheduler`` / ``--workers``; points under
+    <out>/data/accuracy_vs_T_sweep/<dataset>, resumable); a diverged point counts as
+    diverged, as in this process. Another failure stops the script (exit 1)."""
+    from dataclasses import asdict
+
+    from le_brian import sweep as le_sweep
+    from le_brian.sweep.protocols import train_parameters
+
+    res = summary[dataset]
+    todo = [(T, seed, variant) for seed in range(args.seeds) for T in args.times
+            for variant in VARIANTS if f"{variant}_T{T:g}_seed{seed}" not in res["runs"]]
+    if not todo:
+        return
+    n_train, n_eval = data_sizes
+    points = []
+    for T, seed, variant in todo:
+        cfg = asdict(le_config(model, T, seed, args.epochs, args.device, variant == "LE",
+                               args.dt_max))
+        if args.n_train:
+            cfg["n_train"] = min(args.n_train, n_train)
+        if args.n_eval:
+            cfg["n_val"] = cfg["n_test"] = min(args.n_eval, n_eval)
+        points.append(train_parameters(cfg))
+    names = sorted({k for p in points for k in p})
+    fixed = {k: points[0][k] for k in names
+             if all(k in p and p[k] == points[0][k] for p in points)}
+    zipped = {k: [p[k] for p in points] for k in names if k not in fixed}
+    spec = {"protocol": "train", "fixed": fixed, "zip": zipped}
+    folder = Path(args.out) / "data" / "accuracy_vs_T_sweep" / dataset
+    result = le_sweep.run(spec, scheduler=args.scheduler, workers=args.workers, out=folder,
+                          figure=False)
+    failed = []
+    for (T, seed, variant), row in zip(todo, result.rows):
+        if row["status"] == "ok":
+            r = {"test_accuracy": row["test_accuracy"], "val_accuracy": row["val_accuracy"],
+                 "wall_seconds": row["wall_s"]}
+        elif row.get("error", "").startswith("FloatingPointError"):
+            r = {"test_accuracy": None, "diverged": row["error"]}
+        else:
+            failed.append(row["point"])
+            continue
+        r.update(T_ms=T, seed=seed, variant=variant)
+        res["runs"][f"{variant}_T{T:g}_seed{seed}"] = r
+    write_json(summary_path, summary)
+    print(f"{dataset}: dask sweep of {result.n_points} runs, compiles per worker "
+          f"{result.compiles}, {result.wall_s:.1f} s", flush=True)
+    if failed:
+        print(f"error: runs failed (error.json in {folder / 'points'}): {failed}",
+              file=sys.stderr)
+        raise SystemExit(1)
+
+
 def sweep(args):
     from le_brian.datasets import load
     from le_brian.parameter_sets import load_model
@@ -94,6 +153,10 @@ def sweep(args):
         model_bp = _backprop_params(dataset)
         res = summary.setdefault(dataset, {"tau_m_ms": model.get("tau_m_ms", 10.0),
                                            "runs": {}})
+        if uses_sweep(args):
+            sizes = load(model["dataset"], seed=0)
+            le_runs_on_dask(dataset, model, (len(sizes.x_train), len(sizes.x_val)), args,
+                            summary, summary_path)
         for seed in range(args.seeds):
             data = load(model["dataset"], seed=seed)
             if args.n_train or args.n_eval:
@@ -210,6 +273,7 @@ def main(argv=None):
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
                          "300 training and 200 evaluation samples")
+    add_sweep_arguments(p)
     args = p.parse_args(argv)
     if args.fast:
         args.datasets, args.times, args.seeds, args.epochs, args.n_train, args.n_eval = \

@@ -27,6 +27,10 @@ that both give the same validation curve; the summary holds the sweep totals and
 ratio. Use it on a reduced sweep (e.g. --epochs 10 --seeds 1).
 --fast (CI, ~2 min, mostly 3 compilations): T in {0.3, 1, 5} ms, 20 epochs, 2 seeds.
 
+--workers N (a local Dask cluster of N single-threaded workers) or --scheduler ADDRESS
+(a running cluster) run the configurations as one `le_brian.sweep` of the bars protocol
+(points under <out>/data/bars_sweep, resumable; each shape compiled once).
+
 --spiking runs the spiking microcircuit (docs/model.md §5; every pyramidal cell and
 interneuron n_per_unit Poisson neurons of rate r_max phi, dendrites reading the spike
 traces) and writes microcircuit_bars_spiking_<n>x<r_max>.json/.png; the published NEST
@@ -34,12 +38,13 @@ spiking microcircuit reached 0.625 at T = 10-20 ms and 1.0 only from 50 ms.
 """
 
 import argparse
+import sys
 import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
-                                         write_json)
+from le_brian.cli.script_helpers import (add_common_arguments, add_sweep_arguments, read_json,
+                                         resume_results, save_figure, uses_sweep, write_json)
 
 from le_brian.models.microcircuit_bars import NETWORK as _BARS_NETWORK
 
@@ -70,7 +75,10 @@ def parse_args(argv=None):
     p.add_argument("--compare-numpy", action="store_true",
                    help="also run every configuration in the NumPy step loop (wall-time "
                         "ratio of the same sweep, same process; output curves compared)")
+    add_sweep_arguments(p)
     args = p.parse_args(argv)
+    if uses_sweep(args) and args.compare_numpy:
+        p.error("--compare-numpy runs in this process: not with --scheduler / --workers")
     if args.fast:
         args.epochs, args.seeds = 20, 2
         args.times = args.times or [0.3, 1.0, 5.0]
@@ -110,6 +118,8 @@ def run(args, path):
                         tau_s_ms=args.tau_s)
     data = resume_results(path, settings, restart=args.restart)
     t_start = time.perf_counter()
+    if uses_sweep(args):
+        run_on_dask(args, data, path)
     for T in args.times:
         for mode in args.modes:
             for k in range(args.seeds):
@@ -150,6 +160,52 @@ def run(args, path):
               f"without builds); max |output difference| {t['max_output_diff']:.1e}, same "
               f"validation accuracy in {t['same_epochs']}/{t['epochs']} epochs")
     return data
+
+
+def run_on_dask(args, data, path):
+    """The configurations not in ``data`` yet as one `le_brian.sweep` of the ``bars``
+    protocol (``--scheduler`` / ``--workers``), its points under <out>/data/bars_sweep;
+    finished points are copied into ``data``. A failed point stops the script (exit 1)
+    after the others finished."""
+    from le_brian import sweep
+
+    todo = [(T, mode, BARS_SEED + k) for T in args.times for mode in args.modes
+            for k in range(args.seeds) if f"{mode}|{T:g}|{BARS_SEED + k}|{args.epochs}"
+            not in data["runs"]]
+    if not todo:
+        return
+    fixed = {"epochs": args.epochs, "device": args.device}
+    if args.spiking:
+        fixed.update(n_per_unit=args.n_per_unit, r_max=f"{args.r_max:g} Hz",
+                     tau_s=f"{args.tau_s:g} ms")
+    spec = {"protocol": "bars", "fixed": fixed,
+            "zip": {"presentation_time": [f"{T:g} ms" for T, _, _ in todo],
+                    "mode": [m for _, m, _ in todo], "seed": [s for _, _, s in todo]}}
+    folder = args.out / "data" / "bars_sweep"
+    result = sweep.run(spec, scheduler=args.scheduler, workers=args.workers, out=folder,
+                       figure=False)
+    for row in result.rows:
+        if row["status"] != "ok":
+            continue
+        T = float(row["presentation_time"].split()[0])
+        curves = read_json(folder / "points" / row["point"] / "curves.json")
+        key = f"{row['mode']}|{T:g}|{row['seed']}|{args.epochs}"
+        data["runs"][key] = {
+            "mode": row["mode"], "T_ms": T, "seed": row["seed"], "epochs": args.epochs,
+            "val_accuracy": curves["val_accuracy"], "final": row["final_accuracy"],
+            "steps": row["steps"], "run_time_s": row["run_time_s"],
+            "build_time_s": row["build_time_s"], "wall_s": row["wall_s"],
+            "worker": row["worker"]}
+        data["runs"][key].update({k: row[k] for k in (
+            "n_spikes", "mean_rate_hz", "spikes_per_presentation") if k in row})
+    data["wall_total_s"] = data.get("wall_total_s", 0) + result.wall_s
+    write_json(path, data, indent=1)
+    print(f"dask sweep: {result.n_run} configurations run, {result.n_failed} failed, "
+          f"compiles per worker {result.compiles}, {result.wall_s:.1f} s", flush=True)
+    if not result.complete:
+        print(f"error: {result.n_failed} configurations failed (error.json in "
+              f"{folder / 'points'}); the others are saved in {path}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def numpy_run(res, T, mode, seed, epochs):

@@ -1,5 +1,5 @@
 """The ``le-brian`` command: ``le-brian demo | train | evaluate | benchmark | cache |
-record | plot | compare`` (``--help`` on each). Every argument parser of the package lives in this package; the
+record | plot | compare | sweep`` (``--help`` on each). Every argument parser of the package lives in this package; the
 library modules it calls have none."""
 
 import argparse
@@ -12,6 +12,7 @@ from ..engine.devices import CODEGEN_TARGETS, DEVICES
 from .benchmark import add_benchmark_command
 from .cache import add_cache_command
 from .ephys import add_ephys_commands
+from .sweep import add_sweep_command
 from .train import add_train_commands
 
 __all__ = ["main", "parse_time"]
@@ -73,6 +74,7 @@ def build_parser():
     add_benchmark_command(sub)
     add_cache_command(sub)
     add_ephys_commands(sub, parse_time, DEVICES)
+    add_sweep_command(sub)
     return parser
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..engine.devices import DEVICES
 
-__all__ = ["add_common_arguments", "write_json", "read_json", "resume_results",
-           "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
+__all__ = ["add_common_arguments", "add_sweep_arguments", "uses_sweep", "write_json",
+           "read_json", "resume_results", "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
 
 #: Written on every figure of a ``--fast`` run.
 SMOKE_RUN_NOTE = "smoke run (--fast): not the figure's numbers"
@@ -51,6 +51,22 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     if fast_help is not None:
         parser.add_argument("--fast", action="store_true", help=fast_help)
     return parser
+
+
+def add_sweep_arguments(parser):
+    """Add ``--scheduler`` and ``--workers``: run a script's configurations as a Dask
+    sweep (`le_brian.sweep`) instead of one after another in the script's process."""
+    parser.add_argument("--scheduler", default=None,
+                        help="run the configurations on this Dask scheduler (tcp://host:8786)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="run the configurations on a local Dask cluster of N "
+                        "single-threaded workers")
+    return parser
+
+
+def uses_sweep(args):
+    """Whether ``--scheduler`` or ``--workers`` was given."""
+    return args.scheduler is not None or args.workers is not None
 
 
 def _json_default(obj):

@@ -90,6 +90,13 @@ def program_store(device_name):
     return ProgramCache(cache_dir() / "programs" / device_name)
 
 
+def build_root():
+    """Where build directories are made: ``$LE_BRIAN_BUILD_DIR`` (e.g. a Dask worker's
+    local directory) or the cache folder. The program cache stays in the cache folder."""
+    root = os.environ.get("LE_BRIAN_BUILD_DIR")
+    return Path(root) if root else cache_dir()
+
+
 def _build_prefix():
     """Build directories are named ``build-<host>-<pid>-<random>``, so that the stale ones
     of a process that was killed can be found and removed later."""
@@ -461,7 +468,7 @@ class _Program:
     compiled (and published to the cache)."""
 
     def __init__(self, device_name, device, built, duration, report, keep):
-        root = _writable(cache_dir() / device_name)
+        root = _writable(build_root() / device_name)
         self.directory = tempfile.mkdtemp(prefix=_build_prefix(), dir=root)
         if keep:
             Path(self.directory, KEEP_MARKER).touch()

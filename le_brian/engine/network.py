@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import BrianObject, StateMonitor, second
+from brian2 import BrianObject, Clock, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Simulator
@@ -41,11 +41,26 @@ from .spiking import run_state as spike_run_state
 from .validation import DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes
 
 __all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGENCE_BOUND",
+           "NETWORK_NAME", "monitor_clock",
            "schedule_with", "weight_monitor", "weight_monitor_indices"]
 
 #: Brian2's own slots, after le_brian's: objects a user adds in ``groups`` (the
 #: default of a NeuronGroup) see the values of the finished step.
 BRIAN_SLOTS = ("groups", "thresholds", "synapses", "resets", "end")
+
+#: The name of every program's Brian2 ``Network``. Brian2 names an unnamed network
+#: ``network``, ``network_1``, ... in creation order, and the name is part of the
+#: generated code: a fixed name keeps the code, and so the cross-process program cache
+#: key, independent of how many networks the process built before.
+NETWORK_NAME = "le_brian_network"
+
+
+def monitor_clock(dt, name):
+    """The clock of a monitor recording every ``dt``, named ``<name>_clock``: Brian2
+    would name it ``<name>_clock``, ``<name>_clock_1``, ... in creation order, and the
+    name is part of the arrays (and result files) of the generated program."""
+    return Clock(dt, name=f"{name}_clock")
+
 
 def schedule_with(slots):
     """The Brian2 ``Network.schedule`` for le_brian's ``slots`` (in step order)."""
@@ -544,7 +559,8 @@ def weight_monitor(synapses, variable, indices, dt, name):
     from brian2.utils.logger import catch_logs
 
     with catch_logs():  # "Cannot check whether the indices to record from are valid"
-        return StateMonitor(synapses, variable, record=indices, when="end", dt=dt, name=name)
+        return StateMonitor(synapses, variable, record=indices, when="end",
+                            clock=monitor_clock(dt, name), name=name)
 
 
 def weight_monitor_indices(pairs, n_post):

@@ -43,6 +43,30 @@ _UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _NOT_SOURCE_DIRS = {"results", "static_arrays"}
 _NOT_SOURCE_SUFFIXES = {".o", ".lock", ".log", ".dat", ".txt"}
 _NOT_SOURCE_NAMES = {"main", "make.deps", "main.exe"}
+#: Suffixes Brian2 adds to a code object's name when the process used the name before
+#: (``..._codeobject_1``): history, not structure. They do not change what the binary
+#: does (arrays, and the result files named after them, are named by variables and
+#: their owners, which le_brian names explicitly, clocks included), so the key masks
+#: them and a program built as a process's second finds the one built as another's
+#: first.
+_PROCESS_SUFFIXES = re.compile(rb"(_codeobject)_\d+(?![0-9])")
+#: Brian2 resets the clocks' ``t`` and ``timestep`` in the order of a set of Clock
+#: objects (hashed by identity: it differs between processes). The key sorts each run
+#: of such independent assignments.
+_CLOCK_RESET = re.compile(rb"^\s*_array_\w+_(timestep|t)\[0\] = [^;]+;\s*$")
+
+
+def _normalised(text):
+    """Generated source with process-dependent names and orders taken out."""
+    lines, out, run = _PROCESS_SUFFIXES.sub(rb"\1", text).split(b"\n"), [], []
+    for line in lines + [b""]:
+        if _CLOCK_RESET.match(line):
+            run.append(line)
+            continue
+        out += sorted(run)
+        run = []
+        out.append(line)
+    return b"\n".join(out[:-1])
 
 
 def host_tag():
@@ -134,9 +158,11 @@ def program_key(directory, device_name):
     of `toolchain_identity`: equal keys give the same binary."""
     digest = hashlib.sha256(toolchain_identity(device_name).encode())
     digest.update(device_name.encode())
-    for rel, path in _source_files(directory):
-        digest.update(b"\0" + str(rel).encode() + b"\0")
-        digest.update(path.read_bytes())
+    files = sorted((_PROCESS_SUFFIXES.sub(rb"\1", str(rel).encode()), path)
+                   for rel, path in _source_files(directory))
+    for rel, path in files:
+        digest.update(b"\0" + rel + b"\0")
+        digest.update(_normalised(path.read_bytes()))
     return digest.hexdigest()
 
 

@@ -62,7 +62,8 @@ from ..engine.spiking import (DEFAULT_R_MAX, DEFAULT_TAU_S, SPIKE_STRIDE, add_sp
 from ..engine.spiking import SPIKING_DYNAMIC
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..equations import spiking as sq
-from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
+from ..engine.network import (NETWORK_NAME, BaseNetwork, Prepared, monitor_clock,
+                              weight_monitor, weight_monitor_indices)
 from ..engine.results import RunResult
 from ..engine.validation import (as_dimensionless, as_matrix, as_rate, as_time, check_choice,
                                  per_neuron, steps_of)
@@ -430,17 +431,17 @@ class LENetwork(BaseNetwork):
 
         monitors = {}
         for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables),
-                                                  record=neurons.get(pop, True), when="end",
-                                                  dt=record_every_steps * dt,
-                                                  name=f"monitor_{pop}")
+            monitors[f"pop:{pop}"] = StateMonitor(
+                groups[pop], list(variables), record=neurons.get(pop, True), when="end",
+                clock=monitor_clock(record_every_steps * dt, f"monitor_{pop}"),
+                name=f"monitor_{pop}")
         for proj, pairs in wrecord.items():
             n_post = self.projections_shapes()[proj][0]
             monitors[f"proj:{proj}"] = weight_monitor(
                 projections[proj], "w", weight_monitor_indices(pairs, n_post),
                 record_every_steps * dt, f"monitor_{proj}")
         net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()), spike_objects)
+                      list(monitors.values()), spike_objects, name=NETWORK_NAME)
         groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
         return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
                      namespace, groups=groups, projections=projections, clock=clock,

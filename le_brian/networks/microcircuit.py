@@ -48,7 +48,8 @@ from brian2 import (Clock, Equations, Hz, Network, NeuronGroup, StateMonitor, Sy
 from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.devices import Built
-from ..engine.network import BaseNetwork, Prepared, weight_monitor, weight_monitor_indices
+from ..engine.network import (NETWORK_NAME, BaseNetwork, Prepared, monitor_clock,
+                              weight_monitor, weight_monitor_indices)
 from ..engine.spiking import (DEFAULT_R_MAX_MICROCIRCUIT, DEFAULT_TAU_S, add_spiking,
                               document_spiking_parameters)
 from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS
@@ -515,18 +516,19 @@ class Microcircuit(BaseNetwork):
         project("W_up", L + 1, f"pyr{L}", "out")
 
         monitors = {"readout": StateMonitor(groups["out"], "acc", record=True, when="start",
-                                            dt=T, name="mon_readout")}
+                                            clock=monitor_clock(T, "mon_readout"),
+                                            name="mon_readout")}
         for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(groups[pop], list(variables),
-                                                  record=neurons.get(pop, True), when="end",
-                                                  dt=record_every * dt, name=f"mon_{pop}")
+            monitors[f"pop:{pop}"] = StateMonitor(
+                groups[pop], list(variables), record=neurons.get(pop, True), when="end",
+                clock=monitor_clock(record_every * dt, f"mon_{pop}"), name=f"mon_{pop}")
         shapes = self.projections_shapes()
         for proj, pairs in wrecord.items():
             monitors[f"proj:{proj}"] = weight_monitor(
                 projections[proj], "W", weight_monitor_indices(pairs, shapes[proj][0]),
                 wrecord_every * dt, f"mon_{proj}")
         net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()), spike_objects)
+                      list(monitors.values()), spike_objects, name=NETWORK_NAME)
         groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
         return Built(net, state, ta, monitors, dict(ta), groups=groups,
                      projections=projections, clock=clock, user_monitors=spike_monitors)

@@ -140,6 +140,16 @@ class TrainConfig:
             number(name, 0, integer=True)
         for name in ("n_train", "n_val", "n_test"):
             number(name, 0, integer=True, optional=True)
+        from ..engine.devices import CODEGEN_TARGETS, DEVICES
+        from ..equations.activations import ACTIVATIONS
+        from ..networks.layered import SCHEMES
+
+        for name, choices in (("activation", ACTIVATIONS), ("output_activation", ACTIVATIONS),
+                              ("scheme", SCHEMES), ("target_type", ("voltage", "rate")),
+                              ("device", DEVICES), ("codegen_target", CODEGEN_TARGETS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"training parameter {name} must be one of "
+                                 f"{sorted(choices)}, got {getattr(self, name)!r}")
         if not isinstance(self.hidden, (list, tuple)) or not all(
                 isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in self.hidden):
             raise ValueError(f"training parameter hidden must be a list of positive ints, "

@@ -1,0 +1,220 @@
+"""Sweep specifications: a protocol, fixed parameters and a grid (product and zip axes),
+read from TOML or YAML and checked against the protocol's parameter table before anything
+runs.
+
+A specification file::
+
+    protocol = "bars"          # bars | mimic | train | python:<module>:<function>
+    retries = 1                # optional: extra attempts of a failed point
+    out = "sweeps/bars"        # optional: the sweep folder (the CLI's --out wins)
+
+    [fixed]                    # every point
+    epochs = 50
+    device = "cpp_standalone"
+
+    [grid]                     # the product of these axes
+    presentation_time = ["0.3 ms", "1 ms", "10 ms"]
+    mode = ["le", "original"]
+    seed = [12354, 12355]
+
+    [zip]                      # optional: axes of equal length that vary together
+                               # (their points are combined with the grid's product)
+
+Times and rates are strings with a unit (``"10 ms"``, ``"2 kHz"``) and become Brian2
+Quantities; a number where a unit is required, or a unit of the wrong dimension, is an
+error naming the parameter.
+"""
+
+import hashlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brian2 import Hz, Quantity, kHz, ms, second, us
+
+__all__ = ["SweepSpec", "Point", "load_spec", "parse_quantity", "SpecError"]
+
+UNITS = {"s": second, "second": second, "ms": ms, "us": us, "Hz": Hz, "kHz": kHz}
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+class SpecError(ValueError):
+    """A sweep specification that cannot run (names the file and the entry)."""
+
+
+def parse_quantity(name, value, unit):
+    """``"10 ms"`` -> 10*ms, checked to have ``unit``'s dimension (a Quantity passes
+    through, checked the same way); SpecError naming ``name`` otherwise."""
+    if isinstance(value, Quantity):
+        q = value
+    else:
+        m = _QUANTITY.match(value) if isinstance(value, str) else None
+        if m is None or m.group(2) not in UNITS:
+            raise SpecError(f"parameter {name}: expected a value with a unit such as "
+                            f"{'10 ms' if unit.dim == second.dim else '100 Hz'!r} "
+                            f"(units {sorted(UNITS)}), got {value!r}")
+        q = float(m.group(1)) * UNITS[m.group(2)]
+    if q.dim != unit.dim:
+        raise SpecError(f"parameter {name}: expected a "
+                        f"{'time' if unit.dim == second.dim else 'rate'}, got {value!r}")
+    return q
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep: its parameters (checked, Quantities where they have units)
+    and ``id``, a folder name derived from them (stable across invocations)."""
+
+    params: dict
+    id: str
+
+    @staticmethod
+    def make(params, text, varying):
+        """``id``: the varied parameters' values (readable) and a hash of every value."""
+        digest = hashlib.sha256(json.dumps(text, sort_keys=True).encode()).hexdigest()[:10]
+        readable = "_".join(f"{k}={text[k]}" for k in varying)
+        readable = re.sub(r"[^A-Za-z0-9=._-]+", "", readable.replace(" ", ""))[:80]
+        return Point(params, f"{readable}-{digest}")
+
+
+@dataclass
+class SweepSpec:
+    """A checked sweep: ``protocol`` (a `le_brian.sweep.protocols.Protocol`), ``fixed``
+    and ``grid`` / ``zip`` (raw values as written), ``retries``, ``out``, ``source``."""
+
+    protocol: object
+    fixed: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    zip: dict = field(default_factory=dict)
+    retries: int = 0
+    out: str = None
+    source: str = "<dict>"
+
+    def points(self):
+        """Every point, in grid order (product axes, then zip rows)."""
+        names = list(self.grid)
+        product = list(itertools.product(*(self.grid[n] for n in names))) if names else [()]
+        zipped = list(zip(*self.zip.values())) if self.zip else [()]
+        points = []
+        for values in product:
+            for row in zipped:
+                raw = {**self.fixed, **dict(zip(names, values)), **dict(zip(self.zip, row))}
+                points.append(Point.make(self.protocol.check(raw, self.source),
+                                         {k: _plain(v) for k, v in raw.items()},
+                                         self.varying()))
+        return points
+
+    def varying(self):
+        """Names of the parameters that vary across points (grid then zip)."""
+        return [*self.grid, *self.zip]
+
+    def as_dict(self):
+        return {"protocol": self.protocol.name, "fixed": _plain(self.fixed),
+                "grid": _plain(self.grid), "zip": _plain(self.zip), "retries": self.retries,
+                "source": self.source}
+
+
+def _plain(value):
+    """JSON-able form of spec values (Quantities as strings with their unit)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Quantity):
+        unit, name = (ms, "ms") if value.dim == second.dim else (Hz, "Hz")
+        return f"{float(value / unit):g} {name}"
+    return value
+
+
+def _read(path):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep specification {path} not found")
+    text = path.read_text()
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise SpecError(f"{path}: not valid TOML ({err})") from None
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise ImportError("YAML sweep files need PyYAML (in the 'sweep' extra): pip "
+                              "install 'le_brian[sweep]'") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise SpecError(f"{path}: not valid YAML ({err})") from None
+        if not isinstance(data, dict):
+            raise SpecError(f"{path}: expected a mapping at the top level")
+        return data
+    raise SpecError(f"{path}: a sweep specification is a .toml or .yaml file")
+
+
+def load_spec(spec):
+    """A `SweepSpec` from a file (``.toml``, ``.yaml``), a dict of the same structure, or
+    a `SweepSpec` (returned as is). Every point is checked against the protocol's
+    parameter table here, before anything runs.
+
+    Raises
+    ------
+    SpecError
+        Naming the file and the entry: unknown top-level key or protocol, unknown
+        parameter, an empty grid axis, zip axes of unequal length, a parameter both fixed
+        and varied, a value of the wrong type or unit.
+    """
+    from .protocols import get_protocol
+
+    if isinstance(spec, SweepSpec):
+        return spec
+    source = "<dict>"
+    if isinstance(spec, (str, Path)):
+        source = str(spec)
+        spec = _read(spec)
+    if not isinstance(spec, dict):
+        raise TypeError(f"spec must be a path, a dict or a SweepSpec, got {type(spec).__name__}")
+    unknown = set(spec) - {"protocol", "fixed", "grid", "zip", "retries", "out"}
+    if unknown:
+        raise SpecError(f"{source}: unknown entries {sorted(unknown)}; expected protocol, "
+                        "fixed, grid, zip, retries, out")
+    if "protocol" not in spec:
+        raise SpecError(f"{source}: no protocol given (protocol = \"bars\", ...)")
+    protocol = get_protocol(spec["protocol"], source)
+    tables = {}
+    for key in ("fixed", "grid", "zip"):
+        value = spec.get(key, {})
+        if not isinstance(value, dict):
+            raise SpecError(f"{source}: [{key}] must be a table of parameters")
+        tables[key] = dict(value)
+    for key in ("grid", "zip"):
+        for name, values in tables[key].items():
+            if not isinstance(values, list):
+                raise SpecError(f"{source}: {key}.{name} must be a list of values")
+            if not values:
+                raise SpecError(f"{source}: {key}.{name} is empty: the grid has no points")
+    lengths = {len(v) for v in tables["zip"].values()}
+    if len(lengths) > 1:
+        raise SpecError(f"{source}: the zip axes must have equal lengths, got "
+                        f"{ {k: len(v) for k, v in tables['zip'].items()} }")
+    names = [n for t in tables.values() for n in t]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SpecError(f"{source}: {twice} given more than once (fixed, grid and zip "
+                        "exclude each other)")
+    if not tables["grid"] and not tables["zip"]:
+        raise SpecError(f"{source}: the grid is empty (give [grid] or [zip] axes)")
+    retries = spec.get("retries", 0)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise SpecError(f"{source}: retries must be a non-negative int, got {retries!r}")
+    out = spec.get("out")
+    if out is not None and not isinstance(out, str):
+        raise SpecError(f"{source}: out must be a folder name, got {out!r}")
+    result = SweepSpec(protocol, tables["fixed"], tables["grid"], tables["zip"], retries, out,
+                       source)
+    result.points()  # every point checked now
+    return result

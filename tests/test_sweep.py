@@ -1,0 +1,265 @@
+"""Sweeps on Dask (le_brian.sweep): a LocalCluster of 2 single-threaded workers on the
+loopback interface runs the points; results equal the same points run serially, a killed
+worker's point is retried, a failing point is reported while the others finish, a second
+invocation runs nothing new, standalone programs compile once per shape, bad
+specifications are refused before anything runs."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from brian2 import ms
+
+distributed = pytest.importorskip("distributed")
+
+from le_brian import sweep  # noqa: E402
+from le_brian.sweep import SpecError, load_spec  # noqa: E402
+
+HELPERS = '''
+import os
+from pathlib import Path
+
+
+def square(params, out_dir):
+    """y = x^2; raises for x == fail_at; every call appended to calls-<x>.txt."""
+    x = params["x"]
+    with open(Path(params["log_dir"]) / f"calls-{x}.txt", "a") as f:
+        f.write("call\\n")
+    if x == params.get("fail_at"):
+        raise ValueError(f"x = {x} fails on purpose")
+    (Path(out_dir) / "note.txt").write_text(str(x))
+    return {"y": x * x}
+
+
+def die_once(params, out_dir):
+    """The first attempt at x == 1 kills its worker process (no exception, no cleanup)."""
+    marker = Path(params["log_dir"]) / f"died-{params['x']}"
+    if params["x"] == 1 and not marker.exists():
+        marker.write_text("killed")
+        os._exit(1)
+    return {"y": params["x"] + 1, "pid": os.getpid()}
+'''
+
+
+@pytest.fixture(scope="module")
+def helpers(tmp_path_factory):
+    """A module of sweep functions importable here and on the workers (sys.path is
+    inherited by the spawned worker processes)."""
+    folder = tmp_path_factory.mktemp("helpers")
+    (folder / "le_sweep_helpers.py").write_text(HELPERS)
+    sys.path.insert(0, str(folder))
+    yield folder
+    sys.path.remove(str(folder))
+
+
+@pytest.fixture(scope="module")
+def client(helpers):
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None,
+                           silence_logs=logging.CRITICAL)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _bars_spec(device, **fixed):
+    return {"protocol": "bars",
+            "fixed": {"epochs": 2, "device": device, **fixed},
+            "grid": {"presentation_time": ["0.3 ms", "1 ms"], "seed": [12354, 12355]}}
+
+
+def test_bars_sweep_on_two_workers_equals_serial(client, tmp_path):
+    """4 bars points (runtime/numpy) on the cluster and the same 4 in this process: the
+    aggregated accuracies and every point's validation curve are identical; rows carry
+    the parameters with their units; the figure is drawn."""
+    spec = _bars_spec("runtime", codegen_target="numpy")
+    dask = sweep.run(spec, client=client, out=tmp_path / "dask", progress=None)
+    serial = sweep.run(spec, workers=0, out=tmp_path / "serial", progress=None)
+    assert dask.complete and serial.complete and dask.n_run == serial.n_run == 4
+    key = lambda r: (r["presentation_time"], r["seed"])  # noqa: E731
+    a = {key(r): r["final_accuracy"] for r in dask.rows}
+    b = {key(r): r["final_accuracy"] for r in serial.rows}
+    assert a == b and set(a) == {("0.3 ms", 12354), ("0.3 ms", 12355), ("1 ms", 12354),
+                                 ("1 ms", 12355)}
+    for row in dask.rows:
+        curve = json.loads((tmp_path / "dask" / "points" / row["point"] / "curves.json")
+                           .read_text())
+        same = json.loads((tmp_path / "serial" / "points" / row["point"] / "curves.json")
+                          .read_text())
+        assert curve == same and len(curve["val_accuracy"]) == 2
+    assert len({r["worker"] for r in dask.rows}) == 2  # both workers ran points
+    table = json.loads((tmp_path / "dask" / "sweep.json").read_text())
+    assert table["complete"] and table["n_ok"] == 4
+    assert (tmp_path / "dask" / "sweep.csv").read_text().count("\n") == 5
+    assert (tmp_path / "dask" / "sweep.png").stat().st_size > 10_000
+    # a second invocation runs nothing new
+    again = sweep.run(spec, client=client, out=tmp_path / "dask", progress=None)
+    assert again.n_run == 0 and again.n_skipped == 4 and again.complete
+    assert {key(r): r["final_accuracy"] for r in again.rows} == a
+
+
+@pytest.mark.standalone
+def test_standalone_points_compile_once_per_shape(client, tmp_path, monkeypatch):
+    """cpp_standalone, 2 program shapes (T = 0.3 and 1 ms) x 2 seeds x 2 modes on 2
+    workers with an empty program cache: 2 compiler runs in all (the first point of a
+    shape runs first, the rest of its shape take the binary from the cache), and the
+    same points run afterwards in this process compile nothing and agree to the bit."""
+    monkeypatch.setenv("LE_BRIAN_CACHE", str(tmp_path / "cache"))
+    client.run(lambda path: __import__("os").environ.__setitem__("LE_BRIAN_CACHE", path),
+               str(tmp_path / "cache"))
+    spec = _bars_spec("cpp_standalone")
+    spec["grid"]["mode"] = ["le", "original"]
+    dask = sweep.run(spec, client=client, out=tmp_path / "dask", progress=None)
+    assert dask.complete and dask.n_run == 8
+    assert sum(dask.compiles.values()) == 2, dask.rows
+    assert sum(dask.programs.values()) <= 4  # at most one program per shape and worker
+    from le_brian.engine.devices import Simulator
+
+    before = sum(s.n_compiles for s in Simulator._shared.values())
+    serial = sweep.run(spec, workers=0, out=tmp_path / "serial", progress=None)
+    assert sum(s.n_compiles for s in Simulator._shared.values()) == before
+    assert ({r["point"]: r["final_accuracy"] for r in dask.rows}
+            == {r["point"]: r["final_accuracy"] for r in serial.rows})
+
+
+def test_a_failing_point_is_reported_and_the_others_finish(client, helpers, tmp_path):
+    """x in 0..3, x = 2 raises: retried once (two calls), recorded with its traceback in
+    error.json and the table (complete: false); the others finish. A second invocation
+    runs the failed point only."""
+    spec = {"protocol": "python:le_sweep_helpers:square", "retries": 1,
+            "fixed": {"fail_at": 2, "log_dir": str(tmp_path)},
+            "grid": {"x": [0, 1, 2, 3]}}
+    res = sweep.run(spec, client=client, out=tmp_path / "out", progress=None)
+    assert not res.complete and res.n_failed == 1 and res.n_run == 4
+    rows = {r["x"]: r for r in res.rows}
+    assert [rows[x]["status"] for x in range(4)] == ["ok", "ok", "failed", "ok"]
+    assert [rows[x].get("y") for x in (0, 1, 3)] == [0, 1, 9]
+    assert "x = 2 fails on purpose" in rows[2]["error"]
+    error = json.loads((tmp_path / "out" / "points" / rows[2]["point"] / "error.json")
+                       .read_text())
+    assert "le_sweep_helpers.py" in error["traceback"] and error["attempts"] == 2
+    assert (tmp_path / "calls-2.txt").read_text().count("call") == 2  # 1 + 1 retry
+    assert not json.loads((tmp_path / "out" / "sweep.json").read_text())["complete"]
+    again = sweep.run(spec, client=client, out=tmp_path / "out", progress=None)
+    assert again.n_run == 1 and again.n_skipped == 3
+    assert (tmp_path / "calls-0.txt").read_text().count("call") == 1  # not rerun
+
+
+def test_a_killed_worker_has_its_point_retried(client, helpers, tmp_path):
+    """The first attempt at x = 1 kills its worker process mid-task; the nanny restarts
+    it, the scheduler reschedules the point and the sweep completes."""
+    spec = {"protocol": "python:le_sweep_helpers:die_once",
+            "fixed": {"log_dir": str(tmp_path)}, "grid": {"x": [0, 1, 2, 3]}}
+    res = sweep.run(spec, client=client, out=tmp_path / "out", progress=None)
+    assert (tmp_path / "died-1").exists()
+    assert res.complete and [r["y"] for r in res.rows] == [1, 2, 3, 4]
+
+
+def test_toml_yaml_and_bad_specs(tmp_path):
+    """TOML and YAML give the same points (product x zip, units parsed); unknown
+    protocol, unknown parameter, empty grid, wrong units, unequal zip axes and a
+    parameter given twice are refused naming the file and the entry; the CLI prints one
+    line (exit 2)."""
+    toml = tmp_path / "s.toml"
+    toml.write_text(textwrap.dedent('''
+        protocol = "bars"
+        [fixed]
+        epochs = 2
+        [grid]
+        presentation_time = ["0.3 ms", "1 ms"]
+        [zip]
+        seed = [1, 2, 3]
+        mode = ["le", "original", "le"]
+    '''))
+    yaml_file = tmp_path / "s.yaml"
+    yaml_file.write_text(textwrap.dedent('''
+        protocol: bars
+        fixed: {epochs: 2}
+        grid: {presentation_time: [0.3 ms, 1 ms]}
+        zip: {seed: [1, 2, 3], mode: [le, original, le]}
+    '''))
+    a, b = load_spec(toml).points(), load_spec(yaml_file).points()
+    assert len(a) == 6 and [p.id for p in a] == [p.id for p in b]
+    assert a[0].params["presentation_time"] == 0.3 * ms
+    assert [p.params["seed"] for p in a[:3]] == [1, 2, 3]
+    assert [p.params["mode"] for p in a[:3]] == ["le", "original", "le"]
+    bad = {
+        "unknown protocol 'barz'": {"protocol": "barz", "grid": {"seed": [1]}},
+        "unknown parameter(s) ['epoch']": {"protocol": "bars", "grid": {"epoch": [1]}},
+        "grid.seed is empty": {"protocol": "bars", "grid": {"seed": []}},
+        "the grid is empty": {"protocol": "bars", "fixed": {"seed": 1}},
+        "parameter presentation_time: expected a value with a unit": {
+            "protocol": "bars", "grid": {"presentation_time": [1.0]}},
+        "parameter presentation_time: expected a time, got '10 Hz'": {
+            "protocol": "bars", "grid": {"presentation_time": ["10 Hz"]}},
+        "zip axes must have equal lengths": {
+            "protocol": "bars", "zip": {"seed": [1, 2], "mode": ["le"]}},
+        "given more than once": {"protocol": "bars", "fixed": {"seed": 1},
+                                 "grid": {"seed": [1, 2]}},
+        "expected one of ['le', 'original']": {"protocol": "bars",
+                                               "fixed": {"presentation_time": "1 ms"},
+                                               "grid": {"mode": ["lee"]}},
+        "protocol 'bars' needs ['presentation_time']": {"protocol": "bars",
+                                                        "grid": {"seed": [1]}},
+        "unknown parameter(s) ['seeds'] of protocol 'train'": {"protocol": "train",
+                                                              "grid": {"seeds": [1]}},
+        "training parameter activation must be one of": {
+            "protocol": "train", "grid": {"activation": ["tanhh"]}},
+    }
+    for message, spec in bad.items():
+        with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(
+                ")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+            load_spec(spec)
+    broken = tmp_path / "broken.toml"
+    broken.write_text('protocol = "bars"\n[grid]\npresentation_time = [3]\n')
+    out = subprocess.run([sys.executable, "-m", "le_brian", "sweep", str(broken),
+                          "--workers", "0"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "broken.toml" in out.stderr
+    assert "presentation_time" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_train_protocol_writes_run_folders(tmp_path, helpers):
+    """The train protocol: one run folder per point (as le-brian train makes), units in
+    the spec (presentation_time, learning_rates), the CLI in this process (--workers 0)
+    and the table's test accuracy equal to the run folder's metrics."""
+    spec = tmp_path / "train.toml"
+    spec.write_text(textwrap.dedent('''
+        protocol = "train"
+        [fixed]
+        dataset = "yinyang"
+        hidden = [8]
+        activation = "hard_sigmoid"
+        epochs = 1
+        n_train = 60
+        n_val = 20
+        n_test = 20
+        device = "runtime"
+        codegen_target = "numpy"
+        learning_rates = "100 Hz"
+        [grid]
+        presentation_time = ["1 ms", "2 ms"]
+    '''))
+    out = subprocess.run([sys.executable, "-m", "le_brian", "sweep", str(spec), "--workers",
+                          "0", "--out", str(tmp_path / "sw")], capture_output=True, text=True,
+                         timeout=600, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "2 points: 2 run now, 0 finished before, 0 failed" in out.stdout
+    table = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    for row in table["rows"]:
+        folder = tmp_path / "sw" / "points" / row["point"]
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert (folder / "weights.npz").is_file() and (folder / "config.json").is_file()
+        assert row["test_accuracy"] == pytest.approx(metrics[-1]["test_accuracy"])
+        config = json.loads((folder / "config.json").read_text())["config"]
+        assert config["presentation_time_ms"] == float(row["presentation_time"].split()[0])
+        assert config["learning_rates_hz"] == 100.0
+    assert np.isfinite([r["test_accuracy"] for r in table["rows"]]).all()
