@@ -5,7 +5,8 @@ of N workers, each with an empty program cache, so that compiling is part of the
 
 Reports wall time, points per second, the compiler runs per worker (the sweep runs the
 first point of every program shape first, so a shape is compiled once) and checks that
-every point's accuracy is the same on 1 and on N workers. Writes
+every point's accuracy is the same on 1 and on N workers; then the same sweep again with
+every program in the cache (``warm``: what parallel workers gain on the simulation). Writes
 ``<out>/benchmark_sweep.json``.
 """
 
@@ -46,30 +47,35 @@ def main(argv=None):
     saved = os.environ.get("LE_BRIAN_CACHE")
     with tempfile.TemporaryDirectory(prefix="le_brian_sweep_bench_") as tmp:
         for n in args.workers:
-            os.environ["LE_BRIAN_CACHE"] = str(Path(tmp) / f"cache{n}")  # empty: compiles count
-            t0 = time.perf_counter()
-            res = sweep.run(spec, workers=n, out=Path(tmp) / f"out{n}", figure=False,
-                            progress=None)
-            wall = time.perf_counter() - t0
-            accuracy = {r["point"]: r["final_accuracy"] for r in res.rows}
-            if reference is None:
-                reference = accuracy
-            rows.append({"workers": n, "points": res.n_points, "wall_s": wall,
-                         "points_per_s": res.n_points / wall,
-                         "compiles_per_worker": sorted(res.compiles.values(), reverse=True),
-                         "compiles": sum(res.compiles.values()),
-                         "shapes": len(args.times), "complete": res.complete,
-                         "same_accuracy_as_first": accuracy == reference})
-            print(f"{n} worker(s): {res.n_points} points in {wall:.1f} s "
-                  f"({res.n_points / wall:.2f} points/s), compiles per worker "
-                  f"{rows[-1]['compiles_per_worker']} ({len(args.times)} shapes), same "
-                  f"accuracies as the first: {rows[-1]['same_accuracy_as_first']}", flush=True)
+            # cold: an empty program cache (compiling is part of the cost); warm: the
+            # same sweep again into a new folder, every program in the cache
+            os.environ["LE_BRIAN_CACHE"] = str(Path(tmp) / f"cache{n}")
+            for cache in ("cold", "warm"):
+                t0 = time.perf_counter()
+                res = sweep.run(spec, workers=n, out=Path(tmp) / f"out{n}{cache}",
+                                figure=False, progress=None)
+                wall = time.perf_counter() - t0
+                accuracy = {r["point"]: r["final_accuracy"] for r in res.rows}
+                if reference is None:
+                    reference = accuracy
+                rows.append({"workers": n, "cache": cache, "points": res.n_points,
+                             "wall_s": wall, "points_per_s": res.n_points / wall,
+                             "compiles_per_worker": sorted(res.compiles.values(),
+                                                           reverse=True),
+                             "compiles": sum(res.compiles.values()),
+                             "shapes": len(args.times), "complete": res.complete,
+                             "same_accuracy_as_first": accuracy == reference})
+                print(f"{n} worker(s), {cache} cache: {res.n_points} points in {wall:.1f} s "
+                      f"({res.n_points / wall:.2f} points/s), compiles per worker "
+                      f"{rows[-1]['compiles_per_worker']} ({len(args.times)} shapes), same "
+                      f"accuracies as the first: {rows[-1]['same_accuracy_as_first']}",
+                      flush=True)
     if saved is None:
         os.environ.pop("LE_BRIAN_CACHE", None)
     else:
         os.environ["LE_BRIAN_CACHE"] = saved
-    base = rows[0]["wall_s"]
-    for row in rows:
+    for row in rows:  # against 1 worker (the first size) with the same cache state
+        base = next(r["wall_s"] for r in rows if r["cache"] == row["cache"])
         row["speedup_vs_first"] = base / row["wall_s"]
     out = Path(args.out) / ("benchmark_sweep_fast.json" if args.fast else "benchmark_sweep.json")
     write_json(out, {"spec": spec, "cpu_count": os.cpu_count(), "rows": rows})

@@ -38,7 +38,8 @@ from le_brian.cli.script_helpers import (add_common_arguments, add_sweep_argumen
 VARIANTS = ("LE", "lagged")
 
 
-def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
+def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5,
+              codegen_target="auto"):
     from le_brian.protocols.training import TrainConfig
 
     cfg = TrainConfig.from_dict(dict(model))
@@ -46,6 +47,7 @@ def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
     cfg.presentation_time_ms = T_ms
     cfg.dt_ms = min(T_ms / 10, dt_max_ms)
     cfg.seed, cfg.device, cfg.prospective = seed, device, prospective
+    cfg.codegen_target = codegen_target
     cfg.eval_every = max(1, epochs)  # evaluate at the end only
     if epochs:
         cfg.epochs = epochs
@@ -54,14 +56,18 @@ def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5):
 
 def run_settings(args):
     """Everything besides the grid (datasets, times, seeds, variants) that changes a run."""
-    return {"epochs": args.epochs, "n_train": args.n_train, "n_eval": args.n_eval,
-            "dt_max_ms": args.dt_max, "device": args.device}
+    settings = {"epochs": args.epochs, "n_train": args.n_train, "n_eval": args.n_eval,
+                "dt_max_ms": args.dt_max, "device": args.device}
+    if args.codegen_target != "auto":  # (summaries made before the option stay valid)
+        settings["codegen_target"] = args.codegen_target
+    return settings
 
 
 def run_le(dataset, model, T_ms, seed, variant, args, data):
     from le_brian.protocols.training import CHECKPOINT, train
 
-    cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max)
+    cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max,
+                    args.codegen_target)
     # the folder name carries the settings: a run of other settings never resumes it
     folder = (Path(args.out) / "data" / "accuracy_vs_T" / dataset
               / f"{variant}_T{T_ms:g}ms_seed{seed}_{settings_key(run_settings(args))}")
@@ -107,7 +113,7 @@ def le_runs_on_dask(dataset, model, data_sizes, args, summary, summary_path):
     points = []
     for T, seed, variant in todo:
         cfg = asdict(le_config(model, T, seed, args.epochs, args.device, variant == "LE",
-                               args.dt_max))
+                               args.dt_max, args.codegen_target))
         if args.n_train:
             cfg["n_train"] = min(args.n_train, n_train)
         if args.n_eval:
@@ -272,7 +278,7 @@ def main(argv=None):
                    help="ignore the summary's finished runs (and a summary of other settings)")
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
-                         "300 training and 200 evaluation samples")
+                         "300 training and 200 evaluation samples", codegen_target=True)
     add_sweep_arguments(p)
     args = p.parse_args(argv)
     if args.fast:

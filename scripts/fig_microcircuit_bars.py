@@ -63,7 +63,8 @@ def parse_args(argv=None):
     p.add_argument("--modes", nargs="+", default=["le", "original"],
                    choices=["le", "original"])
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
-                         fast_help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds")
+                         fast_help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds",
+                         codegen_target=True)
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     p.add_argument("--spiking", action="store_true", help="the spiking microcircuit")
     p.add_argument("--n-per-unit", type=int, default=20,
@@ -113,6 +114,8 @@ def run(args, path):
 
     # everything that changes a run (times, modes and seeds only add runs)
     settings = {"epochs": args.epochs, "device": args.device}
+    if args.codegen_target != "auto":  # (results made before the option stay valid)
+        settings["codegen_target"] = args.codegen_target
     if args.spiking:
         settings.update(spiking=True, n_per_unit=args.n_per_unit, r_max_hz=args.r_max,
                         tau_s_ms=args.tau_s)
@@ -130,6 +133,7 @@ def run(args, path):
                     continue
                 t0 = time.perf_counter()
                 res = run_bars(T * ms, mode, epochs=args.epochs, seed=seed, device=args.device,
+                               codegen_target=args.codegen_target,
                                spiking=spiking_options(args))
                 data["runs"][key] = {
                     "mode": mode, "T_ms": T, "seed": seed, "epochs": args.epochs,
@@ -174,7 +178,8 @@ def run_on_dask(args, data, path):
             not in data["runs"]]
     if not todo:
         return
-    fixed = {"epochs": args.epochs, "device": args.device}
+    fixed = {"epochs": args.epochs, "device": args.device,
+             "codegen_target": args.codegen_target}
     if args.spiking:
         fixed.update(n_per_unit=args.n_per_unit, r_max=f"{args.r_max:g} Hz",
                      tau_s=f"{args.tau_s:g} ms")

@@ -322,7 +322,9 @@ def test_record_neurons_are_columns_of_the_whole_recording(device):
     names the columns; bad subsets are refused naming the population before anything is
     built."""
     x, y = _data(n_in=3, n_out=2, n=3)
-    le_kw = dict(activation="hard_sigmoid", seed=3, learning_rates=20 * Hz, device=device)
+    codegen = {"codegen_target": "numpy"} if device == "runtime" else {}
+    le_kw = dict(activation="hard_sigmoid", seed=3, learning_rates=20 * Hz, device=device,
+                 **codegen)
     whole = LENetwork([3, 7, 2], **le_kw).run(x, 1 * ms, targets=y, record={1: ["u", "eps"]})
     part = LENetwork([3, 7, 2], **le_kw).run(x, 1 * ms, targets=y, record={1: ["u", "eps"]},
                                              record_neurons={1: [5, 0, 2]})
@@ -335,7 +337,7 @@ def test_record_neurons_are_columns_of_the_whole_recording(device):
     np.testing.assert_array_equal(part.output, whole.output)
     if device != "runtime":
         return
-    mc_kw = dict(out_lag=0.2 * ms, seed=3, device=device)
+    mc_kw = dict(out_lag=0.2 * ms, seed=3, device=device, **codegen)
     xm, ym = _data(n_in=3, n_out=2, n=2)
     rec = {"pyr1": ["u", "v_B"], "int1": ["v_I"], "out": ["w"]}
     mc_whole = Microcircuit([3, 6, 2], **mc_kw).run(xm, 1 * ms, targets=ym, record=rec)

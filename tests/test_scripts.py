@@ -272,3 +272,32 @@ def test_fig_microcircuit_bars_spiking(tmp_path):
     assert run["n_spikes"] > 0 and 0 < run["mean_rate_hz"] < 2000 * 1.01
     assert run["spikes_per_presentation"] == pytest.approx(run["n_spikes"] / 48)
     assert (tmp_path / "microcircuit_bars_spiking_2x2000.png").exists()
+
+
+def test_figure_scripts_run_through_a_dask_sweep(tmp_path):
+    """fig_microcircuit_bars.py and fig_accuracy_vs_presentation_time.py with --workers 2
+    (a local Dask cluster) give the same results as in their own process."""
+    pytest.importorskip("distributed")
+    bars = ROOT / "scripts" / "fig_microcircuit_bars.py"
+    common = ["--epochs", "2", "--seeds", "2", "--times", "0.3", "1", "--device", "runtime",
+              "--codegen-target", "numpy"]
+    for name, extra in (("dask", ["--workers", "2"]), ("here", [])):
+        out = _run(bars, *common, *extra, "--out", str(tmp_path / name), cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+    dask = json.loads((tmp_path / "dask" / "microcircuit_bars.json").read_text())["runs"]
+    here = json.loads((tmp_path / "here" / "microcircuit_bars.json").read_text())["runs"]
+    assert sorted(dask) == sorted(here) and len(dask) == 8
+    assert all(dask[k]["val_accuracy"] == here[k]["val_accuracy"] for k in dask)
+    assert (tmp_path / "dask" / "data" / "bars_sweep" / "sweep.json").is_file()
+    acc = ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py"
+    for name, extra in (("dask2", ["--workers", "2"]), ("here2", [])):
+        out = _run(acc, "--datasets", "yinyang", "--times", "0.3", "1", "--seeds", "1",
+                   "--epochs", "1", "--n-train", "60", "--n-eval", "40", "--device",
+                   "runtime", "--codegen-target", "numpy", *extra, "--out", str(tmp_path / name),
+                   cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+    name = "accuracy_vs_presentation_time.json"
+    dask = json.loads((tmp_path / "dask2" / name).read_text())["yinyang"]["runs"]
+    here = json.loads((tmp_path / "here2" / name).read_text())["yinyang"]["runs"]
+    assert sorted(dask) == sorted(here)
+    assert all(dask[k]["test_accuracy"] == here[k]["test_accuracy"] for k in dask)

@@ -34,6 +34,15 @@ def square(params, out_dir):
     return {"y": x * x}
 
 
+def slow(params, out_dir):
+    """Sleeps ``params['sleep']`` s (so that a test can interrupt the sweep)."""
+    import time
+
+    (Path(params["log_dir"]) / f"started-{params['x']}").write_text("")
+    time.sleep(params["sleep"])
+    return {"y": params["x"]}
+
+
 def die_once(params, out_dir):
     """The first attempt at x == 1 kills its worker process (no exception, no cleanup)."""
     marker = Path(params["log_dir"]) / f"died-{params['x']}"
@@ -263,3 +272,55 @@ def test_train_protocol_writes_run_folders(tmp_path, helpers):
         assert config["presentation_time_ms"] == float(row["presentation_time"].split()[0])
         assert config["learning_rates_hz"] == 100.0
     assert np.isfinite([r["test_accuracy"] for r in table["rows"]]).all()
+
+
+@pytest.mark.standalone
+def test_benchmark_protocol_in_this_process(tmp_path):
+    """The benchmark protocol (benchmark_layered per architecture) with workers=0: one
+    row per architecture with its steps/s and the steps asked for."""
+    spec = {"protocol": "benchmark", "fixed": {"n_steps": 1000, "repeats": 1},
+            "grid": {"architecture": ["20-10-5"]}}
+    res = sweep.run(spec, workers=0, out=tmp_path / "bm", progress=None)
+    (row,) = res.rows
+    assert res.complete and row["n_steps"] == 1000 and row["steps_per_s"] > 0
+    with pytest.raises(SpecError, match=r"needs \['architecture'\]"):
+        load_spec({"protocol": "benchmark", "fixed": {"n_steps": 10},
+                   "grid": {"seed": [1]}})
+
+
+def test_ctrl_c_keeps_finished_points_and_never_passes_for_complete(helpers, tmp_path):
+    """SIGINT to `le-brian sweep --workers 0` during the second of three points: exit 130
+    with one line saying how many points are saved, the table says complete: false with
+    the first point done; the next invocation runs the two others only."""
+    import os
+    import signal
+    import time
+
+    spec = tmp_path / "slow.toml"
+    spec.write_text(textwrap.dedent(f'''
+        protocol = "python:le_sweep_helpers:slow"
+        [fixed]
+        sleep = 2.0
+        log_dir = "{tmp_path}"
+        [grid]
+        x = [0, 1, 2]
+    '''))
+    env = dict(os.environ, PYTHONPATH=str(helpers))
+    cmd = [sys.executable, "-m", "le_brian", "sweep", str(spec), "--workers", "0", "--out",
+           str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    deadline = time.time() + 120
+    while not (tmp_path / "started-1").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "1 of 3 points are finished and saved" in err and "Traceback" not in err
+    table = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert not table["complete"] and [r["status"] for r in table["rows"]] == [
+        "ok", "missing", "missing"]
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "3 points: 2 run now, 1 finished before, 0 failed" in again.stdout
+    assert json.loads((tmp_path / "out" / "sweep.json").read_text())["complete"]

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..engine.devices import DEVICES
+from ..engine.devices import CODEGEN_TARGETS, DEVICES
 
 __all__ = ["add_common_arguments", "add_sweep_arguments", "uses_sweep", "write_json",
            "read_json", "resume_results", "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
@@ -20,8 +20,10 @@ SMOKE_RUN_NOTE = "smoke run (--fast): not the figure's numbers"
 
 
 def add_common_arguments(parser, device="cpp_standalone", out="figures",
-                         out_help="output folder", fast_help="short run (CI smoke test)"):
-    """Add ``--device``, ``--out`` and ``--fast`` to an argument parser.
+                         out_help="output folder", fast_help="short run (CI smoke test)",
+                         codegen_target=False):
+    """Add ``--device``, ``--out`` and ``--fast`` (and ``--codegen-target``) to an
+    argument parser.
 
     Parameters
     ----------
@@ -35,6 +37,8 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
         Help text of ``--out`` (the default is appended).
     fast_help : str or None
         Help text of ``--fast``; None: no ``--fast`` argument.
+    codegen_target : bool
+        Also add ``--codegen-target`` (the runtime device's code generation target).
 
     Returns
     -------
@@ -50,6 +54,9 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
                         help=f"{out_help} (default: {shown})")
     if fast_help is not None:
         parser.add_argument("--fast", action="store_true", help=fast_help)
+    if codegen_target:
+        parser.add_argument("--codegen-target", default="auto", choices=CODEGEN_TARGETS,
+                            help="code generation of the runtime device (default: auto)")
     return parser
 
 

@@ -8,6 +8,8 @@ protocol                       one point
 ``mimic``                      `le_brian.protocols.mimic.run_mimic` (paper Fig. 5)
 ``train``                      `le_brian.protocols.training.train` into the point's
                                folder (a run folder as ``le-brian train`` makes)
+``benchmark``                  `le_brian.benchmark.benchmark_layered` (steps/s of
+                               an ``architecture`` such as ``'784-100-10'``)
 ``python:<module>:<function>``  your own ``function(params, out_dir) -> dict``
 =============================  ====================================================
 
@@ -173,6 +175,30 @@ MIMIC = Protocol(
     _run_mimic, metric="val_error_last", x_axis=("epochs",), run_time_values=("mode",))
 
 
+# -------------------------------------------------------------------------- benchmark
+def _run_benchmark(params, out_dir):
+    from ..benchmark import benchmark_layered, parse_architecture
+
+    p = dict(params)
+    sizes = parse_architecture(p.pop("architecture"))
+    result = benchmark_layered(sizes, **p)
+    return {k: float(v) for k, v in result.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+BENCHMARK = Protocol(
+    "benchmark",
+    {"architecture": Parameter("architecture", "str"), "n_steps": Parameter("n_steps", "int"),
+     "device": Parameter("device", "str", DEVICE_CHOICES),
+     "learn": Parameter("learn", "bool"),
+     "dtype": Parameter("dtype", "str", ("float64", "float32")),
+     "synapses": Parameter("synapses", "str", ("dense", "plain")),
+     "seed": Parameter("seed", "int"), "repeats": Parameter("repeats", "int"),
+     "steps_per_sample": Parameter("steps_per_sample", "int")},
+    _run_benchmark, metric="steps_per_s", required=("architecture", "n_steps"),
+    x_axis=("n_steps",))
+
+
 # ------------------------------------------------------------------------------ train
 #: Unit-carrying names of the training protocol -> (TrainConfig field, unit).
 TRAIN_QUANTITIES = {"presentation_time": ("presentation_time_ms", "time"),
@@ -307,7 +333,8 @@ class _UserFunction:
         return metrics
 
 
-PROTOCOLS = {"bars": lambda: BARS, "mimic": lambda: MIMIC, "train": _make_train}
+PROTOCOLS = {"bars": lambda: BARS, "mimic": lambda: MIMIC, "train": _make_train,
+             "benchmark": lambda: BENCHMARK}
 
 
 def get_protocol(name, source="<spec>"):

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .protocols import get_protocol, metrics_json
-from .spec import SweepSpec, _plain, load_spec
+from .spec import _plain, load_spec
 
 __all__ = ["run", "execute_point", "BrianWorkerSetup", "SweepResult", "aggregate", "POINTS",
            "POINT_RESULT", "POINT_ERROR"]
@@ -140,8 +140,8 @@ class SweepResult:
 class _Progress:
     """One status line: done / failed / running, elapsed and the estimated time left."""
 
-    def __init__(self, total, skipped, workers, stream):
-        self.total, self.skipped, self.workers = total, skipped, max(1, workers)
+    def __init__(self, total, skipped, stream):
+        self.total, self.skipped = total, skipped
         self.done = self.failed = 0
         self.t0 = time.perf_counter()
         self.stream = stream
@@ -186,24 +186,25 @@ def _record_failure(point_dir, error, tb, attempts):
 
 
 def _client(client, scheduler, workers):
-    """(client, cluster to close or None, n_workers, make jobs)."""
+    """(client, whether this sweep opened it, cluster to close or None, n_workers, make
+    jobs)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise ImportError("sweeps on Dask need the 'sweep' extra: pip install "
                           "'le_brian[sweep]' (or workers=0 to run the points here)") from None
     if client is not None:
-        return client, None, max(1, len(client.scheduler_info()["workers"])), 1
+        return client, False, None, max(1, len(client.scheduler_info()["workers"])), 1
     if scheduler is not None:
         c = Client(scheduler)
-        return c, None, max(1, len(c.scheduler_info()["workers"])), 1
+        return c, True, None, max(1, len(c.scheduler_info()["workers"])), 1
     n = workers or os.cpu_count() or 1
     # silence_logs: the workers' own log lines (e.g. heartbeats failing while the
     # cluster closes); a task's error reaches the sweep through its future
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None,
                            silence_logs=logging.CRITICAL)
-    return Client(cluster), cluster, n, max(1, (os.cpu_count() or 1) // n)
+    return Client(cluster), True, cluster, n, max(1, (os.cpu_count() or 1) // n)
 
 
 def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
@@ -258,22 +259,29 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
     todo = [p for p in points if not _finished(dirs[p.id])]
     records = []
     t0 = time.perf_counter()
-    n_workers = 1 if workers == 0 else workers or 0
     bar = None
     try:
         if not todo:
             pass
         elif workers == 0 and client is None and scheduler is None:
-            bar = _Progress(len(points), len(points) - len(todo), 1, progress)
+            bar = _Progress(len(points), len(points) - len(todo), progress)
             for p in todo:
                 records.append(_run_here(spec, p, dirs[p.id], retries, bar))
         else:
             records = _run_dask(spec, todo, dirs, retries, client, scheduler, workers,
                                 len(points), progress)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+            bar = None
+        rows, _, _ = aggregate(spec, out, figure=figure)
+        n_ok = sum(r["status"] == "ok" for r in rows)
+        raise KeyboardInterrupt(f"{n_ok} of {len(rows)} points are finished and saved in "
+                                f"{out}; run the sweep again to continue") from None
     finally:
         if bar is not None:
             bar.close()
-        rows, complete, files = aggregate(spec, out, figure=figure)
+    rows, complete, files = aggregate(spec, out, figure=figure)
     compiles, programs = {}, {}
     for r in records:
         if r.get("status") == "ok":
@@ -302,8 +310,8 @@ def _run_here(spec, point, point_dir, retries, bar):
 def _run_dask(spec, todo, dirs, retries, client, scheduler, workers, total, progress):
     from distributed import as_completed
 
-    c, cluster, n_workers, make_jobs = _client(client, scheduler, workers)
-    bar = _Progress(total, total - len(todo), n_workers, progress)
+    c, own, cluster, _, make_jobs = _client(client, scheduler, workers)
+    bar = _Progress(total, total - len(todo), progress)
     records = []
     futures = {}
     try:
@@ -348,8 +356,9 @@ def _run_dask(spec, todo, dirs, retries, client, scheduler, workers, total, prog
         raise
     finally:
         bar.close()
-        if cluster is not None:
+        if own:
             c.close()
+        if cluster is not None:
             cluster.close()
     return records
 
