@@ -197,3 +197,45 @@ def test_ctrl_c_during_compilation_raises_keyboard_interrupt_and_leaves_nothing(
     assert "compilation failed" not in out + err
     assert not list(cache.glob("cpp_standalone/build-*"))
     assert not list(cache.glob("programs/cpp_standalone/*"))
+
+
+HISTORY = """
+import sys, json
+import numpy as np
+from brian2 import ms
+from le_brian import LENetwork, Microcircuit
+from le_brian.engine.devices import Simulator
+out = {}
+x = np.random.default_rng(0).uniform(0, 1, (3, 3))
+for name in sys.argv[1:]:
+    if name == "mc":
+        res = Microcircuit([3, 4, 2], out_lag=0.2 * ms, seed=1).run(x, 1 * ms, record={"pyr1": ["u"]},
+                                                                   record_every=0.2 * ms)
+        out[name] = res.pattern_outputs.tolist()
+    else:
+        sizes = [int(n) for n in name.split("-")]
+        res = LENetwork(sizes, seed=1).run(x, 1 * ms, record={1: ["u"]}, record_every=0.5 * ms)
+        out[name] = res.output.tolist()
+sim = Simulator.shared("cpp_standalone")
+print(json.dumps({"compiles": sim.n_compiles, "out": out}))
+"""
+
+
+@pytest.mark.standalone
+def test_a_program_built_after_others_finds_the_cached_binary(tmp_path):
+    """The cache key does not depend on what the process built before: process A builds a
+    microcircuit only; process B builds an LE network, then the same microcircuit (its
+    code objects named ``..._codeobject_1``), which comes from the cache (one compile in
+    B) and gives A's outputs to the bit."""
+    env = dict(os.environ, LE_BRIAN_CACHE=str(tmp_path / "cache"))
+
+    def run(*names):
+        out = subprocess.run([sys.executable, "-c", HISTORY, *names], capture_output=True,
+                             text=True, env=env, timeout=900)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = run("mc")
+    second = run("3-5-2", "mc")
+    assert first["compiles"] == 1 and second["compiles"] == 1
+    assert second["out"]["mc"] == first["out"]["mc"]

@@ -120,7 +120,7 @@ def test_standalone_points_compile_once_per_shape(client, tmp_path, monkeypatch)
     """cpp_standalone, 2 program shapes (T = 0.3 and 1 ms) x 2 seeds x 2 modes on 2
     workers with an empty program cache: 2 compiler runs in all (the first point of a
     shape runs first, the rest of its shape take the binary from the cache), and the
-    same points run afterwards in this process compile nothing and agree to the bit."""
+    same points run afterwards in a fresh process compile nothing and agree to the bit."""
     monkeypatch.setenv("LE_BRIAN_CACHE", str(tmp_path / "cache"))
     client.run(lambda path: __import__("os").environ.__setitem__("LE_BRIAN_CACHE", path),
                str(tmp_path / "cache"))
@@ -130,13 +130,20 @@ def test_standalone_points_compile_once_per_shape(client, tmp_path, monkeypatch)
     assert dask.complete and dask.n_run == 8
     assert sum(dask.compiles.values()) == 2, dask.rows
     assert sum(dask.programs.values()) <= 4  # at most one program per shape and worker
-    from le_brian.engine.devices import Simulator
-
-    before = sum(s.n_compiles for s in Simulator._shared.values())
-    serial = sweep.run(spec, workers=0, out=tmp_path / "serial", progress=None)
-    assert sum(s.n_compiles for s in Simulator._shared.values()) == before
+    # the same points in a fresh process (le-brian sweep --workers 0): all from the cache
+    spec_file = tmp_path / "bars.json"
+    spec_file.write_text(json.dumps(spec))
+    serial = subprocess.run([sys.executable, "-c", "import json, sys; from le_brian import "
+                             "sweep; r = sweep.run(json.load(open(sys.argv[1])), workers=0, "
+                             "out=sys.argv[2], progress=None); print(json.dumps([sum("
+                             "r.compiles.values()), r.rows]))", str(spec_file),
+                             str(tmp_path / "serial")], capture_output=True, text=True,
+                            timeout=900)
+    assert serial.returncode == 0, serial.stderr[-3000:]
+    compiles, rows = json.loads(serial.stdout.strip().splitlines()[-1])
+    assert compiles == 0
     assert ({r["point"]: r["final_accuracy"] for r in dask.rows}
-            == {r["point"]: r["final_accuracy"] for r in serial.rows})
+            == {r["point"]: r["final_accuracy"] for r in rows})
 
 
 def test_a_failing_point_is_reported_and_the_others_finish(client, helpers, tmp_path):
@@ -200,6 +207,9 @@ def test_toml_yaml_and_bad_specs(tmp_path):
     assert a[0].params["presentation_time"] == 0.3 * ms
     assert [p.params["seed"] for p in a[:3]] == [1, 2, 3]
     assert [p.params["mode"] for p in a[:3]] == ["le", "original", "le"]
+    one = {"protocol": "bars", "grid": {"presentation_time": ["1 ms"]}}
+    same = {"protocol": "bars", "grid": {"presentation_time": ["1000 us"]}}
+    assert load_spec(one).points()[0].id == load_spec(same).points()[0].id  # one folder
     bad = {
         "unknown protocol 'barz'": {"protocol": "barz", "grid": {"seed": [1]}},
         "unknown parameter(s) ['epoch']": {"protocol": "bars", "grid": {"epoch": [1]}},

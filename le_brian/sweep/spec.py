@@ -101,9 +101,9 @@ class SweepSpec:
         for values in product:
             for row in zipped:
                 raw = {**self.fixed, **dict(zip(names, values)), **dict(zip(self.zip, row))}
-                points.append(Point.make(self.protocol.check(raw, self.source),
-                                         {k: _plain(v) for k, v in raw.items()},
-                                         self.varying()))
+                params = self.protocol.check(raw, self.source)
+                # the id from the checked values: "1 ms" and "1000 us" are one point
+                points.append(Point.make(params, _plain(params), self.varying()))
         return points
 
     def varying(self):
