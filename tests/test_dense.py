@@ -255,33 +255,34 @@ def _cuda_available():
     return cuda_build_available()
 
 
-def _cuda_build(tables):
-    """One program: an LE network (dense and plain projections) and the bars
-    microcircuit (dense projections) in spiking mode (le_uniform, linked rates, spike
-    pathways onto the traces)."""
-    le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
-                   learning_rates=50 * Hz, device="runtime")
-    # spiking: pyramidal cells and interneurons (the output stays a rate: fewer kernels)
-    mc = Microcircuit([9, 30, 3], device="runtime", spiking=True, n_per_unit=2,
-                      spiking_output=False)
-    le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
-                               10, {"layer3": ["r"]}, {}, 1, set(), {})
+def _cuda_build(spiking):
+    """One program. ``spiking=False``: an LE network (dense and plain projections) and
+    the bars microcircuit (dense projections); ``True``: the bars microcircuit alone in
+    spiking mode (pyramidal cells and interneurons: le_uniform, summed spike counts onto
+    the traces; the output stays a rate: fewer kernels)."""
+    mc = Microcircuit([9, 30, 3], device="runtime",
+                      **(dict(spiking=True, n_per_unit=2, spiking_output=False)
+                         if spiking else {}))
     n = 8
     mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
                                 "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
-                               10, {}, 1, {}, 1, {}, {"pyr1"})
+                               10, {}, 1, {}, 1, {}, {"pyr1"} if spiking else set())
+    if spiking:
+        net = Network(*mc_built.network.objects)
+        net.schedule = schedule_with(mc.slots())
+        return Built(net, {}, {}, namespace=dict(mc_built.namespace))
+    le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
+                   learning_rates=50 * Hz, device="runtime")
+    le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
+                               10, {"layer3": ["r"]}, {}, 1, set(), {})
     net = Network(*le_built.network.objects, *mc_built.network.objects)
     net.schedule = schedule_with(le.slots() + mc.slots())
     return Built(net, {}, {}, namespace={**le_built.namespace, **mc_built.namespace})
 
 
-@pytest.mark.cuda
-@pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
-def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatch):
-    """brian2cuda generates and compiles (no GPU needed) one program holding an LE
-    network with dense and plain projections and the bars microcircuit with dense
-    projections; the dense kernels come from le_brian's templates (no atomics, no
-    index-array reads) and the plain projection from brian2cuda's."""
+def _compile_cuda(spiking, tmp_path, monkeypatch):
+    """Generate and compile `_cuda_build` with nvcc (no GPU needed): (build directory,
+    {code object file: source})."""
     from le_brian.engine.devices import configure_cuda_build
 
     configure_cuda_build()
@@ -297,9 +298,9 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatc
         t0 = time.perf_counter()
         device = _new_standalone_device("cuda_standalone")
         with _using(device):
-            built = _cuda_build({})
+            built = _cuda_build(spiking)
         program = _Program("cuda_standalone", device, built, 20 * DT, None, False)
-        elapsed = time.perf_counter() - t0
+        print(f"cuda generate + compile: {time.perf_counter() - t0:.1f} s")
         assert not program.from_cache
     finally:
         prefs.codegen.cpp.extra_compile_args_gcc, backend.extra_compile_args_nvcc = saved
@@ -313,15 +314,42 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatc
         assert matches, prefix
         return matches[0]
 
+    return source
+
+
+def _assert_dense_kernels(source, names):
+    for name in names:
+        text = source(name)
+        assert "_dense_" in text, name
+        assert "__synaptic_pre[_idx]" not in text, name
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
+def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatch):
+    """brian2cuda generates and compiles (no GPU needed) one program holding an LE
+    network with dense and plain projections and the bars microcircuit with dense
+    projections; the dense kernels come from le_brian's templates (no atomics, no
+    index-array reads) and the plain projection from brian2cuda's."""
+    source = _compile_cuda(False, tmp_path, monkeypatch)
     dense_ff = source("proj1_summed_variable_I_ff_post_codeobject")
     dense_fb = source("proj3_summed_variable_I_fb_pre_codeobject")
     plain_ff = source("proj2_summed_variable_I_ff_post_codeobject")
     assert "_dense_sum" in dense_ff and "atomicAdd" not in dense_ff.split("_run_kernel")[1]
     assert "__shfl_down_sync" in dense_fb
     assert "_brian_atomicAdd" in plain_ff
+    _assert_dense_kernels(source, ("proj1_stateupdater", "W_up1_summed_variable_v_B_post",
+                                   "W_up1_plasticity"))
+
+
+@pytest.mark.slow
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
+def test_cuda_generate_and_compile_spiking_microcircuit(tmp_path, monkeypatch):
+    """brian2cuda generates and compiles the spiking bars microcircuit (pyramidal cells
+    and interneurons spike: le_uniform's CUDA implementation, the summed spike counts),
+    its projections on le_brian's dense templates. (-m slow: ~5 min of nvcc.)"""
+    source = _compile_cuda(True, tmp_path, monkeypatch)
     assert "le_uniform" in source("pyr1_spikes_spike_thresholder")
-    for name in ("proj1_stateupdater", "W_up1_summed_variable_v_B_post", "W_up1_plasticity"):
-        text = source(name)
-        assert "_dense_" in text, name
-        assert "__synaptic_pre[_idx]" not in text, name
-    print(f"cuda generate + compile: {elapsed:.1f} s")
+    assert "le_uniform" in source("int1_spikes_spike_thresholder")
+    _assert_dense_kernels(source, ("W_up1_summed_variable_v_B_post", "W_up1_plasticity"))
