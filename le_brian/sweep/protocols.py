@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, Quantity, ms, second
 
+from ..cli.script_helpers import write_json
 from .spec import SpecError, parse_quantity
 
 __all__ = ["Protocol", "Parameter", "PROTOCOLS", "get_protocol", "train_parameters"]
@@ -109,11 +110,6 @@ class Protocol:
         return {n: self.parameters[n].check(v, source) for n, v in raw.items()}
 
 
-def _write_json(path, obj):
-    from ..cli.script_helpers import write_json
-
-    write_json(path, obj)
-
 
 DEVICE_CHOICES = ("runtime", "cpp_standalone", "cuda_standalone")
 
@@ -134,7 +130,7 @@ def _run_bars(params, out_dir):
     for key in ("n_spikes", "mean_rate_hz", "spikes_per_presentation"):  # spiking runs
         if key in res:
             metrics[key] = float(res[key])
-    _write_json(Path(out_dir) / "curves.json",
+    write_json(Path(out_dir) / "curves.json",
                 {"val_accuracy": val.tolist(),
                  "train_accuracy": np.asarray(res["train_accuracy"]).tolist()})
     return metrics
@@ -161,7 +157,7 @@ def _run_mimic(params, out_dir):
 
     res = run_mimic(**params)
     err = np.asarray(res["training"]["val_error"], dtype=float)
-    _write_json(Path(out_dir) / "curves.json", {"val_error": err.tolist()})
+    write_json(Path(out_dir) / "curves.json", {"val_error": err.tolist()})
     return {"val_error_first": float(err[0]), "val_error_last": float(err[-1])}
 
 

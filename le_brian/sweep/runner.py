@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli.script_helpers import read_json, write_json
 from .protocols import get_protocol, metrics_json
 from .spec import _plain, load_spec
 
@@ -49,16 +50,6 @@ POINT_RESULT = "point.json"
 POINT_ERROR = "error.json"
 
 
-def _write_json(path, obj):
-    from ..cli.script_helpers import write_json
-
-    write_json(path, obj)
-
-
-def _read_json(path):
-    from ..cli.script_helpers import read_json
-
-    return read_json(path)
 
 
 def _counters():
@@ -84,7 +75,7 @@ def execute_point(protocol_name, params, point_dir):
     record = {"status": "ok", "params": _plain(params), "metrics": metrics_json(metrics),
               "wall_s": wall, "worker": f"{socket.gethostname()}:{os.getpid()}",
               "programs_built": builds_after - builds, "compiles": compiles_after - compiles}
-    _write_json(out / POINT_RESULT, record)
+    write_json(out / POINT_RESULT, record)
     (out / POINT_ERROR).unlink(missing_ok=True)
     return record
 
@@ -174,13 +165,13 @@ class _Progress:
 
 
 def _finished(point_dir):
-    record = _read_json(Path(point_dir) / POINT_RESULT)
+    record = read_json(Path(point_dir) / POINT_RESULT)
     return record is not None and record.get("status") == "ok"
 
 
 def _record_failure(point_dir, error, tb, attempts):
     Path(point_dir).mkdir(parents=True, exist_ok=True)
-    _write_json(Path(point_dir) / POINT_ERROR,
+    write_json(Path(point_dir) / POINT_ERROR,
                 {"status": "failed", "error": f"{type(error).__name__}: {error}",
                  "traceback": tb, "attempts": attempts})
 
@@ -254,7 +245,7 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
         raise ValueError(f"workers must be a non-negative int, got {workers!r}")
     points = spec.points()
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / "sweep_spec.json", spec.as_dict())
+    write_json(out / "sweep_spec.json", spec.as_dict())
     dirs = {p.id: out / POINTS / p.id for p in points}
     todo = [p for p in points if not _finished(dirs[p.id])]
     records = []
@@ -375,13 +366,13 @@ def aggregate(spec, out, figure=True):
     rows = []
     for p in spec.points():
         d = out / POINTS / p.id
-        ok = _read_json(d / POINT_RESULT)
+        ok = read_json(d / POINT_RESULT)
         row = {"point": p.id, **_plain(p.params)}
         if ok is not None and ok.get("status") == "ok":
             row.update(status="ok", **ok["metrics"], wall_s=ok["wall_s"], worker=ok["worker"],
                        programs_built=ok["programs_built"], compiles=ok["compiles"])
         else:
-            err = _read_json(d / POINT_ERROR)
+            err = read_json(d / POINT_ERROR)
             row.update(status="failed", error=err["error"]) if err else row.update(
                 status="missing")
         rows.append(row)
@@ -393,7 +384,7 @@ def aggregate(spec, out, figure=True):
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out / "sweep.csv")
-    _write_json(out / "sweep.json", {"spec": spec.as_dict(), "complete": complete,
+    write_json(out / "sweep.json", {"spec": spec.as_dict(), "complete": complete,
                                      "n_points": len(rows),
                                      "n_ok": sum(r["status"] == "ok" for r in rows),
                                      "rows": rows})
