@@ -56,8 +56,9 @@ def load_model(name):
 
 def config_dict(params):
     """Translate parameters given as Quantities (``tau_m=10*ms``,
-    ``learning_rates=[100*Hz, ...]``) into `TrainConfig` fields (``tau_m_ms``,
-    ``learning_rates_hz``); plain values pass through."""
+    ``learning_rates=[100*Hz, ...]``, ``rate_noise=0.01*ms**0.5``) into `TrainConfig`
+    fields (``tau_m_ms``, ``learning_rates_hz``, ``rate_noise_sqrt_ms``); plain values pass
+    through."""
     out = {}
     for key, value in params.items():
         items = value if isinstance(value, (list, tuple)) else [value]
@@ -67,6 +68,8 @@ def config_dict(params):
                 unit, suffix = ms, "_ms"
             elif dim == Hz.dim:
                 unit, suffix = Hz, "_hz"
+            elif dim == (second ** 0.5).dim:
+                unit, suffix = ms ** 0.5, "_sqrt_ms"
             else:
                 raise ValueError(f"parameter {key}: unsupported unit {dim}")
             conv = [float(v / unit) for v in items]

@@ -8,7 +8,7 @@ from pathlib import Path
 import brian2
 import numpy as np
 import pytest
-from brian2 import Clock, Hz, Network, NeuronGroup, Synapses, ms, prefs
+from brian2 import Clock, Hz, Network, NeuronGroup, Synapses, ms, prefs, second
 from brian2.core.base import BrianObjectException
 
 from le_brian import LENetwork, Microcircuit
@@ -271,8 +271,12 @@ def _cuda_build(spiking):
         net = Network(*mc_built.network.objects)
         net.schedule = schedule_with(mc.slots())
         return Built(net, {}, {}, namespace=dict(mc_built.namespace))
+    # with every substrate feature (docs/model.md §1.8): the learned tau and its clip,
+    # the rate noise (le_uniform, Box-Muller), the synaptic filters
     le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
-                   learning_rates=50 * Hz, device="runtime")
+                   learning_rates=50 * Hz, device="runtime", tau_jitter=0.1,
+                   tau_learning="tau_r", eta_tau=0.01 * second, rate_noise=0.01 * ms ** 0.5,
+                   tau_syn=1 * ms)
     le_built = le._build_model({"le_input": np.zeros((2, 6)), "le_target": np.zeros((2, 3))},
                                10, {"layer3": ["r"]}, {}, 1, set(), {})
     net = Network(*le_built.network.objects, *mc_built.network.objects)
@@ -340,6 +344,9 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatc
     assert "_brian_atomicAdd" in plain_ff
     _assert_dense_kernels(source, ("proj1_stateupdater", "W_up1_summed_variable_v_B_post",
                                    "W_up1_plasticity"))
+    prospective = source("layer1_prospective")
+    assert "le_uniform" in prospective and "rs" in prospective
+    assert "tau_r" in source("layer1_tau_clip")
 
 
 @pytest.mark.slow

@@ -301,3 +301,28 @@ def test_figure_scripts_run_through_a_dask_sweep(tmp_path):
     here = json.loads((tmp_path / "here2" / name).read_text())["yinyang"]["runs"]
     assert sorted(dask) == sorted(here)
     assert all(dask[k]["test_accuracy"] == here[k]["test_accuracy"] for k in dask)
+
+
+def test_fig_robustness_fast(tmp_path):
+    """The three Fig. 4 parts in their smoke sizes: every run recorded, the step part's
+    time-constant phase shrinks the mismatch and the output error, figures written; a
+    second call only redraws."""
+    script = ROOT / "scripts" / "fig_robustness.py"
+    args = ("--fast", "--device", "runtime", "--codegen-target", "numpy", "--out",
+            str(tmp_path))
+    out = _run(script, *args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "robustness_fast.json").read_text())
+    assert set(summary["mismatch"]) == {"yinyang_T2_sigma0_none_seed0",
+                                        "yinyang_T2_sigma0.3_none_seed0",
+                                        "yinyang_T2_sigma0.3_tl_seed0"}
+    learned = summary["mismatch"]["yinyang_T2_sigma0.3_tl_seed0"]
+    assert learned["tau_mismatch_ms"] < learned["tau_mismatch_ms_before"] / 2
+    assert len(summary["noise"]) == 2 * 3  # noise levels x (plain, filtered, compensated)
+    step = summary["step"]
+    assert step["mismatch_ms_after"] < step["mismatch_ms_before"] / 2
+    assert step["max_error_after"] < step["max_error_before"] / 2
+    for part in ("mismatch", "step", "noise"):
+        assert (tmp_path / f"robustness_{part}_fast.png").stat().st_size > 10_000
+    again = _run(script, *args, "--parts", "mismatch", "noise", cwd=tmp_path)
+    assert again.returncode == 0 and "test accuracy" not in again.stdout

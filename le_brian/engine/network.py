@@ -219,6 +219,21 @@ class BaseNetwork:
         return self._t * second
 
     @property
+    def run_index(self):
+        """Number of completed runs. The random numbers of a run (spikes, rate noise) are
+        drawn from (seed, run_index), so a network restored from a checkpoint continues
+        with the draws the uninterrupted one would have made once this is restored too."""
+        return self._n_runs
+
+    def restore_history(self, run_index, t):
+        """Restore the run counter (`run_index`) and the network time ``t`` (Quantity) of a
+        checkpoint: the next run then draws what the uninterrupted network would have."""
+        from .validation import check_count
+
+        self._n_runs = check_count("run_index", run_index)
+        self._t = float(as_time("t", t, allow_zero=True))
+
+    @property
     def simulator(self):
         """The `le_brian.engine.devices.Simulator` that keeps this network's programs."""
         return self._sim

@@ -34,6 +34,14 @@ eta_b     Hz       bias learning rate (per layer)
 beta      1        nudging strength (output layer)
 w         1        synaptic weight (W_l)[post, pre]
 eta       Hz       weight learning rate (per projection)
+eta_tau   second   time-constant learning rate (shared; docs/model.md §1.8)
+tau_min,  second   range the learned time constant is clipped to (shared)
+tau_max
+noise_std 1        per-step standard deviation of the rate noise (shared)
+noise_seed 1       integer seed of this run's rate noise (shared)
+rs        1        synaptically filtered rate (what projections read, with tau_syn)
+tau_syn   second   synaptic filter time constant (shared)
+tgt_s     1        filtered target (output layer, with tau_syn)
 ========  =======  ==========================================================
 
 The strings contain no parameter values: time constants and rates are state variables
@@ -47,6 +55,7 @@ This module imports nothing from the rest of the package.
 from brian2 import Equations
 
 from .activations import get_activation
+from .spiking import GAUSSIAN_DRAW
 
 __all__ = [
     "INPUT_LAYER",
@@ -63,6 +72,14 @@ __all__ = [
     "LE_OUTPUT_ERROR",
     "LE_PROJECTION",
     "LE_PROJECTION_FEEDBACK",
+    "LE_TAU_LEARNING",
+    "LE_TAU_CLIP",
+    "LE_RATE_NOISE",
+    "LE_SYNAPTIC_FILTER",
+    "LE_FILTER_UPDATE",
+    "LE_TARGET_FILTER",
+    "input_equations",
+    "input_code",
     "layer_equations",
     "prospective_code",
     "output_error_code",
@@ -77,9 +94,8 @@ r : 1  # input rate r_0
 #: Run-regularly code of the input layer (slot ``before_groups``).
 INPUT_UPDATE = "r = {source}(t, i)"
 
-#: LE rate neuron. Forward Euler integrates u; ub, r, rp and eps are latched by
-#: run_regularly operations (see `le_brian.networks.layered` for the order within a step).
-LE_LAYER = """
+#: LE rate neuron without its time constants (`LE_LAYER` adds them as constants).
+LE_MEMBRANE = """
 dudt = (I_ff + b - u + eps)/tau_m : hertz  # du/dt
 du/dt = dudt : 1
 I_ff : 1
@@ -88,8 +104,51 @@ eps : 1
 ub : 1
 r : 1
 rp : 1
-tau_m : second (constant)
-tau_r : second (constant)
+"""
+
+#: A time constant set per run (and not learned).
+LE_FIXED_TAU = """
+{tau} : second (constant)
+"""
+
+#: LE rate neuron. Forward Euler integrates u; ub, r, rp and eps are latched by
+#: run_regularly operations (see `le_brian.networks.layered` for the order within a step).
+LE_LAYER = (LE_MEMBRANE + LE_FIXED_TAU.format(tau="tau_m").lstrip("\n")
+            + LE_FIXED_TAU.format(tau="tau_r").lstrip("\n"))
+
+#: Local time-constant learning (docs/model.md §1.8). Without error,
+#: ub - I - e = (tau_r - tau_m) du/dt, so the correlation of that mismatch with du/dt
+#: has the sign of tau_r - tau_m: ``{sign}`` is ``+`` to pull tau_m towards tau_r and
+#: ``-`` to pull tau_r towards tau_m. Integrated by the Euler step with u (values of
+#: the start of the membrane update), then clipped (`LE_TAU_CLIP`).
+LE_TAU_LEARNING = """
+d{tau}/dt = {sign}eta_tau*(ub - I_ff - b - eps)*dudt : second
+eta_tau : second (shared)
+tau_min : second (shared)
+tau_max : second (shared)
+"""
+
+#: After the membrane update: keep the learned time constant within its range.
+LE_TAU_CLIP = "{tau} = clip({tau}, tau_min, tau_max)"
+
+#: Rate noise of a layer: white noise of per-step standard deviation noise_std.
+LE_RATE_NOISE = """
+noise_std : 1 (shared)
+noise_seed : integer (shared)
+"""
+
+#: Synaptic low-pass filter of a layer's rate (projections read rs).
+LE_SYNAPTIC_FILTER = """
+rs : 1
+tau_syn : second (shared)
+"""
+
+#: Forward-Euler filter step, right after the rate of the step is known.
+LE_FILTER_UPDATE = "rs = rs + dt/tau_syn*(r - rs)"
+
+#: The output layer's filtered target (same tau_syn).
+LE_TARGET_FILTER = """
+tgt_s : 1
 """
 
 #: Bias plasticity db/dt = eta e (integrated with the membrane). The error it reads is
@@ -122,8 +181,8 @@ LE_HIDDEN_ERROR = "{error} = rp*I_fb"
 
 #: New error of the output layer, voltage target or rate target.
 LE_OUTPUT_ERROR = {
-    "voltage": "{error} = beta*({target}(t, i) - ub)",
-    "rate": "{error} = beta*rp*({target}(t, i) - r)",
+    "voltage": "{error} = beta*({target} - ub)",
+    "rate": "{error} = beta*rp*({target} - r)",
 }
 
 #: The authors' lagged run hands down u - I (before the Euler update) instead of e.
@@ -150,14 +209,43 @@ I_fb_pre = w*eps_post : 1 (summed)
 """
 
 
-def layer_equations(output=False, scheme="sweep", mismatch=False):
+def input_equations(filtered=False):
+    """`Equations` of the input layer (``filtered``: with its synaptic filter)."""
+    return Equations(INPUT_LAYER) + (Equations(LE_SYNAPTIC_FILTER) if filtered
+                                     else Equations(""))
+
+
+def input_code(source, filtered=False):
+    """Run-regularly code of the input layer: r_0 from the TimedArray ``source``, then
+    (``filtered``) its synaptic filter."""
+    code = INPUT_UPDATE.format(source=source)
+    return code + ("\n" + LE_FILTER_UPDATE if filtered else "")
+
+
+def layer_equations(output=False, scheme="sweep", mismatch=False, tau_learning=None,
+                    noise=False, filtered=False, filter_target=False):
     """`Equations` of one LE layer.
 
     ``output=True`` adds the nudging strength. ``scheme="reference"`` adds the error of
     this step (``eps_new``, which the bias learns from); ``mismatch=True`` the mismatch
-    variable handed down in the authors' lagged run.
+    variable handed down in the authors' lagged run. ``tau_learning`` (``'tau_m'`` or
+    ``'tau_r'``) makes that time constant a learned state variable; ``noise`` adds the
+    rate noise's parameters, ``filtered`` the synaptic filter of the rate and
+    ``filter_target`` (output layer) the filtered target.
     """
-    eqs = Equations(LE_LAYER)
+    if tau_learning is None:
+        eqs = Equations(LE_LAYER)
+    else:
+        fixed = {"tau_m": "tau_r", "tau_r": "tau_m"}[tau_learning]
+        eqs = (Equations(LE_MEMBRANE) + Equations(LE_FIXED_TAU.format(tau=fixed))
+               + Equations(LE_TAU_LEARNING.format(
+                   tau=tau_learning, sign="+" if tau_learning == "tau_m" else "-")))
+    if noise:
+        eqs += Equations(LE_RATE_NOISE)
+    if filtered:
+        eqs += Equations(LE_SYNAPTIC_FILTER)
+    if filter_target:
+        eqs += Equations(LE_TARGET_FILTER)
     if scheme == "reference":
         eqs += Equations(LE_BIAS, eps="eps_new") + Equations(LE_REFERENCE_VARIABLES)
     else:
@@ -169,22 +257,32 @@ def layer_equations(output=False, scheme="sweep", mismatch=False):
     return eqs
 
 
-def prospective_code(activation):
-    """Run-regularly code computing ub, r = phi(ub) and rp = phi'(ub)."""
+def prospective_code(activation, noise=False, filtered=False):
+    """Run-regularly code computing ub, r = phi(ub) and rp = phi'(ub); ``noise`` adds
+    the step's rate noise to r (rp stays phi'(ub)), ``filtered`` then updates the
+    synaptic filter rs of the (noisy) rate."""
     act = get_activation(activation)
-    return LE_PROSPECTIVE.format(phi=act.rate("ub"), phi_prime=act.derivative("ub"))
+    rate = act.rate("ub")
+    if noise:
+        rate = f"({rate}) + noise_std*{GAUSSIAN_DRAW.format(seed='noise_seed')}"
+    code = LE_PROSPECTIVE.format(phi=rate, phi_prime=act.derivative("ub"))
+    return code + (LE_FILTER_UPDATE + "\n" if filtered else "")
 
 
-def output_error_code(target_type, target, error="eps"):
+def output_error_code(target_type, target, error="eps", filtered=False):
     """Run-regularly code for the output error; ``target`` names the TimedArray and
-    ``error`` the variable written (``eps_new`` in the reference scheme)."""
+    ``error`` the variable written (``eps_new`` in the reference scheme). ``filtered``:
+    the error reads the target through the synaptic filter (tgt_s, same tau_syn)."""
     try:
         template = LE_OUTPUT_ERROR[target_type]
     except KeyError:
         raise ValueError(
             f"target_type must be one of {sorted(LE_OUTPUT_ERROR)}, got {target_type!r}"
         ) from None
-    return template.format(target=target, error=error)
+    if filtered:
+        return (f"tgt_s = tgt_s + dt/tau_syn*({target}(t, i) - tgt_s)\n"
+                + template.format(target="tgt_s", error=error))
+    return template.format(target=f"{target}(t, i)", error=error)
 
 
 def hidden_error_code(error="eps"):

@@ -28,8 +28,11 @@ Populations (layer index l = 1..L for the hidden layers, L+1 for the output):
                + (1 - \mathrm{nudge})\,\frac{g_b v^B}{g_l + g_b},
      \qquad g_O = g_l + g_b + g_{som}
 
-Every soma: :math:`\dot u = g (u^{ss} - u)`, :math:`\breve u = u + \dot u / g` (= u_ss),
-forward Euler :math:`u \leftarrow u + dt\,\dot u`. The *visible* potential, the one other
+Every soma: :math:`\dot u = g (u^{ss} - u) / c_m`, :math:`\breve u = u + c_r \dot u / g`
+(= u_ss when c_m = c_r), forward Euler :math:`u \leftarrow u + dt\,\dot u`; the factors
+:math:`c_m` (membrane capacitance relative to the nominal one: tau_m = c_m / g) and
+:math:`c_r` (tau_r = c_r / g) are 1 unless the time constants are jittered
+(docs/model.md §1.8, §2.1). The *visible* potential, the one other
 cells see and the rate is read from, is
 
 .. math:: w = m\,\breve u + (1 - m)\,u, \qquad r = \varphi(w)
@@ -79,6 +82,7 @@ acc, phase    1        per-pattern read-out accumulator and step-in-pattern coun
 g_l, g_b,     hertz    leak, basal, apical and somatic-nudging conductances
 g_a, g_som
 le_mode       1        1: LE (w = ub), 0: original (w = u)
+c_m, c_r      1        per-neuron tau_m g and tau_r g (1: the nominal 1/g; jitter)
 tau_0         second   input / target low-pass time constant
 W             1        synaptic weight (W)[post, pre]
 eta           hertz    learning rate of a projection
@@ -143,6 +147,8 @@ learn : 1  # plasticity flag of this step
 g_l : hertz (shared)  # leak conductance
 g_b : hertz (shared)  # basal (dendrite -> soma) conductance
 le_mode : 1 (shared)  # 1: LE (w = ub), 0: original (w = u)
+c_m : 1 (constant)  # membrane time constant x g (1: nominal; jitter)
+c_r : 1 (constant)  # prospective time constant x g (1: nominal; jitter)
 """
 
 #: Hidden pyramidal cell: basal and apical dendrites.
@@ -185,8 +191,8 @@ pattern_steps : 1 (shared)  # steps per pattern
 #: du/dt = g (u_ss - u), ub = u + du/g (from u before the Euler update), Euler step,
 #: visible potential and its rate. ``{g}`` is the total conductance.
 MC_SOMA = """
-dudt = ({g})*(u_ss - u)
-ub = u + dudt/({g})
+dudt = ({g})*(u_ss - u)/c_m
+ub = u + c_r*dudt/({g})
 u = u + dt*dudt
 w_new = le_mode*ub + (1 - le_mode)*u
 post = {phi_w}

@@ -39,7 +39,8 @@ import numpy as np
 from brian2 import Function
 
 __all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MARK",
-           "SPIKE_THRESHOLD", "SPIKE_COUNT", "le_uniform", "le_uniform_numpy"]
+           "SPIKE_THRESHOLD", "SPIKE_COUNT", "GAUSSIAN_DRAW", "le_uniform", "le_uniform_numpy",
+           "le_normal_numpy"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """
@@ -78,6 +79,12 @@ SPIKE_MARK = "spiked = 1"
 
 #: Threshold of the spike group: a Bernoulli draw with probability r_max*phi*dt.
 SPIKE_THRESHOLD = "le_uniform(spike_seed, int(t/dt + 0.5), i) < r_max*rate*dt"
+
+#: A standard normal number of neuron i in the current step (Box-Muller from two
+#: counter-based uniforms of the stream ``{seed}``: indices 2i and 2i + 1; 1 - U lies in
+#: (0, 1], so the logarithm stays finite). Reference: `le_normal_numpy`.
+GAUSSIAN_DRAW = ("sqrt(-2*log(1 - le_uniform({seed}, int(t/dt + 0.5), 2*i)))"
+                 "*cos(2*pi*le_uniform({seed}, int(t/dt + 0.5), 2*i + 1))")
 
 #: The spike group -> unit sum: the unit's spikes of this step (a summed variable over
 #: the n_per_unit neurons of each unit, no spike queue: brian2cuda's pathway template
@@ -141,6 +148,13 @@ def le_uniform_numpy(seed, step, i):
         h = _mix(h ^ _as_u64(step))
         h = _mix(h ^ _as_u64(i))
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def le_normal_numpy(seed, step, i):
+    """The standard normal numbers of `GAUSSIAN_DRAW` in NumPy."""
+    i = np.asarray(i, dtype=np.int64)
+    u1, u2 = le_uniform_numpy(seed, step, 2 * i), le_uniform_numpy(seed, step, 2 * i + 1)
+    return np.sqrt(-2 * np.log(1 - u1)) * np.cos(2 * np.pi * u2)
 
 
 le_uniform = Function(le_uniform_numpy, arg_units=[1, 1, 1], return_unit=1,

@@ -67,6 +67,8 @@ from ..engine.network import (NETWORK_NAME, BaseNetwork, Prepared, monitor_clock
 from ..engine.results import RunResult
 from ..engine.validation import (as_dimensionless, as_matrix, as_rate, as_time, check_choice,
                                  per_neuron, steps_of)
+from ..engine.spiking import spike_seed
+from .. import substrate
 
 __all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "SCHEDULES",
            "authors_learning_rates"]
@@ -173,11 +175,42 @@ class LENetwork(BaseNetwork):
         `brian2.Synapses` with its index arrays. One value for all projections or one
         per projection. Both give the same results (to rounding).
     {spiking_parameters}
+    tau_jitter : float or (float, float)
+        Substrate mismatch (docs/model.md §1.8): every neuron's tau_m and tau_r become
+        the given values times independent N(1, sigma^2) factors, clipped to
+        ``tau_bounds``; one sigma for both or ``(sigma_m, sigma_r)``. Drawn with
+        ``numpy.random.default_rng((seed, 1))``: tau_m of layers 1..L, then tau_r.
+        Default 0 (no draw).
+    tau_bounds : (Quantity, Quantity)
+        Range of the jittered and of the learned time constants (default 1 ms ..
+        1000 ms, the authors' range); the given nominal values must lie inside it.
+    tau_learning : {None, 'tau_m', 'tau_r'}
+        Local time-constant learning (docs/model.md §1.8): this time constant of every
+        neuron follows ``d tau/dt = +-eta_tau (ub - I - e) du/dt`` (``+`` for tau_m,
+        ``-`` for tau_r), which drives tau_m and tau_r together. It is on in runs with
+        ``learn_tau=True`` (default: the value of ``learn``).
+    eta_tau : Quantity
+        Rate of the time-constant learning, in seconds (the relaxation rate of
+        tau_r - tau_m is eta_tau <(du/dt)^2>). Default 0 s.
+    rate_noise : Quantity or None
+        White Gaussian noise on the rates of layers 1..L, as a density in sqrt(second):
+        step k adds ``rate_noise / sqrt(dt) * xi_k`` to r = phi(ub) (rp stays
+        phi'(ub)); `le_brian.substrate.noise_density` converts a per-step standard
+        deviation. Seeded by ``seed`` and the run's index (counter-based, identical on
+        every device). None: no noise code in the program; 0 s**0.5: the noise
+        program with zero amplitude (one program for a sweep over noise levels).
+    tau_syn : Quantity or None
+        Synaptic low-pass filter of the rates entering every projection (input
+        included): ``rs += dt/tau_syn (r - rs)`` right after r; the projections'
+        sums and plasticity read rs. Must be >= dt (tau_syn = dt passes r through).
+    filter_target : bool
+        With ``tau_syn``: the output error reads the target through the same filter.
 
     Notes
     -----
     State (u, errors, weights, biases) persists across `run` calls; `reset_state`
-    zeroes the dynamic variables. Parameters: `get_parameters` returns
+    zeroes the dynamic variables (a learned time constant keeps its value; with
+    ``tau_syn`` the filtered rates, ``state['layer0']['rs']`` included, start at 0). Parameters: `get_parameters` returns
     ``{'weights': [W_1, ..., W_L], 'biases': [b_1, ..., b_L]}``.
 
     The Brian2 objects are named ``layer0`` (input), ``layer1`` ... ``layerL`` and
@@ -221,6 +254,13 @@ class LENetwork(BaseNetwork):
         r_max=DEFAULT_R_MAX,
         tau_s=DEFAULT_TAU_S,
         spiking_output=True,
+        tau_jitter=0.0,
+        tau_bounds=substrate.DEFAULT_TAU_BOUNDS,
+        tau_learning=None,
+        eta_tau=0 * second,
+        rate_noise=None,
+        tau_syn=None,
+        filter_target=True,
     ):
         self.activation = eq.get_activation(activation).name
         self.output_activation = eq.get_activation(output_activation).name
@@ -241,6 +281,8 @@ class LENetwork(BaseNetwork):
             self._tau_r = per_neuron(
                 "tau_r", tau_r, hidden, lambda n, v: as_time(n, v, allow_zero=True))
         self.prospective = bool(prospective)
+        self._init_substrate(tau_jitter, tau_bounds, tau_learning, eta_tau, rate_noise,
+                             tau_syn, filter_target, spiking)
         self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
         self.set_learning_rates(0 * Hz if learning_rates is None else learning_rates)
         self.synapses = _projection_kinds(synapses, self.n_layers)
@@ -253,6 +295,84 @@ class LENetwork(BaseNetwork):
                             for l in range(1, n_spiking + 1)})
         self._init_parameters()
         self.reset_state()
+
+    def _init_substrate(self, tau_jitter, tau_bounds, tau_learning, eta_tau, rate_noise,
+                        tau_syn, filter_target, spiking):
+        """Check and apply the substrate parameters (docs/model.md §1.8)."""
+        if isinstance(tau_jitter, (tuple, list)):
+            if len(tau_jitter) != 2:
+                raise ValueError(f"tau_jitter must be one sigma or (sigma_m, sigma_r), got "
+                                 f"{tau_jitter!r}")
+            sigmas = tuple(tau_jitter)
+        else:
+            sigmas = (tau_jitter, tau_jitter)
+        self.tau_jitter = (substrate.check_sigma("tau_jitter", sigmas[0]),
+                           substrate.check_sigma("tau_jitter", sigmas[1]))
+        self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
+        rng = np.random.default_rng((self.seed, substrate.JITTER_STREAM))
+        self._tau_m = substrate.draw_time_constants(self._tau_m, self.tau_jitter[0], rng,
+                                                    tau_bounds, "tau_m")
+        self._tau_r = substrate.draw_time_constants(self._tau_r, self.tau_jitter[1], rng,
+                                                    tau_bounds, "tau_r")
+        if tau_learning is not None:
+            check_choice("tau_learning", tau_learning, substrate.TAU_LEARNING)
+            if not self.prospective:
+                raise ValueError("tau_learning needs prospective=True (the lagged baseline "
+                                 "has tau_r = 0)")
+            low, high = self._tau_bounds
+            for name, taus in (("tau_m", self._tau_m), ("tau_r", self._tau_r)):
+                for k, t in enumerate(taus):
+                    if np.any(t < low) or np.any(t > high):
+                        raise ValueError(f"tau_learning: {name}[{k}] ({t.min() * 1e3:g} .. "
+                                         f"{t.max() * 1e3:g} ms) lies outside tau_bounds "
+                                         f"[{low * 1e3:g}, {high * 1e3:g}] ms, the range the "
+                                         f"learned time constant is kept in")
+        self.tau_learning = tau_learning
+        self._eta_tau = float(as_time("eta_tau", eta_tau, allow_zero=True))
+        self._rate_noise = (None if rate_noise is None
+                            else substrate.as_noise_density("rate_noise", rate_noise))
+        self._tau_syn = None if tau_syn is None else float(as_time("tau_syn", tau_syn))
+        if self._tau_syn is not None and self._tau_syn < self._dt * (1 - 1e-9):
+            raise ValueError(f"tau_syn must be >= dt ({self._dt * 1e3:g} ms) for a stable "
+                             f"filter step, got {tau_syn!r}")
+        if not isinstance(filter_target, (bool, np.bool_)):
+            raise TypeError(f"filter_target must be True or False, got {filter_target!r}")
+        self.filter_target = bool(filter_target) and self._tau_syn is not None
+        if spiking and (self._rate_noise is not None or self._tau_syn is not None):
+            raise ValueError("rate_noise and tau_syn apply to the rate model: a spiking "
+                             "layer is already noisy and read through its spike trace "
+                             "(tau_s)")
+
+    @property
+    def rate_noise(self):
+        """Rate-noise density (Quantity in sqrt(second)) or None."""
+        return None if self._rate_noise is None else self._rate_noise * second ** 0.5
+
+    @property
+    def tau_syn(self):
+        """Synaptic filter time constant (Quantity) or None."""
+        return None if self._tau_syn is None else self._tau_syn * second
+
+    @property
+    def tau_bounds(self):
+        """Range of jittered and learned time constants (Quantities)."""
+        return tuple(b * second for b in self._tau_bounds)
+
+    @property
+    def eta_tau(self):
+        """Time-constant learning rate (Quantity in seconds)."""
+        return self._eta_tau * second
+
+    def _dynamic(self, l):
+        """Dynamic variables of layer l (0: the input's filter state)."""
+        if l == 0:
+            return ("rs",) if self._tau_syn is not None else ()
+        extra = ("rs",) if self._tau_syn is not None else ()
+        if l == self.n_layers and self.filter_target:
+            extra += ("tgt_s",)
+        if self.tau_learning is not None:
+            extra += (self.tau_learning,)
+        return DYNAMIC + extra
 
     def _layer_activation(self, l):
         return self.output_activation if l == self.n_layers else self.activation
@@ -267,7 +387,8 @@ class LENetwork(BaseNetwork):
         their trace ``x``)."""
         spiking = self.spiking_populations()
         return {name: RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ())
-                for name in self.populations()}
+                + tuple(v for v in self._dynamic(l) if v not in DYNAMIC)
+                for l, name in enumerate(self.populations(), start=1)}
 
     def projections_shapes(self):
         """``{'proj1': (n_1, n_0), ...}``: the projections and their (n_post, n_pre)."""
@@ -326,16 +447,26 @@ class LENetwork(BaseNetwork):
 
     @property
     def tau_m(self):
-        """Membrane time constants, one array per layer (Quantity)."""
-        return [t * second for t in self._tau_m]
+        """Membrane time constants, one array per layer (Quantity; learned values after
+        runs with time-constant learning)."""
+        return [t * second for t in self._time_constants()[0]]
 
     @property
     def tau_r(self):
         """Prospective time constants actually used (0 ms in the lagged baseline)."""
-        return [t * second for t in self._effective_tau_r()]
+        return [t * second for t in self._time_constants()[1]]
 
-    def _effective_tau_r(self):
-        return self._tau_r if self.prospective else [np.zeros_like(t) for t in self._tau_r]
+    def _time_constants(self):
+        """(tau_m, tau_r) in seconds, one array per layer, as the next run uses them."""
+        tau_m, tau_r = list(self._tau_m), list(self._tau_r)
+        if self.tau_learning is not None and hasattr(self, "_state"):
+            learned = [self._state[f"layer{l}"][self.tau_learning]
+                       for l in range(1, self.n_layers + 1)]
+            tau_m, tau_r = (learned, tau_r) if self.tau_learning == "tau_m" else (tau_m,
+                                                                                   learned)
+        if not self.prospective:
+            tau_r = [np.zeros_like(t) for t in tau_r]
+        return tau_m, tau_r
 
     @property
     def learning_rates(self):
@@ -346,13 +477,34 @@ class LENetwork(BaseNetwork):
     def _initial_state(self):
         """Every dynamic variable (u, ub, r, phi'(ub), held errors) zero; the spike trace
         x and spike train s of a spiking layer phi(0), their mean at rest."""
-        state = {name: {v: np.zeros(n) for v in DYNAMIC}
-                 for name, n in self.populations().items()}
+        state = {name: {v: np.zeros(n) for v in self._dynamic(l)}
+                 for l, (name, n) in enumerate(self.populations().items(), start=1)}
+        if self._dynamic(0):
+            state["layer0"] = {v: np.zeros(self.layer_sizes[0]) for v in self._dynamic(0)}
+        if self.tau_learning is not None:  # a learned time constant is kept (a reset
+            kept = self._time_constants()[self.tau_learning == "tau_r"]  # zeroes u, e)
+            for l, tau in enumerate(kept, start=1):
+                state[f"layer{l}"][self.tau_learning] = np.array(tau, copy=True)
         for l, name in enumerate(self.populations(), start=1):
             if name in self.spiking_populations():
                 rest = np_activation(self._layer_activation(l)).at_zero
                 state[name].update(spiking_initial_state(len(state[name]["u"]), rest))
         return state
+
+    def _state_size(self, population, variable):
+        return self.layer_sizes[0] if population == "layer0" else super()._state_size(
+            population, variable)
+
+    def set_state(self, state):
+        super().set_state(state)
+        if self.tau_learning is not None:
+            low, high = self._tau_bounds
+            for l in range(1, self.n_layers + 1):
+                tau = self._state[f"layer{l}"][self.tau_learning]
+                if np.any(tau < low) or np.any(tau > high):
+                    raise ValueError(f"state['layer{l}'][{self.tau_learning!r}] (seconds) must "
+                                     f"lie in tau_bounds [{low:g}, {high:g}] s")
+    set_state.__doc__ = BaseNetwork.set_state.__doc__
 
     # ------------------------------------------------------------------ building
     def _build_model(self, tables, steps_per_sample, record, wrecord, record_every_steps,
@@ -372,8 +524,12 @@ class LENetwork(BaseNetwork):
         targets = TimedArray(tables["le_target"], dt=presentation, name="le_target")
         namespace = {"le_input": inputs, "le_target": targets}
 
-        layer0 = NeuronGroup(self.layer_sizes[0], eq.INPUT_LAYER, clock=clock, name="layer0")
-        layer0.run_regularly(eq.INPUT_UPDATE.format(source="le_input"), when=sched.input,
+        filtered, noise = self._tau_syn is not None, self._rate_noise is not None
+        if noise:
+            namespace["le_uniform"] = sq.le_uniform
+        layer0 = NeuronGroup(self.layer_sizes[0], eq.input_equations(filtered), clock=clock,
+                             name="layer0")
+        layer0.run_regularly(eq.input_code("le_input", filtered), when=sched.input,
                              name="layer0_input")
         layer0.state_updater.when = sched.input  # no equations to integrate
         groups, projections, state = {"layer0": layer0}, {}, {}
@@ -382,14 +538,19 @@ class LENetwork(BaseNetwork):
         for l in range(1, L + 1):
             act = self._layer_activation(l)
             name = f"layer{l}"
-            eqs = eq.layer_equations(l == L, self.scheme, hand_down == "mismatch")
+            eqs = eq.layer_equations(l == L, self.scheme, hand_down == "mismatch",
+                                     self.tau_learning, noise, filtered,
+                                     l == L and self.filter_target)
             if name in spiking:
                 eqs += Equations(sq.UNIT_TRACE)
             g = NeuronGroup(self.layer_sizes[l], eqs, method="euler", clock=clock, name=name)
             g.state_updater.when = sched.membrane
             slot, order = sched.prospective
-            g.run_regularly(eq.prospective_code(act), when=slot, order=stride * order(l, L),
-                            name=f"layer{l}_prospective")
+            g.run_regularly(eq.prospective_code(act, noise, filtered), when=slot,
+                            order=stride * order(l, L), name=f"layer{l}_prospective")
+            if self.tau_learning is not None:
+                g.run_regularly(eq.LE_TAU_CLIP.format(tau=self.tau_learning),
+                                when=sched.membrane, order=1, name=f"layer{l}_tau_clip")
             if name in spiking:
                 objs, spike_state, mon = add_spiking(
                     g, name, self.spiking, "r", slot, stride * order(l, L) + 1, clock,
@@ -397,7 +558,8 @@ class LENetwork(BaseNetwork):
                 spike_objects += objs
                 state.update(spike_state)
                 spike_monitors += [mon] if mon is not None else []
-            err = (eq.output_error_code(self.target_type, "le_target", error) if l == L
+            err = (eq.output_error_code(self.target_type, "le_target", error,
+                                        self.filter_target) if l == L
                    else eq.hidden_error_code(error))
             g.run_regularly(err, when=sched.new_error, name=f"layer{l}_error")
             if reference:
@@ -405,7 +567,7 @@ class LENetwork(BaseNetwork):
             if hand_down == "mismatch" and l >= 2:
                 g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"layer{l}_mismatch")
             projection_class = DenseSynapses if self.synapses[l - 1] == "dense" else Synapses
-            rate_pre = "x" if f"layer{l - 1}" in spiking else "r"
+            rate_pre = ("x" if f"layer{l - 1}" in spiking else "rs" if filtered else "r")
             s = projection_class(below, g,
                                  model=eq.projection_equations(l >= 2, learn_from=error,
                                                                hand_down=hand_down,
@@ -423,11 +585,20 @@ class LENetwork(BaseNetwork):
             groups[f"layer{l}"] = g
             projections[f"proj{l}"] = s
             below = g
-            for var in (*DYNAMIC, "b", "tau_m", "tau_r", "eta_b"):
+            extra = (("eta_tau", "tau_min", "tau_max") if self.tau_learning else ())
+            extra += ("noise_std", "noise_seed") if noise else ()
+            extra += ("tau_syn",) if filtered else ()
+            # an ordered set (a plain set's order varies between processes, and the order
+            # of the state entries is part of the program)
+            for var in dict.fromkeys((*self._dynamic(l), "b", "tau_m", "tau_r", "eta_b",
+                                      *extra)):
                 state[f"layer{l}.{var}"] = (g, var)
             state[f"proj{l}.w"] = (s, "w")
             state[f"proj{l}.eta"] = (s, "eta")
         state["beta"] = (groups[f"layer{L}"], "beta")
+        if filtered:
+            state["layer0.rs"] = (layer0, "rs")
+            state["layer0.tau_syn"] = (layer0, "tau_syn")
 
         monitors = {}
         for pop, variables in record.items():
@@ -467,7 +638,7 @@ class LENetwork(BaseNetwork):
         return "x" if f"layer{self.n_layers}" in self.spiking_populations() else "r"
 
     def _prepare(self, inputs, presentation_time, targets, learn, record, record_every,
-                 objects, record_spikes=False, record_neurons=None):
+                 objects, record_spikes=False, record_neurons=None, learn_tau=None):
         n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
         x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
         if x.shape[0] == 0:
@@ -485,20 +656,26 @@ class LENetwork(BaseNetwork):
         neurons = self._parse_record_neurons(record_neurons, rec, whole=out_name)
         record_spikes = self._check_record_spikes(record_spikes)
 
+        learn_tau = self._check_learn_tau(learn, learn_tau)
         state = {"beta": self.beta if targets is not None else 0.0}
-        tau_r = self._effective_tau_r()
+        tau_m, tau_r = self._time_constants()
         for l in range(1, self.n_layers + 1):
             name = f"layer{l}"
             eta = self._eta[l - 1] if learn else 0.0
             for var, value in self._state[name].items():
                 state[f"{name}.{var}"] = value
             state[f"{name}.b"] = self._params["biases"][l - 1]
-            state[f"{name}.tau_m"] = self._tau_m[l - 1]
+            state[f"{name}.tau_m"] = tau_m[l - 1]
             state[f"{name}.tau_r"] = tau_r[l - 1]
+            state.update(self._substrate_state(l, learn_tau))
             state[f"{name}.eta_b"] = eta
             state[f"proj{l}.eta"] = eta
             state[f"proj{l}.w"] = self._params["weights"][l - 1].T.ravel()  # pre-major order
         state.update(self._spiking_state())
+        for var, value in self._state.get("layer0", {}).items():
+            state[f"layer0.{var}"] = value
+        if self._tau_syn is not None:
+            state["layer0.tau_syn"] = self._tau_syn
         build = self._builder(
             lambda tables: self._build_model(tables, steps, rec, wrec, every, record_spikes,
                                              neurons),
@@ -508,9 +685,36 @@ class LENetwork(BaseNetwork):
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec,
                                   neurons=neurons, n_samples=x.shape[0]))
 
+    def _check_learn_tau(self, learn, learn_tau):
+        """``learn_tau`` of a run (None: ``learn``) as a bool, checked."""
+        if learn_tau is None:
+            return bool(learn) and self.tau_learning is not None
+        if not isinstance(learn_tau, (bool, np.bool_)):
+            raise TypeError(f"learn_tau must be True, False or None, got {learn_tau!r}")
+        if learn_tau and self.tau_learning is None:
+            raise ValueError("learn_tau=True: this network learns no time constant (pass "
+                             "tau_learning='tau_m' or 'tau_r' to LENetwork)")
+        return bool(learn_tau)
+
+    def _substrate_state(self, l, learn_tau):
+        """Per-run values of layer l's substrate variables (docs/model.md §1.8)."""
+        name, state = f"layer{l}", {}
+        if self.tau_learning is not None:
+            state.update({f"{name}.eta_tau": self._eta_tau if learn_tau else 0.0,
+                          f"{name}.tau_min": self._tau_bounds[0],
+                          f"{name}.tau_max": self._tau_bounds[1]})
+        if self._rate_noise is not None:
+            state[f"{name}.noise_std"] = substrate.noise_std(self._rate_noise, self._dt)
+            state[f"{name}.noise_seed"] = spike_seed(self.seed, self._n_runs, f"{name}/noise")
+        if self._tau_syn is not None:
+            state[f"{name}.tau_syn"] = self._tau_syn
+        return state
+
     def _collect(self, prepared, out):
-        state = {name: {v: out.state[f"{name}.{v}"] for v in DYNAMIC}
-                 for name in self.populations()}
+        state = {name: {v: out.state[f"{name}.{v}"] for v in self._dynamic(l)}
+                 for l, name in enumerate(self.populations(), start=1)}
+        if self._dynamic(0):
+            state["layer0"] = {v: out.state[f"layer0.{v}"] for v in self._dynamic(0)}
         weights, biases = [], []
         for l in range(1, self.n_layers + 1):
             n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
@@ -535,7 +739,7 @@ class LENetwork(BaseNetwork):
 
     def run(self, inputs, presentation_time, targets=None, learn=True, record=None,
             record_every=None, objects=None, report=None, record_spikes=False,
-            record_neurons=None):
+            record_neurons=None, learn_tau=None):
         """Present ``inputs`` back to back, each for ``presentation_time``.
 
         Parameters
@@ -570,6 +774,10 @@ class LENetwork(BaseNetwork):
             of every neuron at every step can be GBs). Columns of ``result.states``
             follow ``result.recorded_neurons``. The output layer is always recorded
             whole.
+        learn_tau : bool or None
+            Time-constant learning in this run (networks with ``tau_learning``);
+            default: the value of ``learn``. ``learn=False, learn_tau=True`` is a
+            time-constant phase without weight learning (docs/model.md §1.8).
 
         Returns
         -------
@@ -578,7 +786,7 @@ class LENetwork(BaseNetwork):
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, learn,
                                            record, record_every, objects, record_spikes,
-                                           record_neurons),
+                                           record_neurons, learn_tau),
                              report)
 
     def __repr__(self):

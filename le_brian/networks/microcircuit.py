@@ -58,6 +58,7 @@ from ..engine.results import RunResult
 from ..engine.validation import UnitError, as_matrix, as_rate, as_time, check_choice, steps_of
 from ..equations import microcircuit as mceq
 from ..equations import spiking as sq
+from .. import substrate
 
 __all__ = [
     "Microcircuit",
@@ -264,6 +265,16 @@ class Microcircuit(BaseNetwork):
         Projections as `le_brian.engine.dense.DenseSynapses` (dense code templates on the
         standalone devices; default) or plain `brian2.Synapses`. Same results.
     {spiking_parameters}
+    tau_jitter : float or (float, float)
+        Time-constant mismatch (docs/model.md §1.8, §2.1): every soma's tau_m = c_m / g
+        and tau_r = c_r / g (g its total conductance g_P, g_I or g_O) with c_m, c_r
+        independent N(1, sigma^2) draws, so that tau = (1/g) N(1, sigma^2) clipped to
+        ``tau_bounds``. The jitter is a capacitance mismatch: the conductances, and so
+        every steady state u_ss, stay as given. One sigma or ``(sigma_m, sigma_r)``;
+        drawn with ``numpy.random.default_rng((seed, 1))`` over the populations in
+        order (pyr1.., int1.., out), c_m first. Default 0.
+    tau_bounds : (Quantity, Quantity)
+        Clipping range of the jittered time constants (default 1 ms .. 1000 ms).
 
     Notes
     -----
@@ -289,7 +300,8 @@ class Microcircuit(BaseNetwork):
                  simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
                  synapses="dense", threads=0, spiking=False, n_per_unit=1,
                  r_max=DEFAULT_R_MAX_MICROCIRCUIT,
-                 tau_s=DEFAULT_TAU_S, spiking_output=True, plasticity="rate"):
+                 tau_s=DEFAULT_TAU_S, spiking_output=True, plasticity="rate",
+                 tau_jitter=0.0, tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -310,6 +322,7 @@ class Microcircuit(BaseNetwork):
                 f"{self._dt * g_max:g} (dt = {self._dt * 1e3:g} ms, conductances in 1/ms: "
                 + ", ".join(f"{k} = {v * 1e-3:g}" for k, v in g.items()) + ")")
         self._tau_0 = self._dt if tau_0 is None else float(as_time("tau_0", tau_0))
+        self._init_jitter(tau_jitter, tau_bounds)
         self.set_learning_rates(eta_up=eta_up, eta_ip=eta_ip, eta_pi=eta_pi)
         self._out_lag = float(as_time("out_lag", out_lag, allow_zero=True))
         self.synapses = check_choice("synapses", synapses, ("dense", "plain"))
@@ -327,6 +340,41 @@ class Microcircuit(BaseNetwork):
             raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "
                              "it needs spiking=True (with spiking_output=True)")
         self.reset_state()
+
+    def _init_jitter(self, tau_jitter, tau_bounds):
+        """Per-neuron c_m, c_r: tau = (1/g) N(1, sigma^2) clipped (docs/model.md §1.8)."""
+        sigmas = tuple(tau_jitter) if isinstance(tau_jitter, (tuple, list)) else (
+            tau_jitter, tau_jitter)
+        if len(sigmas) != 2:
+            raise ValueError(f"tau_jitter must be one sigma or (sigma_m, sigma_r), got "
+                             f"{tau_jitter!r}")
+        self.tau_jitter = tuple(substrate.check_sigma("tau_jitter", s) for s in sigmas)
+        self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
+        pops = self.populations()
+        g = {p: self._total_conductance(p) for p in pops}
+        nominal = [np.full(n, 1 / g[p]) for p, n in pops.items()]
+        rng = np.random.default_rng((self.seed, substrate.JITTER_STREAM))
+        self._c = {}
+        for var, sigma in zip(("c_m", "c_r"), self.tau_jitter):
+            taus = substrate.draw_time_constants(nominal, sigma, rng, tau_bounds,
+                                                 var.replace("c_", "tau_"))
+            self._c[var] = {p: t * g[p] for p, t in zip(pops, taus)}
+
+    def _total_conductance(self, population):
+        """g_P, g_I or g_O of a population, in Hz."""
+        g = self._g
+        extra = g["g_a"] if self._kind_of(population) == "pyramidal" else g["g_som"]
+        return g["g_l"] + g["g_b"] + extra
+
+    @property
+    def tau_m(self):
+        """Membrane time constants c_m / g per population (Quantity arrays)."""
+        return {p: c / self._total_conductance(p) * second for p, c in self._c["c_m"].items()}
+
+    @property
+    def tau_r(self):
+        """Prospective time constants c_r / g per population (Quantity arrays)."""
+        return {p: c / self._total_conductance(p) * second for p, c in self._c["c_r"].items()}
 
     # ------------------------------------------------------------ populations
     def populations(self):
@@ -476,7 +524,7 @@ class Microcircuit(BaseNetwork):
                 spike_objects += objs
                 state.update(spike_state)
                 spike_monitors += [mon] if mon is not None else []
-            variables = ["u", "ub", "w", "r", "g_l", "g_b", "le_mode"]
+            variables = ["u", "ub", "w", "r", "g_l", "g_b", "le_mode", "c_m", "c_r"]
             variables += {"pyramidal": ["g_a"], "interneuron": ["g_som"],
                           "output": ["g_som", "tau_0", "tgt_f", "tgt_prev", "nudge_prev",
                                      "acc", "phase", "lag_steps", "pattern_steps"]}[kind]
@@ -572,6 +620,8 @@ class Microcircuit(BaseNetwork):
             state[f"{name}.g_l"] = self._g["g_l"]
             state[f"{name}.g_b"] = self._g["g_b"]
             state[f"{name}.le_mode"] = le
+            state[f"{name}.c_m"] = self._c["c_m"][name]
+            state[f"{name}.c_r"] = self._c["c_r"][name]
             if name.startswith("pyr"):
                 state[f"{name}.g_a"] = self._g["g_a"]
             else:

@@ -52,12 +52,14 @@ class NumpyMicrocircuit:
     """
 
     def __init__(self, weights, mode="le", *, g_l, g_b, g_a, g_som, eta_up=None, eta_ip=None,
-                 eta_pi=None, dt=1e-4, tau_0=None):
+                 eta_pi=None, dt=1e-4, tau_0=None, c_m=None, c_r=None):
         self.W_up = [np.array(w, dtype=float) for w in weights["W_up"]]
         self.W_down = [np.array(w, dtype=float) for w in weights["W_down"]]
         self.W_ip = [np.array(w, dtype=float) for w in weights["W_ip"]]
         self.W_pi = [np.array(w, dtype=float) for w in weights["W_pi"]]
         self.L = len(self.W_down)
+        # per-neuron tau_m g and tau_r g ({population: array}; 1 if not given)
+        self.c_m, self.c_r = dict(c_m or {}), dict(c_r or {})
         self.le = mode == "le"
         self.g_l, self.g_b, self.g_a, self.g_som = map(float, (g_l, g_b, g_a, g_som))
         L = self.L
@@ -118,15 +120,16 @@ class NumpyMicrocircuit:
             else:
                 g = gl + gb + gs
                 uss = (gb * v_B[l] + gs * tgt) / g if nud else gb * v_B[l] / (gl + gb)
-            du = g * (uss - self.u_p[l])
-            self.ub_p[l] = self.u_p[l] + du / g
+            pop = f"pyr{l + 1}" if l < L else "out"
+            du = g * (uss - self.u_p[l]) / self.c_m.get(pop, 1.0)
+            self.ub_p[l] = self.u_p[l] + self.c_r.get(pop, 1.0) * du / g
             self.u_p[l] = self.u_p[l] + dt * du
             new_p.append(self.ub_p[l] if self.le else self.u_p[l])
         for l in range(L):
             g = gl + gb + gs
             uss = (gb * v_I[l] + gs * w_next[l]) / g
-            du = g * (uss - self.u_i[l])
-            self.ub_i[l] = self.u_i[l] + du / g
+            du = g * (uss - self.u_i[l]) / self.c_m.get(f"int{l + 1}", 1.0)
+            self.ub_i[l] = self.u_i[l] + self.c_r.get(f"int{l + 1}", 1.0) * du / g
             self.u_i[l] = self.u_i[l] + dt * du
             new_i.append(self.ub_i[l] if self.le else self.u_i[l])
         post_p = [soft_relu(w) for w in new_p]

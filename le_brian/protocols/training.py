@@ -42,7 +42,7 @@ from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
 
 __all__ = ["TrainConfig", "train", "evaluate", "evaluate_network", "load_network",
-           "build_network", "load_model", "config_dict"]
+           "build_network", "load_model", "config_dict", "tau_mismatch"]
 
 
 @dataclass
@@ -56,6 +56,14 @@ class TrainConfig:
     learning rates are scaled by lr_reference / presentation_time, so that the weight
     change per sample does not depend on the presentation time. ``eval_every``: evaluate
     on the validation and test splits every this many epochs (and after the last).
+
+    Substrate imperfections (docs/model.md §1.8): ``tau_jitter`` (sigma of the per-neuron
+    tau_m and tau_r), ``tau_learning`` (None, 'tau_m' or 'tau_r') with rate
+    ``eta_tau_ms`` (in ms), learned in ``tau_learning_epochs`` passes over the training
+    inputs before epoch 0 (no nudging, no weight learning; own sample order from
+    ``default_rng(seed + 2000)``) and, with ``tau_learning_in_training``, during training
+    too; ``rate_noise_sqrt_ms`` (white-noise density in sqrt(ms)), ``tau_syn_ms`` (synaptic
+    filter of the rates) and ``filter_target``.
     """
 
     dataset: str = "yinyang"
@@ -91,6 +99,14 @@ class TrainConfig:
     r_max_hz: float = 10000.0
     tau_s_ms: float = 1.0
     spiking_output: bool = False
+    tau_jitter: float = 0.0
+    tau_learning: str = None
+    eta_tau_ms: float = 0.0
+    tau_learning_epochs: int = 0
+    tau_learning_in_training: bool = False
+    rate_noise_sqrt_ms: float = None
+    tau_syn_ms: float = None
+    filter_target: bool = True
 
     @classmethod
     def from_dict(cls, d):
@@ -128,7 +144,20 @@ class TrainConfig:
                      "tau_s_ms"):
             number(name, 0)
         number("n_per_unit", 0, integer=True)
-        for name in ("spiking", "spiking_output", "prospective"):
+        number("tau_jitter", 0, low_open=False)
+        number("eta_tau_ms", 0, low_open=False)
+        number("tau_learning_epochs", 0, low_open=False, integer=True)
+        number("rate_noise_sqrt_ms", 0, low_open=False, optional=True)
+        number("tau_syn_ms", 0, optional=True)
+        if self.tau_learning not in (None, "tau_m", "tau_r"):
+            raise ValueError(f"training parameter tau_learning must be null, 'tau_m' or "
+                             f"'tau_r', got {self.tau_learning!r}")
+        if self.tau_learning is None and (self.tau_learning_epochs
+                                          or self.tau_learning_in_training):
+            raise ValueError("training parameters tau_learning_epochs / "
+                             "tau_learning_in_training need tau_learning ('tau_m' or 'tau_r')")
+        for name in ("spiking", "spiking_output", "prospective", "tau_learning_in_training",
+                     "filter_target"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"training parameter {name} must be true or false, got "
                                  f"{getattr(self, name)!r}")
@@ -197,7 +226,18 @@ def build_network(cfg, n_in, n_out, simulator=None):
         dt=cfg.dt_ms * ms, seed=cfg.seed, weight_scale=cfg.weight_scale, device=cfg.device,
         codegen_target=cfg.codegen_target, scheme=cfg.scheme, simulator=simulator,
         spiking=cfg.spiking, n_per_unit=cfg.n_per_unit, r_max=cfg.r_max_hz * Hz,
-        tau_s=cfg.tau_s_ms * ms, spiking_output=cfg.spiking_output)
+        tau_s=cfg.tau_s_ms * ms, spiking_output=cfg.spiking_output,
+        tau_jitter=cfg.tau_jitter, tau_learning=cfg.tau_learning, eta_tau=cfg.eta_tau_ms * ms,
+        rate_noise=(None if cfg.rate_noise_sqrt_ms is None
+                    else cfg.rate_noise_sqrt_ms * ms ** 0.5),
+        tau_syn=None if cfg.tau_syn_ms is None else cfg.tau_syn_ms * ms,
+        filter_target=cfg.filter_target)
+
+
+def tau_mismatch(net):
+    """Mean |tau_m - tau_r| over the neurons of ``net`` (Quantity)."""
+    return float(np.mean(np.concatenate([np.abs(np.asarray((m - r) / ms))
+                                         for m, r in zip(net.tau_m, net.tau_r)]))) * ms
 
 
 def _record_every(net, presentation_time):
@@ -278,6 +318,7 @@ def _save_checkpoint(out, epoch, net, history, rng, cfg):
     arrays.update({f"state/{p}/{v}": a for p, d in net.get_state().items()
                    for v, a in d.items() if a is not None})
     arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
+                  run_index=np.array(net.run_index), network_time_s=np.array(float(net.t / second)),
                   metrics=np.array(json.dumps(history)), config=np.array(json.dumps(asdict(cfg))))
     _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
     _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
@@ -321,6 +362,8 @@ def _load_checkpoint(out, net, cfg):
                 _, pop, var = key.split("/", 2)
                 state.setdefault(pop, {})[var] = f[key]
         net.set_state(state)
+        if "run_index" in f:  # the random draws (spikes, rate noise) continue
+            net.restore_history(int(f["run_index"]), float(f["network_time_s"]) * second)
         return epoch, history, json.loads(str(f["rng"]))
 
 
@@ -399,7 +442,8 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     _write_json(out / "config.json", meta)  # the settings the run now continues with
 
     def _evaluate(epoch, train_seconds):
-        row = {"epoch": epoch, "train_seconds": train_seconds}
+        row = {"epoch": epoch, "train_seconds": train_seconds,
+               "tau_mismatch_ms": float(tau_mismatch(net) / ms)}
         t0 = time.perf_counter()
         for split, x, y in (("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)):
             if len(x) == 0:
@@ -412,8 +456,20 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         row["eval_seconds"] = time.perf_counter() - t0
         return row
 
+    learn_tau = cfg.tau_learning_in_training if cfg.tau_learning else None
+    initial_mismatch = float(tau_mismatch(net) / ms)
+    if start == 0 and cfg.tau_learning_epochs:
+        tau_rng = np.random.default_rng(cfg.seed + 2000)
+        t0 = time.perf_counter()
+        for k in range(cfg.tau_learning_epochs):
+            net.run(data.x_train[tau_rng.permutation(len(data.x_train))], T, learn=False,
+                    learn_tau=True, record_every=_record_every(net, T))
+        progress(f"time-constant learning: {cfg.tau_learning_epochs} passes in "
+                 f"{time.perf_counter() - t0:.1f} s, mean |tau_m - tau_r| "
+                 f"{float(tau_mismatch(net) / ms):.4g} ms")
     if start == 0:
         row = _evaluate(0, 0.0)
+        row["tau_mismatch_ms_initial"] = initial_mismatch  # before a time-constant phase
         history = [row]
         _save_checkpoint(out, 0, net, history, rng, cfg)
         progress(_fmt_row(row))
@@ -422,7 +478,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         order = rng.permutation(len(data.x_train))
         t0 = time.perf_counter()
         res = net.run(data.x_train[order], T, targets=y_train[order],
-                      record_every=_record_every(net, T))
+                      record_every=_record_every(net, T), learn_tau=learn_tau)
         seconds = time.perf_counter() - t0
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             row = _evaluate(epoch, seconds)
