@@ -382,6 +382,8 @@ def main(argv=None):
     p.add_argument("--step-seed", type=int, default=2)
     p.add_argument("--step-duration", type=float, default=60.0,
                    help="duration of the step response in ms (default 60)")
+    p.add_argument("--plot-only", action="store_true",
+                   help="draw the mismatch and noise figures from the summary, run nothing")
     p.add_argument("--restart", action="store_true",
                    help="ignore the summary's finished runs (and a summary of other settings)")
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
@@ -401,14 +403,17 @@ def main(argv=None):
     path = out / f"robustness{suffix}.json"
     summary = resume_results(path, settings, restart=args.restart, empty={})
     if "step" in args.parts:
-        run_step(args, summary, path)
+        if not args.plot_only or "step" not in summary:
+            run_step(args, summary, path)
         plot_step(summary, args, out / f"robustness_step{suffix}.png")
     if "mismatch" in args.parts:
-        run_mismatch(args, summary, path)
+        if not args.plot_only:
+            run_mismatch(args, summary, path)
         plot_mismatch(summary, args, out / f"robustness_mismatch{suffix}.png")
         print("\n".join(report(summary, args)))
     if "noise" in args.parts:
-        run_noise(args, summary, path)
+        if not args.plot_only:
+            run_noise(args, summary, path)
         plot_noise(summary, args, out / f"robustness_noise{suffix}.png")
         for variant in NOISE_VARIANTS:
             rows = noise_table(summary, variant)

@@ -167,6 +167,7 @@ def test_tau_learning_restores_the_instantaneous_response_of_a_deep_network():
 
 
 # ------------------------------------------------------------------ noise and filter
+@pytest.mark.standalone  # 40k and 80k steps: a second each compiled, minutes on runtime
 @pytest.mark.parametrize("dt_ms", [0.1, 0.05])
 def test_rate_noise_has_the_white_noise_statistics(dt_ms):
     """Zero input: r = rate_noise/sqrt(dt) xi; its filtered version rs has variance
@@ -174,7 +175,7 @@ def test_rate_noise_has_the_white_noise_statistics(dt_ms):
     dt is (the convention that makes noise independent of dt)."""
     sigma = noise_density(0.2, 0.1 * ms)  # per-step std 0.2 at dt = 0.1 ms
     net = LENetwork([1, 1, 1], activation="linear", tau_m=10 * ms, dt=dt_ms * ms,
-                    rate_noise=sigma, tau_syn=2 * ms, seed=4, **RUNTIME)
+                    rate_noise=sigma, tau_syn=2 * ms, seed=4, device="cpp_standalone")
     net.set_parameters(weights=[np.zeros((1, 1)), np.zeros((1, 1))],
                        biases=[np.zeros(1), np.zeros(1)])
     steps = int(round(4000 / dt_ms))
@@ -336,3 +337,32 @@ def test_spiking_layers_take_jitter_and_time_constant_learning():
             learn_tau=True)
     after = np.mean(np.abs(np.asarray((net.tau_m[0] - net.tau_r[0]) / ms)))
     assert before > 1.0 and after < before / 2, (before, after)
+
+
+def test_a_run_folder_from_before_the_substrate_fields_still_resumes(tmp_path):
+    """A checkpoint whose config predates the substrate fields resumes when they keep
+    their defaults, and is refused (naming the field) when one changes."""
+    import json
+
+    from le_brian.protocols.training import train
+
+    cfg = dict(dataset="yinyang", hidden=[6], presentation_time_ms=1.0, dt_ms=0.5,
+               epochs=1, n_train=20, n_val=10, n_test=10, device="runtime",
+               codegen_target="numpy")
+    train(cfg, tmp_path, progress=lambda s: None)
+    ckpt = tmp_path / "checkpoint.npz"
+    with np.load(ckpt) as f:
+        arrays = {k: f[k] for k in f.files}
+    old = json.loads(str(arrays["config"]))
+    for key in ("tau_jitter", "tau_learning", "eta_tau_ms", "tau_learning_epochs",
+                "tau_learning_in_training", "rate_noise_sqrt_ms", "tau_syn_ms",
+                "filter_target"):
+        del old[key]
+    arrays["config"] = np.array(json.dumps(old))
+    del arrays["run_index"], arrays["network_time_s"]  # nor did it save these
+    np.savez(ckpt, **arrays)
+    history = train(dict(cfg, epochs=2), tmp_path, resume=True, progress=lambda s: None)
+    assert [r["epoch"] for r in history] == [0, 1, 2]
+    with pytest.raises(ValueError, match="tau_jitter"):
+        train(dict(cfg, epochs=3, tau_jitter=0.1), tmp_path, resume=True,
+              progress=lambda s: None)

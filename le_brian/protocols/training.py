@@ -318,7 +318,8 @@ def _save_checkpoint(out, epoch, net, history, rng, cfg):
     arrays.update({f"state/{p}/{v}": a for p, d in net.get_state().items()
                    for v, a in d.items() if a is not None})
     arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
-                  run_index=np.array(net.run_index), network_time_s=np.array(float(net.t / second)),
+                  run_index=np.array(net.run_index),
+                  network_time_s=np.array(float(net.t / second)),
                   metrics=np.array(json.dumps(history)), config=np.array(json.dumps(asdict(cfg))))
     _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
     _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
@@ -326,6 +327,10 @@ def _save_checkpoint(out, epoch, net, history, rng, cfg):
 
 
 def _config_differences(saved, requested):
+    """Settings that differ; a field a checkpoint predates counts at its default (a run
+    folder of an older version resumes as long as the new field keeps its default)."""
+    defaults = json.loads(json.dumps(asdict(TrainConfig())))
+    saved = {**{k: v for k, v in defaults.items() if k not in saved}, **saved}
     keys = sorted(set(saved) | set(requested))
     return {k: (saved.get(k), requested.get(k)) for k in keys
             if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
