@@ -49,7 +49,7 @@ set per run, so one compiled program serves any value.  ``{phi}``/``{phi_prime}`
 filled in from :mod:`le_brian.equations.activations` and ``{target}`` names the
 ``TimedArray`` holding the target.
 
-This module imports nothing from the rest of the package.
+This module imports nothing from the rest of the package outside `le_brian.equations`.
 """
 
 from brian2 import Equations
