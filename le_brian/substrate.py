@@ -30,7 +30,7 @@ from brian2 import ms, second
 from .engine.validation import UnitError, _quantity, as_time
 
 __all__ = ["DEFAULT_TAU_BOUNDS", "JITTER_STREAM", "TAU_LEARNING", "check_sigma",
-           "check_tau_bounds", "draw_time_constants", "noise_density", "noise_std",
+           "check_jitter", "check_tau_bounds", "draw_time_constants", "noise_density", "noise_std",
            "as_noise_density"]
 
 #: Range the jittered time constants are clipped to (the authors' [1, 1000] ms).
@@ -57,6 +57,19 @@ def check_sigma(name, value):
         raise ValueError(f"{name} must be a finite number >= 0 (a relative spread), got "
                          f"{value!r}")
     return sigma
+
+
+def check_jitter(tau_jitter):
+    """``tau_jitter``: one sigma for tau_m and tau_r, or ``(sigma_m, sigma_r)`` ->
+    (sigma_m, sigma_r), each checked by `check_sigma`."""
+    if isinstance(tau_jitter, (tuple, list)):
+        if len(tau_jitter) != 2:
+            raise ValueError(f"tau_jitter must be one sigma or (sigma_m, sigma_r), got "
+                             f"{tau_jitter!r}")
+        sigmas = tuple(tau_jitter)
+    else:
+        sigmas = (tau_jitter, tau_jitter)
+    return tuple(check_sigma("tau_jitter", sigma) for sigma in sigmas)
 
 
 def check_tau_bounds(tau_bounds):

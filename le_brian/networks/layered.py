@@ -299,15 +299,7 @@ class LENetwork(BaseNetwork):
     def _init_substrate(self, tau_jitter, tau_bounds, tau_learning, eta_tau, rate_noise,
                         tau_syn, filter_target, spiking):
         """Check and apply the substrate parameters (docs/model.md §1.8)."""
-        if isinstance(tau_jitter, (tuple, list)):
-            if len(tau_jitter) != 2:
-                raise ValueError(f"tau_jitter must be one sigma or (sigma_m, sigma_r), got "
-                                 f"{tau_jitter!r}")
-            sigmas = tuple(tau_jitter)
-        else:
-            sigmas = (tau_jitter, tau_jitter)
-        self.tau_jitter = (substrate.check_sigma("tau_jitter", sigmas[0]),
-                           substrate.check_sigma("tau_jitter", sigmas[1]))
+        self.tau_jitter = substrate.check_jitter(tau_jitter)
         self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
         rng = np.random.default_rng((self.seed, substrate.JITTER_STREAM))
         self._tau_m = substrate.draw_time_constants(self._tau_m, self.tau_jitter[0], rng,

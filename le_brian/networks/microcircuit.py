@@ -343,12 +343,7 @@ class Microcircuit(BaseNetwork):
 
     def _init_jitter(self, tau_jitter, tau_bounds):
         """Per-neuron c_m, c_r: tau = (1/g) N(1, sigma^2) clipped (docs/model.md §1.8)."""
-        sigmas = tuple(tau_jitter) if isinstance(tau_jitter, (tuple, list)) else (
-            tau_jitter, tau_jitter)
-        if len(sigmas) != 2:
-            raise ValueError(f"tau_jitter must be one sigma or (sigma_m, sigma_r), got "
-                             f"{tau_jitter!r}")
-        self.tau_jitter = tuple(substrate.check_sigma("tau_jitter", s) for s in sigmas)
+        self.tau_jitter = substrate.check_jitter(tau_jitter)
         self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
         pops = self.populations()
         g = {p: self._total_conductance(p) for p in pops}
