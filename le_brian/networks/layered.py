@@ -357,9 +357,9 @@ class LENetwork(BaseNetwork):
 
     def _dynamic(self, l):
         """Dynamic variables of layer l (0: the input's filter state)."""
-        if l == 0:
-            return ("rs",) if self._tau_syn is not None else ()
         extra = ("rs",) if self._tau_syn is not None else ()
+        if l == 0:
+            return extra
         if l == self.n_layers and self.filter_target:
             extra += ("tgt_s",)
         if self.tau_learning is not None:
