@@ -1,7 +1,9 @@
-"""Speed benchmarks: steps/s and synapse updates/s of LE networks per device and
-projection path, against a dense NumPy Euler loop of the same equations run in the same
-process (the baseline of every ratio). Absolute numbers depend on the machine; the JSON
-output records it. Nothing here asserts a time.
+"""Speed benchmarks: steps/s, samples/s and synapse updates/s of LE networks per device
+and projection path, against a dense NumPy Euler loop of the same equations run in the
+same process (the baseline of every ratio), and as a fraction of the memory-traffic
+floor measured in the same run (`le_brian.bandwidth`: bytes per step, a bandwidth
+probe). Absolute numbers depend on the machine; the JSON output records it. Nothing
+here asserts a time.
 
 ``le-brian benchmark`` or ``scripts/benchmark.py``.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms
 
+from .bandwidth import floor_steps_per_s, probe_bandwidth, weight_traffic
 from .networks import LENetwork, Microcircuit
 from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
 from .protocols.bars import bars_data, bars_learning_rates
@@ -147,7 +150,8 @@ def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
             loop.step(x[s], y[s] if learn else None, learn)
         elapsed = time.perf_counter() - t0
     n = n_samples * steps_per_sample
-    return {"steps_per_s": n / elapsed, "seconds": elapsed, "n_steps": n}
+    return {"steps_per_s": n / elapsed, "samples_per_s": n / elapsed / steps_per_sample,
+            "seconds": elapsed, "n_steps": n}
 
 
 def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype="float64",
@@ -159,7 +163,8 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
     time (the whole rerun: writing inputs and weights, starting the program, reading
     results back) with its steps/s (``wall_steps_per_s``), and the simulation loop's
     own time (measured inside the compiled program; runtime: the run's wall time) with
-    steps/s and synapse updates/s (``steps_per_s``, ``synapse_updates_per_s``).
+    steps/s, samples/s and synapse updates/s (``steps_per_s``, ``samples_per_s``,
+    ``synapse_updates_per_s``).
     """
     kw = {} if synapses is None else {"synapses": synapses}
     net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, device=device, dtype=dtype,
@@ -183,6 +188,7 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
     best, loop = min(runs), min(loops)
     return {"build_seconds": build, "compiled": first.compiled, "rerun_seconds": best,
             "loop_seconds": loop, "steps_per_s": n_steps / loop,
+            "samples_per_s": n_steps / loop / steps_per_sample,
             "wall_steps_per_s": n_steps / best,
             "synapse_updates_per_s": n_steps * _n_synapses(sizes) / loop, "n_steps": n_steps,
             "steps_per_sample": steps_per_sample}
@@ -218,16 +224,24 @@ def available_devices():
 
 
 def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("float64", "float32"),
-                   synapse_paths=("dense", "plain"), learn=(True, False), n_steps=2000,
+                   synapse_paths=("dense", "dense_unfused", "plain"), learn=(True, False),
+                   n_steps=2000,
                    runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
-                   progress=print, microcircuit_steps=100_000, spiking_steps=0):
+                   progress=print, microcircuit_steps=100_000, spiking_steps=0, repeats=3):
     """Run the grid and return (and optionally write as JSON) every figure.
 
     For every architecture and learning switch: the dense NumPy Euler loop (the
     baseline of every ratio, run in the same process), then each device x dtype x
-    projection path. ``runtime`` runs the numpy target for ``runtime_steps`` steps.
-    The JSON is rewritten after every entry, so an interrupted run keeps what it
-    measured. Returns ``{'machine', 'entries', 'microcircuit', 'ratios'}``.
+    projection path (the best of ``repeats`` reruns). ``runtime`` runs the numpy target
+    for ``runtime_steps`` steps.
+    Every entry carries its weight traffic per step (``bytes_per_step``,
+    `le_brian.bandwidth.weight_traffic`) and the effective bandwidth; cpp_standalone
+    and NumPy entries also the floor (``floor_steps_per_s``) from a bandwidth probe of
+    the architecture's weight size and dtype run right after the entry in the same
+    process (``probe_bytes_per_s``; all probes in ``results['bandwidth']``) and
+    ``fraction_of_floor``. The JSON is rewritten after
+    every entry, so an interrupted run keeps what it measured. Returns ``{'machine',
+    'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
     """
     devices = available_devices() if devices is None else list(devices)
     if "cuda_standalone" in devices:
@@ -236,8 +250,34 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
         configure_cuda_build()
     results = {"machine": machine_info(), "devices": devices, "n_steps": n_steps,
                "numpy_baseline": "DenseNumpyLoop, float64, BLAS on 1 thread",
-               "steps_per_sample": steps_per_sample, "entries": [], "microcircuit": [],
-               "ratios": []}
+               "steps_per_sample": steps_per_sample, "entries": [], "bandwidth": [],
+               "microcircuit": [], "ratios": []}
+    broken_probe = []
+
+    def traffic(entry, sizes):
+        """Bytes per step, effective bandwidth and (one-thread CPU entries) the floor,
+        from a bandwidth probe run right after the entry's timed runs (this machine's
+        speed drifts with its neighbours' load: an adjacent probe compares like with
+        like)."""
+        # the runtime device runs Brian2's templates on every path
+        path = "plain" if entry["device"] == "runtime" else entry["path"]
+        entry["bytes_per_step"] = weight_traffic(sizes, path, entry["dtype"])
+        entry["bytes_per_s"] = entry["bytes_per_step"] * entry["steps_per_s"]
+        if entry["device"] not in ("numpy", "cpp_standalone") or broken_probe:
+            return
+        n_bytes = weight_traffic(sizes, "dense", entry["dtype"]) // 2  # the weights
+        try:
+            probe = probe_bandwidth(n_bytes, entry["dtype"])
+        except RuntimeError as err:  # no compiler: no floor, the rest stands
+            broken_probe.append(err)
+            progress(f"bandwidth probe: {err}")
+            return
+        results["bandwidth"].append({"architecture": entry["architecture"],
+                                     "path": entry["path"], **probe})
+        entry["probe_bytes_per_s"] = probe["bytes_per_s"]
+        entry["floor_steps_per_s"] = floor_steps_per_s(sizes, probe["bytes_per_s"],
+                                                       entry["dtype"])
+        entry["fraction_of_floor"] = entry["steps_per_s"] / entry["floor_steps_per_s"]
 
     def save():
         if out is not None:
@@ -253,6 +293,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
             entry = {"architecture": name, "learn": lrn, "path": "numpy-loop", "device": "numpy",
                      "dtype": "float64", "synapse_updates_per_s":
                      base["steps_per_s"] * _n_synapses(sizes), **base, "ratio_to_numpy": 1.0}
+            traffic(entry, sizes)
             results["entries"].append(entry)
             progress(_fmt(entry))
             for device in devices:
@@ -260,17 +301,21 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
                 for dtype in dtypes:
                     for path in synapse_paths:
                         r = benchmark_layered(sizes, steps, device, lrn, dtype, path,
-                                              steps_per_sample=steps_per_sample)
+                                              steps_per_sample=steps_per_sample,
+                                              repeats=repeats)
                         entry = {"architecture": name, "learn": lrn, "path": path,
                                  "device": device, "dtype": dtype, **r,
                                  "ratio_to_numpy": r["steps_per_s"] / base["steps_per_s"]}
+                        traffic(entry, sizes)
                         results["entries"].append(entry)
                         progress(_fmt(entry))
                         save()
     results["ratios"] = dense_over_plain(results["entries"])
     for r in results["ratios"]:
         progress(f"dense/plain {r['architecture']:>16s} learn={str(r['learn']):5s} "
-                 f"{r['device']:>15s} {r['dtype']}: x{r['dense_over_plain']:.2f}")
+                 f"{r['device']:>15s} {r['dtype']}: " + ", ".join(
+                     f"{name.replace('_over_', '/')} x{r[name]:.2f}"
+                     for name in ("dense_over_plain", "dense_over_unfused") if name in r))
     if microcircuit_steps:
         for device in devices:
             if device == "runtime":
@@ -300,16 +345,24 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
 
 
 def dense_over_plain(entries):
-    """Steps/s ratio dense / plain for every (architecture, learn, device, dtype)."""
+    """Steps/s ratios of the dense path over plain (``dense_over_plain``) and over the
+    unfused dense path (``dense_over_unfused``, where it ran) for every (architecture,
+    learn, device, dtype)."""
     index = {(e["architecture"], e["learn"], e["device"], e["dtype"], e["path"]): e
              for e in entries}
     ratios = []
     for (arch, lrn, device, dtype, path), e in index.items():
-        plain = index.get((arch, lrn, device, dtype, "plain"))
-        if path == "dense" and plain is not None:
+        if path != "dense":
+            continue
+        ratio = {}
+        for other in ("plain", "dense_unfused"):
+            ref = index.get((arch, lrn, device, dtype, other))
+            if ref is not None:
+                name = "dense_over_plain" if other == "plain" else "dense_over_unfused"
+                ratio[name] = e["steps_per_s"] / ref["steps_per_s"]
+        if ratio:
             ratios.append({"architecture": arch, "learn": lrn, "device": device,
-                           "dtype": dtype,
-                           "dense_over_plain": e["steps_per_s"] / plain["steps_per_s"]})
+                           "dtype": dtype, **ratio})
     return ratios
 
 
@@ -324,13 +377,17 @@ def _drop_empty_columns(lines):
 
 def summary_table(results, device="cpp_standalone"):
     """Compact Markdown table: steps/s per network and learning switch for the NumPy
-    loop, the runtime device and ``device`` (dense and plain, float64 and float32), the
-    dense/plain ratios and the build time of the dense float64 program."""
+    loop, the runtime device and ``device`` (plain, dense unfused and dense, float64 and
+    float32), the fraction of the memory-traffic floor reached by the dense path, and
+    the build time of the dense float64 program."""
     index = {(e["architecture"], e["learn"], e["device"], e["path"], e["dtype"]): e
              for e in results["entries"]}
-    lines = [f"| network | learn | NumPy loop | runtime plain | {device} plain f64 | dense f64 "
-             "| dense/plain | plain f32 | dense f32 | dense/plain | build s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    cells = ["NumPy loop", "runtime plain"]
+    for dt in ("f64", "f32"):
+        cells += [f"plain {dt}", f"unfused {dt}", f"dense {dt}", "dense/unfused",
+                  "of floor"]
+    lines = [f"| network | learn | {' | '.join(cells)} | build s |",
+             "|---|---|" + "---:|" * (len(cells) + 1)]
     seen = []
     for e in results["entries"]:
         key = (e["architecture"], e["learn"])
@@ -338,26 +395,26 @@ def summary_table(results, device="cpp_standalone"):
             continue
         seen.append(key)
 
-        def rate(dev, path, dtype, key=key):
-            entry = index.get((*key, dev, path, dtype))
-            return None if entry is None else entry["steps_per_s"]
+        def entry(dev, path, dtype, key=key):
+            return index.get((*key, dev, path, dtype), {})
 
         def fmt(v):
             return "" if v is None else f"{v:,.0f}"
 
-        def ratio(a, b):
-            return "" if a is None or b is None else f"x{a / b:.1f}"
-
-        pf, df = rate(device, "plain", "float64"), rate(device, "dense", "float64")
-        p32, d32 = rate(device, "plain", "float32"), rate(device, "dense", "float32")
-        first = index.get((*key, device, "dense", "float64"), {})
+        row = [fmt(entry("numpy", "numpy-loop", "float64").get("steps_per_s")),
+               fmt(entry("runtime", "plain", "float64").get("steps_per_s"))]
+        for dtype in ("float64", "float32"):
+            plain, unfused, dense = (entry(device, path, dtype)
+                                     for path in ("plain", "dense_unfused", "dense"))
+            rate = [x.get("steps_per_s") for x in (plain, unfused, dense)]
+            row += [fmt(r) for r in rate]
+            row.append("" if None in rate[1:] else f"x{rate[2] / rate[1]:.2f}")
+            frac = dense.get("fraction_of_floor")
+            row.append("" if frac is None else f"{frac:.2f}")
+        first = entry(device, "dense", "float64")
         build = first.get("build_seconds") if first.get("compiled") else None
-        lines.append(
-            f"| {key[0]} | {'on' if key[1] else 'off'} | "
-            f"{fmt(rate('numpy', 'numpy-loop', 'float64'))} | "
-            f"{fmt(rate('runtime', 'plain', 'float64'))} | {fmt(pf)} | {fmt(df)} | "
-            f"{ratio(df, pf)} | {fmt(p32)} | {fmt(d32)} | {ratio(d32, p32)} | "
-            f"{'' if build is None else f'{build:.0f}'} |")
+        lines.append(f"| {key[0]} | {'on' if key[1] else 'off'} | {' | '.join(row)} | "
+                     f"{'' if build is None else f'{build:.1f}'} |")
     return "\n".join(_drop_empty_columns(lines)) + "\n"
 
 
@@ -369,16 +426,29 @@ def markdown_table(results):
             f"Python {m['python']}, Brian2 {m['brian2']}, NumPy {m['numpy']}; "
             f"{results['n_steps']} steps, a new input every "
             f"{results['steps_per_sample']} steps.", "", summary_table(results)]
-    lines = ["| network | learn | device | path | dtype | steps/s | synapse updates/s "
-             "| x NumPy loop | build s | rerun s |",
-             "|---|---|---|---|---|---:|---:|---:|---:|---:|"]
+    groups = {}
+    for probe in results.get("bandwidth", []):
+        groups.setdefault((probe["architecture"], probe["dtype"], probe["n_bytes"]),
+                          []).append(probe["bytes_per_s"] / 1e9)
+    for (arch, dtype, n_bytes), rates in groups.items():
+        head.append(f"Bandwidth probe ({arch}, {dtype}, {n_bytes / 1e6:.2f} MB, one thread, "
+                    f"read+write, after each entry): {min(rates):.1f}-{max(rates):.1f} GB/s.  ")
+    if groups:
+        head.append("")
+    lines = ["| network | learn | device | path | dtype | steps/s | samples/s "
+             "| synapse updates/s | MB/step | GB/s | of floor | x NumPy loop | build s "
+             "| rerun s |",
+             "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in results["entries"]:
         build = f"{e['build_seconds']:.1f}" if e.get("compiled") else ""
         rerun = f"{e['rerun_seconds']:.2f}" if "rerun_seconds" in e else ""
+        floor = f"{e['fraction_of_floor']:.2f}" if "fraction_of_floor" in e else ""
+        moved = (f"{e['bytes_per_step'] / 1e6:.2f} | {e['bytes_per_s'] / 1e9:.1f}"
+                 if "bytes_per_step" in e else " | ")
         lines.append(f"| {e['architecture']} | {'on' if e['learn'] else 'off'} | "
                      f"{e['device']} | {e['path']} | {e['dtype']} | {e['steps_per_s']:,.0f} | "
-                     f"{e['synapse_updates_per_s']:.3g} | {e['ratio_to_numpy']:.3g} | "
-                     f"{build} | {rerun} |")
+                     f"{e['samples_per_s']:,.0f} | {e['synapse_updates_per_s']:.3g} | "
+                     f"{moved} | {floor} | {e['ratio_to_numpy']:.3g} | {build} | {rerun} |")
     lines = head + _drop_empty_columns(lines)
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
@@ -398,8 +468,12 @@ def markdown_table(results):
 
 def _fmt(e):
     s = (f"{e['architecture']:>18s} learn={str(e['learn']):5s} {e['device']:>15s} "
-         f"{e['path']:>10s} {e['dtype']:>7s}: {e['steps_per_s']:9.0f} steps/s "
+         f"{e['path']:>13s} {e['dtype']:>7s}: {e['steps_per_s']:9.0f} steps/s "
          f"(x{e['ratio_to_numpy']:.3g} NumPy loop)")
+    if "fraction_of_floor" in e:
+        s += (f", {e['bytes_per_s'] / 1e9:.1f} GB/s, {e['fraction_of_floor']:.2f} of the floor "
+              f"({e['floor_steps_per_s']:,.0f} steps/s at {e['probe_bytes_per_s'] / 1e9:.1f} "
+              "GB/s)")
     if "build_seconds" in e:
         s += f"  build {e['build_seconds']:.1f} s, rerun {e['rerun_seconds']:.3f} s"
     return s

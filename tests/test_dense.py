@@ -62,17 +62,31 @@ def _build_pair(tables):
     return Built(Network(objects), state, {})
 
 
-def _numpy_pair(init):
-    """The same circuit as a NumPy loop (full groups, weight matrix W[post, pre])."""
+def _numpy_pair(init, learn_first=False):
+    """The same circuit as a NumPy loop (full groups, weight matrix W[post, pre]);
+    ``learn_first``: the weight update before the neurons update (`_build_fusable`)."""
     W, r, eps = init["W"].copy(), init["r"].copy(), init["eps"].copy()
     I_ff, I_fb = np.zeros(N_DST), np.zeros(N_SRC)
     for _ in range(N_STEPS):
         I_ff[DST] = W @ r[SRC]
         I_fb[SRC] = W.T @ eps[DST]
+        if learn_first:  # from the rates and errors before they update
+            W += float(DT) * float(ETA) * np.outer(eps[DST], r[SRC])
         r = np.tanh(0.5 * r + 0.3 * I_fb)
         eps = 0.5 * eps + 0.2 * np.tanh(I_ff) - 0.1
-        W += float(DT) * float(ETA) * np.outer(eps[DST], r[SRC])
+        if not learn_first:
+            W += float(DT) * float(ETA) * np.outer(eps[DST], r[SRC])
     return {"r": r, "I_fb": I_fb, "eps": eps, "I_ff": I_ff, "w": W.T.ravel()}
+
+
+def _pair_state(init):
+    """The initial state of both copies of the circuit."""
+    state = {}
+    for path in ("dense", "plain"):
+        state.update({f"{path}.r": init["r"], f"{path}.I_fb": np.zeros(N_SRC),
+                      f"{path}.eps": init["eps"], f"{path}.I_ff": np.zeros(N_DST),
+                      f"{path}.w": init["W"].T.ravel(), f"{path}.eta": float(ETA)})
+    return state
 
 
 @pytest.mark.parametrize("device", [
@@ -82,13 +96,8 @@ def test_dense_equals_plain_and_numpy_with_subgroups(device):
     DenseSynapses == Synapses to 1e-12 and both == the NumPy loop to 1e-12 (cpp: dense
     templates; runtime: Brian2's templates, the fallback)."""
     init = _initial()
-    state = {}
-    for path in ("dense", "plain"):
-        state.update({f"{path}.r": init["r"], f"{path}.I_fb": np.zeros(N_SRC),
-                      f"{path}.eps": init["eps"], f"{path}.I_ff": np.zeros(N_DST),
-                      f"{path}.w": init["W"].T.ravel(), f"{path}.eta": float(ETA)})
     sim = Simulator(device, codegen_target="numpy")
-    out = sim.run(_build_pair, N_STEPS * DT, state, {}).state
+    out = sim.run(_build_pair, N_STEPS * DT, _pair_state(init), {}).state
     ref = _numpy_pair(init)
     for var in ("r", "I_fb", "eps", "I_ff", "w"):
         np.testing.assert_allclose(out[f"dense.{var}"], out[f"plain.{var}"], rtol=0,
@@ -100,29 +109,142 @@ def test_dense_equals_plain_and_numpy_with_subgroups(device):
     assert np.all(out["dense.I_ff"][DST] != 0) and np.all(out["dense.I_fb"][SRC] != 0)
 
 
+def _code_objects(net):
+    """The projections' per-step code objects of the network's last program (names lose
+    the ``_codeobject[_N].cpp`` suffix Brian2 adds)."""
+    return sorted(p.name.split("_codeobject")[0]
+                  for p in Path(net.build_directories[-1], "code_objects").glob("proj*.cpp")
+                  if "synapses_create" not in p.name)
+
+
+#: Code objects of the projections of a 4-layer network per path and scheme: the sweep
+#: fuses forward, feedback and plasticity; the reference scheme forward and feedback
+#: (its plasticity learns from the error computed later in the step).
+FUSED_CODE_OBJECTS = {
+    "sweep": ["proj1_fused", "proj2_fused", "proj3_fused"],
+    "reference": ["proj1_stateupdater", "proj1_summed_variable_I_ff_post", "proj2_fused",
+                  "proj2_stateupdater", "proj3_fused", "proj3_stateupdater"],
+}
+UNFUSED_CODE_OBJECTS = sorted(
+    [f"proj{l}_stateupdater" for l in (1, 2, 3)]
+    + [f"proj{l}_summed_variable_I_ff_post" for l in (1, 2, 3)]
+    + [f"proj{l}_summed_variable_I_fb_pre" for l in (2, 3)])
+
+
 @pytest.mark.standalone
-@pytest.mark.parametrize("sizes", [[5, 4, 3], [8, 1, 6, 2]])
-def test_lenetwork_dense_equals_plain(sizes):
-    """LENetwork on cpp_standalone with learning: synapses='dense' == 'plain' to 1e-12
-    (output of every step, hidden rates and errors, weights, biases)."""
+@pytest.mark.parametrize("sizes, scheme", [([9, 6, 5, 3], "sweep"), ([8, 1, 6, 2], "sweep"),
+                                           ([9, 6, 5, 3], "reference")])
+def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
+    """LENetwork on cpp_standalone with learning: synapses='dense' (one fused pass per
+    projection) == 'dense_unfused' == 'plain' to 1e-12 (output of every step, hidden
+    rates and errors, weights, biases); the layer sizes cover whole blocks of 4
+    presynaptic rows, remainders and a single neuron. The generated projections are the
+    fused code objects (sweep: forward + feedback + plasticity; reference: forward +
+    feedback) or the separate ones."""
     rng = np.random.default_rng(11)
     x = rng.uniform(-1, 1, (12, sizes[0]))
     y = rng.uniform(-1, 1, (12, sizes[-1]))
     results = {}
-    for path in ("dense", "plain"):
+    for path in ("dense", "dense_unfused", "plain"):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device="cpp_standalone",
-                        learning_rates=[60 * Hz] * (len(sizes) - 1), seed=2, synapses=path)
-        res = net.run(x, 1 * ms, targets=y, record=["r", "eps"])
+                        learning_rates=[60 * Hz] * (len(sizes) - 1), seed=2, synapses=path,
+                        scheme=scheme, keep_builds=True)
+        res = net.run(x, 1 * ms, targets=y, record=["r", "eps", "I_fb"])
         results[path] = (res, tuple(net.get_parameters().values()))
-    (rd, (wd, bd)), (rp, (wp, bp)) = results["dense"], results["plain"]
-    np.testing.assert_allclose(rd.output, rp.output, rtol=0, atol=1e-12)
-    for l in range(1, len(sizes)):
-        for var in ("r", "eps"):
-            np.testing.assert_allclose(rd.state(var, l), rp.state(var, l), rtol=0, atol=1e-12)
-    for a, b in zip(wd + bd, wp + bp):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        if path == "dense":
+            assert _code_objects(net) == FUSED_CODE_OBJECTS[scheme]
+        elif path == "dense_unfused":
+            assert _code_objects(net) == UNFUSED_CODE_OBJECTS
+    rd, (wd, bd) = results["dense"]
+    for other in ("dense_unfused", "plain"):
+        rp, (wp, bp) = results[other]
+        np.testing.assert_allclose(rd.output, rp.output, rtol=0, atol=1e-12)
+        for l in range(1, len(sizes)):
+            for var in ("r", "eps", "I_fb"):
+                np.testing.assert_allclose(rd.state(var, l), rp.state(var, l), rtol=0,
+                                           atol=1e-12, err_msg=f"{other} {var} {l}")
+        for a, b in zip(wd + bd, wp + bp):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
     w0 = LENetwork(sizes, seed=2, device="runtime").get_parameters()["weights"]
     assert max(np.abs(a - b).max() for a, b in zip(wd, w0)) > 1e-4  # learning happened
+    assert np.abs(rd.state("I_fb", 1)).max() > 1e-3  # the feedback sums are not zero
+
+
+def _build_fusable(tables, fuse=True):
+    """The circuit of `_build_pair` (subgroups, sums onto both sides, plastic) in an
+    order that allows fusion: both sums and the plasticity before the neurons update;
+    the dense copy fused (``fuse``), the plain copy as Brian2 runs it."""
+    built = _build_pair(tables)
+    for obj in built.network.objects:
+        if isinstance(obj, NeuronGroup):
+            for runner in obj.contained_objects:
+                if runner.name.endswith("_update"):
+                    runner.order = 4
+        if isinstance(obj, DenseSynapses) and fuse:
+            assert obj.fuse("I_ff_post", "I_fb_pre", plasticity=True)
+    return built
+
+
+@pytest.mark.standalone
+def test_fused_updater_with_subgroups_equals_numpy():
+    """`DenseSynapses.fuse` between subgroups (the sums land at the subgroups' offsets),
+    25 steps on cpp_standalone: the fused pass == plain Synapses == the NumPy loop to
+    1e-12, and the neurons outside the subgroups keep a zero sum."""
+    init = _initial()
+    out = Simulator("cpp_standalone").run(_build_fusable, N_STEPS * DT, _pair_state(init),
+                                          {}).state
+    ref = _numpy_pair(init, learn_first=True)
+    for var in ("r", "I_fb", "eps", "I_ff", "w"):
+        for path in ("dense", "plain"):
+            np.testing.assert_allclose(out[f"{path}.{var}"], ref[var], rtol=0, atol=1e-12,
+                                       err_msg=f"{path} {var}")
+    outside = np.ones(N_SRC, bool)
+    outside[SRC] = False
+    assert np.all(out["dense.I_fb"][outside] == 0) and np.all(out["dense.I_fb"][SRC] != 0)
+    assert np.abs(out["dense.w"] - init["W"].T.ravel()).max() > 1e-3
+
+
+def test_fuse_arguments_and_where_it_applies():
+    """fuse() checks its arguments; it fuses on cpp_standalone with one thread (the
+    separate updaters then deactivated), not with OpenMP threads, not in runtime mode,
+    not with dense=False."""
+    def make(dense=True):
+        src = NeuronGroup(3, "r : 1\nI_fb : 1")
+        dst = NeuronGroup(2, "eps : 1\nI_ff : 1")
+        S = DenseSynapses(src, dst, PROJECTION, method="euler", dense=dense)
+        S.connect()
+        return S
+
+    S = make()
+    with pytest.raises(ValueError, match="'I_x' is not a summed variable"):
+        S.fuse("I_x")
+    with pytest.raises(ValueError, match="must be summed onto the target group"):
+        S.fuse("I_fb_pre")
+    with pytest.raises(ValueError, match="must be summed onto the source group"):
+        S.fuse("I_ff_post", "I_ff_post")
+    assert S.fuse("I_ff_post", "I_fb_pre", plasticity=True) is False  # runtime
+    no_eqs = DenseSynapses(NeuronGroup(2, "r : 1"), NeuronGroup(2, "I : 1"),
+                           "w : 1\nI_post = w*r_pre : 1 (summed)")
+    with pytest.raises(ValueError, match="has no differential equations"):
+        no_eqs.fuse("I_post", plasticity=True)
+    device = _new_standalone_device("cpp_standalone")
+    saved = prefs.devices.cpp_standalone.openmp_threads
+    try:
+        with _using(device):
+            prefs.devices.cpp_standalone.openmp_threads = 2
+            assert make().fuse("I_ff_post", "I_fb_pre", plasticity=True) is False
+            prefs.devices.cpp_standalone.openmp_threads = 0
+            assert make(dense=False).fuse("I_ff_post", plasticity=True) is False
+            assert make().fuse("I_ff_post") is False  # nothing to fuse with
+            S = make()
+            assert S.fuse("I_ff_post", "I_fb_pre", plasticity=True) is True
+            assert not any(u.active for u in S.summed_updaters.values())
+            assert not S.state_updater.active and S.fused_updater.active
+            assert S.fused_updater in S.contained_objects
+            with pytest.raises(ValueError, match="may be called once"):
+                S.fuse("I_ff_post", plasticity=True)
+    finally:
+        prefs.devices.cpp_standalone.openmp_threads = saved
 
 
 @pytest.mark.standalone
@@ -273,7 +395,9 @@ def _cuda_build(spiking):
         return Built(net, {}, {}, namespace=dict(mc_built.namespace))
     # with every substrate feature (docs/model.md §1.8): the learned tau and its clip,
     # the rate noise (le_uniform, Box-Muller), the synaptic filters
-    le = LENetwork([6, 5, 4, 3], synapses=["dense", "plain", "dense"],
+    # projections: fused (forward + plasticity), plain, dense unfused (separate forward,
+    # feedback and plasticity kernels), fused with the feedback sum
+    le = LENetwork([6, 5, 4, 3, 3], synapses=["dense", "plain", "dense_unfused", "dense"],
                    learning_rates=50 * Hz, device="runtime", tau_jitter=0.1,
                    tau_learning="tau_r", eta_tau=0.01 * second, rate_noise=0.01 * ms ** 0.5,
                    tau_syn=1 * ms)
@@ -336,14 +460,20 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit(tmp_path, monkeypatc
     projections; the dense kernels come from le_brian's templates (no atomics, no
     index-array reads) and the plain projection from brian2cuda's."""
     source = _compile_cuda(False, tmp_path, monkeypatch)
-    dense_ff = source("proj1_summed_variable_I_ff_post_codeobject")
+    dense_ff = source("proj3_summed_variable_I_ff_post_codeobject")
     dense_fb = source("proj3_summed_variable_I_fb_pre_codeobject")
     plain_ff = source("proj2_summed_variable_I_ff_post_codeobject")
     assert "_dense_sum" in dense_ff and "atomicAdd" not in dense_ff.split("_run_kernel")[1]
     assert "__shfl_down_sync" in dense_fb
     assert "_brian_atomicAdd" in plain_ff
-    _assert_dense_kernels(source, ("proj1_stateupdater", "W_up1_summed_variable_v_B_post",
-                                   "W_up1_plasticity"))
+    for name, feedback in (("proj1_fused", False), ("proj4_fused", True)):
+        fused = source(name)
+        kernels = fused.split("_run_kernel")[1]
+        assert "_dense_reduce_" in fused and "atomicAdd" not in kernels, name
+        assert ("__shfl_down_sync" in kernels) == feedback, name
+        assert "_synaptic_ff" in kernels and "_ptr_array_proj" in kernels, name
+    _assert_dense_kernels(source, ("proj3_stateupdater", "W_up1_summed_variable_v_B_post",
+                                   "W_up1_plasticity", "proj1_fused", "proj4_fused"))
     prospective = source("layer1_prospective")
     assert "le_uniform" in prospective and "rs" in prospective
     assert "tau_r" in source("layer1_tau_clip")

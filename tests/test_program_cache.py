@@ -141,10 +141,14 @@ def test_a_second_process_compiles_nothing_and_concurrent_builds_agree(tmp_path)
     info = subprocess.run([sys.executable, "-m", "le_brian", "cache", "info"], env=env,
                           capture_output=True, text=True, check=True).stdout
     assert f"cpp_standalone: {n_programs} compiled program(s)" in info
+    # the two concurrent first builds shared one precompiled header (fast build)
+    assert "precompiled headers (fast builds): 1," in info
+    assert not list((cache / "pch").glob(".tmp-*"))
     cleared = subprocess.run([sys.executable, "-m", "le_brian", "cache", "clear"], env=env,
                              capture_output=True, text=True, check=True).stdout
     assert f"removed {n_programs} compiled program(s)" in cleared
     assert not list((cache / "programs" / "cpp_standalone").iterdir())
+    assert not (cache / "pch").exists()
 
 
 def test_unwritable_cache_numpy_runs_and_standalone_names_the_folder(tmp_path, monkeypatch):

@@ -100,8 +100,9 @@ def test_fig_fourier_fast(tmp_path):
 
 
 def test_benchmark_script_fast(tmp_path):
-    """A tiny grid on the runtime device: every entry is in the JSON (NumPy loop + 2 paths
-    x 2 learning switches), the figures are consistent, the Markdown table is written."""
+    """A tiny grid on the runtime device: every entry is in the JSON (NumPy loop + 3 paths
+    x 2 learning switches), the figures are consistent (runtime runs Brian2's templates on
+    every path: the plain path's bytes per step), the Markdown table is written."""
     out = _run(ROOT / "scripts" / "benchmark.py", "--architectures", "20-10-5", "--devices",
                "runtime", "--dtypes", "float64", "--runtime-steps", "30", "--numpy-steps", "30",
                "--microcircuit-steps", "0", "--out", str(tmp_path / "b.json"),
@@ -111,12 +112,25 @@ def test_benchmark_script_fast(tmp_path):
     assert res["machine"]["brian2"] == "2.10.1"
     entries = res["entries"]
     assert [(e["path"], e["learn"]) for e in entries] == [
-        ("numpy-loop", True), ("dense", True), ("plain", True),
-        ("numpy-loop", False), ("dense", False), ("plain", False)]
+        ("numpy-loop", True), ("dense", True), ("dense_unfused", True), ("plain", True),
+        ("numpy-loop", False), ("dense", False), ("dense_unfused", False), ("plain", False)]
     for e in entries:
         assert e["synapse_updates_per_s"] == pytest.approx(e["steps_per_s"] * 250)
+        assert e["samples_per_s"] == pytest.approx(e["steps_per_s"] / 10)
+        assert e["bytes_per_s"] == pytest.approx(e["bytes_per_step"] * e["steps_per_s"])
         if e["path"] != "numpy-loop":
             assert e["n_steps"] == 30 and e["rerun_seconds"] > 0
+            assert e["bytes_per_step"] == (3 * 8 + 16) * 200 + (4 * 8 + 24) * 50
+            assert "fraction_of_floor" not in e  # runtime: Python overhead, no floor
+        else:  # the NumPy loop's floor comes from a probe run right after it
+            assert e["bytes_per_step"] == 8 * (3 * 200 + 4 * 50)
+            assert 0 < e["fraction_of_floor"] < 1
+            assert e["floor_steps_per_s"] == pytest.approx(
+                e["probe_bytes_per_s"] / (2 * 8 * 250))
+    probes = res["bandwidth"]
+    assert len(probes) == 2 and all(p["n_bytes"] == 8 * 250 and p["bytes_per_s"] > 0
+                                    for p in probes)
+    assert "Bandwidth probe (20-10-5, float64, 0.00 MB" in (tmp_path / "b.md").read_text()
     assert len(res["ratios"]) == 2
     table = (tmp_path / "b.md").read_text()
     assert "| 20-10-5 | on | runtime | dense | float64 |" in table
@@ -127,6 +141,9 @@ def test_benchmark_script_fast(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--devices", "gpu"], "--devices: expected a comma-separated list"),
     (["--steps", "0"], "--steps must be a positive number of steps"),
+    (["--repeats", "0"], "--repeats must be a positive number of reruns"),
+    (["--paths", "dense,sparse"], "--paths: expected a comma-separated list of dense, "
+     "dense_unfused, plain"),
     (["--dtypes", "float16"], "--dtypes: expected"),
     (["--architectures", "784-x"], "--architectures"),
     (["--microcircuit-steps", "3"], "--microcircuit-steps must be 0"),

@@ -8,14 +8,14 @@ from ..engine.devices import DEVICES
 
 __all__ = ["add_benchmark_command", "QUICK"]
 
-#: ``--quick``: one network, dense vs plain, float64, learning on, no microcircuit
-#: (under a minute here, mostly two compilations).
+#: ``--quick``: one network, the three projection paths, float64, learning on, no
+#: microcircuit (under a minute here, mostly three compilations).
 QUICK = dict(architectures="784-100-10", devices="cpp_standalone", dtypes="float64",
-             paths="dense,plain", learn="on", steps=2000, numpy_steps=300,
+             paths="dense,dense_unfused,plain", learn="on", steps=2000, numpy_steps=300,
              microcircuit_steps=0, spiking_steps=0)
 
 DTYPES = ("float64", "float32")
-PATHS = ("dense", "plain")
+PATHS = ("dense", "dense_unfused", "plain")
 LEARN = {"on": True, "off": False}
 
 
@@ -25,13 +25,15 @@ def add_benchmark_command(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Speed of LE networks (learning on and off) on the standalone devices "
         "(and the runtime device when named in --devices: ~1-2 ms per step, minutes per "
-        "entry), dense and plain projection paths, float64 and float32, against a dense "
-        "NumPy loop of the same equations run in the same process; the bars microcircuit. "
+        "entry), dense (fused), dense_unfused and plain projection paths, float64 and "
+        "float32, against a dense NumPy loop of the same equations run in the same process "
+        "and as a fraction of the memory-traffic floor (a bandwidth probe in the same run); "
+        "the bars microcircuit. "
         "Writes a JSON file with every figure and the machine (rewritten after every "
         "entry) and, with --markdown, a table. The full default grid compiles ~20 "
         "programs (15-30 s each here); --quick runs a one-minute subset.")
     p.add_argument("--quick", action="store_true",
-                   help="784-100-10 on cpp_standalone, dense vs plain, float64, learning on, "
+                   help="784-100-10 on cpp_standalone, the three paths, float64, learning on, "
                    "no microcircuit (overrides the grid options)")
     p.add_argument("--architectures", default=",".join(ARCHITECTURES),
                    help="comma-separated layer sizes")
@@ -39,10 +41,13 @@ def add_benchmark_command(sub):
                    help=f"comma-separated devices ({', '.join(DEVICES)}); 'auto': "
                    "cpp_standalone, and cuda_standalone where a GPU is listed")
     p.add_argument("--dtypes", default="float64,float32", help="comma-separated dtypes")
-    p.add_argument("--paths", default="dense,plain", help="projection paths")
+    p.add_argument("--paths", default="dense,dense_unfused,plain",
+                   help="projection paths (dense: fused where the schedule allows)")
     p.add_argument("--learn", default="on,off", help="learning switch values")
     p.add_argument("--steps", type=int, default=2000, help="steps per timed standalone run")
     p.add_argument("--runtime-steps", type=int, default=200, help="steps per runtime run")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed reruns per entry after the build (the best counts)")
     p.add_argument("--numpy-steps", type=int, default=300, help="steps of the NumPy loop")
     p.add_argument("--microcircuit-steps", type=int, default=100_000,
                    help="steps of the bars microcircuit benchmark (0: skip)")
@@ -85,9 +90,10 @@ def _options(args):
             p.error(f"--devices: {', '.join(missing)} cannot run on this machine (available: "
                     f"{', '.join(here)}; cuda_standalone needs brian2cuda and a GPU that "
                     "nvidia-smi lists)")
-    for name in ("steps", "runtime_steps", "numpy_steps"):
+    for name in ("steps", "runtime_steps", "numpy_steps", "repeats"):
         if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be a positive number of steps, got "
+            what = "number of reruns" if name == "repeats" else "number of steps"
+            p.error(f"--{name.replace('_', '-')} must be a positive {what}, got "
                     f"{getattr(args, name)}")
     if args.microcircuit_steps != 0 and args.microcircuit_steps < 8:
         p.error(f"--microcircuit-steps must be 0 (skip) or >= 8, got {args.microcircuit_steps}")
@@ -112,7 +118,7 @@ def _cli(args):
     results = run_benchmarks(**options, n_steps=args.steps, runtime_steps=args.runtime_steps,
                              numpy_steps=args.numpy_steps, out=args.out,
                              microcircuit_steps=args.microcircuit_steps,
-                             spiking_steps=args.spiking_steps)
+                             spiking_steps=args.spiking_steps, repeats=args.repeats)
     if args.markdown:
         Path(args.markdown).write_text(markdown_table(results))
         print(f"wrote {args.markdown}")

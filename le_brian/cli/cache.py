@@ -14,7 +14,8 @@ def _size(n):
 
 def cache_report():
     """Lines describing the cache: folder, size bound, entries per device (size, last
-    use), build directories and Cython's compiled code."""
+    use), build directories, Cython's compiled code and the fast builds' precompiled
+    headers."""
     from ..engine.devices import DEVICES, cache_dir, program_store
     from ..engine.program_cache import cache_limit
 
@@ -35,6 +36,11 @@ def cache_report():
     if cython.is_dir():
         size = sum(p.stat().st_size for p in cython.rglob("*") if p.is_file())
         lines.append(f"runtime (Cython): {_size(size)}")
+    pch = root / "pch"
+    if pch.is_dir():
+        headers = list(pch.glob("*/le_pch.h.gch"))
+        size = sum(p.stat().st_size for p in pch.rglob("*") if p.is_file())
+        lines.append(f"precompiled headers (fast builds): {len(headers)}, {_size(size)}")
     return lines
 
 
@@ -48,11 +54,12 @@ def _cli_cache(args):
         return 0
     removed = sum(program_store(device).clear() for device in DEVICES[1:])
     stale = sweep_stale_builds()
-    cython = cache_dir(create=False) / "cython"
-    if cython.is_dir():
-        shutil.rmtree(cython, ignore_errors=True)
-    print(f"removed {removed} compiled program(s), {len(stale)} stale build folder(s) and "
-          f"Cython's compiled code from {cache_dir(create=False)}")
+    for folder in ("cython", "pch"):
+        path = cache_dir(create=False) / folder
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+    print(f"removed {removed} compiled program(s), {len(stale)} stale build folder(s), "
+          f"Cython's compiled code and the precompiled headers from {cache_dir(create=False)}")
     return 0
 
 

@@ -44,6 +44,7 @@ import numpy as np
 from brian2 import Quantity, prefs, second
 from brian2.devices.device import get_device, reset_device, set_device
 
+from .fastbuild import prepare_makefile
 from .program_cache import ProgramCache, host_tag, program_key
 
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
@@ -103,15 +104,26 @@ def _build_prefix():
     return f"build-{host_tag()}-{os.getpid()}-"
 
 
-def _make(directory):
+def fast_build_enabled():
+    """Whether cpp_standalone builds use `le_brian.engine.fastbuild` (a cached
+    precompiled header, no dependency pass, ``objects.cpp`` at -O0): yes unless the
+    environment sets ``LE_BRIAN_FAST_BUILD=0``."""
+    return os.environ.get("LE_BRIAN_FAST_BUILD", "1").strip() not in ("0", "no", "false")
+
+
+def _make(directory, device_name="cpp_standalone"):
     """Compile a generated project with ``make`` (Brian2's ``make_cmd_unix`` and
     ``extra_make_args_unix`` preferences). Unlike Brian2's ``os.system`` call, Ctrl-C
-    reaches Python (KeyboardInterrupt) and a failure reports the compiler's last lines."""
+    reaches Python (KeyboardInterrupt) and a failure reports the compiler's last lines.
+    cpp_standalone projects get `le_brian.engine.fastbuild.prepare_makefile` first
+    (`fast_build_enabled`)."""
     if os.name == "nt":  # Brian2's own MSVC path
         from brian2.codegen.cpp_prefs import get_compiler_and_args
 
         get_device().compile_source(directory, get_compiler_and_args()[0], False, False)
         return
+    if device_name == "cpp_standalone" and fast_build_enabled():
+        prepare_makefile(directory, cache_dir() / "pch")
     cmd = [prefs.devices.cpp_standalone.make_cmd_unix,
            *prefs.devices.cpp_standalone.extra_make_args_unix]
     log = Path(directory, "make.log")
@@ -490,7 +502,7 @@ class _Program:
                 store = program_store(device_name)
                 self.from_cache = store.fetch(self.key, self.directory)
                 if not self.from_cache:
-                    _make(self.directory)
+                    _make(self.directory, device_name)
                     with contextlib.suppress(OSError):  # a read-only cache still runs
                         store.publish(self.key, self.directory,
                                       {"device": device_name, "network": built.network.name,

@@ -45,6 +45,12 @@ slot (order)        operation
 ==================  ====================================================================
 
 The output of step k then reflects the input of step k-L+1.
+
+With dense projections on the standalone devices, the operations of a projection that
+may run together (sweep: forward sum, feedback sum and plasticity; reference: forward
+and feedback sums) run as one pass over its weights at the forward sum's place
+(`le_brian.engine.dense.DenseSynapses.fuse`, docs/model.md §4.1); the results are
+those of the tables above.
 """
 
 from dataclasses import dataclass
@@ -78,7 +84,7 @@ RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 
 SCHEMES = ("sweep", "reference")
 HAND_DOWN = ("error", "mismatch")
-SYNAPSE_KINDS = ("dense", "plain")
+SYNAPSE_KINDS = ("dense", "dense_unfused", "plain")
 
 #: Dynamic variables of a layer (state kept between runs).
 DYNAMIC = ("u", "eps", "ub", "r", "rp")
@@ -99,6 +105,10 @@ class Schedule:
     plasticity: str = "le_plasticity"
     membrane: str = "le_membrane"
     input: str = "le_input"
+    #: the plasticity may run in the forward sum's pass (sweep: it learns from the
+    #: held error and this step's rates, both known there; reference: from the new
+    #: error, computed later in the step)
+    fuse_plasticity: bool = True
 
 
 SCHEDULES = {
@@ -113,7 +123,7 @@ SCHEDULES = {
                "le_plasticity", "le_prospective", "le_membrane", "le_latch"),
         forward=("le_forward", lambda l, L: l),
         prospective=("le_prospective", lambda l, L: l),
-        new_error="le_error", latch="le_latch"),
+        new_error="le_error", latch="le_latch", fuse_plasticity=False),
 }
 
 
@@ -168,12 +178,16 @@ class LENetwork(BaseNetwork):
     dtype : {'float64', 'float32'}
         Floating-point type of every state variable (the authors' code computes in
         float32).
-    synapses : {'dense', 'plain'} or sequence of them
+    synapses : {'dense', 'dense_unfused', 'plain'} or sequence of them
         How projections are simulated: 'dense' (default) uses
         `le_brian.engine.dense.DenseSynapses` (dense code templates on cpp_standalone
-        and cuda_standalone, Brian2's own templates in runtime mode); 'plain' uses
-        `brian2.Synapses` with its index arrays. One value for all projections or one
-        per projection. Both give the same results (to rounding).
+        and cuda_standalone, Brian2's own templates in runtime mode) and, where the
+        schedule allows it (docs/model.md §4.1), one fused pass over the weights per
+        projection and step (forward sum, feedback sum and plasticity together;
+        `le_brian.engine.dense.FusedDenseUpdater`); 'dense_unfused' the dense
+        templates with one code object per operation; 'plain' `brian2.Synapses` with
+        its index arrays. One value for all projections or one per projection. All
+        give the same results (to rounding).
     {spiking_parameters}
     tau_jitter : float or (float, float)
         Substrate mismatch (docs/model.md §1.8): every neuron's tau_m and tau_r become
@@ -558,7 +572,8 @@ class LENetwork(BaseNetwork):
                 g.run_regularly(eq.LE_LATCH_ERROR, when=sched.latch, name=f"layer{l}_latch")
             if hand_down == "mismatch" and l >= 2:
                 g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"layer{l}_mismatch")
-            projection_class = DenseSynapses if self.synapses[l - 1] == "dense" else Synapses
+            kind = self.synapses[l - 1]
+            projection_class = Synapses if kind == "plain" else DenseSynapses
             rate_pre = ("x" if f"layer{l - 1}" in spiking else "rs" if filtered else "r")
             s = projection_class(below, g,
                                  model=eq.projection_equations(l >= 2, learn_from=error,
@@ -574,6 +589,9 @@ class LENetwork(BaseNetwork):
                 s.summed_updaters["I_fb_pre"].when = slot
                 s.summed_updaters["I_fb_pre"].order = stride * order(l, L)
             s.state_updater.when = sched.plasticity
+            if kind == "dense" and hand_down == "eps":  # docs/model.md §4.1
+                s.fuse("I_ff_post", "I_fb_pre" if l >= 2 else None,
+                       plasticity=sched.fuse_plasticity)
             groups[f"layer{l}"] = g
             projections[f"proj{l}"] = s
             below = g

@@ -1,0 +1,93 @@
+{# USES_VARIABLES { N, N_pre, N_post, _synaptic_pre, _synaptic_post } #}
+{# ALLOWS_SCALAR_WRITE #}
+{# le_brian FusedDenseUpdater: one pass over the weights of an all-to-all projection
+   (pre-major, synapse k = pre * N_post + post). Per synapse the vector code evaluates
+   the forward term (_synaptic_ff), the feedback term (_synaptic_fb), both on the weight
+   loaded before the update, and then the state update, which writes the weight once.
+   Presynaptic neurons are taken dense_rows at a time: for each postsynaptic neuron the
+   forward sum stays in a register across those rows (one load and one store of the
+   target per dense_rows synapses) and each row keeps its own feedback accumulator.
+   Both sums still add their terms in synapse order (forward: over pre for each post;
+   feedback: over post for each pre), as the separate dense templates do. The rows'
+   presynaptic values (e.g. r_pre) are loaded into locals before the loop over the
+   postsynaptic neurons (_DenseIndexMixin reads them from there). One thread. #}
+{% extends 'common_group.cpp' %}
+{% import 'dense_common.cpp' as dense with context %}
+
+{# presynaptic variables, loaded once per row (see _DenseIndexMixin) #}
+{% set _hoisted = [] %}
+{% for _name, _var in variables.items()|sort %}
+{% if variable_indices[_name] == '_presynaptic_idx' and _var.__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') and _name != _fb_name %}
+{% set _ = _hoisted.append(_name) %}
+{% endif %}
+{% endfor %}
+
+{% macro _row_block(n_rows, first) %}
+{% set _ff_array = get_array_name(_ff_var) %}
+{% for _row in range(n_rows) %}
+{% for _name in _hoisted %}
+const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = {{get_array_name(variables[_name])}}[{{first}} + {{_row}} + {{dense_pre_start}}];
+{% endfor %}
+{% endfor %}
+for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+{
+    {{c_data_type(_ff_var.dtype)}} _dense_ff = {{_ff_array}}[_dense_post + {{_ff_start}}];
+    {% for _row in range(n_rows) %}
+    {
+        const int _dense_pre = {{first}} + {{_row}};
+        {% for _name in _hoisted %}
+        const {{c_data_type(variables[_name].dtype)}} _dense_hoisted_{{_name}} = _dense_hoist_{{_row}}_{{_name}};
+        {% endfor %}
+        const size_t _idx = (size_t)_dense_pre * _dense_n_post + _dense_post;
+        // vector code
+        const size_t _vectorisation_idx = _idx;
+        {{vector_code|autoindent}}
+        _dense_ff += _synaptic_ff;
+        {% if _fb_var is not none %}
+        _dense_fb_{{_row}} += _synaptic_fb;
+        {% endif %}
+    }
+    {% endfor %}
+    {{_ff_array}}[_dense_post + {{_ff_start}}] = _dense_ff;
+}
+{% endmacro %}
+
+{% macro _row_sums(n_rows, first, action) %}
+{% if _fb_var is not none %}
+{% for _row in range(n_rows) %}
+{% if action == 'declare' %}
+{{c_data_type(_fb_var.dtype)}} _dense_fb_{{_row}} = 0;
+{% else %}
+{{get_array_name(_fb_var)}}[{{first}} + {{_row}} + {{_fb_start}}] = _dense_fb_{{_row}};
+{% endif %}
+{% endfor %}
+{% endif %}
+{% endmacro %}
+
+{% block maincode %}
+    {% set _ff_array = get_array_name(_ff_var) %}
+    //// MAIN CODE (le_brian dense, fused) ////////////
+    {{ dense.dense_sizes()|autoindent }}
+    {{ dense.dense_layout_check(dense_pre_start, dense_post_start)|autoindent }}
+    // scalar code
+    const size_t _vectorisation_idx = -1;
+    {{scalar_code|autoindent}}
+
+    for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+    {
+        {{_ff_array}}[_dense_post + {{_ff_start}}] = 0;
+    }
+    const int _dense_n_blocked = _dense_n_pre - _dense_n_pre % {{dense_rows}};
+    for (int _dense_first = 0; _dense_first < _dense_n_blocked; _dense_first += {{dense_rows}})
+    {
+        {{ _row_sums(dense_rows, '_dense_first', 'declare') }}
+        {{ _row_block(dense_rows, '_dense_first') }}
+        {{ _row_sums(dense_rows, '_dense_first', 'store') }}
+    }
+    for (int _dense_first = _dense_n_blocked; _dense_first < _dense_n_pre; _dense_first++)
+    {
+        {{ _row_sums(1, '_dense_first', 'declare') }}
+        {{ _row_block(1, '_dense_first') }}
+        {{ _row_sums(1, '_dense_first', 'store') }}
+    }
+{% endblock %}
