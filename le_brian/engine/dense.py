@@ -205,7 +205,6 @@ class FusedDenseUpdater(CodeRunner):
             "_ff_var": forward.target_var, "_ff_start": forward.template_kwds["_target_start"],
             "_fb_var": None if feedback is None else feedback.target_var,
             "_fb_start": 0 if feedback is None else feedback.template_kwds["_target_start"],
-            "_fb_name": None if feedback is None else feedback.target_varname,
             "dense_rows": DENSE_ROWS,
         }
         CodeRunner.__init__(

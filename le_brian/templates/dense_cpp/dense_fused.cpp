@@ -14,10 +14,12 @@
 {% extends 'common_group.cpp' %}
 {% import 'dense_common.cpp' as dense with context %}
 
-{# presynaptic variables, loaded once per row (see _DenseIndexMixin) #}
+{# presynaptic variables, loaded once per row: every presynaptic array variable of
+   the code object, a superset of those the generator reads from these locals
+   (_DenseIndexMixin); unused ones cost nothing #}
 {% set _hoisted = [] %}
 {% for _name, _var in variables.items()|sort %}
-{% if variable_indices[_name] == '_presynaptic_idx' and _var.__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') and _name != _fb_name %}
+{% if variable_indices[_name] == '_presynaptic_idx' and _var.__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') %}
 {% set _ = _hoisted.append(_name) %}
 {% endif %}
 {% endfor %}
