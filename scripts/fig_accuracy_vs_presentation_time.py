@@ -17,7 +17,7 @@ Every (dataset, variant, T, seed) run trains in its own run folder under
 epochs, sample counts, dt_max, device) and is resumed if it exists, so an interrupted
 sweep continues where it stopped; the summary is rewritten after every run, and a
 summary of other settings is never reused (the script stops and names the difference;
---rerun starts afresh). Output: ``<out>/accuracy_vs_presentation_time.png`` and
+--restart starts afresh; --rerun is the same option). Output: ``<out>/accuracy_vs_presentation_time.png`` and
 ``.json``; --fast writes ``accuracy_vs_presentation_time_fast.*``, marked as a smoke run.
 --workers N / --scheduler ADDRESS: the LE and lagged runs of a dataset go through one
 `le_brian.sweep` of the ``train`` protocol on Dask (run folders under
@@ -153,7 +153,7 @@ def sweep(args):
     from le_brian.parameter_sets import load_model
 
     summary_path = Path(args.out) / f"{args.name}.json"
-    summary = resume_results(summary_path, run_settings(args), restart=args.rerun, empty={})
+    summary = resume_results(summary_path, run_settings(args), restart=args.restart, empty={})
     for dataset in args.datasets:
         model = load_model(dataset)
         model_bp = _backprop_params(dataset)
@@ -177,7 +177,7 @@ def sweep(args):
             for T_ms in args.times:
                 for variant in VARIANTS:
                     key = f"{variant}_T{T_ms:g}_seed{seed}"
-                    if key in res["runs"] and not args.rerun:
+                    if key in res["runs"] and not args.restart:
                         continue
                     r = run_le(dataset, model, T_ms, seed, variant, args, data)
                     r.update(T_ms=T_ms, seed=seed, variant=variant)
@@ -274,8 +274,9 @@ def main(argv=None):
                    help="use only N validation and N test samples")
     p.add_argument("--dt-max", type=float, default=0.5,
                    help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
-    p.add_argument("--rerun", action="store_true",
-                   help="ignore the summary's finished runs (and a summary of other settings)")
+    p.add_argument("--restart", "--rerun", dest="restart", action="store_true",
+                   help="ignore the summary's finished runs (and a summary of other settings); "
+                        "--restart as in the other figure scripts")
     add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
                          "300 training and 200 evaluation samples", codegen_target=True)

@@ -20,9 +20,11 @@ from le_brian.engine.network import schedule_with
 DT = 0.1 * ms
 N_STEPS = 25
 ETA = 80 * Hz
-# full groups and the subgroups the projection connects: source[2:7] -> target[1:5]
-N_SRC, SRC = 9, slice(2, 7)
-N_DST, DST = 7, slice(1, 5)
+# full groups and the subgroups the projection connects: source[2:21] -> target[1:40]
+# (19 presynaptic rows: two blocks of the fused loop's 8 rows and a remainder of 3;
+# 39 postsynaptic neurons: its loop split at 16)
+N_SRC, SRC = 23, slice(2, 21)
+N_DST, DST = 42, slice(1, 40)
 
 PROJECTION = """
 eta : hertz (shared)
@@ -117,6 +119,26 @@ def _code_objects(net):
                   if "synapses_create" not in p.name)
 
 
+def _assert_fused_loop_structure(net, projection, source, target):
+    """The fused C++ loop of ``projection`` (>= 2 blocks of DENSE_ROWS rows) reads the
+    neuron values it needs once per row / postsynaptic neuron, not per synapse
+    (`_DenseIndexMixin`), and prefetches the start of the next block's weight rows; the
+    synapse index arrays are read by the layout check only."""
+    from le_brian.engine.dense import DENSE_PREFETCH_LINES, DENSE_ROWS
+
+    code = next(Path(net.build_directories[-1], "code_objects").glob(
+        f"{projection}_fused_codeobject*.cpp")).read_text()
+    # zeroing the sum, the blocks' loop in two halves (prefetch between), the remainder
+    assert code.count("for (int _dense_post = ") == 4
+    # eps_post: one read in each of the three loops over synapses (not one per row)
+    assert code.count(f"_ptr_array_{target}_eps[") == 3
+    # r_pre: one read per row of a block and one for the remainder row
+    assert code.count(f"_ptr_array_{source}_r[") == DENSE_ROWS + 1
+    assert code.count(f"__builtin_prefetch") == 1 and DENSE_PREFETCH_LINES > 0
+    assert f"_ptr_array_{projection}_w + (size_t)_dense_row" in code
+    assert code.count(f"_ptr_array_{projection}__synaptic_pre[") == 1
+
+
 #: Code objects of the projections of a 4-layer network per path and scheme: the sweep
 #: fuses forward, feedback and plasticity; the reference scheme forward and feedback
 #: (its plasticity learns from the error computed later in the step).
@@ -132,13 +154,15 @@ UNFUSED_CODE_OBJECTS = sorted(
 
 
 @pytest.mark.standalone
-@pytest.mark.parametrize("sizes, scheme", [([9, 6, 5, 3], "sweep"), ([8, 1, 6, 2], "sweep"),
-                                           ([9, 6, 5, 3], "reference")])
+@pytest.mark.parametrize("sizes, scheme", [([9, 40, 17, 3], "sweep"), ([8, 1, 6, 2], "sweep"),
+                                           ([19, 9, 5, 3], "reference")])
 def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
     """LENetwork on cpp_standalone with learning: synapses='dense' (one fused pass per
     projection) == 'dense_unfused' == 'plain' to 1e-12 (output of every step, hidden
-    rates and errors, weights, biases); the layer sizes cover whole blocks of 4
-    presynaptic rows, remainders and a single neuron. The generated projections are the
+    rates and errors, weights, biases); the layer sizes cover whole blocks of 8
+    presynaptic rows with and without the feedback sum, the prefetch of a next block cut
+    at the last row, remainders, a postsynaptic loop split in two (40) and a single
+    neuron. The generated projections are the
     fused code objects (sweep: forward + feedback + plasticity; reference: forward +
     feedback) or the separate ones."""
     rng = np.random.default_rng(11)
@@ -153,6 +177,8 @@ def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
         results[path] = (res, tuple(net.get_parameters().values()))
         if path == "dense":
             assert _code_objects(net) == FUSED_CODE_OBJECTS[scheme]
+            if sizes[1] >= 16:
+                _assert_fused_loop_structure(net, "proj2", "layer1", "layer2")
         elif path == "dense_unfused":
             assert _code_objects(net) == UNFUSED_CODE_OBJECTS
     rd, (wd, bd) = results["dense"]

@@ -252,6 +252,11 @@ def test_fig_accuracy_refuses_a_summary_of_other_settings(tmp_path):
     assert out.returncode == 2
     assert "epochs: 2 there, 1 now" in out.stderr
     assert not (tmp_path / "data").exists()
+    # the option the message names is the script's (as in the other figure scripts)
+    assert "pass --restart" in out.stderr
+    usage = _run(ROOT / "scripts" / "fig_accuracy_vs_presentation_time.py", "--help",
+                 cwd=tmp_path)
+    assert usage.returncode == 0 and "--restart, --rerun" in usage.stdout
 
 
 @pytest.mark.slow

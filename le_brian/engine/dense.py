@@ -59,11 +59,18 @@ __all__ = ["DenseSynapses", "FusedDenseUpdater", "check_all_to_all",
            "dense_code_object_class", "DENSE_INDEX_VARIABLES"]
 
 #: Presynaptic rows per block of the fused C++ loop (`FusedDenseUpdater`): each
-#: postsynaptic forward sum stays in a register across them. Measured on 784-300-100-10
-#: (float64, AMD EPYC, one thread), before the presynaptic values were hoisted out of
-#: the loop: 1 row 12.2k steps/s, 2 12.8k, 3 11.5k, 4 15.7k, 6 15.0k, 8 7.3k; with the
-#: hoisting 4, 6 and 8 rows lie within this machine's noise (15-17k; float32 25-28k).
-DENSE_ROWS = 4
+#: postsynaptic forward sum stays in a register across them. Measured on the
+#: 784x300 input projection of 784-300-100-10 alone (float64, AMD EPYC, one thread,
+#: neuron values hoisted, time as a fraction of a read+write probe of the same size in
+#: the same process): 1 row 0.50, 2 0.61, 4 0.68, 8 0.75, 12 0.75, 16 0.63 (registers
+#: run out). Before the postsynaptic values were hoisted, 4-8 rows lay within noise.
+DENSE_ROWS = 8
+
+#: Cache lines (64 bytes) at the start of each row of the next block that the fused
+#: C++ loop prefetches halfway through a block (0: none). Same measurement: 0 lines
+#: 0.75-0.76, 1 0.80, 2 0.80-0.83, 3 0.82-0.84, 4 0.79; a whole block ahead 0.6 (the
+#: miss queue overflows).
+DENSE_PREFETCH_LINES = 3
 
 #: Index variables that the dense templates compute from loop counters.
 DENSE_INDEX_VARIABLES = ("_presynaptic_idx", "_postsynaptic_idx")
@@ -78,15 +85,17 @@ class _DenseIndexMixin:
     loop counters ``_dense_pre`` / ``_dense_post`` (plus subgroup offsets), every
     other variable as Brian2 reads it.
 
-    With ``hoist_presynaptic`` (the C++ class) the fused template's vector code reads
-    the presynaptic variables it only reads (e.g. ``r_pre``) from locals
-    ``_dense_hoisted_<name>`` that the template loads once per presynaptic row, before
-    the loop over postsynaptic neurons: the compiler cannot prove that the weight
-    stores of that loop leave the presynaptic arrays alone, and would otherwise reload
-    and re-broadcast them for every vector of weights. Nothing in the loop writes them
-    (the feedback sum is stored after it), so the values are the same."""
+    With ``hoist_neuron_values`` (the C++ class) the fused template's vector code
+    reads the neuron variables it only reads from locals ``_dense_hoisted_<name>``:
+    presynaptic ones (e.g. ``r_pre``) loaded once per presynaptic row, before the loop
+    over postsynaptic neurons, postsynaptic ones (e.g. ``eps_post``) once per
+    postsynaptic neuron, before the block's rows. The compiler cannot prove that the
+    weight stores leave the neuron arrays alone and would otherwise reload (and
+    re-broadcast) them for every row and every vector of weights. Nothing in the loop
+    writes them (the sums are stored in the template's own accumulators and written
+    after their rows / columns), so the values are the same."""
 
-    hoist_presynaptic = False
+    hoist_neuron_values = False
 
     def translate_to_read_arrays(self, read, write, indices):
         owner = self.owner
@@ -98,21 +107,21 @@ class _DenseIndexMixin:
                  for name in sorted(indices) if name in computed]
         rest = {name for name in indices if name not in computed}
         hoisted = set()
-        if self.hoist_presynaptic and self.template_name == "dense_fused":
+        if self.hoist_neuron_values and self.template_name == "dense_fused":
             hoisted = {name for name in read if name not in write
-                       and self.variable_indices[name] == "_presynaptic_idx"}
+                       and self.variable_indices[name] in DENSE_INDEX_VARIABLES}
         lines += [f"const {self.c_data_type(self.variables[name].dtype)} {name} = "
                   f"_dense_hoisted_{name};" for name in sorted(hoisted)]
         return lines + super().translate_to_read_arrays(set(read) - hoisted, write, rest)
 
 
 def _dense_code_object_class(name, codeobj_base, generator_base, templates_dir,
-                             hoist_presynaptic=False):
+                             hoist_neuron_values=False):
     """A code object class: ``codeobj_base`` with le_brian's dense templates in front of
     its own and a generator that adds `_DenseIndexMixin` to ``generator_base``."""
     generator = type(f"Dense{generator_base.__name__}", (_DenseIndexMixin, generator_base),
                      {"__doc__": f"{generator_base.__name__} for le_brian's dense templates.",
-                      "hoist_presynaptic": hoist_presynaptic})
+                      "hoist_neuron_values": hoist_neuron_values})
     return type(name, (codeobj_base,), {
         "__doc__": f"{codeobj_base.__name__} with le_brian's dense templates ({templates_dir}).",
         "templater": codeobj_base.templater.derive("le_brian", templates_dir=templates_dir),
@@ -125,7 +134,7 @@ def _dense_code_object_class(name, codeobj_base, generator_base, templates_dir,
 #: cpp_standalone code object class of the dense templates.
 DenseCPPStandaloneCodeObject = _dense_code_object_class(
     "DenseCPPStandaloneCodeObject", CPPStandaloneCodeObject, CPPCodeGenerator,
-    "templates/dense_cpp", hoist_presynaptic=True)
+    "templates/dense_cpp", hoist_neuron_values=True)
 
 @functools.cache
 def _cuda_code_object_class():
@@ -205,7 +214,7 @@ class FusedDenseUpdater(CodeRunner):
             "_ff_var": forward.target_var, "_ff_start": forward.template_kwds["_target_start"],
             "_fb_var": None if feedback is None else feedback.target_var,
             "_fb_start": 0 if feedback is None else feedback.template_kwds["_target_start"],
-            "dense_rows": DENSE_ROWS,
+            "dense_rows": DENSE_ROWS, "dense_prefetch_lines": DENSE_PREFETCH_LINES,
         }
         CodeRunner.__init__(
             self, group=synapses, template="dense_fused", code="",

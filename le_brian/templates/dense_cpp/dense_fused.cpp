@@ -10,30 +10,43 @@
    Both sums still add their terms in synapse order (forward: over pre for each post;
    feedback: over post for each pre), as the separate dense templates do. The rows'
    presynaptic values (e.g. r_pre) are loaded into locals before the loop over the
-   postsynaptic neurons (_DenseIndexMixin reads them from there). One thread. #}
+   postsynaptic neurons, the postsynaptic ones (e.g. eps_post) before the rows of each
+   postsynaptic neuron (_DenseIndexMixin reads them from there). One thread. #}
 {% extends 'common_group.cpp' %}
 {% import 'dense_common.cpp' as dense with context %}
 
-{# presynaptic variables, loaded once per row: every presynaptic array variable of
-   the code object, a superset of those the generator reads from these locals
-   (_DenseIndexMixin); unused ones cost nothing #}
+{# neuron variables loaded into locals: every presynaptic (once per row) and
+   postsynaptic (once per postsynaptic neuron) array variable of the code object, a
+   superset of those the generator reads from these locals (_DenseIndexMixin); unused
+   ones cost nothing. Synaptic array variables (the weights; not the index arrays):
+   halfway through a block the first dense_prefetch_lines cache lines of each row of
+   the next block are prefetched. The hardware prefetcher follows each row once it has
+   seen a few misses, but every block starts dense_rows new streams; measured on
+   784-300-100-10 (AMD EPYC, L3-resident input weights): +7-10 % for the input
+   projection, 1-4 lines alike. #}
 {% set _hoisted = [] %}
+{% set _hoisted_post = [] %}
+{% set _prefetched = [] %}
 {% for _name, _var in variables.items()|sort %}
-{% if variable_indices[_name] == '_presynaptic_idx' and _var.__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') %}
+{% if _var.__class__.__name__ in ('ArrayVariable', 'DynamicArrayVariable') %}
+{% if variable_indices[_name] == '_idx' and not _name.startswith('_') %}
+{% set _ = _prefetched.append(_name) %}
+{% elif variable_indices[_name] == '_presynaptic_idx' %}
 {% set _ = _hoisted.append(_name) %}
+{% elif variable_indices[_name] == '_postsynaptic_idx' %}
+{% set _ = _hoisted_post.append(_name) %}
+{% endif %}
 {% endif %}
 {% endfor %}
 
-{% macro _row_block(n_rows, first) %}
+{% macro _post_loop(n_rows, first, begin, end) %}
 {% set _ff_array = get_array_name(_ff_var) %}
-{% for _row in range(n_rows) %}
-{% for _name in _hoisted %}
-const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = {{get_array_name(variables[_name])}}[{{first}} + {{_row}} + {{dense_pre_start}}];
-{% endfor %}
-{% endfor %}
-for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+for (int _dense_post = {{begin}}; _dense_post < {{end}}; _dense_post++)
 {
     {{c_data_type(_ff_var.dtype)}} _dense_ff = {{_ff_array}}[_dense_post + {{_ff_start}}];
+    {% for _name in _hoisted_post %}
+    const {{c_data_type(variables[_name].dtype)}} _dense_hoisted_{{_name}} = {{get_array_name(variables[_name])}}[_dense_post + {{dense_post_start}}];
+    {% endfor %}
     {% for _row in range(n_rows) %}
     {
         const int _dense_pre = {{first}} + {{_row}};
@@ -52,6 +65,35 @@ for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
     {% endfor %}
     {{_ff_array}}[_dense_post + {{_ff_start}}] = _dense_ff;
 }
+{% endmacro %}
+
+{% macro _row_block(n_rows, first) %}
+{% for _row in range(n_rows) %}
+{% for _name in _hoisted %}
+const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = {{get_array_name(variables[_name])}}[{{first}} + {{_row}} + {{dense_pre_start}}];
+{% endfor %}
+{% endfor %}
+{% if n_rows > 1 and dense_prefetch_lines > 0 and _prefetched %}
+// split at a multiple of 16 neurons: whole vectors on either side
+const int _dense_post_half = _dense_n_post / 32 * 16;
+{{ _post_loop(n_rows, first, '0', '_dense_post_half') }}
+// the first lines of the next block's rows: their streams start cold (GCC / Clang)
+#if defined(__GNUC__)
+for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_rows}} && _dense_row < _dense_n_pre; _dense_row++)
+{
+    {% for _name in _prefetched %}
+    {
+        const char* _dense_line = (const char*)({{get_array_name(variables[_name])}} + (size_t)_dense_row * _dense_n_post);
+        for (int _dense_l = 0; _dense_l < {{dense_prefetch_lines}}; _dense_l++)
+            __builtin_prefetch(_dense_line + 64 * _dense_l, 1, 3);
+    }
+    {% endfor %}
+}
+#endif
+{{ _post_loop(n_rows, first, '_dense_post_half', '_dense_n_post') }}
+{% else %}
+{{ _post_loop(n_rows, first, '0', '_dense_n_post') }}
+{% endif %}
 {% endmacro %}
 
 {% macro _row_sums(n_rows, first, action) %}
