@@ -17,8 +17,8 @@ Every (dataset, variant, T, seed) run trains in its own run folder under
 epochs, sample counts, dt_max, device) and is resumed if it exists, so an interrupted
 sweep continues where it stopped; the summary is rewritten after every run, and a
 summary of other settings is never reused (the script stops and names the difference;
---restart starts afresh; --rerun is the same option). Output: ``<out>/accuracy_vs_presentation_time.png`` and
-``.json``; --fast writes ``accuracy_vs_presentation_time_fast.*``, marked as a smoke run.
+--restart starts afresh; --rerun is the same option). Output:
+``<out>/accuracy_vs_presentation_time.png`` and ``.json``; --fast writes ``accuracy_vs_presentation_time_fast.*``, marked as a smoke run.
 --workers N / --scheduler ADDRESS: the LE and lagged runs of a dataset go through one
 `le_brian.sweep` of the ``train`` protocol on Dask (run folders under
 ``<out>/data/accuracy_vs_T_sweep/<dataset>/points``, resumable); backprop stays here.

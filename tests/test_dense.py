@@ -134,7 +134,7 @@ def _assert_fused_loop_structure(net, projection, source, target):
     assert code.count(f"_ptr_array_{target}_eps[") == 3
     # r_pre: one read per row of a block and one for the remainder row
     assert code.count(f"_ptr_array_{source}_r[") == DENSE_ROWS + 1
-    assert code.count(f"__builtin_prefetch") == 1 and DENSE_PREFETCH_LINES > 0
+    assert code.count("__builtin_prefetch") == 1 and DENSE_PREFETCH_LINES > 0
     assert f"_ptr_array_{projection}_w + (size_t)_dense_row" in code
     assert code.count(f"_ptr_array_{projection}__synaptic_pre[") == 1
 
