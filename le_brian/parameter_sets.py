@@ -45,17 +45,24 @@ def model_module(name):
 
 
 def load_model(name):
-    """`TrainConfig` fields of a training parameter set (its ``TRAINING`` dict, Quantities
-    translated by `config_dict`)."""
+    """The parameters of a training parameter set: its ``TRAINING`` dict of
+    `le_brian.params.TrainingParameters` field values (Quantities), checked."""
+    from .params import ParameterError, TrainingParameters
+
     module = model_module(name)
     if not hasattr(module, "TRAINING"):
         raise ValueError(f"model {name!r} defines no TRAINING parameters (not a "
                          "`le-brian train` model)")
-    return config_dict(module.TRAINING)
+    params = dict(module.TRAINING)
+    try:
+        TrainingParameters(**params)
+    except ParameterError as err:
+        raise ValueError(f"model {name!r}: {err}") from None
+    return params
 
 
 def config_dict(params):
-    """Translate parameters given as Quantities (``tau_m=10*ms``,
+    """(le_brian <= 0.2.0 form, for old scripts.) Translate parameters given as Quantities (``tau_m=10*ms``,
     ``learning_rates=[100*Hz, ...]``, ``rate_noise=0.01*ms**0.5``) into `TrainConfig`
     fields (``tau_m_ms``, ``learning_rates_hz``, ``rate_noise_sqrt_ms``); plain values pass
     through."""

@@ -50,8 +50,7 @@ from .program_cache import ProgramCache, host_tag, program_key
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
            "cuda_build_available", "fingerprint", "program_store", "sweep_stale_builds"]
 
-DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
-CODEGEN_TARGETS = ("auto", "numpy", "cython")
+from .registry import CODEGEN_TARGETS, DEVICES, DTYPES  # noqa: E402,F401  (re-exported)
 
 
 KEEP_MARKER = ".le_brian_keep"  # in build directories kept on request (never swept)
@@ -642,7 +641,7 @@ class Simulator:
                 raise ImportError(
                     "device='cuda_standalone' needs brian2cuda: pip install 'le_brian[cuda]'"
                 ) from None
-        if dtype not in ("float64", "float32"):
+        if dtype not in DTYPES:
             raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
         self.device = device
         self.dtype = dtype

@@ -32,7 +32,6 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,162 +39,36 @@ from brian2 import Hz, ms, second
 
 from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
+from ..params import LENetworkParameters, ParameterError, TrainingParameters
 
-__all__ = ["TrainConfig", "train", "evaluate", "evaluate_network", "load_network",
-           "build_network", "load_model", "config_dict", "tau_mismatch"]
+__all__ = ["TrainConfig", "TrainingParameters", "training_parameters", "train", "evaluate",
+           "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
+           "tau_mismatch"]
 
 
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (times in ms, rates in Hz in the fields'
-    names, so the JSON form is self-describing).
+#: The parameters of a training run (`le_brian.params.TrainingParameters`); the name of
+#: le_brian <= 0.2.0, kept for scripts.
+TrainConfig = TrainingParameters
 
-    ``hidden`` lists the hidden layer sizes; input and output sizes come from the
-    dataset. ``learning_rates_hz``: one value, or one per layer. ``lr_decay``: factor
-    applied to every learning rate after each epoch. ``lr_reference_ms``: when set,
-    learning rates are scaled by lr_reference / presentation_time, so that the weight
-    change per sample does not depend on the presentation time. ``eval_every``: evaluate
-    on the validation and test splits every this many epochs (and after the last).
 
-    Substrate imperfections (docs/model.md §1.8): ``tau_jitter`` (sigma of the per-neuron
-    tau_m and tau_r), ``tau_learning`` (None, 'tau_m' or 'tau_r') with rate
-    ``eta_tau_ms`` (in ms), learned in ``tau_learning_epochs`` passes over the training
-    inputs before epoch 0 (no nudging, no weight learning; own sample order from
-    ``default_rng(seed + 2000)``) and, with ``tau_learning_in_training``, during training
-    too; ``rate_noise_sqrt_ms`` (white-noise density in sqrt(ms)), ``tau_syn_ms`` (synaptic
-    filter of the rates) and ``filter_target``.
-    """
+def training_parameters(config):
+    """A `TrainingParameters` from itself, a dict of field values (Quantities or their
+    text forms), the JSON form of a run folder, or a 0.2.0 dict (``tau_m_ms``...)."""
+    if isinstance(config, TrainingParameters):
+        return config
+    return TrainingParameters.from_json(dict(config))
 
-    dataset: str = "yinyang"
-    hidden: list = field(default_factory=lambda: [120])
-    activation: str = "tanh"
-    output_activation: str = "linear"
-    tau_m_ms: float = 10.0
-    tau_r_ms: float = None
-    prospective: bool = True
-    scheme: str = "sweep"
-    beta: float = 0.1
-    target_type: str = "voltage"
-    target_on: float = 1.0
-    target_off: float = 0.0
-    learning_rates_hz: object = 100.0
-    lr_decay: float = 1.0
-    lr_reference_ms: float = None
-    presentation_time_ms: float = 1.0
-    dt_ms: float = 0.1
-    epochs: int = 10
-    seed: int = 0
-    weight_scale: float = None
-    readout_fraction: float = 0.5
-    eval_every: int = 1
-    n_train: int = None
-    n_val: int = None
-    n_test: int = None
-    device: str = "cpp_standalone"
-    codegen_target: str = "auto"
-    dataset_kwargs: dict = field(default_factory=dict)
-    spiking: bool = False
-    n_per_unit: int = 1
-    r_max_hz: float = 10000.0
-    tau_s_ms: float = 1.0
-    spiking_output: bool = False
-    tau_jitter: float = 0.0
-    tau_learning: str = None
-    eta_tau_ms: float = 0.0
-    tau_learning_epochs: int = 0
-    tau_learning_in_training: bool = False
-    rate_noise_sqrt_ms: float = None
-    tau_syn_ms: float = None
-    filter_target: bool = True
 
-    @classmethod
-    def from_dict(cls, d):
-        """A checked config from a dict of field values (unknown fields, wrong types and
-        out-of-range values raise ValueError naming the field)."""
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown training parameters {sorted(unknown)}; known: "
-                             f"{sorted(known)}")
-        cfg = cls(**d)
-        cfg.check()
-        return cfg
-
-    def check(self):
-        """Raise ValueError naming the first field whose value is out of range."""
-        def number(name, low=None, low_open=True, integer=False, optional=False, high=None):
-            v = getattr(self, name)
-            if v is None and optional:
-                return
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-            if ok and integer:
-                ok = float(v) == int(v)
-            if ok and low is not None:
-                ok = v > low if low_open else v >= low
-            if ok and high is not None:
-                ok = v <= high
-            if not ok:
-                bound = "" if low is None else f" {'>' if low_open else '>='} {low:g}"
-                bound += "" if high is None else f" and <= {high:g}"
-                raise ValueError(f"training parameter {name} must be "
-                                 f"{'an integer' if integer else 'a number'}{bound}, got {v!r}")
-
-        for name in ("tau_m_ms", "presentation_time_ms", "dt_ms", "lr_decay", "r_max_hz",
-                     "tau_s_ms"):
-            number(name, 0)
-        number("n_per_unit", 0, integer=True)
-        number("tau_jitter", 0, low_open=False)
-        number("eta_tau_ms", 0, low_open=False)
-        number("tau_learning_epochs", 0, low_open=False, integer=True)
-        number("rate_noise_sqrt_ms", 0, low_open=False, optional=True)
-        number("tau_syn_ms", 0, optional=True)
-        if self.tau_learning not in (None, "tau_m", "tau_r"):
-            raise ValueError(f"training parameter tau_learning must be null, 'tau_m' or "
-                             f"'tau_r', got {self.tau_learning!r}")
-        if self.tau_learning is None and (self.tau_learning_epochs
-                                          or self.tau_learning_in_training):
-            raise ValueError("training parameters tau_learning_epochs / "
-                             "tau_learning_in_training need tau_learning ('tau_m' or 'tau_r')")
-        for name in ("spiking", "spiking_output", "prospective", "tau_learning_in_training",
-                     "filter_target"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"training parameter {name} must be true or false, got "
-                                 f"{getattr(self, name)!r}")
-        number("tau_r_ms", 0, low_open=False, optional=True)
-        number("lr_reference_ms", 0, optional=True)
-        number("beta", 0, low_open=False)
-        number("readout_fraction", 0, high=1)
-        for name in ("epochs", "eval_every"):
-            number(name, 0, integer=True)
-        for name in ("n_train", "n_val", "n_test"):
-            number(name, 0, integer=True, optional=True)
-        from ..engine.devices import CODEGEN_TARGETS, DEVICES
-        from ..equations.activations import ACTIVATIONS
-        from ..networks.layered import SCHEMES
-
-        for name, choices in (("activation", ACTIVATIONS), ("output_activation", ACTIVATIONS),
-                              ("scheme", SCHEMES), ("target_type", ("voltage", "rate")),
-                              ("device", DEVICES), ("codegen_target", CODEGEN_TARGETS)):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"training parameter {name} must be one of "
-                                 f"{sorted(choices)}, got {getattr(self, name)!r}")
-        if not isinstance(self.hidden, (list, tuple)) or not all(
-                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in self.hidden):
-            raise ValueError(f"training parameter hidden must be a list of positive ints, "
-                             f"got {self.hidden!r}")
-
-    def learning_rates(self, epoch=0):
-        """Learning rates (Quantities) used during ``epoch`` (0-based)."""
-        n_layers = len(self.hidden) + 1
-        lr = self.learning_rates_hz
-        rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * n_layers
-        if len(rates) != n_layers:
-            raise ValueError(f"learning_rates_hz must have one value or {n_layers}, got "
-                             f"{len(rates)}")
-        scale = self.lr_decay ** epoch
-        if self.lr_reference_ms is not None:
-            scale *= self.lr_reference_ms / self.presentation_time_ms
-        return [float(r) * scale * Hz for r in rates]
+def run_parameters(meta, path="config.json"):
+    """The `TrainingParameters` of a run folder's config.json content (``parameters``
+    since 0.3; ``config`` with units in the field names in 0.2.0 folders)."""
+    form = meta.get("parameters", meta.get("config")) if isinstance(meta, dict) else None
+    if form is None:
+        raise ValueError(f"{path}: no 'parameters' entry: not a le_brian run folder")
+    try:
+        return training_parameters(form)
+    except ParameterError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def _git_commit():
@@ -217,21 +90,12 @@ def _load_dataset(cfg):
 
 
 def build_network(cfg, n_in, n_out, simulator=None):
-    """The `LENetwork` a configuration describes."""
-    return LENetwork(
-        [n_in, *cfg.hidden, n_out], activation=cfg.activation,
-        output_activation=cfg.output_activation, tau_m=cfg.tau_m_ms * ms,
-        tau_r=None if cfg.tau_r_ms is None else cfg.tau_r_ms * ms, prospective=cfg.prospective,
-        beta=cfg.beta, target_type=cfg.target_type, learning_rates=cfg.learning_rates(0),
-        dt=cfg.dt_ms * ms, seed=cfg.seed, weight_scale=cfg.weight_scale, device=cfg.device,
-        codegen_target=cfg.codegen_target, scheme=cfg.scheme, simulator=simulator,
-        spiking=cfg.spiking, n_per_unit=cfg.n_per_unit, r_max=cfg.r_max_hz * Hz,
-        tau_s=cfg.tau_s_ms * ms, spiking_output=cfg.spiking_output,
-        tau_jitter=cfg.tau_jitter, tau_learning=cfg.tau_learning, eta_tau=cfg.eta_tau_ms * ms,
-        rate_noise=(None if cfg.rate_noise_sqrt_ms is None
-                    else cfg.rate_noise_sqrt_ms * ms ** 0.5),
-        tau_syn=None if cfg.tau_syn_ms is None else cfg.tau_syn_ms * ms,
-        filter_target=cfg.filter_target)
+    """The `LENetwork` a configuration describes (every `LENetworkParameters` field of
+    ``cfg``; the learning rates of epoch 0)."""
+    cfg = training_parameters(cfg)
+    kwargs = {name: getattr(cfg, name) for name in LENetworkParameters.fields()}
+    kwargs["learning_rates"] = cfg.learning_rates_of_epoch(0)
+    return LENetwork([n_in, *cfg.hidden, n_out], simulator=simulator, **kwargs)
 
 
 def tau_mismatch(net):
@@ -320,17 +184,18 @@ def _save_checkpoint(out, epoch, net, history, rng, cfg):
     arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
                   run_index=np.array(net.run_index),
                   network_time_s=np.array(float(net.t / second)),
-                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(asdict(cfg))))
+                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(cfg.to_json())))
     _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
     _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
     _write_json(out / "metrics.json", history)
 
 
 def _config_differences(saved, requested):
-    """Settings that differ; a field a checkpoint predates counts at its default (a run
-    folder of an older version resumes as long as the new field keeps its default)."""
-    defaults = json.loads(json.dumps(asdict(TrainConfig())))
-    saved = {**{k: v for k, v in defaults.items() if k not in saved}, **saved}
+    """Settings that differ, compared in the flat JSON form; ``saved`` is a checkpoint's
+    config in any form a version wrote (0.2.0: ``tau_m_ms``...; a field it predates counts
+    at its default)."""
+    saved = training_parameters(saved).flat_json()
+    requested = requested.flat_json()
     keys = sorted(set(saved) | set(requested))
     return {k: (saved.get(k), requested.get(k)) for k in keys
             if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
@@ -348,7 +213,7 @@ def _load_checkpoint(out, net, cfg):
         raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
     with f:
         saved = json.loads(str(f["config"]))
-        diff = _config_differences(saved, json.loads(json.dumps(asdict(cfg))))
+        diff = _config_differences(saved, cfg)
         if diff:
             raise ValueError(f"--resume: {out} was trained with other settings: " + ", ".join(
                 f"{k} = {a!r} there, {b!r} now" for k, (a, b) in diff.items())
@@ -379,11 +244,11 @@ def load_network(run_dir, device=None, codegen_target=None):
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
     meta = json.loads(cfg_path.read_text())
-    cfg = TrainConfig.from_dict(meta["config"])
+    cfg = run_parameters(meta, cfg_path)
     if device:
-        cfg.device = device
+        cfg = cfg.replace(device=device)
     if codegen_target:
-        cfg.codegen_target = codegen_target
+        cfg = cfg.replace(codegen_target=codegen_target)
     net = build_network(cfg, meta["n_in"], meta["n_out"])
     wpath = run_dir / "weights.npz"
     if not wpath.exists():
@@ -403,7 +268,9 @@ def train(config, out_dir, resume=False, progress=print, data=None):
 
     Parameters
     ----------
-    config : TrainConfig or dict
+    config : TrainingParameters or dict
+        Field values (Quantities or text forms such as ``"10 ms"``); see
+        `training_parameters`.
     out_dir : path
         The run folder (created). With ``resume=True`` an existing run continues from its
         last completed epoch; otherwise an existing run folder is an error.
@@ -417,7 +284,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     list of dict
         Metrics per epoch (epoch 0 = before training).
     """
-    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config))
+    cfg = training_parameters(config)
     out = Path(out_dir)
     if not resume and (out / CHECKPOINT).exists():
         raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
@@ -428,12 +295,13 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     out.mkdir(parents=True, exist_ok=True)
     data = data if data is not None else _load_dataset(cfg)
     classification = data.task == "classification"
-    T = cfg.presentation_time_ms * ms
+    T = cfg.presentation_time
     y_train = (data.targets(data.y_train, on=cfg.target_on, off=cfg.target_off)
                if classification else data.y_train)
     from .. import __version__
 
-    meta = {"config": asdict(cfg), "n_in": data.n_features, "n_out": data.n_outputs,
+    meta = {"network": "LENetwork", "parameters": cfg.to_json(),
+            "n_in": data.n_features, "n_out": data.n_outputs,
             "le_brian_version": __version__, "git_commit": _git_commit(),
             "dataset": {"name": data.name, "n_train": len(data.x_train),
                         "n_val": len(data.x_val), "n_test": len(data.x_test)}}
@@ -442,6 +310,12 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     history, start = [], 0
     if resume:
         last, history, rng.bit_generator.state = _load_checkpoint(out, net, cfg)
+        if cfg.epochs < last:
+            raise ValueError(f"--resume: {out} has completed {last} epochs, more than "
+                             f"epochs = {cfg.epochs}; ask for more epochs to continue it")
+        if cfg.epochs == last:
+            progress(f"{out}: all {last} epochs are complete; nothing to resume")
+            return history
         start = last + 1
         progress(f"resuming {out} after epoch {last}")
     _write_json(out / "config.json", meta)  # the settings the run now continues with
@@ -479,7 +353,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         _save_checkpoint(out, 0, net, history, rng, cfg)
         progress(_fmt_row(row))
     for epoch in range(max(start, 1), cfg.epochs + 1):
-        net.set_learning_rates(cfg.learning_rates(epoch - 1))
+        net.set_learning_rates(cfg.learning_rates_of_epoch(epoch - 1))
         order = rng.permutation(len(data.x_train))
         t0 = time.perf_counter()
         res = net.run(data.x_train[order], T, targets=y_train[order],
@@ -548,7 +422,7 @@ def evaluate(run_dir, split="test", device=None, progress=print):
     data = _load_dataset(cfg)
     x, y = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
             "test": (data.x_test, data.y_test)}[split]
-    m = evaluate_network(net, x, y, cfg.presentation_time_ms * ms, cfg.readout_fraction,
+    m = evaluate_network(net, x, y, cfg.presentation_time, cfg.readout_fraction,
                          cfg.target_on, cfg.target_off, data)
     m.pop("outputs")
     progress(f"{run_dir}: {split} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))

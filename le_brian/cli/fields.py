@@ -1,0 +1,103 @@
+"""Command-line options generated from `le_brian.params` fields: one option per field
+(``--tau-m 10ms``, ``--learning-rates 100Hz,50Hz``, ``--spiking / --no-spiking``), with
+the field's doc and default as help, and ``--set FIELD=VALUE`` for any field. Values
+are text forms the fields check (`le_brian.params.parse_quantity` for Quantities)."""
+
+import argparse
+import json
+
+__all__ = ["add_field_options", "field_values", "parse_field_text", "parse_settings"]
+
+#: Options of le_brian <= 0.2.0 kept as aliases: option -> field.
+ALIASES = {"--layers": "hidden", "--learning-rate": "learning_rates"}
+
+
+def _option(name):
+    return "--" + name.replace("_", "-")
+
+
+def parse_field_text(field, text):
+    """The value a command-line text gives ``field`` (checked later by the field):
+    Quantities stay text (``"10ms"``), lists are comma-separated, numbers and tables are
+    JSON, ``none`` / ``null`` is None."""
+    t = text.strip()
+    if t.lower() in ("none", "null") and field.optional:
+        return None
+    if t.startswith(("[", "{")):
+        try:
+            return json.loads(t)
+        except json.JSONDecodeError:
+            raise ValueError(f"{_option(field.name)}: cannot read {text!r} as JSON") from None
+    if (field.per_layer or field.kind == "ints" or field.pair) and "," in t:
+        return [parse_field_text(field, part) for part in t.split(",")]
+    if field.unit is not None or field.kind in ("str", "any") or field.choices:
+        if field.kind == "any":
+            try:
+                return json.loads(t)
+            except json.JSONDecodeError:
+                return t
+        return t
+    if field.kind == "ints":
+        return [_json_number(field, t)]
+    if field.kind == "bool":
+        if t.lower() not in ("true", "false"):
+            raise ValueError(f"{_option(field.name)}: expected true or false, got {text!r}")
+        return t.lower() == "true"
+    return _json_number(field, t)
+
+
+def _json_number(field, text):
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"parameter {field.name} must be {field.expects()}, got "
+                         f"{text!r}") from None
+    return value
+
+
+def add_field_options(parser, fields, title):
+    """One option per field of ``fields`` (``{name: Field}``) in an argument group."""
+    group = parser.add_argument_group(title)
+    for name, f in fields.items():
+        aliases = [a for a, target in ALIASES.items() if target == name]
+        default = f"default: {f.text(f.default)}"
+        if f.kind == "bool" and f.unit is None:
+            group.add_argument(_option(name), dest=f"field:{name}", default=None,
+                               action=argparse.BooleanOptionalAction,
+                               help=f"{f.doc} ({default})")
+            continue
+        unit = f" in {f.unit}, e.g. {f.text(f.default) if f.default is not None else '1 ' + f.unit}" \
+            if f.unit else ""
+        choices = f"; one of {', '.join(f.choices)}" if f.choices else ""
+        group.add_argument(_option(name), *aliases, dest=f"field:{name}", default=None,
+                           metavar=name.upper(),
+                           help=f"{f.doc}{unit}{choices} ({default})".replace("%", "%%"))
+
+
+def field_values(args, fields):
+    """``{name: value}`` of the options given on the command line (None: not given)."""
+    out = {}
+    for name, f in fields.items():
+        text = getattr(args, f"field:{name}", None)
+        if text is None:
+            continue
+        out[name] = text if isinstance(text, bool) else parse_field_text(f, text)
+    return out
+
+
+def parse_settings(items, fields):
+    """``--set FIELD=VALUE`` items as ``{name: value}``: VALUE read as the field's text
+    form (names of 0.2.0 run folders, such as ``tau_m_ms``, are read as JSON)."""
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--set expects FIELD=VALUE, got {item!r}")
+        if name in fields:
+            out[name] = parse_field_text(fields[name], text)
+        else:  # unknown or 0.2.0 names: checked by the parameter set
+            try:
+                out[name] = json.loads(text)
+            except json.JSONDecodeError:
+                out[name] = text
+    return out
