@@ -40,18 +40,18 @@ VARIANTS = ("LE", "lagged")
 
 def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5,
               codegen_target="auto"):
-    from le_brian.protocols.training import TrainConfig
+    from brian2 import ms
 
-    cfg = TrainConfig.from_dict(dict(model))
-    cfg.lr_reference_ms = cfg.presentation_time_ms
-    cfg.presentation_time_ms = T_ms
-    cfg.dt_ms = min(T_ms / 10, dt_max_ms)
-    cfg.seed, cfg.device, cfg.prospective = seed, device, prospective
-    cfg.codegen_target = codegen_target
-    cfg.eval_every = max(1, epochs)  # evaluate at the end only
+    from le_brian.params import TrainingParameters
+
+    cfg = TrainingParameters(**model)
+    changes = dict(lr_reference=cfg.presentation_time, presentation_time=T_ms * ms,
+                   dt=min(T_ms / 10, dt_max_ms) * ms, seed=seed, device=device,
+                   prospective=prospective, codegen_target=codegen_target,
+                   eval_every=max(1, epochs))  # evaluate at the end only
     if epochs:
-        cfg.epochs = epochs
-    return cfg
+        changes["epochs"] = epochs
+    return cfg.replace(**changes)
 
 
 def run_settings(args):
@@ -99,8 +99,6 @@ def le_runs_on_dask(dataset, model, data_sizes, args, summary, summary_path):
     the ``train`` protocol (``--scheduler`` / ``--workers``; points under
     <out>/data/accuracy_vs_T_sweep/<dataset>, resumable); a diverged point counts as
     diverged, as in this process. Another failure stops the script (exit 1)."""
-    from dataclasses import asdict
-
     from le_brian import sweep as le_sweep
     from le_brian.sweep.protocols import train_parameters
 
@@ -112,8 +110,8 @@ def le_runs_on_dask(dataset, model, data_sizes, args, summary, summary_path):
     n_train, n_eval = data_sizes
     points = []
     for T, seed, variant in todo:
-        cfg = asdict(le_config(model, T, seed, args.epochs, args.device, variant == "LE",
-                               args.dt_max, args.codegen_target))
+        cfg = le_config(model, T, seed, args.epochs, args.device, variant == "LE",
+                        args.dt_max, args.codegen_target).flat_json()
         if args.n_train:
             cfg["n_train"] = min(args.n_train, n_train)
         if args.n_eval:
@@ -148,6 +146,14 @@ def le_runs_on_dask(dataset, model, data_sizes, args, summary, summary_path):
         raise SystemExit(1)
 
 
+def _tau_m_ms(model):
+    from brian2 import ms
+
+    from le_brian.params import TrainingParameters
+
+    return float(TrainingParameters(**model).tau_m / ms)
+
+
 def sweep(args):
     from le_brian.datasets import load
     from le_brian.parameter_sets import load_model
@@ -157,7 +163,7 @@ def sweep(args):
     for dataset in args.datasets:
         model = load_model(dataset)
         model_bp = _backprop_params(dataset)
-        res = summary.setdefault(dataset, {"tau_m_ms": model.get("tau_m_ms", 10.0),
+        res = summary.setdefault(dataset, {"tau_m_ms": _tau_m_ms(model),
                                            "runs": {}})
         if uses_sweep(args):
             sizes = load(model["dataset"], seed=0)

@@ -47,25 +47,23 @@ NOISE_VARIANTS = ("plain", "filtered", "compensated")
 
 
 def train_config(dataset, T_ms, seed, args, **substrate):
-    """The dataset's parameter set at presentation time T, with ``substrate`` fields."""
-    from le_brian.parameter_sets import load_model
-    from le_brian.protocols.training import TrainConfig
+    """The dataset's parameter set at presentation time T, with ``substrate`` fields
+    (field names, or the 0.2.0 names with units such as ``tau_syn_ms``)."""
+    from brian2 import ms
 
-    cfg = TrainConfig.from_dict(dict(load_model(dataset)))
-    cfg.lr_reference_ms = cfg.presentation_time_ms
-    cfg.presentation_time_ms = T_ms
-    cfg.dt_ms = min(T_ms / 10, args.dt_max)
-    cfg.seed, cfg.device, cfg.codegen_target = seed, args.device, args.codegen_target
-    cfg.epochs = args.epochs
-    cfg.eval_every = args.epochs
+    from le_brian.parameter_sets import load_model
+    from le_brian.params import TrainingParameters
+
+    cfg = TrainingParameters(**load_model(dataset))
     n_train, n_val, n_test = _split_sizes(cfg.dataset)
-    cfg.n_train = min(args.n_train, n_train) if args.n_train else None
-    cfg.n_val = min(args.n_eval, n_val) if args.n_eval else None
-    cfg.n_test = min(args.n_eval, n_test) if args.n_eval else None
-    for key, value in substrate.items():
-        setattr(cfg, key, value)
-    cfg.check()
-    return cfg
+    return cfg.replace(
+        lr_reference=cfg.presentation_time, presentation_time=T_ms * ms,
+        dt=min(T_ms / 10, args.dt_max) * ms, seed=seed, device=args.device,
+        codegen_target=args.codegen_target, epochs=args.epochs, eval_every=args.epochs,
+        n_train=min(args.n_train, n_train) if args.n_train else None,
+        n_val=min(args.n_eval, n_val) if args.n_eval else None,
+        n_test=min(args.n_eval, n_test) if args.n_eval else None,
+        **TrainingParameters.migrate(substrate))
 
 
 def _split_sizes(dataset, _cache={}):
@@ -82,7 +80,7 @@ def train_run(cfg, args, name):
     """Train (or resume) one run; returns its summary entry."""
     from le_brian.protocols.training import CHECKPOINT, train
 
-    folder = Path(args.out) / "data" / "robustness" / f"{name}_{settings_key(vars(cfg))}"
+    folder = Path(args.out) / "data" / "robustness" / f"{name}_{settings_key(cfg.flat_json())}"
     t0 = time.perf_counter()
     try:
         history = train(cfg, folder, resume=(folder / CHECKPOINT).exists(),
@@ -116,6 +114,8 @@ def _record(summary, path, part, key, run):
 
 # ------------------------------------------------------------------ parts
 def run_mismatch(args, summary, path):
+    from brian2 import ms, second
+
     res = summary.setdefault("mismatch", {})
     for dataset in args.datasets:
         for seed in range(args.seeds):
@@ -130,12 +130,12 @@ def run_mismatch(args, summary, path):
                             continue
                         extra = dict(tau_jitter=sigma)
                         if learned:
-                            extra.update(tau_learning="tau_r", eta_tau_ms=args.eta_tau * 1e3,
+                            extra.update(tau_learning="tau_r", eta_tau=args.eta_tau * second,
                                          tau_learning_epochs=1)
                         cfg = train_config(dataset, T, seed, args, **extra)
                         run = train_run(cfg, args, key)
                         run.update(dataset=dataset, T_ms=T, sigma=sigma, learned=learned,
-                                   seed=seed, tau_m_ms=cfg.tau_m_ms)
+                                   seed=seed, tau_m_ms=float(cfg.tau_m / ms))
                         _record(summary, path, "mismatch", key, run)
 
 
@@ -153,12 +153,12 @@ def run_noise(args, summary, path):
                 T = args.noise_T
                 dt = min(T / 10, args.dt_max)
                 density = float(noise_density(std, dt * ms) / ms ** 0.5)
-                extra = dict(rate_noise_sqrt_ms=density,
-                             tau_syn_ms=None if variant == "plain" else args.tau_syn)
+                extra = dict(rate_noise=density * ms ** 0.5,
+                             tau_syn=None if variant == "plain" else args.tau_syn * ms)
                 cfg = train_config("yinyang", T, seed, args, **extra)
                 if variant == "compensated":  # the filter's lag, made up prospectively:
-                    cfg.tau_r_ms = cfg.tau_m_ms + args.tau_syn  # the output does not lag,
-                    cfg.filter_target = False  # so the target is not delayed either
+                    cfg = cfg.replace(tau_r=cfg.tau_m + args.tau_syn * ms,  # no output lag,
+                                      filter_target=False)  # so no delayed target either
                 run = train_run(cfg, args, key)
                 run.update(std=std, dt_ms=dt, filtered=variant != "plain", variant=variant,
                            seed=seed, T_ms=T)

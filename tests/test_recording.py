@@ -69,7 +69,7 @@ def test_record_plot_and_compare(run_dir, tmp_path):
     hidden layer; plot writes the panel (PNG + PDF); compare against Poisson (CV 1) and
     gamma (shape 4: CV 0.5) units grouped by location gives the table and the figure,
     the recording's CVs as generated (+-0.05)."""
-    out = _cli("record", str(run_dir), "--n-samples", "5", "--spiking", "--r-max", "5000",
+    out = _cli("record", str(run_dir), "--n-samples", "5", "--spiking", "--r-max", "5000Hz",
                "--max-neurons", "4", "--device", "runtime", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "recorded 5 samples" in out.stdout

@@ -353,10 +353,11 @@ def test_a_run_folder_from_before_the_substrate_fields_still_resumes(tmp_path):
     ckpt = tmp_path / "checkpoint.npz"
     with np.load(ckpt) as f:
         arrays = {k: f[k] for k in f.files}
-    old = json.loads(str(arrays["config"]))
-    for key in ("tau_jitter", "tau_learning", "eta_tau_ms", "tau_learning_epochs",
-                "tau_learning_in_training", "rate_noise_sqrt_ms", "tau_syn_ms",
-                "filter_target"):
+    from le_brian.params import TrainingParameters
+
+    old = TrainingParameters.from_json(json.loads(str(arrays["config"]))).flat_json()
+    for key in ("tau_jitter", "tau_learning", "eta_tau", "tau_learning_epochs",
+                "tau_learning_in_training", "rate_noise", "tau_syn", "filter_target"):
         del old[key]
     arrays["config"] = np.array(json.dumps(old))
     del arrays["run_index"], arrays["network_time_s"]  # nor did it save these

@@ -12,10 +12,11 @@ from brian2 import Hz, ms
 from le_brian import parameter_sets
 from le_brian.protocols import training
 from le_brian.datasets import load
-from le_brian.protocols.training import TrainConfig, evaluate_network, load_network, train
+from le_brian.params import TrainingParameters
+from le_brian.protocols.training import evaluate_network, load_network, train
 
-SMALL = dict(dataset="yinyang", hidden=[30], activation="tanh", learning_rates_hz=1000.0,
-             presentation_time_ms=1.0, dt_ms=0.1, n_train=1000, n_val=300, n_test=300)
+SMALL = dict(dataset="yinyang", hidden=[30], activation="tanh", learning_rates=1000 * Hz,
+             presentation_time=1 * ms, dt=0.1 * ms, n_train=1000, n_val=300, n_test=300)
 
 
 def _quiet(_):
@@ -26,14 +27,14 @@ def _quiet(_):
 def test_short_yinyang_run_beats_chance_without_recompiling(tmp_path):
     """3 epochs on 1000 Yin-Yang samples (cpp_standalone): measured 0.78 test accuracy
     (chance 1/3); the epoch loop reuses one training and one evaluation program."""
-    cfg = TrainConfig(**SMALL, epochs=3, device="cpp_standalone")
+    cfg = TrainingParameters(**SMALL, epochs=3, device="cpp_standalone")
     data = training._load_dataset(cfg)
     history = train(cfg, tmp_path / "run", progress=_quiet, data=data)
     assert [r["epoch"] for r in history] == [0, 1, 2, 3]
     assert history[-1]["test_accuracy"] > 0.65
     assert history[-1]["test_loss"] < 0.5 * history[0]["test_loss"]
     meta = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert meta["config"]["learning_rates_hz"] == 1000.0 and meta["n_in"] == 4
+    assert meta["parameters"]["learning"]["learning_rates"] == "1000 Hz" and meta["n_in"] == 4
     assert "le_brian_version" in meta and "git_commit" in meta
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(history))
@@ -53,7 +54,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     train(dict(base, epochs=2), tmp_path / "a", progress=_quiet)
     train(dict(base, epochs=1), tmp_path / "b", progress=_quiet)
     cfg_b = json.loads((tmp_path / "b" / "config.json").read_text())
-    cfg_b["config"]["epochs"] = 2
+    cfg_b["parameters"]["training"]["epochs"] = 2
     (tmp_path / "b" / "config.json").write_text(json.dumps(cfg_b))
     with pytest.raises(FileExistsError, match="resume"):
         train(dict(base, epochs=2), tmp_path / "b", progress=_quiet)
@@ -68,15 +69,15 @@ def test_resume_equals_uninterrupted_run(tmp_path):
 
 
 def test_learning_rate_schedule():
-    cfg = TrainConfig(hidden=[5, 5], learning_rates_hz=[100, 50, 10], lr_decay=0.5,
-                      lr_reference_ms=1.0, presentation_time_ms=4.0)
-    rates = cfg.learning_rates(epoch=2)
+    cfg = TrainingParameters(hidden=[5, 5], learning_rates=[100 * Hz, 50 * Hz, 10 * Hz],
+                             lr_decay=0.5, lr_reference=1 * ms, presentation_time=4 * ms)
+    rates = cfg.learning_rates_of_epoch(epoch=2)
     assert [float(r / Hz) for r in rates] == pytest.approx([100 * 0.25 / 4, 50 * 0.25 / 4,
                                                            10 * 0.25 / 4])
-    with pytest.raises(ValueError, match="learning_rates_hz"):
-        TrainConfig(hidden=[5], learning_rates_hz=[1, 2, 3]).learning_rates()
-    with pytest.raises(ValueError, match="unknown training parameters"):
-        TrainConfig.from_dict({"lr": 3})
+    with pytest.raises(ValueError, match="learning_rates"):
+        TrainingParameters(hidden=[5], learning_rates=["1 Hz", "2 Hz", "3 Hz"])
+    with pytest.raises(ValueError, match="unknown parameter"):
+        TrainingParameters.from_json({"lr": 3})
 
 
 def test_every_model_file_is_a_valid_config():
@@ -88,9 +89,9 @@ def test_every_model_file_is_a_valid_config():
         except ValueError as e:  # parameter sets of other builders (microcircuit, ...)
             assert "TRAINING" in str(e)
             continue
-        cfg = TrainConfig.from_dict(params)
+        cfg = TrainingParameters(**params)
         assert cfg.dataset in load.__globals__["_LOADERS"]
-        assert len(cfg.learning_rates()) == len(cfg.hidden) + 1
+        assert len(cfg.learning_rates_of_epoch()) == len(cfg.hidden) + 1
         found += 1
     assert found >= 3
     with pytest.raises(ValueError, match="unknown model"):
@@ -125,7 +126,7 @@ def test_cli_help(sub):
 def test_cli_train_and_evaluate(tmp_path):
     run = tmp_path / "run"
     out = _cli("train", "--dataset", "bars", "--layers", "10", "--presentation-time", "1ms",
-               "--learning-rate", "200", "--epochs", "2", "--device", "runtime",
+               "--learning-rate", "200Hz", "--epochs", "2", "--device", "runtime",
                "--codegen-target", "numpy", "--out", str(run))
     assert out.returncode == 0, out.stderr
     assert "test accuracy" in out.stdout
@@ -154,9 +155,9 @@ def test_cli_demo_fast(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "no_such_run"], "not a le_brian run folder"),
     (["train", "--model", "yinyang", "--epochs", "-1"], "epochs must be an integer > 0"),
-    (["train", "--model", "yinyang", "--dt", "0ms"], "dt_ms must be a number > 0"),
+    (["train", "--model", "yinyang", "--dt", "0ms"], "dt must be a value in ms > 0"),
     (["train", "--model", "yinyang", "--n-train", "0"], "n_train must be an integer > 0"),
-    (["train", "--model", "yinyang", "--set", "foo=3"], "unknown training parameters ['foo']"),
+    (["train", "--model", "yinyang", "--set", "foo=3"], "unknown parameter(s) ['foo']"),
     (["train", "--model", "yinyang", "--set", "nothing"], "--set expects FIELD=VALUE"),
     (["train", "--model", "no_such_model"], "unknown model 'no_such_model'"),
 ])
@@ -179,12 +180,13 @@ def test_cli_train_set_curves_and_training_metrics(tmp_path):
     nudged read-outs; curves.png is written."""
     run = tmp_path / "run"
     out = _cli("train", "--dataset", "bars", "--layers", "10", "--presentation-time", "1ms",
-               "--learning-rate", "200", "--epochs", "2", "--device", "runtime",
+               "--learning-rate", "200Hz", "--epochs", "2", "--device", "runtime",
                "--codegen-target", "numpy", "--set", "target_off=0.1", "--eval-every", "2",
                "--out", str(run))
     assert out.returncode == 0, out.stderr
     meta = json.loads((run / "config.json").read_text())
-    assert meta["config"]["target_off"] == 0.1 and meta["config"]["eval_every"] == 2
+    training_json = meta["parameters"]["training"]
+    assert training_json["target_off"] == 0.1 and training_json["eval_every"] == 2
     history = json.loads((run / "metrics.json").read_text())
     assert [r["epoch"] for r in history] == [0, 1, 2]
     assert "val_accuracy" not in history[1] and "val_accuracy" in history[2]
@@ -205,15 +207,15 @@ def test_resume_checks_what_it_resumes(tmp_path):
     train(dict(base, epochs=1), run, progress=_quiet)
     with pytest.raises(FileExistsError, match="already holds a run"):
         train(dict(base, epochs=1), run, progress=_quiet)
-    with pytest.raises(ValueError, match="learning_rates_hz = 1000.0 there, 5.0 now"):
-        train(dict(base, epochs=2, learning_rates_hz=5.0), run, resume=True, progress=_quiet)
+    with pytest.raises(ValueError, match="learning_rates = '1000 Hz' there, '5 Hz' now"):
+        train(dict(base, epochs=2, learning_rates=5 * Hz), run, resume=True, progress=_quiet)
     with np.load(run / "weights.npz") as w, np.load(run / "checkpoint.npz") as c:
         assert int(w["epoch"]) == int(c["epoch"]) == 1
     # the convenience copies are not needed to resume
     (run / "metrics.json").unlink()
     history = train(dict(base, epochs=2), run, resume=True, progress=_quiet)
     assert [r["epoch"] for r in history] == [0, 1, 2]
-    assert json.loads((run / "config.json").read_text())["config"]["epochs"] == 2
+    assert json.loads((run / "config.json").read_text())["parameters"]["training"]["epochs"] == 2
     # a weights file of another epoch than the checkpoint is refused on load
     net, _ = load_network(run)
     net.save_parameters(run / "weights.npz", epoch=np.array(1))

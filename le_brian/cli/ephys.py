@@ -1,19 +1,21 @@
 """``le-brian record | plot | compare``: recordings of trained networks, the standard
 panel of a run folder, spike statistics next to a recording."""
 
+from .fields import add_field_options, field_values
+
 __all__ = ["add_ephys_commands"]
 
 
-def _cli_record(args):
-    from brian2 import Hz
+def _spiking_view_fields():
+    from ..params import Spiking
 
+    return {k: f for k, f in Spiking.fields().items() if k in ("n_per_unit", "r_max", "tau_s")}
+
+
+def _cli_record(args):
     from ..protocols.recording import record_run
 
-    spiking = None
-    if args.spiking:
-        spiking = {"n_per_unit": args.n_per_unit, "r_max": args.r_max * Hz}
-        if args.tau_s is not None:
-            spiking["tau_s"] = args.tau_s
+    spiking = field_values(args, _spiking_view_fields()) if args.spiking else None
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
                      spiking=spiking, device=args.device, max_neurons=args.max_neurons,
                      record_every=args.record_every)
@@ -54,9 +56,8 @@ def add_ephys_commands(sub, parse_time, devices):
     r.add_argument("--split", choices=("train", "val", "test"), default="test")
     r.add_argument("--spiking", action="store_true",
                    help="record the spiking view of a rate network (docs/model.md §5)")
-    r.add_argument("--n-per-unit", type=int, default=1)
-    r.add_argument("--r-max", type=float, default=10000.0, help="Hz (default 10000)")
-    r.add_argument("--tau-s", type=parse_time, default=None, help="default 1ms")
+    add_field_options(r, _spiking_view_fields(),
+                      "spiking view (with --spiking; options not given: as trained)")
     r.add_argument("--max-neurons", type=int, default=None,
                    help="record states of at most N neurons per hidden layer (default all)")
     r.add_argument("--record-every", type=parse_time, default=None,

@@ -81,7 +81,12 @@ def field_values(args, fields):
         text = getattr(args, f"field:{name}", None)
         if text is None:
             continue
-        out[name] = text if isinstance(text, bool) else parse_field_text(f, text)
+        value = text if isinstance(text, bool) else parse_field_text(f, text)
+        try:
+            f.check(value)
+        except ValueError as err:  # name the option the user typed
+            raise ValueError(f"{_option(name)} {text!r}: {err}") from None
+        out[name] = value
     return out
 
 

@@ -288,6 +288,11 @@ class Field:
         suffix = {"ms": "_ms", "Hz": "_hz", "ms**0.5": "_sqrt_ms"}.get(self.unit)
         return None if suffix is None else self.name + suffix
 
+    @property
+    def legacy_unit_doc(self):
+        """How `legacy_name` takes its value, in words."""
+        return f"{self.name} in {self.unit}, 0.2.0 form"
+
     def from_legacy(self, value):
         """A value of `legacy_name` (plain numbers in that unit) as the field's value."""
         unit = self.quantity_unit

@@ -381,16 +381,24 @@ class ParameterSet:
                 flat[k] = v
         return cls(**cls.migrate(flat))
 
+    #: The name of `from_json` in le_brian <= 0.2.0 (``TrainConfig.from_dict``).
+    from_dict = from_json
+
     @classmethod
     def migrate(cls, flat):
         """Rename the fields of le_brian <= 0.2.0 (``tau_m_ms: 10`` -> ``tau_m: 10 ms``)."""
         legacy = {f.legacy_name: f for f in cls.fields().values() if f.legacy_name}
         out = {}
         for k, v in flat.items():
-            if k in legacy:
-                out[legacy[k].name] = legacy[k].from_legacy(v)
-            else:
+            if k not in legacy:
                 out[k] = v
+                continue
+            f = legacy[k]
+            try:
+                out[f.name] = f.check(f.from_legacy(v))
+            except ParameterError as err:  # name the parameter as the user wrote it
+                raise ParameterError(f"parameter {k} ({f.legacy_unit_doc}): "
+                                     f"{err}") from None
         return out
 
 

@@ -57,13 +57,9 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
     net, cfg = load_network(run_dir, device=device)
     if spiking is not None:
-        from .training import TrainConfig, build_network
+        from .training import build_network
 
-        options = dict(spiking=True, n_per_unit=spiking.get("n_per_unit", 1),
-                       r_max_hz=float(spiking.get("r_max", 10000 * Hz) / Hz),
-                       tau_s_ms=float(spiking.get("tau_s", 1 * ms) / ms))
-        cfg = TrainConfig.from_dict({**cfg.__dict__, **options,
-                                     "device": device or cfg.device})
+        cfg = cfg.replace(spiking=True, device=device or cfg.device, **spiking)
         params = net.get_parameters()
         net = build_network(cfg, net.layer_sizes[0], net.layer_sizes[-1])
         net.set_parameters(**params)
@@ -77,7 +73,7 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         neurons = {pop: np.unique(np.linspace(0, n - 1, min(n, max_neurons)).round()
                                   .astype(int))
                    for pop, n in list(net.populations().items())[:-1]}
-    res = net.run(x[:n_samples], cfg.presentation_time_ms * ms, learn=False,
+    res = net.run(x[:n_samples], cfg.presentation_time, learn=False,
                   record=["u", "ub", "r"], record_every=record_every,
                   record_spikes=bool(net.spiking_populations()), record_neurons=neurons)
     labels = np.asarray(getattr(data, f"y_{split}")[:n_samples])
