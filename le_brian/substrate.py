@@ -25,23 +25,25 @@ does not depend on dt. A per-step standard deviation ``s`` at step ``dt`` is
 """
 
 import numpy as np
-from brian2 import ms, second
+from brian2 import second
 
 from .engine.validation import UnitError, _quantity, as_time
+from .params.groups import TAU_LEARNING as _TAU_LEARNING
+from .params.groups import Substrate
 
 __all__ = ["DEFAULT_TAU_BOUNDS", "JITTER_STREAM", "TAU_LEARNING", "check_sigma",
            "check_jitter", "check_tau_bounds", "draw_time_constants", "noise_density", "noise_std",
            "as_noise_density"]
 
 #: Range the jittered time constants are clipped to (the authors' [1, 1000] ms).
-DEFAULT_TAU_BOUNDS = (1 * ms, 1000 * ms)
+DEFAULT_TAU_BOUNDS = Substrate.fields()["tau_bounds"].default
 
 #: The jitter draw uses ``numpy.random.default_rng((seed, JITTER_STREAM))``: a stream
 #: apart from the weight draw (``default_rng(seed)``) of the same network seed.
 JITTER_STREAM = 1
 
 #: Which time constant the local time-constant learning rule adapts.
-TAU_LEARNING = ("tau_m", "tau_r")
+TAU_LEARNING = _TAU_LEARNING
 
 
 def check_sigma(name, value):

@@ -223,14 +223,14 @@ def test_toml_yaml_and_bad_specs(tmp_path):
             "protocol": "bars", "zip": {"seed": [1, 2], "mode": ["le"]}},
         "given more than once": {"protocol": "bars", "fixed": {"seed": 1},
                                  "grid": {"seed": [1, 2]}},
-        "expected one of ['le', 'original']": {"protocol": "bars",
+        "must be one of ['le', 'original']": {"protocol": "bars",
                                                "fixed": {"presentation_time": "1 ms"},
                                                "grid": {"mode": ["lee"]}},
         "protocol 'bars' needs ['presentation_time']": {"protocol": "bars",
                                                         "grid": {"seed": [1]}},
         "unknown parameter(s) ['seeds'] of protocol 'train'": {"protocol": "train",
                                                               "grid": {"seeds": [1]}},
-        "training parameter activation must be one of": {
+        "parameter activation must be one of": {
             "protocol": "train", "grid": {"activation": ["tanhh"]}},
     }
     for message, spec in bad.items():

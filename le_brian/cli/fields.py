@@ -66,8 +66,10 @@ def add_field_options(parser, fields, title):
                                action=argparse.BooleanOptionalAction,
                                help=f"{f.doc} ({default})")
             continue
-        unit = f" in {f.unit}, e.g. {f.text(f.default) if f.default is not None else '1 ' + f.unit}" \
-            if f.unit else ""
+        unit = ""
+        if f.unit:
+            example = f.text(f.default) if f.default is not None else f"1 {f.unit}"
+            unit = f" in {f.unit}, e.g. {example}"
         choices = f"; one of {', '.join(f.choices)}" if f.choices else ""
         group.add_argument(_option(name), *aliases, dest=f"field:{name}", default=None,
                            metavar=name.upper(),

@@ -32,13 +32,14 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import BrianObject, Clock, StateMonitor, second
+from brian2 import BrianObject, Clock, Network, NeuronGroup, StateMonitor, second
 
 from .dense import check_all_to_all
-from .devices import Simulator
+from .devices import Built, Simulator
 from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
 from .spiking import run_state as spike_run_state
-from .validation import DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes
+from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
+                         steps_of)
 
 __all__ = ["BaseNetwork", "Prepared", "NetworkObjects", "BRIAN_SLOTS", "DIVERGENCE_BOUND",
            "NETWORK_NAME", "monitor_clock",
@@ -424,6 +425,73 @@ class BaseNetwork:
                 raise ValueError(f"record_neurons[{key!r}] repeats a neuron: {value!r}")
             out[pop] = np.sort(arr).astype(int)
         return out
+
+    # ------------------------------------------------------------------ lifecycle
+    #: The population the read-out comes from (always recorded whole).
+    output_population = None
+    #: Variables recorded when ``record`` is None (``{population: [variables]}``).
+    default_record = {}
+    #: Name of the weight variable of the projections.
+    weight_variable = "w"
+
+    def _normalise_record(self, record):
+        """Subclass hook: other spellings of ``record`` (layered: a list for every
+        layer, layer numbers)."""
+        return record
+
+    def _always_recorded(self):
+        """Subclass hook: ``{population: [variables]}`` every run records (its
+        read-out)."""
+        return {}
+
+    def _prepare_run(self, inputs, presentation_time, targets, record, record_every,
+                     record_neurons, record_spikes, unit="n_samples"):
+        """The shared head of every ``_prepare``: the checked inputs ``x``, targets ``y``
+        (zeros without targets), steps per sample, the recording interval in steps and
+        what is recorded. Returns a dict with ``x``, ``y``, ``steps``, ``every``,
+        ``rec``, ``wrec``, ``neurons``, ``record_spikes``."""
+        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
+        x = as_matrix("inputs", inputs, (None, n_in), what=f"2D array ({unit}, n_in)")
+        if x.shape[0] == 0:
+            raise ValueError(f"inputs must contain at least one "
+                             f"{unit[2:].rstrip('s') if unit.startswith('n_') else unit}")
+        steps = steps_of("presentation_time", presentation_time, self._dt)
+        if targets is not None:
+            y = as_matrix("targets", targets, (x.shape[0], n_out),
+                          what=f"2D array ({unit}, n_out)")
+        else:
+            y = np.zeros((x.shape[0], n_out))
+        every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
+        rec, wrec = self._parse_record(self._normalise_record(record), self.default_record)
+        for pop, variables in self._always_recorded().items():
+            rec[pop] = sorted(set(rec.get(pop, [])) | set(variables))
+        neurons = self._parse_record_neurons(record_neurons, rec,
+                                             whole=self.output_population)
+        return dict(x=x, y=y, steps=steps, every=every, rec=rec, wrec=wrec, neurons=neurons,
+                    record_spikes=self._check_record_spikes(record_spikes))
+
+    def _assemble(self, groups, projections, record, record_every, wrecord, wrecord_every,
+                  neurons, spike_objects, spike_monitors, state, tables, namespace, clock,
+                  monitors=None):
+        """The shared tail of every ``_build_model``: state monitors of ``record`` (every
+        ``record_every``, a Quantity), weight monitors of ``wrecord``, the Brian2
+        ``Network`` of everything, and the `Built` program description."""
+        monitors = dict(monitors or {})
+        for pop, variables in record.items():
+            monitors[f"pop:{pop}"] = StateMonitor(
+                groups[pop], list(variables), record=neurons.get(pop, True), when="end",
+                clock=monitor_clock(record_every, f"monitor_{pop}"), name=f"monitor_{pop}")
+        shapes = self.projections_shapes()
+        for proj, pairs in wrecord.items():
+            monitors[f"proj:{proj}"] = weight_monitor(
+                projections[proj], self.weight_variable,
+                weight_monitor_indices(pairs, shapes[proj][0]), wrecord_every,
+                f"monitor_{proj}")
+        net = Network(list(groups.values()), list(projections.values()),
+                      list(monitors.values()), spike_objects, name=NETWORK_NAME)
+        groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
+        return Built(net, state, tables, monitors, namespace, groups=groups,
+                     projections=projections, clock=clock, user_monitors=spike_monitors)
 
     def _recorded_neurons(self, info):
         """``{population: indices}`` of every population with recorded states."""

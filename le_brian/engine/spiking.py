@@ -13,10 +13,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, SpikeMonitor, Synapses, linked_var, ms
+from brian2 import NeuronGroup, SpikeMonitor, Synapses, linked_var
 
 from .. import equations as eq
 from ..equations import spiking as sq
+from ..params.groups import MicrocircuitSpiking, Spiking
 from .validation import as_rate, as_time
 
 __all__ = ["SpikingSpec", "SpikeSaturationWarning", "add_spiking", "spike_seed",
@@ -34,12 +35,12 @@ SPIKE_STRIDE = SPIKING_OPS + 1
 #: (one spike per step), the order of the effective rates (1e4-1e5 /s) of the published
 #: spiking microcircuit. ``n_per_unit * r_max`` is the budget that matters: 10 kHz with
 #: one neuron per unit equals 100 neurons at a biological 100 Hz.
-DEFAULT_R_MAX = 10000 * Hz
+DEFAULT_R_MAX = Spiking.fields()["r_max"].default
 #: The microcircuit's default: its soft_relu rates reach ~5 (bars task), and 2 kHz keeps
 #: r_max * phi * dt <= 1 there at dt = 0.1 ms.
-DEFAULT_R_MAX_MICROCIRCUIT = 2000 * Hz
+DEFAULT_R_MAX_MICROCIRCUIT = MicrocircuitSpiking.fields()["r_max"].default
 #: Default trace time constant: the published spiking microcircuit's dendritic filter.
-DEFAULT_TAU_S = 1 * ms
+DEFAULT_TAU_S = Spiking.fields()["tau_s"].default
 
 
 class SpikeSaturationWarning(RuntimeWarning):

@@ -56,25 +56,23 @@ those of the tables above.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Clock, Equations, Hz, Network, NeuronGroup, StateMonitor, Synapses,
-                    TimedArray, ms, second)
+from brian2 import Clock, Equations, Hz, NeuronGroup, Synapses, TimedArray, second
 
 from .. import equations as eq
-from ..engine.dense import DenseSynapses
-from ..activations import np_activation
-from ..engine.devices import Built
-from ..engine.spiking import (DEFAULT_R_MAX, DEFAULT_TAU_S, SPIKE_STRIDE, add_spiking,
-                              document_spiking_parameters)
-from ..engine.spiking import SPIKING_DYNAMIC
-from ..engine.spiking import initial_state as spiking_initial_state
-from ..equations import spiking as sq
-from ..engine.network import (NETWORK_NAME, BaseNetwork, Prepared, monitor_clock,
-                              weight_monitor, weight_monitor_indices)
-from ..engine.results import RunResult
-from ..engine.validation import (as_dimensionless, as_matrix, as_rate, as_time, check_choice,
-                                 per_neuron, steps_of)
-from ..engine.spiking import spike_seed
 from .. import substrate
+from ..activations import np_activation
+from ..engine.dense import DenseSynapses
+from ..engine.network import BaseNetwork, Prepared
+from ..engine.results import RunResult
+from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, add_spiking, \
+    document_spiking_parameters, spike_seed
+from ..engine.spiking import initial_state as spiking_initial_state
+from ..engine.validation import as_dimensionless, as_rate, as_time, check_choice, per_neuron
+from ..equations import spiking as sq
+from ..params import HAND_DOWN, SCHEMES, SYNAPSE_KINDS, LENetworkParameters
+
+#: Defaults of the keyword constructor: the fields of `le_brian.params.LENetworkParameters`.
+_D = {name: f.default for name, f in LENetworkParameters.fields().items()}
 
 __all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "SCHEDULES",
            "authors_learning_rates"]
@@ -82,9 +80,6 @@ __all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "SCHEDULES",
 #: Variables of a layer that can be recorded.
 RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 
-SCHEMES = ("sweep", "reference")
-HAND_DOWN = ("error", "mismatch")
-SYNAPSE_KINDS = ("dense", "dense_unfused", "plain")
 
 #: Dynamic variables of a layer (state kept between runs).
 DYNAMIC = ("u", "eps", "ub", "r", "rp")
@@ -243,38 +238,38 @@ class LENetwork(BaseNetwork):
     def __init__(
         self,
         layer_sizes,
-        activation="tanh",
-        output_activation="linear",
-        tau_m=10 * ms,
+        activation=_D["activation"],
+        output_activation=_D["output_activation"],
+        tau_m=_D["tau_m"],
         tau_r=None,
-        prospective=True,
-        beta=0.1,
-        target_type="voltage",
-        learning_rates=None,
-        dt=0.1 * ms,
-        seed=0,
-        weight_scale=None,
-        device="cpp_standalone",
-        codegen_target="auto",
+        prospective=_D["prospective"],
+        beta=_D["beta"],
+        target_type=_D["target_type"],
+        learning_rates=_D["learning_rates"],
+        dt=_D["dt"],
+        seed=_D["seed"],
+        weight_scale=_D["weight_scale"],
+        device=_D["device"],
+        codegen_target=_D["codegen_target"],
         keep_builds=False,
-        threads=0,
+        threads=_D["threads"],
         simulator=None,
-        scheme="sweep",
-        hand_down="error",
-        dtype="float64",
-        synapses="dense",
-        spiking=False,
-        n_per_unit=1,
-        r_max=DEFAULT_R_MAX,
-        tau_s=DEFAULT_TAU_S,
-        spiking_output=True,
-        tau_jitter=0.0,
-        tau_bounds=substrate.DEFAULT_TAU_BOUNDS,
-        tau_learning=None,
-        eta_tau=0 * second,
-        rate_noise=None,
-        tau_syn=None,
-        filter_target=True,
+        scheme=_D["scheme"],
+        hand_down=_D["hand_down"],
+        dtype=_D["dtype"],
+        synapses=_D["synapses"],
+        spiking=_D["spiking"],
+        n_per_unit=_D["n_per_unit"],
+        r_max=_D["r_max"],
+        tau_s=_D["tau_s"],
+        spiking_output=_D["spiking_output"],
+        tau_jitter=_D["tau_jitter"],
+        tau_bounds=_D["tau_bounds"],
+        tau_learning=_D["tau_learning"],
+        eta_tau=_D["eta_tau"],
+        rate_noise=_D["rate_noise"],
+        tau_syn=_D["tau_syn"],
+        filter_target=_D["filter_target"],
     ):
         self.activation = eq.get_activation(activation).name
         self.output_activation = eq.get_activation(output_activation).name
@@ -610,23 +605,10 @@ class LENetwork(BaseNetwork):
             state["layer0.rs"] = (layer0, "rs")
             state["layer0.tau_syn"] = (layer0, "tau_syn")
 
-        monitors = {}
-        for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(
-                groups[pop], list(variables), record=neurons.get(pop, True), when="end",
-                clock=monitor_clock(record_every_steps * dt, f"monitor_{pop}"),
-                name=f"monitor_{pop}")
-        for proj, pairs in wrecord.items():
-            n_post = self.projections_shapes()[proj][0]
-            monitors[f"proj:{proj}"] = weight_monitor(
-                projections[proj], "w", weight_monitor_indices(pairs, n_post),
-                record_every_steps * dt, f"monitor_{proj}")
-        net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()), spike_objects, name=NETWORK_NAME)
-        groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
-        return Built(net, state, {"le_input": inputs, "le_target": targets}, monitors,
-                     namespace, groups=groups, projections=projections, clock=clock,
-                     user_monitors=spike_monitors)
+        return self._assemble(groups, projections, record, record_every_steps * dt, wrecord,
+                              record_every_steps * dt, neurons, spike_objects, spike_monitors,
+                              state, {"le_input": inputs, "le_target": targets}, namespace,
+                              clock)
 
     # ------------------------------------------------------------------ running
     def _normalise_record(self, record):
@@ -647,24 +629,20 @@ class LENetwork(BaseNetwork):
         """The output read-out: the trace x when the output layer spikes, else r."""
         return "x" if f"layer{self.n_layers}" in self.spiking_populations() else "r"
 
+    @property
+    def output_population(self):
+        return f"layer{self.n_layers}"
+
+    def _always_recorded(self):
+        return {self.output_population: [self._readout_variable()]}
+
     def _prepare(self, inputs, presentation_time, targets, learn, record, record_every,
                  objects, record_spikes=False, record_neurons=None, learn_tau=None):
-        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
-        x = as_matrix("inputs", inputs, (None, n_in), what="2D array (n_samples, n_in)")
-        if x.shape[0] == 0:
-            raise ValueError("inputs must contain at least one sample")
-        steps = steps_of("presentation_time", presentation_time, self._dt)
-        if targets is not None:
-            y = as_matrix("targets", targets, (x.shape[0], n_out),
-                          what="2D array (n_samples, n_out)")
-        else:
-            y = np.zeros((x.shape[0], n_out))
-        every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
-        rec, wrec = self._parse_record(self._normalise_record(record), {})
-        out_name = f"layer{self.n_layers}"
-        rec[out_name] = sorted(set(rec.get(out_name, [])) | {self._readout_variable()})
-        neurons = self._parse_record_neurons(record_neurons, rec, whole=out_name)
-        record_spikes = self._check_record_spikes(record_spikes)
+        run = self._prepare_run(inputs, presentation_time, targets, record, record_every,
+                                record_neurons, record_spikes)
+        x, y, steps, every = run["x"], run["y"], run["steps"], run["every"]
+        rec, wrec, neurons = run["rec"], run["wrec"], run["neurons"]
+        record_spikes = run["record_spikes"]
 
         learn_tau = self._check_learn_tau(learn, learn_tau)
         state = {"beta": self.beta if targets is not None else 0.0}

@@ -42,23 +42,24 @@ arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import (Clock, Equations, Hz, Network, NeuronGroup, StateMonitor, Synapses,
-                    TimedArray, ms, second)
+from brian2 import (Clock, Equations, Hz, NeuronGroup, StateMonitor, Synapses, TimedArray,
+                    second)
 
 from ..activations import np_activation
 from ..engine.dense import DenseSynapses
-from ..engine.devices import Built
-from ..engine.network import (NETWORK_NAME, BaseNetwork, Prepared, monitor_clock,
-                              weight_monitor, weight_monitor_indices)
-from ..engine.spiking import (DEFAULT_R_MAX_MICROCIRCUIT, DEFAULT_TAU_S, add_spiking,
-                              document_spiking_parameters)
-from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS
-from ..engine.spiking import initial_state as spiking_initial_state
+from ..engine.network import BaseNetwork, Prepared, monitor_clock
 from ..engine.results import RunResult
-from ..engine.validation import UnitError, as_matrix, as_rate, as_time, check_choice, steps_of
+from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS, add_spiking, \
+    document_spiking_parameters
+from ..engine.spiking import initial_state as spiking_initial_state
+from ..engine.validation import UnitError, as_rate, as_time, check_choice, steps_of
+from ..params import INITS, MODES, MicrocircuitParameters
 from ..equations import microcircuit as mceq
 from ..equations import spiking as sq
 from .. import substrate
+
+#: Defaults of the keyword constructor: the fields of `le_brian.params.MicrocircuitParameters`.
+_D = {name: f.default for name, f in MicrocircuitParameters.fields().items()}
 
 __all__ = [
     "Microcircuit",
@@ -70,8 +71,6 @@ __all__ = [
     "draw_weights",
 ]
 
-MODES = ("le", "original")
-INITS = ("self_predicting", "random")
 PROJECTION_KINDS = ("W_up", "W_down", "W_ip", "W_pi")
 
 #: Recordable variables per population kind.
@@ -292,16 +291,18 @@ class Microcircuit(BaseNetwork):
 
     kind = "Microcircuit"
     weight_variable = "W"
+    output_population = "out"
+    default_record = {"out": ["w"]}
 
-    def __init__(self, layer_sizes, mode="le", g_l=0.03 / ms, g_b=0.1 / ms, g_a=0.06 / ms,
-                 g_d=0.1 / ms, g_som=0.06 / ms, eta_up=0 * Hz, eta_ip=0 * Hz, eta_pi=0 * Hz,
-                 dt=0.1 * ms, tau_0=None, seed=0, init="self_predicting",
-                 activation="soft_relu", device="cpp_standalone", codegen_target="auto",
-                 simulator=None, dtype="float64", keep_builds=False, out_lag=0 * ms,
-                 synapses="dense", threads=0, spiking=False, n_per_unit=1,
-                 r_max=DEFAULT_R_MAX_MICROCIRCUIT,
-                 tau_s=DEFAULT_TAU_S, spiking_output=True, plasticity="rate",
-                 tau_jitter=0.0, tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
+    def __init__(self, layer_sizes, mode=_D["mode"], g_l=_D["g_l"], g_b=_D["g_b"],
+                 g_a=_D["g_a"], g_d=_D["g_d"], g_som=_D["g_som"], eta_up=0 * Hz,
+                 eta_ip=0 * Hz, eta_pi=0 * Hz, dt=_D["dt"], tau_0=None, seed=_D["seed"],
+                 init=_D["init"], activation=_D["activation"], device=_D["device"],
+                 codegen_target=_D["codegen_target"], simulator=None, dtype=_D["dtype"],
+                 keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
+                 threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
+                 r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
+                 plasticity="rate", tau_jitter=0.0, tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -559,37 +560,23 @@ class Microcircuit(BaseNetwork):
         project("W_up", L + 1, f"pyr{L}", "out")
 
         monitors = {"readout": StateMonitor(groups["out"], "acc", record=True, when="start",
-                                            clock=monitor_clock(T, "mon_readout"),
-                                            name="mon_readout")}
-        for pop, variables in record.items():
-            monitors[f"pop:{pop}"] = StateMonitor(
-                groups[pop], list(variables), record=neurons.get(pop, True), when="end",
-                clock=monitor_clock(record_every * dt, f"mon_{pop}"), name=f"mon_{pop}")
-        shapes = self.projections_shapes()
-        for proj, pairs in wrecord.items():
-            monitors[f"proj:{proj}"] = weight_monitor(
-                projections[proj], "W", weight_monitor_indices(pairs, shapes[proj][0]),
-                wrecord_every * dt, f"mon_{proj}")
-        net = Network(list(groups.values()), list(projections.values()),
-                      list(monitors.values()), spike_objects, name=NETWORK_NAME)
-        groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
-        return Built(net, state, ta, monitors, dict(ta), groups=groups,
-                     projections=projections, clock=clock, user_monitors=spike_monitors)
+                                            clock=monitor_clock(T, "monitor_readout"),
+                                            name="monitor_readout")}
+        return self._assemble(groups, projections, record, record_every * dt, wrecord,
+                              wrecord_every * dt, neurons, spike_objects, spike_monitors,
+                              state, ta, dict(ta), clock, monitors=monitors)
 
     # ------------------------------------------------------------ running
     def _prepare(self, inputs, presentation_time, targets, nudge, learn, record, record_every,
                  record_weights_every, out_lag, objects, record_spikes=False,
                  record_neurons=None):
         s = self.layer_sizes
-        x = as_matrix("inputs", inputs, (None, s[0]), what="2D array (n_patterns, n_in)")
+        run = self._prepare_run(inputs, presentation_time, targets, record, record_every,
+                                record_neurons, record_spikes, unit="n_patterns")
+        x, y, steps, every = run["x"], run["y"], run["steps"], run["every"]
+        rec, wrec, neurons = run["rec"], run["wrec"], run["neurons"]
+        record_spikes = run["record_spikes"]
         P = x.shape[0]
-        if P == 0:
-            raise ValueError("inputs must contain at least one pattern")
-        steps = steps_of("presentation_time", presentation_time, self._dt)
-        if targets is not None:
-            y = as_matrix("targets", targets, (P, s[-1]), what="2D array (n_patterns, n_out)")
-        else:
-            y = np.zeros((P, s[-1]))
         nudge_flags = _flags("nudge", targets is not None if nudge is None else nudge, P)
         if targets is None and nudge_flags.any():
             raise ValueError("nudge: patterns cannot be nudged without targets")
@@ -600,12 +587,8 @@ class Microcircuit(BaseNetwork):
         if abs(lag_steps * self._dt - lag) > 1e-9 * max(lag, self._dt) or lag_steps >= steps:
             raise ValueError(f"out_lag must be a multiple of dt = {self._dt * 1e3:g} ms shorter "
                              f"than presentation_time, got {lag * 1e3:g} ms")
-        every = 1 if record_every is None else steps_of("record_every", record_every, self._dt)
         wevery = (every if record_weights_every is None
                   else steps_of("record_weights_every", record_weights_every, self._dt))
-        rec, wrec = self._parse_record(record, {"out": ["w"]})
-        neurons = self._parse_record_neurons(record_neurons, rec, whole="out")
-        record_spikes = self._check_record_spikes(record_spikes)
 
         st, state = self._state, {}
         le = 1.0 if self.mode == "le" else 0.0

@@ -84,9 +84,14 @@ def parse_quantity(name, value, unit):
                 f"{format_quantity(1 * unit, _display_unit(unit))!r}, got {value!r}")
         q = float(m.group(1)) * (_unit_expression(m.group(2), name) if m.group(2) else 1)
     if get_dimensions(q) is not dim:
-        raise ParameterError(f"{name}: expected a value in {_display_unit(unit)}, got "
-                             f"{value!r} (dimensions {get_dimensions(q)})")
+        raise ParameterError(f"{name}: expected a {_kind(dim)}, got {value!r} (a value in "
+                             f"{_display_unit(unit)}; its dimensions are {get_dimensions(q)})")
     return q
+
+
+def _kind(dim):
+    return {second.dim: "time", Hz.dim: "rate",
+            (second ** 0.5).dim: "noise density"}.get(dim, f"quantity of dimensions {dim}")
 
 
 def _display_unit(unit):

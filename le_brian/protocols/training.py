@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms, second
+from brian2 import ms, second
 
 from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)

@@ -1,5 +1,6 @@
-"""What one sweep point runs: a table of protocols, each with its parameters (name, kind,
-unit, default) and a function ``run(params, out_dir) -> metrics``.
+"""What one sweep point runs: a table of protocols, each with its parameters (the
+`le_brian.params` fields: unit, check, doc) and a function ``run(params, out_dir) ->
+metrics``.
 
 =============================  ====================================================
 protocol                       one point
@@ -23,55 +24,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, Quantity, ms, second
+from brian2 import Quantity, second
 
 from ..cli.script_helpers import write_json
-from .spec import SpecError, parse_quantity
+from ..params import (Field, MicrocircuitDynamics, MicrocircuitSpiking, ParameterError,
+                      Simulation, Training, TrainingParameters)
+from .spec import SpecError
 
 __all__ = ["Protocol", "Parameter", "PROTOCOLS", "get_protocol", "train_parameters"]
 
 
-def _quantity(name, value, unit, source):
-    try:
-        return parse_quantity(name, value, unit)
-    except SpecError as err:
-        raise SpecError(f"{source}: {err}") from None
-
-
-@dataclass(frozen=True)
 class Parameter:
-    """A protocol parameter: ``kind`` one of 'time', 'rate', 'int', 'float', 'str',
-    'bool', 'list'; ``choices`` for str; ``default`` (None: the protocol's own)."""
+    """A protocol parameter: a `le_brian.params.Field` (its unit, check and doc), checked
+    with the spec's file name in the error."""
 
-    name: str
-    kind: str
-    choices: tuple = None
-    default: object = None
+    def __init__(self, field):
+        self.field = field
+        self.name = field.name
 
     def check(self, value, source):
-        where = f"{source}: parameter {self.name}"
-        if self.kind in ("time", "rate"):
-            return _quantity(self.name, value, ms if self.kind == "time" else Hz, source)
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise SpecError(f"{where}: expected an integer, got {value!r}")
-            return int(value)
-        if self.kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SpecError(f"{where}: expected a number, got {value!r}")
-            return float(value)
-        if self.kind == "bool":
-            if not isinstance(value, bool):
-                raise SpecError(f"{where}: expected true or false, got {value!r}")
-            return value
-        if self.kind == "list":
-            if not isinstance(value, list):
-                raise SpecError(f"{where}: expected a list, got {value!r}")
-            return list(value)
-        if not isinstance(value, str) or (self.choices and value not in self.choices):
-            raise SpecError(f"{where}: expected one of {list(self.choices)}, got {value!r}"
-                            if self.choices else f"{where}: expected a string, got {value!r}")
-        return value
+        try:
+            return self.field.check(value)
+        except ParameterError as err:
+            raise SpecError(f"{source}: {err}") from None
+
+
+def _table(*fields):
+    return {f.name: Parameter(f) for f in fields}
+
+
+def _own(name, kind, doc, **kw):
+    """A parameter of one protocol only (not a model parameter)."""
+    return Field(name, None, doc, kind=kind, **kw)
+
+
+_SIM = Simulation.fields()
+_TRAINING = Training.fields()
+_MC = {**MicrocircuitDynamics.fields(), **MicrocircuitSpiking.fields()}
 
 
 @dataclass
@@ -111,7 +100,7 @@ class Protocol:
 
 
 
-DEVICE_CHOICES = ("runtime", "cpp_standalone", "cuda_standalone")
+
 
 
 # ------------------------------------------------------------------------------- bars
@@ -138,15 +127,9 @@ def _run_bars(params, out_dir):
 
 BARS = Protocol(
     "bars",
-    {"presentation_time": Parameter("presentation_time", "time"),
-     "mode": Parameter("mode", "str", ("le", "original")),
-     "epochs": Parameter("epochs", "int"), "seed": Parameter("seed", "int"),
-     "device": Parameter("device", "str", DEVICE_CHOICES),
-     "codegen_target": Parameter("codegen_target", "str", ("auto", "numpy", "cython")),
-     "dtype": Parameter("dtype", "str", ("float64", "float32")),
-     "out_lag": Parameter("out_lag", "time"),
-     "n_per_unit": Parameter("n_per_unit", "int"), "r_max": Parameter("r_max", "rate"),
-     "tau_s": Parameter("tau_s", "time")},
+    _table(_TRAINING["presentation_time"], _MC["mode"], _TRAINING["epochs"], _SIM["seed"],
+           _SIM["device"], _SIM["codegen_target"], _SIM["dtype"], _MC["out_lag"],
+           _MC["n_per_unit"], _MC["r_max"], _MC["tau_s"]),
     _run_bars, metric="final_accuracy", required=("presentation_time",),
     run_time_values=("seed", "mode", "out_lag"))
 
@@ -163,11 +146,10 @@ def _run_mimic(params, out_dir):
 
 MIMIC = Protocol(
     "mimic",
-    {"mode": Parameter("mode", "str", ("le", "original")),
-     "epochs": Parameter("epochs", "int"),
-     "self_prediction_epochs": Parameter("self_prediction_epochs", "int"),
-     "device": Parameter("device", "str", DEVICE_CHOICES),
-     "codegen_target": Parameter("codegen_target", "str", ("auto", "numpy", "cython"))},
+    _table(_MC["mode"], _TRAINING["epochs"],
+           _own("self_prediction_epochs", "int", "epochs of the self-prediction phase", low=0,
+                low_open=False),
+           _SIM["device"], _SIM["codegen_target"]),
     _run_mimic, metric="val_error_last", x_axis=("epochs",), run_time_values=("mode",))
 
 
@@ -184,93 +166,37 @@ def _run_benchmark(params, out_dir):
 
 BENCHMARK = Protocol(
     "benchmark",
-    {"architecture": Parameter("architecture", "str"), "n_steps": Parameter("n_steps", "int"),
-     "device": Parameter("device", "str", DEVICE_CHOICES),
-     "learn": Parameter("learn", "bool"),
-     "dtype": Parameter("dtype", "str", ("float64", "float32")),
-     "synapses": Parameter("synapses", "str", ("dense", "plain")),
-     "seed": Parameter("seed", "int"), "repeats": Parameter("repeats", "int"),
-     "steps_per_sample": Parameter("steps_per_sample", "int")},
+    _table(_own("architecture", "str", "layer sizes such as '784-100-10'"),
+           _own("n_steps", "int", "simulated steps", low=0),
+           _SIM["device"], _own("learn", "bool", "plasticity on"), _SIM["dtype"],
+           _SIM["synapses"], _SIM["seed"], _own("repeats", "int", "timed runs", low=0),
+           _own("steps_per_sample", "int", "steps per input sample", low=0)),
     _run_benchmark, metric="steps_per_s", required=("architecture", "n_steps"),
     x_axis=("n_steps",))
 
 
 # ------------------------------------------------------------------------------ train
-#: Unit-carrying names of the training protocol -> (TrainConfig field, unit).
-TRAIN_QUANTITIES = {"presentation_time": ("presentation_time_ms", "time"),
-                    "dt": ("dt_ms", "time"), "tau_m": ("tau_m_ms", "time"),
-                    "tau_r": ("tau_r_ms", "time"), "lr_reference": ("lr_reference_ms", "time"),
-                    "learning_rates": ("learning_rates_hz", "rate"),
-                    "r_max": ("r_max_hz", "rate"), "tau_s": ("tau_s_ms", "time")}
-
-
 def _train_parameters():
-    from ..protocols.training import TrainConfig
-
-    table = {"model": Parameter("model", "str")}
-    suffixed = {field for field, _ in TRAIN_QUANTITIES.values()}
-    for name, f in TrainConfig.__dataclass_fields__.items():
-        if name in suffixed:
-            continue
-        kind = {int: "int", float: "float", bool: "bool", str: "str", list: "list"}.get(
-            f.type if isinstance(f.type, type) else None, "any")
-        table[name] = _Any(name) if kind == "any" else Parameter(name, kind)
-    for name, (_, kind) in TRAIN_QUANTITIES.items():
-        table[name] = (Parameter(name, kind) if name != "learning_rates"
-                       else _RateOrRates(name, "rate"))
-    return table
-
-
-class _Any(Parameter):
-    """A TrainConfig field with no single type (checked by TrainConfig itself)."""
-
-    def __init__(self, name):
-        super().__init__(name, "any")
-
-    def check(self, value, source):
-        return value
-
-
-class _RateOrRates(Parameter):
-    """One learning rate or one per layer, each with a unit."""
-
-    def check(self, value, source):
-        if isinstance(value, list):
-            return [_quantity(self.name, v, Hz, source) for v in value]
-        return _quantity(self.name, value, Hz, source)
+    return {"model": Parameter(_own("model", "str", "a le_brian.models name or .py file")),
+            **{name: Parameter(f) for name, f in TrainingParameters.fields().items()}}
 
 
 def train_parameters(config):
-    """Parameters of the ``train`` protocol from `TrainConfig` fields (``tau_m_ms=10``
-    -> ``tau_m="10 ms"``; None values left out), e.g. to build a sweep from configs."""
-    unit_names = {f: (name, "ms" if f.endswith("_ms") else "Hz")
-                  for name, (f, _) in TRAIN_QUANTITIES.items()}
-    out = {}
-    for key, value in dict(config).items():
-        if value is None:
-            continue
-        if key in unit_names:
-            name, unit = unit_names[key]
-            out[name] = ([f"{v:g} {unit}" for v in value] if isinstance(value, (list, tuple))
-                         else f"{value:g} {unit}")
-        else:
-            out[key] = value
-    return out
+    """Parameters of the ``train`` protocol from a `TrainingParameters` or any form
+    `le_brian.protocols.training.training_parameters` reads (None values left out), e.g.
+    to build a sweep from configurations."""
+    from ..protocols.training import training_parameters
+
+    return {k: v for k, v in training_parameters(config).flat_json().items()
+            if v is not None}
 
 
 def _train_config(params):
     from ..parameter_sets import load_model
-    from ..protocols.training import TrainConfig
 
     p = dict(params)
     base = load_model(p.pop("model")) if "model" in p else {}
-    for name, (field_name, _) in TRAIN_QUANTITIES.items():
-        if name in p:
-            value = p.pop(name)
-            unit = ms if field_name.endswith("_ms") else Hz
-            p[field_name] = ([float(v / unit) for v in value] if isinstance(value, list)
-                             else float(value / unit))
-    return TrainConfig.from_dict({**base, **p})
+    return TrainingParameters(**{**base, **p})
 
 
 def _run_train(params, out_dir):

@@ -32,12 +32,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brian2 import Hz, Quantity, kHz, ms, second, us
+from brian2 import Hz, Quantity, ms, second
+
+from ..params import ParameterError
+from ..params import parse_quantity as _parse_quantity
 
 __all__ = ["SweepSpec", "Point", "load_spec", "parse_quantity", "SpecError"]
-
-UNITS = {"s": second, "second": second, "ms": ms, "us": us, "Hz": Hz, "kHz": kHz}
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*$")
 
 
 class SpecError(ValueError):
@@ -45,21 +45,12 @@ class SpecError(ValueError):
 
 
 def parse_quantity(name, value, unit):
-    """``"10 ms"`` -> 10*ms, checked to have ``unit``'s dimension (a Quantity passes
-    through, checked the same way); SpecError naming ``name`` otherwise."""
-    if isinstance(value, Quantity):
-        q = value
-    else:
-        m = _QUANTITY.match(value) if isinstance(value, str) else None
-        if m is None or m.group(2) not in UNITS:
-            raise SpecError(f"parameter {name}: expected a value with a unit such as "
-                            f"{'10 ms' if unit.dim == second.dim else '100 Hz'!r} "
-                            f"(units {sorted(UNITS)}), got {value!r}")
-        q = float(m.group(1)) * UNITS[m.group(2)]
-    if q.dim != unit.dim:
-        raise SpecError(f"parameter {name}: expected a "
-                        f"{'time' if unit.dim == second.dim else 'rate'}, got {value!r}")
-    return q
+    """``"10 ms"`` -> 10*ms (`le_brian.params.parse_quantity`, the one reader of text
+    forms), with a SpecError naming ``name`` for a value it refuses."""
+    try:
+        return _parse_quantity(name, value, unit)
+    except ParameterError as err:
+        raise SpecError(f"parameter {err}") from None
 
 
 @dataclass(frozen=True)
