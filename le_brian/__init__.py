@@ -14,8 +14,9 @@ from .engine.network import NetworkObjects
 from .engine.results import RunResult
 from .engine.validation import UnitError
 from .networks import LENetwork, Microcircuit, MicrocircuitResult, authors_learning_rates
+from .networks.layers import Dense, Input
 
 __version__ = "0.2.0"
 
-__all__ = ["LENetwork", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
+__all__ = ["LENetwork", "Input", "Dense", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
            "NetworkObjects", "UnitError", "authors_learning_rates", "datasets", "__version__"]

@@ -278,9 +278,9 @@ def test_train_protocol_writes_run_folders(tmp_path, helpers):
         metrics = json.loads((folder / "metrics.json").read_text())
         assert (folder / "weights.npz").is_file() and (folder / "config.json").is_file()
         assert row["test_accuracy"] == pytest.approx(metrics[-1]["test_accuracy"])
-        config = json.loads((folder / "config.json").read_text())["config"]
-        assert config["presentation_time_ms"] == float(row["presentation_time"].split()[0])
-        assert config["learning_rates_hz"] == 100.0
+        config = json.loads((folder / "config.json").read_text())["parameters"]
+        assert config["training"]["presentation_time"] == row["presentation_time"]
+        assert config["learning"]["learning_rates"] == "100 Hz"
     assert np.isfinite([r["test_accuracy"] for r in table["rows"]]).all()
 
 

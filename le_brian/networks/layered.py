@@ -56,20 +56,20 @@ those of the tables above.
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Clock, Equations, Hz, NeuronGroup, Synapses, TimedArray, second
+from brian2 import Clock, Hz, NeuronGroup, TimedArray, second
 
 from .. import equations as eq
 from .. import substrate
 from ..activations import np_activation
-from ..engine.dense import DenseSynapses
 from ..engine.network import BaseNetwork, Prepared
 from ..engine.results import RunResult
-from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, add_spiking, \
-    document_spiking_parameters, spike_seed
+from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters, \
+    spike_seed
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import as_dimensionless, as_rate, as_time, check_choice, per_neuron
 from ..equations import spiking as sq
 from ..params import HAND_DOWN, SCHEMES, SYNAPSE_KINDS, LENetworkParameters
+from .layers import architecture
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.LENetworkParameters`.
 _D = {name: f.default for name, f in LENetworkParameters.fields().items()}
@@ -122,13 +122,35 @@ SCHEDULES = {
 }
 
 
+@dataclass
+class _BuildContext:
+    """What a layer's `population` / `projection` needs from the network's build."""
+
+    n_layers: int
+    schedule: Schedule
+    stride: int
+    spiking: dict
+    reference: bool
+    error: str
+    hand_down: str
+    clock: object
+    filtered: bool
+    noise: bool
+    record_spikes: object
+    state: dict
+    spike_objects: list
+    spike_monitors: list
+
+
 class LENetwork(BaseNetwork):
     r"""A layered Latent Equilibrium network simulated by Brian2.
 
     Parameters
     ----------
-    layer_sizes : sequence of int
-        ``[n_in, n_1, ..., n_L]``; at least one layer after the input.
+    layer_sizes : sequence of int or of layer specifications
+        ``[n_in, n_1, ..., n_L]``, or the architecture as layer types
+        ``[Input(n_in), Dense(n_1), ..., Dense(n_L)]`` (`le_brian.networks.layers`; a
+        `Dense` layer may name its own activation); at least one layer after the input.
     activation, output_activation : str
         Rate functions of hidden layers and output layer; names from
         `le_brian.equations.ACTIVATIONS` (tanh, sigmoid, hard_sigmoid, softplus,
@@ -277,7 +299,9 @@ class LENetwork(BaseNetwork):
         self.target_type = target_type
         self.scheme = check_choice("scheme", scheme, SCHEMES)
         self.hand_down = check_choice("hand_down", hand_down, HAND_DOWN)
-        super().__init__(layer_sizes, min_layers=2, sizes_form="[n_in, ..., n_out]", dt=dt,
+        self.layers = architecture(layer_sizes)
+        super().__init__([layer.size for layer in self.layers], min_layers=2,
+                         sizes_form="[n_in, ..., n_out]", dt=dt,
                          seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
                          dtype=dtype)
@@ -376,6 +400,9 @@ class LENetwork(BaseNetwork):
         return DYNAMIC + extra
 
     def _layer_activation(self, l):
+        own = getattr(self.layers[l], "activation", None)
+        if own is not None:
+            return own
         return self.output_activation if l == self.n_layers else self.activation
 
     # ------------------------------------------------------------------ populations
@@ -533,60 +560,17 @@ class LENetwork(BaseNetwork):
         layer0.run_regularly(eq.input_code("le_input", filtered), when=sched.input,
                              name="layer0_input")
         layer0.state_updater.when = sched.input  # no equations to integrate
-        groups, projections, state = {"layer0": layer0}, {}, {}
+        ctx = _BuildContext(n_layers=L, schedule=sched, stride=stride, spiking=spiking,
+                            reference=reference, error=error, hand_down=hand_down,
+                            clock=clock, filtered=filtered, noise=noise,
+                            record_spikes=record_spikes, state={}, spike_objects=[],
+                            spike_monitors=[])
+        groups, projections, state = {"layer0": layer0}, {}, ctx.state
+        spike_objects, spike_monitors = ctx.spike_objects, ctx.spike_monitors
         below = layer0
-        spike_objects, spike_monitors = [], []
-        for l in range(1, L + 1):
-            act = self._layer_activation(l)
-            name = f"layer{l}"
-            eqs = eq.layer_equations(l == L, self.scheme, hand_down == "mismatch",
-                                     self.tau_learning, noise, filtered,
-                                     l == L and self.filter_target)
-            if name in spiking:
-                eqs += Equations(sq.UNIT_TRACE)
-            g = NeuronGroup(self.layer_sizes[l], eqs, method="euler", clock=clock, name=name)
-            g.state_updater.when = sched.membrane
-            slot, order = sched.prospective
-            g.run_regularly(eq.prospective_code(act, noise, filtered), when=slot,
-                            order=stride * order(l, L), name=f"layer{l}_prospective")
-            if self.tau_learning is not None:
-                g.run_regularly(eq.LE_TAU_CLIP.format(tau=self.tau_learning),
-                                when=sched.membrane, order=1, name=f"layer{l}_tau_clip")
-            if name in spiking:
-                objs, spike_state, mon = add_spiking(
-                    g, name, self.spiking, "r", slot, stride * order(l, L) + 1, clock,
-                    name in record_spikes)
-                spike_objects += objs
-                state.update(spike_state)
-                spike_monitors += [mon] if mon is not None else []
-            err = (eq.output_error_code(self.target_type, "le_target", error,
-                                        self.filter_target) if l == L
-                   else eq.hidden_error_code(error))
-            g.run_regularly(err, when=sched.new_error, name=f"layer{l}_error")
-            if reference:
-                g.run_regularly(eq.LE_LATCH_ERROR, when=sched.latch, name=f"layer{l}_latch")
-            if hand_down == "mismatch" and l >= 2:
-                g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"layer{l}_mismatch")
-            kind = self.synapses[l - 1]
-            projection_class = Synapses if kind == "plain" else DenseSynapses
-            rate_pre = ("x" if f"layer{l - 1}" in spiking else "rs" if filtered else "r")
-            s = projection_class(below, g,
-                                 model=eq.projection_equations(l >= 2, learn_from=error,
-                                                               hand_down=hand_down,
-                                                               rate=rate_pre),
-                                 method="euler", clock=clock, name=f"proj{l}")
-            s.connect()
-            slot, order = sched.forward
-            s.summed_updaters["I_ff_post"].when = slot
-            s.summed_updaters["I_ff_post"].order = stride * order(l, L)
-            if l >= 2:
-                slot, order = sched.feedback
-                s.summed_updaters["I_fb_pre"].when = slot
-                s.summed_updaters["I_fb_pre"].order = stride * order(l, L)
-            s.state_updater.when = sched.plasticity
-            if kind == "dense" and hand_down == "eps":  # docs/model.md §4.1
-                s.fuse("I_ff_post", "I_fb_pre" if l >= 2 else None,
-                       plasticity=sched.fuse_plasticity)
+        for l, layer in enumerate(self.layers[1:], start=1):
+            g = layer.population(self, ctx, l)
+            s = layer.projection(self, ctx, l, below, g)
             groups[f"layer{l}"] = g
             projections[f"proj{l}"] = s
             below = g
