@@ -32,10 +32,11 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import BrianObject, Clock, Network, NeuronGroup, StateMonitor, second
+from brian2 import BrianObject, Network, NeuronGroup, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Built, Simulator
+from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
 from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
@@ -54,13 +55,6 @@ BRIAN_SLOTS = ("groups", "thresholds", "synapses", "resets", "end")
 #: generated code: a fixed name keeps the code, and so the cross-process program cache
 #: key, independent of how many networks the process built before.
 NETWORK_NAME = "le_brian_network"
-
-
-def monitor_clock(dt, name):
-    """The clock of a monitor recording every ``dt``, named ``<name>_clock``: Brian2
-    would name it ``<name>_clock``, ``<name>_clock_1``, ... in creation order, and the
-    name is part of the arrays (and result files) of the generated program."""
-    return Clock(dt, name=f"{name}_clock")
 
 
 def schedule_with(slots):
@@ -101,7 +95,7 @@ class Prepared:
     info: dict = field(default_factory=dict)
 
 
-class BaseNetwork:
+class BaseNetwork(RecordingMixin):
     """Base class of le_brian's networks (not used directly).
 
     Parameters
@@ -363,69 +357,6 @@ class BaseNetwork:
         """Size of a state variable (a population's size unless a subclass says)."""
         return dict(self.populations())[population]
 
-    # ------------------------------------------------------------------ recording
-    def _parse_record(self, record, default):
-        """``record`` -> (``{population: [variables]}``, ``{projection: (post, pre)
-        pairs}``), checked against `recordable` and `projections_shapes`."""
-        if record is None:
-            record = default
-        if not isinstance(record, dict):
-            raise TypeError("record must be a dict {population: [variables], projection: "
-                            f"True or [(post, pre), ...]}}, got {type(record).__name__}")
-        table, shapes = self.recordable(), self.projections_shapes()
-        rec, wrec = {}, {}
-        for key, value in record.items():
-            pop = self._population_key(key)
-            if pop in table:
-                names = [value] if isinstance(value, str) else value
-                if not isinstance(names, (list, tuple, set)):
-                    raise TypeError(f"record[{key!r}] must be a variable name or a list of "
-                                    f"them ({table[pop]}), got {value!r}")
-                for n in names:
-                    if n not in table[pop]:
-                        raise ValueError(f"record: unknown variable {n!r} of {key!r}; "
-                                         f"expected one of {table[pop]}")
-                if names:
-                    rec[pop] = sorted(set(rec.get(pop, [])) | set(names))
-            elif key in shapes:
-                wrec[key] = _synapse_pairs(key, value, shapes[key])
-            else:
-                raise ValueError(f"record: unknown key {key!r}; populations {sorted(table)}, "
-                                 f"projections {sorted(shapes)}")
-        return rec, wrec
-
-    def _parse_record_neurons(self, record_neurons, rec, whole):
-        """``record_neurons`` (``{population: neuron indices}``) -> ``{population:
-        sorted unique int array}`` for populations in ``rec``; the others (and every
-        population when None) are recorded whole. ``whole``: the population the
-        read-out comes from, which is always recorded whole."""
-        if record_neurons is None:
-            return {}
-        if not isinstance(record_neurons, dict):
-            raise TypeError("record_neurons must be a dict {population: neuron indices}, "
-                            f"got {type(record_neurons).__name__}")
-        sizes, out = self.populations(), {}
-        for key, value in record_neurons.items():
-            pop = self._population_key(key)
-            if pop not in sizes:
-                raise ValueError(f"record_neurons: unknown population {key!r}; populations "
-                                 f"{sorted(sizes)}")
-            if pop == whole:
-                raise ValueError(f"record_neurons: the output population {key!r} is always "
-                                 "recorded whole (result.output)")
-            if pop not in rec:
-                raise ValueError(f"record_neurons[{key!r}]: {key!r} records no variable; "
-                                 f"add it to record= as well")
-            arr = np.asarray(value)
-            if (arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu"
-                    or np.any(arr < 0) or np.any(arr >= sizes[pop])):
-                raise ValueError(f"record_neurons[{key!r}] must be a non-empty 1D array of "
-                                 f"neuron indices in 0..{sizes[pop] - 1}, got {value!r}")
-            if len(np.unique(arr)) != arr.size:
-                raise ValueError(f"record_neurons[{key!r}] repeats a neuron: {value!r}")
-            out[pop] = np.sort(arr).astype(int)
-        return out
-
     # ------------------------------------------------------------------ lifecycle
     #: The population the read-out comes from (always recorded whole).
     output_population = None
@@ -492,11 +423,6 @@ class BaseNetwork:
         groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
         return Built(net, state, tables, monitors, namespace, groups=groups,
                      projections=projections, clock=clock, user_monitors=spike_monitors)
-
-    def _recorded_neurons(self, info):
-        """``{population: indices}`` of every population with recorded states."""
-        sizes, chosen = self.populations(), info.get("neurons", {})
-        return {p: chosen.get(p, np.arange(sizes[p])) for p in info.get("rec", {})}
 
     # ------------------------------------------------------------------ running
     def _builder(self, build_model, objects):
@@ -613,40 +539,4 @@ def _is_monitor(obj):
     return type(obj).__name__ in ("StateMonitor", "SpikeMonitor", "EventMonitor",
                                   "PopulationRateMonitor")
 
-
-def _synapse_pairs(key, value, shape):
-    """``True`` (every synapse) or (post, pre) integer pairs within ``shape``, as an
-    (n, 2) int array."""
-    n_post, n_pre = shape
-    if value is True:
-        return np.array([(j, i) for i in range(n_pre) for j in range(n_post)], dtype=int)
-    if value is False or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"record[{key!r}] must be True (every synapse) or a list of "
-                        f"(post, pre) index pairs, got {value!r}")
-    arr = np.asarray(value)
-    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-        arr = arr.astype(int)
-    if arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"record[{key!r}] must be True or a non-empty list of (post, pre) "
-                         f"integer index pairs, got {value!r}")
-    if np.any(arr < 0) or np.any(arr[:, 0] >= n_post) or np.any(arr[:, 1] >= n_pre):
-        raise ValueError(f"record[{key!r}]: (post, pre) pairs must lie within "
-                         f"(0..{n_post - 1}, 0..{n_pre - 1}), got {value!r}")
-    return arr.astype(int)
-
-
-def weight_monitor(synapses, variable, indices, dt, name):
-    """A StateMonitor of synaptic weights at ``indices`` (when='end'). le_brian checks
-    the indices against the all-to-all layout itself (`_synapse_pairs`); Brian2 cannot
-    in standalone mode before the synapses exist, and would warn that it cannot."""
-    from brian2.utils.logger import catch_logs
-
-    with catch_logs():  # "Cannot check whether the indices to record from are valid"
-        return StateMonitor(synapses, variable, record=indices, when="end",
-                            clock=monitor_clock(dt, name), name=name)
-
-
-def weight_monitor_indices(pairs, n_post):
-    """Synapse indices (pre-major layout k = pre * n_post + post) of (post, pre) pairs."""
-    return pairs[:, 1] * n_post + pairs[:, 0]
 

@@ -2,15 +2,15 @@
 
 `RunResult` holds the fields every network has (times, output, recorded states per
 population, recorded weights per projection, what user-added monitors recorded, the
-run's shape and its wall times); `le_brian.networks.microcircuit.MicrocircuitResult`
-adds the per-pattern read-out.
+run's shape and its wall times); `MicrocircuitResult` adds the
+per-pattern read-out of `le_brian.Microcircuit`.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RunResult"]
+__all__ = ["RunResult", "MicrocircuitResult"]
 
 
 @dataclass
@@ -113,3 +113,52 @@ class RunResult:
         v = values.reshape(self.n_samples, per_sample, -1)
         start = per_sample - max(1, int(round(fraction * per_sample)))
         return v[:, start:, :].mean(axis=1)
+
+
+@dataclass
+class MicrocircuitResult(RunResult):
+    """Recordings of one `Microcircuit.run`: the fields of `RunResult` (``output`` is
+    the visible potential w of the output layer, recorded unless ``record`` leaves it
+    out; populations ``'pyr1'``..``'pyrL'``, ``'int1'``..``'intL'``, ``'out'``) and the
+    per-pattern read-out.
+
+    Attributes
+    ----------
+    pattern_outputs : ndarray (n_samples, n_out)
+        Read-out: mean of the output w over the steps i >= out_lag/dt of each pattern.
+    targets : ndarray (n_samples, n_out) or None
+    lag_steps : int
+        out_lag / dt.
+    """
+
+    pattern_outputs: np.ndarray = None
+    targets: object = None
+    lag_steps: int = 0
+
+    @property
+    def steps_per_pattern(self):
+        """Alias of ``steps_per_sample``."""
+        return self.steps_per_sample
+
+    @property
+    def n_patterns(self):
+        """Alias of ``n_samples``."""
+        return self.n_samples
+
+    def predictions(self):
+        """Class of every pattern: argmax of its read-out."""
+        return np.argmax(self.pattern_outputs, axis=1)
+
+    def accuracy(self, patterns=None, targets=None):
+        """Fraction of ``patterns`` (index array or boolean mask; default all) whose
+        read-out argmax equals the target argmax (``targets`` default: the run's)."""
+        y = self.targets if targets is None else np.asarray(targets, dtype=float)
+        if y is None:
+            raise ValueError("accuracy needs targets: the run had none, pass targets=")
+        if y.shape != self.pattern_outputs.shape:
+            raise ValueError(f"targets must have shape {self.pattern_outputs.shape}, "
+                             f"got {y.shape}")
+        hit = np.argmax(self.pattern_outputs, axis=1) == np.argmax(y, axis=1)
+        if patterns is not None:
+            hit = hit[np.asarray(patterns)]
+        return float(np.mean(hit)) if hit.size else float("nan")

@@ -20,6 +20,8 @@ __all__ = [
     "as_matrix",
     "steps_of",
     "per_neuron",
+    "as_conductance",
+    "as_flags",
 ]
 
 
@@ -189,3 +191,29 @@ def per_neuron(name, value, sizes, convert):
             f"{name} must be a scalar or a list with one entry per layer, got shape {arr.shape}"
         )
     return [np.full(n, float(arr)) for n in sizes]
+
+
+def as_conductance(name, value):
+    """A scalar conductance (1/ms, Hz-dimensioned) as a float array in SI units; a
+    UnitError naming ``name`` otherwise."""
+    try:
+        arr = as_rate(name, value)
+    except TypeError:
+        raise UnitError(f"{name} must be a conductance in 1/ms (Hz-dimensioned), e.g. "
+                        f"{name}=0.1/ms, got {value!r}") from None
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar conductance (1/ms), got shape {arr.shape}")
+    return arr
+
+
+def as_flags(name, value, n):
+    """A bool or one bool per pattern as a bool array of length ``n`` (a copy)."""
+    arr = np.asarray(value)
+    if arr.dtype != bool:
+        raise TypeError(f"{name} must be a bool or an array of bool with one entry per "
+                        f"pattern ({n}), got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        return np.full(n, bool(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have one entry per pattern ({n},), got {arr.shape}")
+    return arr.copy()

@@ -1,75 +1,30 @@
 r"""Layered Latent Equilibrium networks in Brian2.
 
 `LENetwork` assembles the equation strings of :mod:`le_brian.equations` into Brian2
-groups and places every operation in a named scheduling slot of the network's
-``Network.schedule`` (ordered by layer inside a slot; Brian2 would otherwise break ties
-by object name), in one of two discrete-time schemes (docs/model.md §1.2, §1.3, §4).
-le_brian's slots come before Brian2's own (``groups``, ``thresholds``, ``synapses``,
-``resets``, ``end``), so objects a user adds (``run(objects=...)``) see the finished step.
-
-``scheme="sweep"`` (default, "instantaneous sweep"), step k, layers l = 1..L:
-
-==================  ====================================================================
-slot (order)        operation
-==================  ====================================================================
-``le_input``        input rates r_0 of step k from a TimedArray
-``le_forward`` 2l   summed updater of projection l: I_ff_l = W_l r_{l-1}
-``le_forward`` 2l+1 layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
-``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
-``le_feedback`` L-l summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
-``le_plasticity``   W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
-``le_membrane``     membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
-``le_error``        new errors: e_L from the target of step k, e_l = rp_l I_fb_l
-``end``             monitors
-==================  ====================================================================
-
-Inference is exactly instantaneous: the output of step k reflects the input of step k
-at any depth; errors move down one layer per step.
-
-``scheme="reference"`` is the authors' synchronous (Jacobi) step: every layer advances
-from the rates of step k-1, so it reads values before any layer has overwritten them:
-
-==================  ====================================================================
-slot (order)        operation
-==================  ====================================================================
-``le_input``        input rates of step k
-``le_forward`` l    I_ff_l = W_l r_{l-1}  (r_{l-1} of step k-1; r_0 of step k)
-``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
-``le_feedback`` L-l I_fb_{l-1} = W_l^T e_l (held e_l, weights of step k-1)
-``le_error``        new errors eps_new: e_L from last step's ub_L (r_L, rp_L) and the
-                    target of step k; hidden: rp_l (of step k-1) I_fb_l
-``le_plasticity``   plasticity with the new errors: W_l += dt eta_l eps_new_l r_{l-1}^T
-``le_prospective``  (order l) ub_l, r_l, rp_l from I_ff_l and the held error
-``le_membrane``     u_l += dt du_l/dt, b_l += dt eta_l eps_new_l
-``le_latch``        e_l = eps_new_l (enters the membranes in step k+1)
-==================  ====================================================================
-
-The output of step k then reflects the input of step k-L+1.
-
-With dense projections on the standalone devices, the operations of a projection that
-may run together (sweep: forward sum, feedback sum and plasticity; reference: forward
-and feedback sums) run as one pass over its weights at the forward sum's place
-(`le_brian.engine.dense.DenseSynapses.fuse`, docs/model.md §4.1); the results are
-those of the tables above.
+groups, one layer type at a time (`le_brian.networks.layers`), and places every operation
+in a named scheduling slot of the network's ``Network.schedule`` in one of two
+discrete-time schemes: the package's instantaneous sweep (default) and the authors'
+synchronous step. `le_brian.networks.schedules` tabulates both schemes' step order
+(docs/model.md §1.2, §1.3, §4). le_brian's slots come before Brian2's own (``groups``,
+``thresholds``, ``synapses``, ``resets``, ``end``), so objects a user adds
+(``run(objects=...)``) see the finished step.
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 from brian2 import Clock, Hz, NeuronGroup, TimedArray, second
 
 from .. import equations as eq
-from .. import substrate
 from ..activations import np_activation
 from ..engine.network import BaseNetwork, Prepared
 from ..engine.results import RunResult
-from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters, \
-    spike_seed
+from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import as_dimensionless, as_rate, as_time, check_choice, per_neuron
 from ..equations import spiking as sq
 from ..params import HAND_DOWN, SCHEMES, SYNAPSE_KINDS, LENetworkParameters
+from .layered_substrate import SubstrateMixin
 from .layers import architecture
+from .schedules import SCHEDULES, BuildContext
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.LENetworkParameters`.
 _D = {name: f.default for name, f in LENetworkParameters.fields().items()}
@@ -85,64 +40,7 @@ RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 DYNAMIC = ("u", "eps", "ub", "r", "rp")
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """Where every operation of one step runs: a slot of `slots` and, for per-layer
-    operations, an order inside it (``order(l, L)``)."""
-
-    slots: tuple
-    forward: tuple  # (slot, order(l, L)) of the I_ff summed updater of projection l
-    prospective: tuple  # (slot, order(l, L)) of layer l's ub / r / rp
-    new_error: str
-    latch: object = None  # None: the new error is written into eps directly
-    mismatch: str = "le_mismatch"
-    feedback: tuple = ("le_feedback", lambda l, L: L - l)
-    plasticity: str = "le_plasticity"
-    membrane: str = "le_membrane"
-    input: str = "le_input"
-    #: the plasticity may run in the forward sum's pass (sweep: it learns from the
-    #: held error and this step's rates, both known there; reference: from the new
-    #: error, computed later in the step)
-    fuse_plasticity: bool = True
-
-
-SCHEDULES = {
-    "sweep": Schedule(
-        slots=("le_input", "le_forward", "le_mismatch", "le_feedback", "le_plasticity",
-               "le_membrane", "le_error"),
-        forward=("le_forward", lambda l, L: 2 * l),
-        prospective=("le_forward", lambda l, L: 2 * l + 1),
-        new_error="le_error"),
-    "reference": Schedule(
-        slots=("le_input", "le_forward", "le_mismatch", "le_feedback", "le_error",
-               "le_plasticity", "le_prospective", "le_membrane", "le_latch"),
-        forward=("le_forward", lambda l, L: l),
-        prospective=("le_prospective", lambda l, L: l),
-        new_error="le_error", latch="le_latch", fuse_plasticity=False),
-}
-
-
-@dataclass
-class _BuildContext:
-    """What a layer's `population` / `projection` needs from the network's build."""
-
-    n_layers: int
-    schedule: Schedule
-    stride: int
-    spiking: dict
-    reference: bool
-    error: str
-    hand_down: str
-    clock: object
-    filtered: bool
-    noise: bool
-    record_spikes: object
-    state: dict
-    spike_objects: list
-    spike_monitors: list
-
-
-class LENetwork(BaseNetwork):
+class LENetwork(SubstrateMixin, BaseNetwork):
     r"""A layered Latent Equilibrium network simulated by Brian2.
 
     Parameters
@@ -329,65 +227,6 @@ class LENetwork(BaseNetwork):
         self._init_parameters()
         self.reset_state()
 
-    def _init_substrate(self, tau_jitter, tau_bounds, tau_learning, eta_tau, rate_noise,
-                        tau_syn, filter_target, spiking):
-        """Check and apply the substrate parameters (docs/model.md §1.8)."""
-        self.tau_jitter = substrate.check_jitter(tau_jitter)
-        self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
-        rng = np.random.default_rng((self.seed, substrate.JITTER_STREAM))
-        self._tau_m = substrate.draw_time_constants(self._tau_m, self.tau_jitter[0], rng,
-                                                    tau_bounds, "tau_m")
-        self._tau_r = substrate.draw_time_constants(self._tau_r, self.tau_jitter[1], rng,
-                                                    tau_bounds, "tau_r")
-        if tau_learning is not None:
-            check_choice("tau_learning", tau_learning, substrate.TAU_LEARNING)
-            if not self.prospective:
-                raise ValueError("tau_learning needs prospective=True (the lagged baseline "
-                                 "has tau_r = 0)")
-            low, high = self._tau_bounds
-            for name, taus in (("tau_m", self._tau_m), ("tau_r", self._tau_r)):
-                for k, t in enumerate(taus):
-                    if np.any(t < low) or np.any(t > high):
-                        raise ValueError(f"tau_learning: {name}[{k}] ({t.min() * 1e3:g} .. "
-                                         f"{t.max() * 1e3:g} ms) lies outside tau_bounds "
-                                         f"[{low * 1e3:g}, {high * 1e3:g}] ms, the range the "
-                                         f"learned time constant is kept in")
-        self.tau_learning = tau_learning
-        self._eta_tau = float(as_time("eta_tau", eta_tau, allow_zero=True))
-        self._rate_noise = (None if rate_noise is None
-                            else substrate.as_noise_density("rate_noise", rate_noise))
-        self._tau_syn = None if tau_syn is None else float(as_time("tau_syn", tau_syn))
-        if self._tau_syn is not None and self._tau_syn < self._dt * (1 - 1e-9):
-            raise ValueError(f"tau_syn must be >= dt ({self._dt * 1e3:g} ms) for a stable "
-                             f"filter step, got {tau_syn!r}")
-        if not isinstance(filter_target, (bool, np.bool_)):
-            raise TypeError(f"filter_target must be True or False, got {filter_target!r}")
-        self.filter_target = bool(filter_target) and self._tau_syn is not None
-        if spiking and (self._rate_noise is not None or self._tau_syn is not None):
-            raise ValueError("rate_noise and tau_syn apply to the rate model: a spiking "
-                             "layer is already noisy and read through its spike trace "
-                             "(tau_s)")
-
-    @property
-    def rate_noise(self):
-        """Rate-noise density (Quantity in sqrt(second)) or None."""
-        return None if self._rate_noise is None else self._rate_noise * second ** 0.5
-
-    @property
-    def tau_syn(self):
-        """Synaptic filter time constant (Quantity) or None."""
-        return None if self._tau_syn is None else self._tau_syn * second
-
-    @property
-    def tau_bounds(self):
-        """Range of jittered and learned time constants (Quantities)."""
-        return tuple(b * second for b in self._tau_bounds)
-
-    @property
-    def eta_tau(self):
-        """Time-constant learning rate (Quantity in seconds)."""
-        return self._eta_tau * second
-
     def _dynamic(self, l):
         """Dynamic variables of layer l (0: the input's filter state)."""
         extra = ("rs",) if self._tau_syn is not None else ()
@@ -560,7 +399,7 @@ class LENetwork(BaseNetwork):
         layer0.run_regularly(eq.input_code("le_input", filtered), when=sched.input,
                              name="layer0_input")
         layer0.state_updater.when = sched.input  # no equations to integrate
-        ctx = _BuildContext(n_layers=L, schedule=sched, stride=stride, spiking=spiking,
+        ctx = BuildContext(n_layers=L, schedule=sched, stride=stride, spiking=spiking,
                             reference=reference, error=error, hand_down=hand_down,
                             clock=clock, filtered=filtered, noise=noise,
                             record_spikes=record_spikes, state={}, spike_objects=[],
@@ -656,31 +495,6 @@ class LENetwork(BaseNetwork):
                         {"le_input": x, "le_target": y},
                         info=dict(steps=steps, every=every, rec=rec, wrec=wrec,
                                   neurons=neurons, n_samples=x.shape[0]))
-
-    def _check_learn_tau(self, learn, learn_tau):
-        """``learn_tau`` of a run (None: ``learn``) as a bool, checked."""
-        if learn_tau is None:
-            return bool(learn) and self.tau_learning is not None
-        if not isinstance(learn_tau, (bool, np.bool_)):
-            raise TypeError(f"learn_tau must be True, False or None, got {learn_tau!r}")
-        if learn_tau and self.tau_learning is None:
-            raise ValueError("learn_tau=True: this network learns no time constant (pass "
-                             "tau_learning='tau_m' or 'tau_r' to LENetwork)")
-        return bool(learn_tau)
-
-    def _substrate_state(self, l, learn_tau):
-        """Per-run values of layer l's substrate variables (docs/model.md §1.8)."""
-        name, state = f"layer{l}", {}
-        if self.tau_learning is not None:
-            state.update({f"{name}.eta_tau": self._eta_tau if learn_tau else 0.0,
-                          f"{name}.tau_min": self._tau_bounds[0],
-                          f"{name}.tau_max": self._tau_bounds[1]})
-        if self._rate_noise is not None:
-            state[f"{name}.noise_std"] = substrate.noise_std(self._rate_noise, self._dt)
-            state[f"{name}.noise_seed"] = spike_seed(self.seed, self._n_runs, f"{name}/noise")
-        if self._tau_syn is not None:
-            state[f"{name}.tau_syn"] = self._tau_syn
-        return state
 
     def _collect(self, prepared, out):
         state = {name: {v: out.state[f"{name}.{v}"] for v in self._dynamic(l)}

@@ -39,7 +39,6 @@ Latent Equilibrium: A unified learning theory for arbitrarily fast computation w
 arbitrarily slow neurons. NeurIPS 34. arXiv:2110.14549.
 """
 
-from dataclasses import dataclass
 
 import numpy as np
 from brian2 import (Clock, Equations, Hz, NeuronGroup, StateMonitor, Synapses, TimedArray,
@@ -48,12 +47,14 @@ from brian2 import (Clock, Equations, Hz, NeuronGroup, StateMonitor, Synapses, T
 from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.network import BaseNetwork, Prepared, monitor_clock
-from ..engine.results import RunResult
+from ..engine.results import MicrocircuitResult
 from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS, add_spiking, \
     document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
-from ..engine.validation import UnitError, as_rate, as_time, check_choice, steps_of
+from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, check_choice,
+                                 steps_of)
 from ..params import INITS, MODES, MicrocircuitParameters
+from .microcircuit_weights import draw_weights, self_predicting_weights  # noqa: F401
 from ..equations import microcircuit as mceq
 from ..equations import spiking as sq
 from .. import substrate
@@ -91,112 +92,6 @@ PLASTICITY_FORMS = ("rate", "urbanczik_senn")
 
 #: Clip bounds of W_up: hidden layers, output layer (docs/model.md §2.2).
 W_UP_BOUNDS = (4.0, 5.0)
-
-
-# ---------------------------------------------------------------------- weights
-def draw_weights(layer_sizes, seed):
-    r"""The authors' weight draw (docs/model.md §2.5): ``np.random.seed(seed)``, then per
-    hidden layer W_up, W_down, W_pi, W_ip and finally the output W_up, every value
-    :math:`(\mathrm{float32}(U[0, 1)) - 0.5) \cdot 2`.
-
-    Uses a private ``np.random.RandomState(seed)`` (the same stream as the global
-    generator after ``np.random.seed(seed)``) and returns it, so that later draws of a
-    protocol (pattern orders) continue the same stream.
-
-    Returns
-    -------
-    weights : dict
-        ``{'W_up': [L+1 arrays], 'W_down': [L], 'W_pi': [L], 'W_ip': [L]}``, float64
-        (n_post, n_pre) arrays holding float32 values.
-    rng : numpy.random.RandomState
-    """
-    rng = np.random.RandomState(seed)
-    sizes = list(layer_sizes)
-    L = len(sizes) - 2
-
-    def draw(shape):
-        return ((rng.random_sample(shape).astype(np.float32) - np.float32(0.5))
-                * np.float32(2)).astype(np.float64)
-
-    out = {"W_up": [], "W_down": [], "W_pi": [], "W_ip": []}
-    for l in range(1, L + 1):
-        n_pre, n, n_next = sizes[l - 1], sizes[l], sizes[l + 1]
-        out["W_up"].append(draw((n, n_pre)))
-        out["W_down"].append(draw((n, n_next)))
-        out["W_pi"].append(draw((n, n_next)))
-        out["W_ip"].append(draw((n_next, n)))
-    out["W_up"].append(draw((sizes[-1], sizes[-2])))
-    return out, rng
-
-
-def self_predicting_weights(weights, g_l, g_b, g_a, g_d):
-    r"""Lateral weights of the self-predicting state (docs/model.md §2.5):
-
-    .. math::
-
-        W^{pi}_l = -W^{down}_l, \qquad
-        W^{ip}_l = W^{up}_{l+1}\,\frac{g_b}{g_l + g_a' + g_b}\,\frac{g_l + g_d}{g_d}
-
-    with :math:`g_a'` the apical conductance of layer l+1 (g_a for a hidden layer, 0
-    for the output). Conductances as plain numbers in one unit. Returns a new dict.
-    """
-    out = {k: [np.array(w, dtype=float) for w in v] for k, v in weights.items()}
-    L = len(out["W_down"])
-    for l in range(L):
-        out["W_pi"][l] = -out["W_down"][l]
-        g_a_next = g_a if l + 1 < L else 0.0
-        out["W_ip"][l] = out["W_up"][l + 1] * (g_b / (g_l + g_a_next + g_b)) * ((g_l + g_d) / g_d)
-    return out
-
-
-# ---------------------------------------------------------------------- results
-@dataclass
-class MicrocircuitResult(RunResult):
-    """Recordings of one `Microcircuit.run`: the fields of `RunResult` (``output`` is
-    the visible potential w of the output layer, recorded unless ``record`` leaves it
-    out; populations ``'pyr1'``..``'pyrL'``, ``'int1'``..``'intL'``, ``'out'``) and the
-    per-pattern read-out.
-
-    Attributes
-    ----------
-    pattern_outputs : ndarray (n_samples, n_out)
-        Read-out: mean of the output w over the steps i >= out_lag/dt of each pattern.
-    targets : ndarray (n_samples, n_out) or None
-    lag_steps : int
-        out_lag / dt.
-    """
-
-    pattern_outputs: np.ndarray = None
-    targets: object = None
-    lag_steps: int = 0
-
-    @property
-    def steps_per_pattern(self):
-        """Alias of ``steps_per_sample``."""
-        return self.steps_per_sample
-
-    @property
-    def n_patterns(self):
-        """Alias of ``n_samples``."""
-        return self.n_samples
-
-    def predictions(self):
-        """Class of every pattern: argmax of its read-out."""
-        return np.argmax(self.pattern_outputs, axis=1)
-
-    def accuracy(self, patterns=None, targets=None):
-        """Fraction of ``patterns`` (index array or boolean mask; default all) whose
-        read-out argmax equals the target argmax (``targets`` default: the run's)."""
-        y = self.targets if targets is None else np.asarray(targets, dtype=float)
-        if y is None:
-            raise ValueError("accuracy needs targets: the run had none, pass targets=")
-        if y.shape != self.pattern_outputs.shape:
-            raise ValueError(f"targets must have shape {self.pattern_outputs.shape}, "
-                             f"got {y.shape}")
-        hit = np.argmax(self.pattern_outputs, axis=1) == np.argmax(y, axis=1)
-        if patterns is not None:
-            hit = hit[np.asarray(patterns)]
-        return float(np.mean(hit)) if hit.size else float("nan")
 
 
 # ---------------------------------------------------------------------- model
@@ -311,7 +206,7 @@ class Microcircuit(BaseNetwork):
         self.mode = check_choice("mode", mode, MODES)
         self.init = check_choice("init", init, INITS)
         self.activation = mceq.get_activation(activation).name
-        g = {name: float(_conductance(name, value)) for name, value in
+        g = {name: float(as_conductance(name, value)) for name, value in
              dict(g_l=g_l, g_b=g_b, g_a=g_a, g_d=g_d, g_som=g_som).items()}
         if g["g_b"] <= 0 or g["g_d"] <= 0:
             raise ValueError("g_b and g_d must be > 0 (1/ms)")
@@ -347,7 +242,7 @@ class Microcircuit(BaseNetwork):
         self.tau_jitter = substrate.check_jitter(tau_jitter)
         self._tau_bounds = substrate.check_tau_bounds(tau_bounds)
         pops = self.populations()
-        g = {p: self._total_conductance(p) for p in pops}
+        g = {p: self._totalas_conductance(p) for p in pops}
         nominal = [np.full(n, 1 / g[p]) for p, n in pops.items()]
         rng = np.random.default_rng((self.seed, substrate.JITTER_STREAM))
         self._c = {}
@@ -356,7 +251,7 @@ class Microcircuit(BaseNetwork):
                                                  var.replace("c_", "tau_"))
             self._c[var] = {p: t * g[p] for p, t in zip(pops, taus)}
 
-    def _total_conductance(self, population):
+    def _totalas_conductance(self, population):
         """g_P, g_I or g_O of a population, in Hz."""
         g = self._g
         extra = g["g_a"] if self._kind_of(population) == "pyramidal" else g["g_som"]
@@ -365,12 +260,12 @@ class Microcircuit(BaseNetwork):
     @property
     def tau_m(self):
         """Membrane time constants c_m / g per population (Quantity arrays)."""
-        return {p: c / self._total_conductance(p) * second for p, c in self._c["c_m"].items()}
+        return {p: c / self._totalas_conductance(p) * second for p, c in self._c["c_m"].items()}
 
     @property
     def tau_r(self):
         """Prospective time constants c_r / g per population (Quantity arrays)."""
-        return {p: c / self._total_conductance(p) * second for p, c in self._c["c_r"].items()}
+        return {p: c / self._totalas_conductance(p) * second for p, c in self._c["c_r"].items()}
 
     # ------------------------------------------------------------ populations
     def populations(self):
@@ -577,10 +472,10 @@ class Microcircuit(BaseNetwork):
         rec, wrec, neurons = run["rec"], run["wrec"], run["neurons"]
         record_spikes = run["record_spikes"]
         P = x.shape[0]
-        nudge_flags = _flags("nudge", targets is not None if nudge is None else nudge, P)
+        nudge_flags = as_flags("nudge", targets is not None if nudge is None else nudge, P)
         if targets is None and nudge_flags.any():
             raise ValueError("nudge: patterns cannot be nudged without targets")
-        learn_flags = _flags("learn", learn, P)
+        learn_flags = as_flags("learn", learn, P)
         lag = self._out_lag if out_lag is None else float(as_time("out_lag", out_lag,
                                                                   allow_zero=True))
         lag_steps = int(round(lag / self._dt))
@@ -740,24 +635,3 @@ document_spiking_parameters(
 
 
 # ---------------------------------------------------------------------- helpers
-def _conductance(name, value):
-    try:
-        arr = as_rate(name, value)
-    except TypeError:
-        raise UnitError(f"{name} must be a conductance in 1/ms (Hz-dimensioned), e.g. "
-                        f"{name}=0.1/ms, got {value!r}") from None
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar conductance (1/ms), got shape {arr.shape}")
-    return arr
-
-
-def _flags(name, value, n):
-    arr = np.asarray(value)
-    if arr.dtype != bool:
-        raise TypeError(f"{name} must be a bool or an array of bool with one entry per "
-                        f"pattern ({n}), got dtype {arr.dtype}")
-    if arr.ndim == 0:
-        return np.full(n, bool(arr))
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have one entry per pattern ({n},), got {arr.shape}")
-    return arr.copy()
