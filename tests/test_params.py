@@ -188,3 +188,27 @@ def test_public_names_are_documented():
         obj = getattr(params, name)
         if callable(obj):
             assert obj.__doc__, name
+
+
+# ----------------------------------------------------------------- 0.2.0 sweep folders
+def test_a_0_2_0_sweep_folder_resumes_and_an_old_spec_name_is_refused(tmp_path):
+    """tests/fixtures/sweep_0.2.0/sweep_bars was written by le_brian 0.2.0 (bars.toml, 2
+    points): the same spec resumes it with both points finished; a 0.2.0 train spec
+    naming a field with its unit (tau_syn_ms) is refused in one line saying how to
+    rename it."""
+    import subprocess
+    import sys
+
+    src = ROOT / "tests" / "fixtures" / "sweep_0.2.0"
+    shutil.copytree(src, tmp_path / "s")
+    out = subprocess.run([sys.executable, "-m", "le_brian", "sweep", "bars.toml", "--workers",
+                          "0", "--out", "sweep_bars"], cwd=tmp_path / "s",
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "0 run now, 2 finished before" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "le_brian", "sweep", "train.toml",
+                          "--workers", "0", "--out", "sweep_train"], cwd=tmp_path / "s",
+                         capture_output=True, text=True, timeout=300)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert "tau_syn_ms = X -> tau_syn = 'X ms'" in lines[0]

@@ -49,6 +49,18 @@ class Parameter:
             raise SpecError(f"{source}: {err}") from None
 
 
+def _migration_hint(unknown, parameters):
+    """How to rename the parameters of a le_brian 0.2.0 spec (units in the name)."""
+    legacy = {p.field.legacy_name: p.field for p in parameters.values()
+              if isinstance(p, Parameter) and p.field.legacy_name}
+    renames = [f"{n} = X -> {legacy[n].name} = 'X {legacy[n].unit}'" for n in unknown
+               if n in legacy]
+    if not renames:
+        return ""
+    return (" (names of le_brian 0.2.0: write the value with its unit under the new name, "
+            f"{'; '.join(renames)}; the points then run again under their new names)")
+
+
 def _table(*fields):
     return {f.name: Parameter(f) for f in fields}
 
@@ -92,7 +104,8 @@ class Protocol:
         unknown = sorted(set(raw) - set(self.parameters))
         if unknown:
             raise SpecError(f"{source}: unknown parameter(s) {unknown} of protocol "
-                            f"{self.name!r}; known: {sorted(self.parameters)}")
+                            f"{self.name!r}{_migration_hint(unknown, self.parameters)}; "
+                            f"known: {sorted(self.parameters)}")
         missing = [n for n in self.required if n not in raw]
         if missing:
             raise SpecError(f"{source}: protocol {self.name!r} needs {missing}")
