@@ -5,6 +5,7 @@ import json
 from brian2 import ms
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
+from ..networks.microcircuit import MODES
 
 __all__ = ["add_train_commands"]
 
@@ -51,6 +52,8 @@ def add_train_commands(sub, parse_time):
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--device", choices=DEVICES)
     p.add_argument("--codegen-target", choices=CODEGEN_TARGETS)
+    p.add_argument("--mode", choices=MODES, help="microcircuit models: visible potential "
+                   "of LE (le) or the soma (original)")
     p.set_defaults(func=_cli_train)
 
     e = sub.add_parser("evaluate", help="evaluate the network saved in a run folder",
@@ -86,9 +89,51 @@ def _settings(items):
     return out
 
 
+#: ``le-brian train`` options (argparse dest -> microcircuit field) of microcircuit models;
+#: the other options are refused for them.
+MICROCIRCUIT_OPTIONS = {
+    "presentation_time": "presentation_time", "epochs": "epochs", "seed": "seed",
+    "mode": "mode", "device": "device", "codegen_target": "codegen_target",
+    "spiking": "spiking", "n_per_unit": "n_per_unit", "r_max": "r_max", "tau_s": "tau_s",
+    "layers": "hidden", "dt": "dt", "activation": "activation", "lr_decay": "lr_decay",
+    "eval_every": "eval_every", "n_train": "n_train", "n_val": "n_val", "n_test": "n_test",
+    "dataset": "dataset"}
+_NOT_OPTIONS = ("model", "out", "resume", "set", "func", "command", "debug")
+
+
+def _cli_train_microcircuit(args):
+    """Hook: ``le-brian train`` of a microcircuit parameter set."""
+    from brian2 import Hz
+
+    from ..protocols.microcircuit_run import train_microcircuit
+
+    given = {k: v for k, v in vars(args).items()
+             if k not in _NOT_OPTIONS and v is not None and v is not False}
+    refused = sorted(set(given) - set(MICROCIRCUIT_OPTIONS))
+    if refused:
+        raise ValueError(f"--{refused[0].replace('_', '-')} does not apply to the microcircuit "
+                         f"model {args.model!r} (options: " + ", ".join(
+                             f"--{k.replace('_', '-')}" for k in MICROCIRCUIT_OPTIONS) + ")")
+    if "layers" in given:
+        given["layers"] = _layers(given["layers"])
+    if "r_max" in given:
+        given["r_max"] = given["r_max"] * Hz
+    history = train_microcircuit(args.model, args.out, resume=args.resume,
+                                 overrides={MICROCIRCUIT_OPTIONS[k]: v for k, v in given.items()},
+                                 settings=_settings(args.set))
+    print(f"done: {args.out} (validation accuracy {history[-1]['val_accuracy']:.4f})")
+    return 0
+
+
 def _cli_train(args):
+    from ..protocols.microcircuit_run import is_microcircuit_model
     from ..protocols.training import TrainConfig, load_model, train
 
+    if args.model and is_microcircuit_model(args.model):  # hook: microcircuit models
+        return _cli_train_microcircuit(args)
+    if args.mode:
+        raise ValueError("--mode applies to microcircuit models only (e.g. --model "
+                         "microcircuit_bars)")
     params = load_model(args.model) if args.model else {}
 
     def ms_or_none(t):

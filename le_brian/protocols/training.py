@@ -310,17 +310,24 @@ def _write_json(path, obj):
 
 
 def _save_checkpoint(out, epoch, net, history, rng, cfg):
-    """One atomic checkpoint: parameters, network state, metrics, RNG state, config and
-    the epoch number; then the convenience copies weights.npz (with its epoch) and
-    metrics.json, which a resumed run never reads."""
+    """The layered run's checkpoint (`write_checkpoint` with the sample-order RNG and the
+    `TrainConfig`)."""
+    write_checkpoint(out, epoch, net, history, rng.bit_generator.state, asdict(cfg))
+
+
+def write_checkpoint(out, epoch, net, history, rng_state, config):
+    """One atomic checkpoint of any le_brian network (`LENetwork`, `Microcircuit`):
+    parameters, network state, run index and network time, metrics, RNG state
+    (JSON-able), config (JSON-able) and the epoch number; then the convenience copies
+    weights.npz (with its epoch) and metrics.json, which a resumed run never reads."""
     arrays = {f"{kind}_{k + 1}": a for kind, v in net.get_parameters().items()
               for k, a in enumerate(v)}
     arrays.update({f"state/{p}/{v}": a for p, d in net.get_state().items()
                    for v, a in d.items() if a is not None})
-    arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
+    arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng_state)),
                   run_index=np.array(net.run_index),
                   network_time_s=np.array(float(net.t / second)),
-                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(asdict(cfg))))
+                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(config)))
     _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
     _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
     _write_json(out / "metrics.json", history)
@@ -353,23 +360,31 @@ def _load_checkpoint(out, net, cfg):
             raise ValueError(f"--resume: {out} was trained with other settings: " + ", ".join(
                 f"{k} = {a!r} there, {b!r} now" for k, (a, b) in diff.items())
                 + f" (only {', '.join(RESUMABLE_CHANGES)} may change)")
-        epoch, history = int(f["epoch"]), json.loads(str(f["metrics"]))
-        if not history or history[-1]["epoch"] != epoch:
-            raise ValueError(f"{path}: metrics end at epoch "
-                             f"{history[-1]['epoch'] if history else None}, checkpoint at "
-                             f"epoch {epoch}: not a consistent checkpoint")
-        shapes = net._parameter_shapes()
-        net.set_parameters(**{kind: [f[f"{kind}_{k + 1}"] for k in range(len(v))]
-                              for kind, v in shapes.items()})
-        state = {}
-        for key in f.files:
-            if key.startswith("state/"):
-                _, pop, var = key.split("/", 2)
-                state.setdefault(pop, {})[var] = f[key]
-        net.set_state(state)
-        if "run_index" in f:  # the random draws (spikes, rate noise) continue
-            net.restore_history(int(f["run_index"]), float(f["network_time_s"]) * second)
+        epoch, history = restore_checkpoint(f, path, net)
         return epoch, history, json.loads(str(f["rng"]))
+
+
+def restore_checkpoint(f, path, net):
+    """Parameters, dynamic state, run index and network time of ``net`` from an open
+    checkpoint ``f`` (of `write_checkpoint`) after checking that its metrics end at its
+    epoch; returns (epoch, metrics)."""
+    epoch, history = int(f["epoch"]), json.loads(str(f["metrics"]))
+    if not history or history[-1]["epoch"] != epoch:
+        raise ValueError(f"{path}: metrics end at epoch "
+                         f"{history[-1]['epoch'] if history else None}, checkpoint at "
+                         f"epoch {epoch}: not a consistent checkpoint")
+    shapes = net._parameter_shapes()
+    net.set_parameters(**{kind: [f[f"{kind}_{k + 1}"] for k in range(len(v))]
+                          for kind, v in shapes.items()})
+    state = {}
+    for key in f.files:
+        if key.startswith("state/"):
+            _, pop, var = key.split("/", 2)
+            state.setdefault(pop, {})[var] = f[key]
+    net.set_state(state)
+    if "run_index" in f:  # the random draws (spikes, rate noise) continue
+        net.restore_history(int(f["run_index"]), float(f["network_time_s"]) * second)
+    return epoch, history
 
 
 def load_network(run_dir, device=None, codegen_target=None):
@@ -379,6 +394,10 @@ def load_network(run_dir, device=None, codegen_target=None):
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
     meta = json.loads(cfg_path.read_text())
+    if meta.get("network") == "Microcircuit":  # hook: microcircuit run folders
+        from .microcircuit_run import load_microcircuit
+
+        return load_microcircuit(run_dir, device=device, codegen_target=codegen_target)
     cfg = TrainConfig.from_dict(meta["config"])
     if device:
         cfg.device = device
@@ -544,6 +563,10 @@ def _fmt_row(row):
 
 def evaluate(run_dir, split="test", device=None, progress=print):
     """Evaluate the saved network of a run folder on a split; returns the metrics."""
+    from .microcircuit_run import evaluate_microcircuit, is_microcircuit_run
+
+    if is_microcircuit_run(run_dir):  # hook: microcircuit run folders
+        return evaluate_microcircuit(run_dir, split=split, device=device, progress=progress)
     net, cfg = load_network(run_dir, device=device)
     data = _load_dataset(cfg)
     x, y = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
