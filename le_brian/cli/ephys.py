@@ -11,7 +11,9 @@ def _cli_record(args):
 
     spiking = None
     if args.spiking:
-        spiking = {"n_per_unit": args.n_per_unit, "r_max": args.r_max * Hz}
+        spiking = {"n_per_unit": args.n_per_unit}
+        if args.r_max is not None:  # default: the network class's (layered 10 kHz, mc 2 kHz)
+            spiking["r_max"] = args.r_max * Hz
         if args.tau_s is not None:
             spiking["tau_s"] = args.tau_s
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
@@ -55,7 +57,8 @@ def add_ephys_commands(sub, parse_time, devices):
     r.add_argument("--spiking", action="store_true",
                    help="record the spiking view of a rate network (docs/model.md §5)")
     r.add_argument("--n-per-unit", type=int, default=1)
-    r.add_argument("--r-max", type=float, default=10000.0, help="Hz (default 10000)")
+    r.add_argument("--r-max", type=float, default=None,
+                   help="Hz (default 10000; microcircuits: 2000)")
     r.add_argument("--tau-s", type=parse_time, default=None, help="default 1ms")
     r.add_argument("--max-neurons", type=int, default=None,
                    help="record states of at most N neurons per hidden layer (default all)")

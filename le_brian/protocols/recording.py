@@ -90,9 +90,10 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
     return res
 
 
-def write_recording(run_dir, res, net, labels, what):
-    """``recording.npz`` (and ``recording.nwb`` with the ephys extra) of a recorded run
-    of ``net`` (any network class) in ``run_dir``; ``what`` describes the samples."""
+def write_recording(run_dir, res, net, labels, what, nwb=True):
+    """``recording.npz`` (and, with ``nwb`` and the ephys extra, ``recording.nwb``) of a
+    recorded run of ``net`` (any network class) in ``run_dir``; ``what`` describes the
+    samples."""
     run_dir = Path(run_dir)
     arrays = {"t": np.asarray(res.t / second), "t_start": float(res.t_start / second),
               "dt": float(res.dt / second),
@@ -108,6 +109,8 @@ def write_recording(run_dir, res, net, labels, what):
         arrays[f"spikes/{pop}/n_neurons"] = s["n_neurons"]
         arrays[f"spikes/{pop}/n_per_unit"] = s["n_per_unit"]
     np.savez(run_dir / RECORDING, **arrays)
+    if not nwb:
+        return
     try:
         from ..ephys import to_nwb
 
