@@ -83,21 +83,21 @@ def test_cli_refuses_options_that_do_not_apply(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- the command line
-def test_train_resume_evaluate_record_plot_compare(tmp_path):
-    """2 epochs + --resume to 4 == 4 epochs straight (checkpoint arrays and metrics equal
-    to the bit); evaluate; record (rate, then the spiking view) with soma, basal and
-    apical potentials; plot; compare against a recording (here the run's own NWB file:
-    every KS distance 0; the rate equals the spike count of recording.npz over the
-    recorded time)."""
+def test_train_resume_evaluate_record_plot_compare(tmp_path, capsys):
+    """``le-brian`` (subprocesses) trains 2 epochs, resumes to 4 (== 4 epochs straight:
+    checkpoint arrays and metrics equal to the bit), evaluates, records the spiking view,
+    plots and compares against a recording (here the run's own NWB file: every KS
+    distance 0; the rate equals the spike count of recording.npz over the recorded
+    time). The rate record (soma, basal, apical potentials) is checked in-process."""
+    from le_brian.protocols.recording import load_recording, record_run
+
     run, straight = tmp_path / "run", tmp_path / "straight"
-    common = ["--model", "microcircuit_bars", "--layers", "6"]
     for args in (["--epochs", "2", "--out", str(run)],
-                 ["--epochs", "4", "--out", str(run), "--resume"],
-                 ["--epochs", "4", "--out", str(straight)]):
-        out = _cli("train", *common, *args, cwd=tmp_path)
+                 ["--epochs", "4", "--out", str(run), "--resume"]):
+        out = _cli("train", "--model", "microcircuit_bars", *args, cwd=tmp_path)
         assert out.returncode == 0, out.stderr
-    assert "resuming" in _cli("train", *common, "--epochs", "4", "--out", str(run),
-                              "--resume", cwd=tmp_path).stdout
+    assert "resuming" in out.stdout
+    train_microcircuit("microcircuit_bars", straight, {"epochs": 4}, progress=lambda s: None)
     meta = json.loads((run / "config.json").read_text())
     assert meta["network"] == "Microcircuit" and meta["config"]["presentation_time"] == "1.0 ms"
     assert meta["le_brian_version"] and meta["config"]["eta_up"] == ["0.5 / ms", "0.1 / ms"]
@@ -114,21 +114,16 @@ def test_train_resume_evaluate_record_plot_compare(tmp_path):
     for f in ("weights.npz", "curves.png"):
         assert (run / f).is_file()
     # a different setting is refused on resume, naming it
-    out = _cli("train", *common, "--epochs", "5", "--mode", "original", "--out", str(run),
-               "--resume", cwd=tmp_path)
-    assert out.returncode == 2 and "mode = 'le' there, 'original' now" in out.stderr
+    assert main(["train", "--model", "microcircuit_bars", "--epochs", "5", "--mode",
+                 "original", "--out", str(run), "--resume"]) == 2
+    assert "mode = 'le' there, 'original' now" in capsys.readouterr().err
 
-    out = _cli("evaluate", str(run), cwd=tmp_path)
-    assert out.returncode == 0 and "accuracy" in out.stdout, out.stderr
-    out = _cli("record", str(run), "--n-samples", "3", cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    from le_brian.protocols.recording import load_recording
-
+    record_run(run, n_samples=3)
     rec = load_recording(run)
     assert set(rec["states"]["pyr1"]) == {"u", "v_B", "v_A"}
-    assert rec["states"]["pyr1"]["u"].shape == (30, 6)  # 3 patterns x 10 steps, 6 cells
+    assert rec["states"]["pyr1"]["u"].shape == (30, 30)  # 3 patterns x 10 steps, 30 cells
     assert set(rec["states"]["int1"]) == {"u"} and rec["spikes"] == {}
-    # rate record: the npz only, and v_B = W_up1 r_0 of the bars pattern (tau_0 = dt)
+    # v_B = W_up1 r_0 of the bars pattern (tau_0 = dt: r_0 = x from the second step)
     with np.load(run / "checkpoint.npz") as c:
         w = c["W_up_1"]
     from le_brian.datasets import bars_patterns
@@ -136,6 +131,8 @@ def test_train_resume_evaluate_record_plot_compare(tmp_path):
     x, _ = bars_patterns()
     np.testing.assert_allclose(rec["states"]["pyr1"]["v_B"][5], w @ x[0], rtol=1e-12)
 
+    out = _cli("evaluate", str(run), cwd=tmp_path)
+    assert out.returncode == 0 and "accuracy" in out.stdout, out.stderr
     out = _cli("record", str(run), "--spiking", "--n-samples", "10", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rec = load_recording(run)
