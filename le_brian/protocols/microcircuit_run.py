@@ -60,7 +60,7 @@ FIELDS = {
     "presentation_time": "time", "epochs": "int", "eta_up": "rates", "eta_ip": "rates",
     "eta_pi": "rates", "lr_decay": "float", "out_lag": "time", "target_on": "float",
     "target_off": "float", "eval_every": "int", "n_train": "int?", "n_val": "int?",
-    "n_test": "int?", "spiking": "bool", "n_per_unit": "int", "r_max": "rate",
+    "n_test": "int?", "spiking": "bool", "n_per_unit": "int", "r_max": "frequency",
     "tau_s": "time", "spiking_output": "bool", "device": "str", "codegen_target": "str",
 }
 PROTOCOLS = ("bars", "classification")
@@ -88,17 +88,17 @@ def _parse_quantity(name, text, dim_unit):
     return q
 
 
-def _format_quantity(q, dim_unit):
+def _format_quantity(q, dim_unit, frequency=False):
     """The most readable unit string that parses back to exactly ``q``."""
     v = float(q / dim_unit)
     forms = ([f"{v * 1e3!r} ms", f"{v!r} s"] if dim_unit is second
-             else [f"{v * 1e-3!r} / ms", f"{v!r} Hz"])
+             else [f"{v * 1e-3!r} kHz" if frequency else f"{v * 1e-3!r} / ms", f"{v!r} Hz"])
     return next(f for f in forms if float(_parse_quantity("", f, dim_unit) / dim_unit) == v)
 
 
 def _encode(kind, v):
-    if kind in ("time", "rate"):
-        return _format_quantity(v, second if kind == "time" else Hz)
+    if kind in ("time", "rate", "frequency"):
+        return _format_quantity(v, second if kind == "time" else Hz, kind == "frequency")
     if kind == "rates":
         return [_format_quantity(e, Hz) for e in v]
     return [int(n) for n in v] if kind == "ints" else v
@@ -125,7 +125,7 @@ def config_from_json(d):
         def bad(what):
             return ValueError(f"microcircuit parameter {name} must be {what}, got {v!r}")
 
-        if kind in ("time", "rate"):
+        if kind in ("time", "rate", "frequency"):
             v = _parse_quantity(name, v, second if kind == "time" else Hz)
         elif kind == "rates":
             if not isinstance(v, list) or not v:
