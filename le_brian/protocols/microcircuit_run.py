@@ -201,6 +201,9 @@ def microcircuit_config(model, overrides=None, settings=None):
     classification = "dataset" in protocol
     sizes = network.pop("layer_sizes", None)
     hidden = list(network.pop("hidden", sizes[1:-1] if sizes else [30]))
+    if sizes and not classification and (sizes[0], sizes[-1]) != (9, 3):
+        raise ValueError(f"model {model!r}: the bars protocol has 9 inputs and 3 classes, "
+                         f"got layer_sizes {list(sizes)}")
     on, off = protocol.get("targets", (1.0, 0.1))
     cfg = {**{k: _DEFAULTS[k] for k in _NETWORK_KEYS + _SPIKING_KEYS + ("spiking",)},
            "model": model, "protocol": "classification" if classification else "bars",
