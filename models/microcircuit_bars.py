@@ -1,6 +1,7 @@
 """Cortical microcircuit, "bars" task (docs/model.md §3.5; Haider et al. 2021 Fig. 3,
-after the authors' run_bars.py). Not a `le-brian train` model (no TRAINING dict): use
-`le_brian.protocols.bars.run_bars` or scripts/fig_microcircuit_bars.py.
+after the authors' run_bars.py): `le-brian train --model microcircuit_bars` (run folder,
+`le_brian.protocols.microcircuit_run`), `le_brian.protocols.bars.run_bars` or
+scripts/fig_microcircuit_bars.py.
 
 `NETWORK` holds `le_brian.Microcircuit` arguments, `PROTOCOL` the run settings. Learning
 rates and the original mode's read-out lag depend on the presentation time T

@@ -1,5 +1,6 @@
 """Cortical microcircuit on Yin-Yang (docs/model.md §2; `le_brian.protocols.classification.
-run_classification`, scripts/fig_microcircuit_yinyang.py). Not a `le-brian train` model.
+run_classification`, scripts/fig_microcircuit_yinyang.py; `le-brian train --model
+microcircuit_yinyang` writes a run folder, `le_brian.protocols.microcircuit_run`).
 
 The bars protocol's rules (self-predicting start, W_pi fixed, every epoch the training set
 nudged and learning, then the validation set free) on the 4 Yin-Yang inputs. The rates

@@ -55,16 +55,28 @@ def _json_number(field, text):
     return value
 
 
-def add_field_options(parser, fields, title):
-    """One option per field of ``fields`` (``{name: Field}``) in an argument group."""
+def add_field_options(parser, fields, title, others=None):
+    """One option per field of ``fields`` (``{name: Field}``) in an argument group;
+    ``others``: ``(fields, label)`` of a second parameter set whose other fields get
+    options too and whose differing defaults the help names."""
     group = parser.add_argument_group(title)
-    for name, f in fields.items():
+    other_fields, label = others if others else ({}, "")
+    for name, f in {**fields, **{k: v for k, v in other_fields.items()
+                                 if k not in fields}}.items():
+        if _option(name) in parser._option_string_actions:
+            continue  # an option of the command itself (e.g. --model)
+        alt = other_fields.get(name)
+        note = ""
+        if name not in fields:
+            note = f"; {label} only"
+        elif alt is not None and alt.to_json(alt.default) != f.to_json(f.default):
+            note = f"; {label}: default {alt.text(alt.default)}"
         aliases = [a for a, target in ALIASES.items() if target == name]
         default = f"default: {f.text(f.default)}"
         if f.kind == "bool" and f.unit is None:
             group.add_argument(_option(name), dest=f"field:{name}", default=None,
                                action=argparse.BooleanOptionalAction,
-                               help=f"{f.doc} ({default})")
+                               help=f"{f.doc} ({default}{note})")
             continue
         unit = ""
         if f.unit:
@@ -73,7 +85,7 @@ def add_field_options(parser, fields, title):
         choices = f"; one of {', '.join(f.choices)}" if f.choices else ""
         group.add_argument(_option(name), *aliases, dest=f"field:{name}", default=None,
                            metavar=name.upper(),
-                           help=f"{f.doc}{unit}{choices} ({default})".replace("%", "%%"))
+                           help=f"{f.doc}{unit}{choices} ({default}{note})".replace("%", "%%"))
 
 
 def field_values(args, fields):

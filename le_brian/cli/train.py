@@ -6,8 +6,21 @@ from .fields import add_field_options, field_values, parse_settings
 __all__ = ["add_train_commands"]
 
 
+def _parameter_sets():
+    """(layered, microcircuit) parameter sets of ``le-brian train``."""
+    from ..params import MicrocircuitTrainingParameters, TrainingParameters
+
+    return TrainingParameters, MicrocircuitTrainingParameters
+
+
+def _option_fields():
+    """Every option's field: the layered set's, then the microcircuit set's others."""
+    layered, micro = _parameter_sets()
+    return {**micro.fields(), **layered.fields()}
+
+
 def add_train_commands(sub, parse_time):
-    from ..params import TrainingParameters
+    layered, micro = _parameter_sets()
 
     p = sub.add_parser(
         "train", help="train an LE network on a dataset (run folder with metrics and weights)",
@@ -15,7 +28,10 @@ def add_train_commands(sub, parse_time):
         "evaluation after each epoch without nudging or plasticity. Name a model from "
         "models/ (--model) and/or give parameters as options (options override the model, "
         "--set overrides both). Quantities take units: --presentation-time 10ms, "
-        "--learning-rates 100Hz,50Hz, --r-max 2kHz.")
+        "--learning-rates 100Hz,50Hz, --r-max 2kHz. A microcircuit model (--model "
+        "microcircuit_bars, microcircuit_yinyang, or a file with NETWORK and PROTOCOL) takes "
+        "the options of le_brian.params.MicrocircuitTrainingParameters; an option that does "
+        "not apply to the model is refused.")
     p.add_argument("--model", help="parameter set from le_brian.models (e.g. yinyang, digits, "
                    "mnist5k) or the path of a .py file of the same form; a .py file is "
                    "EXECUTED as Python code (only use files you trust)")
@@ -27,7 +43,8 @@ def add_train_commands(sub, parse_time):
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="any parameter (le_brian.params.TrainingParameters), e.g. --set "
                    "target_off=0.1 --set hidden=300,100 --set tau_syn=2ms")
-    add_field_options(p, TrainingParameters.fields(), "parameters (le_brian.params)")
+    add_field_options(p, layered.fields(), "parameters (le_brian.params)",
+                      others=(micro.fields(), "microcircuit models"))
     p.set_defaults(func=_cli_train)
 
     e = sub.add_parser("evaluate", help="evaluate the network saved in a run folder",
@@ -40,13 +57,38 @@ def add_train_commands(sub, parse_time):
 
 
 def _cli_train(args):
-    from ..params import TrainingParameters
+    from ..protocols.microcircuit_run import is_microcircuit_model
     from ..protocols.training import load_model, train, training_parameters
 
-    fields = TrainingParameters.fields()
+    layered, micro = _parameter_sets()
+    microcircuit = bool(args.model) and is_microcircuit_model(args.model)
+    pset = micro if microcircuit else layered
+    fields = pset.fields()
+    given = [name for name in _option_fields()
+             if getattr(args, f"field:{name}", None) is not None]
+    refused = [n for n in given if n not in fields]
+    refused += [flag for flag, on in (("lagged", args.lagged), ("data_path", args.data_path))
+                if on and microcircuit]
+    if refused:
+        option = "--" + refused[0].replace("_", "-")
+        if microcircuit:
+            raise ValueError(f"{option} does not apply to the microcircuit model "
+                             f"{args.model!r} (its parameters: le_brian.params."
+                             f"{pset.__name__})")
+        raise ValueError(f"{option} applies to microcircuit models only (e.g. --model "
+                         f"microcircuit_bars; le_brian.params.{micro.__name__})")
+    values = field_values(args, fields)
+    settings = parse_settings(args.set, fields)
+    if microcircuit:
+        from ..protocols.microcircuit_run import train_microcircuit
+
+        history = train_microcircuit(args.model, args.out, resume=args.resume,
+                                     overrides=values, settings=settings)
+        print(f"done: {args.out} (validation accuracy {history[-1]['val_accuracy']:.4f})")
+        return 0
     params = load_model(args.model) if args.model else {}
-    params.update(field_values(args, fields))
-    params.update(parse_settings(args.set, fields))
+    params.update(values)
+    params.update(settings)
     if args.lagged:
         params["prospective"] = False
     if args.data_path:

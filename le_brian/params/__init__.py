@@ -20,7 +20,8 @@ Examples
 """
 
 from .fields import UNITS, Field, ParameterError, format_quantity, parse_quantity
-from .groups import (HAND_DOWN, INITS, MODES, SCHEMES, SYNAPSE_KINDS, TARGET_TYPES,
+from .groups import (HAND_DOWN, INITS, MICROCIRCUIT_PROTOCOLS, MODES, MicrocircuitTraining,
+                     MicrocircuitTrainingParameters, SCHEMES, SYNAPSE_KINDS, TARGET_TYPES,
                      TAU_LEARNING, Dynamics, Learning, LENetworkParameters,
                      MicrocircuitDynamics, MicrocircuitLearning, MicrocircuitParameters,
                      MicrocircuitSpiking, ParameterGroup, ParameterSet, Simulation, Spiking,
@@ -30,5 +31,6 @@ __all__ = ["Field", "ParameterError", "ParameterGroup", "ParameterSet", "UNITS",
            "parse_quantity", "format_quantity", "Dynamics", "Learning", "Spiking",
            "Substrate", "Simulation", "Training", "MicrocircuitDynamics",
            "MicrocircuitLearning", "MicrocircuitSpiking", "LENetworkParameters",
-           "MicrocircuitParameters", "TrainingParameters", "SCHEMES", "HAND_DOWN",
+           "MicrocircuitParameters", "TrainingParameters", "MicrocircuitTraining",
+           "MicrocircuitTrainingParameters", "MICROCIRCUIT_PROTOCOLS", "SCHEMES", "HAND_DOWN",
            "SYNAPSE_KINDS", "TARGET_TYPES", "MODES", "INITS", "TAU_LEARNING"]

@@ -7,6 +7,8 @@ units), ``le-brian train`` makes one option per field, and sweep tables check th
 values with the fields.
 """
 
+from dataclasses import replace
+
 from brian2 import Hz, kHz, ms, second
 
 from ..engine.registry import CODEGEN_TARGETS, DEVICES, DTYPES
@@ -16,7 +18,8 @@ from .fields import Field, ParameterError
 __all__ = ["ParameterGroup", "ParameterSet", "Dynamics", "Learning", "Spiking", "Substrate",
            "Simulation", "Training", "MicrocircuitDynamics", "MicrocircuitLearning",
            "MicrocircuitSpiking", "LENetworkParameters", "MicrocircuitParameters",
-           "TrainingParameters", "SCHEMES", "HAND_DOWN", "SYNAPSE_KINDS", "TARGET_TYPES",
+           "TrainingParameters", "MicrocircuitTraining", "MicrocircuitTrainingParameters",
+           "MICROCIRCUIT_PROTOCOLS", "SCHEMES", "HAND_DOWN", "SYNAPSE_KINDS", "TARGET_TYPES",
            "MODES", "INITS", "TAU_LEARNING"]
 
 SCHEMES = ("sweep", "reference")
@@ -24,6 +27,7 @@ HAND_DOWN = ("error", "mismatch")
 SYNAPSE_KINDS = ("dense", "dense_unfused", "plain")
 TARGET_TYPES = ("voltage", "rate")
 MODES = ("le", "original")
+MICROCIRCUIT_PROTOCOLS = ("bars", "classification")
 INITS = ("self_predicting", "random")
 TAU_LEARNING = ("tau_m", "tau_r")
 
@@ -294,6 +298,31 @@ class Training(ParameterGroup):
     )
 
 
+class MicrocircuitTraining(ParameterGroup):
+    """A microcircuit run (`le-brian train --model microcircuit_bars`): the bars protocol
+    or a classification dataset, with the protocols' rules (docs/model.md §2.4, §3.5)."""
+
+    key = "training"
+    _T = Training.fields()
+    FIELDS = (
+        Field("model", "microcircuit_bars", "the parameter set the run was made from",
+              kind="str"),
+        Field("protocol", "bars", "the bars patterns or a classification dataset",
+              kind="str", choices=MICROCIRCUIT_PROTOCOLS),
+        Field("dataset", None, "classification protocol: dataset name", kind="str",
+              optional=True),
+        replace(_T["hidden"], default=[30]), _T["presentation_time"], _T["epochs"],
+        _T["lr_decay"], _T["eval_every"], _T["target_on"],
+        replace(_T["target_off"], default=0.1), _T["n_train"], _T["n_val"], _T["n_test"],
+    )
+    del _T
+
+    def _check_group(self):
+        if (self.dataset is None) != (self.protocol == "bars"):
+            raise ParameterError("parameter dataset: the bars protocol has its own 8 patterns "
+                                 "(null); a classification protocol needs a dataset")
+
+
 # ---------------------------------------------------------------------- parameter sets
 class ParameterSet:
     """Several groups under one flat namespace (every field name is unique in a set).
@@ -329,7 +358,6 @@ class ParameterSet:
         for g in cls.GROUPS:
             for name, f in g.fields().items():
                 if name in cls.DEFAULTS:
-                    from dataclasses import replace
                     f = replace(f, default=cls.DEFAULTS[name])
                 out[name] = f
         return out
@@ -412,6 +440,13 @@ class MicrocircuitParameters(ParameterSet):
     """Every parameter of a `Microcircuit` but its architecture."""
 
     GROUPS = (MicrocircuitDynamics, MicrocircuitLearning, MicrocircuitSpiking, Simulation)
+
+
+class MicrocircuitTrainingParameters(ParameterSet):
+    """A microcircuit training run: the microcircuit's parameters and the protocol's."""
+
+    GROUPS = (MicrocircuitTraining, MicrocircuitDynamics, MicrocircuitLearning,
+              MicrocircuitSpiking, Simulation)
 
 
 class TrainingParameters(ParameterSet):

@@ -12,11 +12,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms, second
+from brian2 import ms, second
 
 from ..engine.validation import check_count
 
-__all__ = ["record_run", "load_recording", "plot_run", "compare_run", "RECORDING"]
+__all__ = ["record_run", "write_recording", "load_recording", "plot_run", "compare_run",
+           "RECORDING"]
 
 RECORDING = "recording.npz"
 
@@ -49,12 +50,16 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
     -------
     RunResult
     """
+    from .microcircuit_run import is_microcircuit_run, record_microcircuit
     from .training import _load_dataset, load_network
 
     run_dir = Path(run_dir)
     n_samples = check_count("n_samples", n_samples, 1)
     if split not in ("train", "val", "test"):
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
+    if is_microcircuit_run(run_dir):  # hook: microcircuit run folders
+        return record_microcircuit(run_dir, n_samples, split, spiking, device, record_every,
+                                   max_neurons)
     net, cfg = load_network(run_dir, device=device)
     if spiking is not None:
         from .training import build_network
@@ -77,6 +82,15 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
                   record=["u", "ub", "r"], record_every=record_every,
                   record_spikes=bool(net.spiking_populations()), record_neurons=neurons)
     labels = np.asarray(getattr(data, f"y_{split}")[:n_samples])
+    write_recording(run_dir, res, net, labels, f"{n_samples} {split} samples")
+    return res
+
+
+def write_recording(run_dir, res, net, labels, what, nwb=True):
+    """``recording.npz`` (and, with ``nwb`` and the ephys extra, ``recording.nwb``) of a
+    recorded run of ``net`` (any network class) in ``run_dir``; ``what`` describes the
+    samples."""
+    run_dir = Path(run_dir)
     arrays = {"t": np.asarray(res.t / second), "t_start": float(res.t_start / second),
               "dt": float(res.dt / second),
               "presentation_time": float(res.presentation_time / second),
@@ -91,15 +105,16 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         arrays[f"spikes/{pop}/n_neurons"] = s["n_neurons"]
         arrays[f"spikes/{pop}/n_per_unit"] = s["n_per_unit"]
     np.savez(run_dir / RECORDING, **arrays)
+    if not nwb:
+        return
     try:
         from ..ephys import to_nwb
 
         to_nwb(res, run_dir / "recording.nwb", session_description=f"le_brian recording of "
-               f"{run_dir.name}: {n_samples} {split} samples", network=net,
+               f"{run_dir.name}: {what}", network=net,
                labels=labels if labels.ndim == 1 else None)
     except ImportError:
         pass  # the npz holds everything; NWB needs the ephys extra
-    return res
 
 
 def load_recording(run_dir):
@@ -147,7 +162,11 @@ def plot_run(run_dir, out=None):
     from .. import plotting
     from ..cli.script_helpers import save_figure
 
+    from .microcircuit_run import is_microcircuit_run, plot_microcircuit
+
     run_dir = Path(run_dir)
+    if is_microcircuit_run(run_dir):  # hook: microcircuit run folders
+        return plot_microcircuit(run_dir, out)
     metrics = run_dir / "metrics.json"
     if not metrics.is_file():
         raise FileNotFoundError(f"{run_dir} holds no run (metrics.json not found)")

@@ -43,7 +43,8 @@ from ..params import LENetworkParameters, ParameterError, TrainingParameters
 
 __all__ = ["TrainConfig", "TrainingParameters", "training_parameters", "train", "evaluate",
            "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
-           "tau_mismatch"]
+           "tau_mismatch", "write_checkpoint", "restore_checkpoint", "run_parameters",
+           "check_resumable"]
 
 
 #: The parameters of a training run (`le_brian.params.TrainingParameters`); the name of
@@ -174,31 +175,52 @@ def _write_json(path, obj):
 
 
 def _save_checkpoint(out, epoch, net, history, rng, cfg):
-    """One atomic checkpoint: parameters, network state, metrics, RNG state, config and
-    the epoch number; then the convenience copies weights.npz (with its epoch) and
-    metrics.json, which a resumed run never reads."""
+    """The layered run's checkpoint (`write_checkpoint` with the sample-order RNG and the
+    parameters' JSON form)."""
+    write_checkpoint(out, epoch, net, history, rng.bit_generator.state, cfg.to_json())
+
+
+def write_checkpoint(out, epoch, net, history, rng_state, config):
+    """One atomic checkpoint of any le_brian network (`LENetwork`, `Microcircuit`):
+    parameters, network state, run index and network time, metrics, RNG state
+    (JSON-able), config (JSON-able) and the epoch number; then the convenience copies
+    weights.npz (with its epoch) and metrics.json, which a resumed run never reads."""
     arrays = {f"{kind}_{k + 1}": a for kind, v in net.get_parameters().items()
               for k, a in enumerate(v)}
     arrays.update({f"state/{p}/{v}": a for p, d in net.get_state().items()
                    for v, a in d.items() if a is not None})
-    arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng.bit_generator.state)),
+    arrays.update(epoch=np.array(epoch), rng=np.array(json.dumps(rng_state)),
                   run_index=np.array(net.run_index),
                   network_time_s=np.array(float(net.t / second)),
-                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(cfg.to_json())))
+                  metrics=np.array(json.dumps(history)), config=np.array(json.dumps(config)))
     _atomic_write(out / CHECKPOINT, lambda f: np.savez(f, **arrays))
     _atomic_write(out / "weights.npz", lambda f: net.save_parameters(f, epoch=np.array(epoch)))
     _write_json(out / "metrics.json", history)
 
 
-def _config_differences(saved, requested):
-    """Settings that differ, compared in the flat JSON form; ``saved`` is a checkpoint's
-    config in any form a version wrote (0.2.0: ``tau_m_ms``...; a field it predates counts
-    at its default)."""
-    saved = training_parameters(saved).flat_json()
+def config_differences(saved, requested):
+    """Settings that differ between a checkpoint's config ``saved`` (the JSON form any
+    version wrote; 0.2.0: ``tau_m_ms``...; a field it predates counts at its default)
+    and ``requested`` (a `le_brian.params.ParameterSet`), compared in the flat JSON form;
+    `RESUMABLE_CHANGES` left out. Returns ``{name: (saved, requested)}``."""
+    try:
+        saved = type(requested).from_json(saved).flat_json()
+    except ParameterError as err:
+        raise ValueError(f"the checkpoint's settings cannot be read: {err}") from None
     requested = requested.flat_json()
     keys = sorted(set(saved) | set(requested))
     return {k: (saved.get(k), requested.get(k)) for k in keys
             if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
+
+
+def check_resumable(out, saved, requested):
+    """Refuse to resume ``out`` with other settings than it was trained with (one line
+    naming every difference)."""
+    diff = config_differences(saved, requested)
+    if diff:
+        raise ValueError(f"--resume: {out} was trained with other settings: " + ", ".join(
+            f"{k} = {a!r} there, {b!r} now" for k, (a, b) in diff.items())
+            + f" (only {', '.join(RESUMABLE_CHANGES)} may change)")
 
 
 def _load_checkpoint(out, net, cfg):
@@ -212,29 +234,32 @@ def _load_checkpoint(out, net, cfg):
     except (OSError, ValueError, EOFError) as err:
         raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
     with f:
-        saved = json.loads(str(f["config"]))
-        diff = _config_differences(saved, cfg)
-        if diff:
-            raise ValueError(f"--resume: {out} was trained with other settings: " + ", ".join(
-                f"{k} = {a!r} there, {b!r} now" for k, (a, b) in diff.items())
-                + f" (only {', '.join(RESUMABLE_CHANGES)} may change)")
-        epoch, history = int(f["epoch"]), json.loads(str(f["metrics"]))
-        if not history or history[-1]["epoch"] != epoch:
-            raise ValueError(f"{path}: metrics end at epoch "
-                             f"{history[-1]['epoch'] if history else None}, checkpoint at "
-                             f"epoch {epoch}: not a consistent checkpoint")
-        shapes = net._parameter_shapes()
-        net.set_parameters(**{kind: [f[f"{kind}_{k + 1}"] for k in range(len(v))]
-                              for kind, v in shapes.items()})
-        state = {}
-        for key in f.files:
-            if key.startswith("state/"):
-                _, pop, var = key.split("/", 2)
-                state.setdefault(pop, {})[var] = f[key]
-        net.set_state(state)
-        if "run_index" in f:  # the random draws (spikes, rate noise) continue
-            net.restore_history(int(f["run_index"]), float(f["network_time_s"]) * second)
+        check_resumable(out, json.loads(str(f["config"])), cfg)
+        epoch, history = restore_checkpoint(f, path, net)
         return epoch, history, json.loads(str(f["rng"]))
+
+
+def restore_checkpoint(f, path, net):
+    """Parameters, dynamic state, run index and network time of ``net`` from an open
+    checkpoint ``f`` (of `write_checkpoint`) after checking that its metrics end at its
+    epoch; returns (epoch, metrics)."""
+    epoch, history = int(f["epoch"]), json.loads(str(f["metrics"]))
+    if not history or history[-1]["epoch"] != epoch:
+        raise ValueError(f"{path}: metrics end at epoch "
+                         f"{history[-1]['epoch'] if history else None}, checkpoint at "
+                         f"epoch {epoch}: not a consistent checkpoint")
+    shapes = net._parameter_shapes()
+    net.set_parameters(**{kind: [f[f"{kind}_{k + 1}"] for k in range(len(v))]
+                          for kind, v in shapes.items()})
+    state = {}
+    for key in f.files:
+        if key.startswith("state/"):
+            _, pop, var = key.split("/", 2)
+            state.setdefault(pop, {})[var] = f[key]
+    net.set_state(state)
+    if "run_index" in f:  # the random draws (spikes, rate noise) continue
+        net.restore_history(int(f["run_index"]), float(f["network_time_s"]) * second)
+    return epoch, history
 
 
 def load_network(run_dir, device=None, codegen_target=None):
@@ -244,6 +269,10 @@ def load_network(run_dir, device=None, codegen_target=None):
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
     meta = json.loads(cfg_path.read_text())
+    if meta.get("network") == "Microcircuit":  # microcircuit run folders
+        from .microcircuit_run import load_microcircuit
+
+        return load_microcircuit(run_dir, device=device, codegen_target=codegen_target)
     cfg = run_parameters(meta, cfg_path)
     if device:
         cfg = cfg.replace(device=device)
@@ -418,6 +447,10 @@ def _fmt_row(row):
 
 def evaluate(run_dir, split="test", device=None, progress=print):
     """Evaluate the saved network of a run folder on a split; returns the metrics."""
+    from .microcircuit_run import evaluate_microcircuit, is_microcircuit_run
+
+    if is_microcircuit_run(run_dir):  # hook: microcircuit run folders
+        return evaluate_microcircuit(run_dir, split=split, device=device, progress=progress)
     net, cfg = load_network(run_dir, device=device)
     data = _load_dataset(cfg)
     x, y = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
