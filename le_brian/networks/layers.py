@@ -13,6 +13,8 @@ the input tables, the schedule, the spiking view and the lifecycle.
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from brian2 import Equations, NeuronGroup, Synapses
 
 from .. import equations as eq
@@ -155,8 +157,7 @@ def architecture(layers):
     for k, spec in enumerate(layers):
         if isinstance(spec, Layer):
             out.append(spec)
-        elif isinstance(spec, int) or (hasattr(spec, "__index__") and not isinstance(
-                spec, bool) and not isinstance(spec, float)):
+        elif hasattr(spec, "__index__") and not isinstance(spec, (bool, np.bool_)):
             try:
                 out.append(Input(int(spec)) if k == 0 else Dense(int(spec)))
             except ValueError:
