@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["atomic_write", "atomic_path", "check_overwrite", "write_json", "read_json",
            "save_figure", "read_npz", "NpzContents", "read_limit", "format_bytes",
-           "open_limited", "read_limited", "MAX_READ_BYTES", "READ_LIMIT_ENV",
+           "open_limited", "read_limited", "names_file", "MAX_READ_BYTES", "READ_LIMIT_ENV",
            "SMOKE_RUN_NOTE"]
 
 #: Default limit (bytes) of the data one file may declare: the arrays of an ``.npz``
@@ -301,6 +301,17 @@ class NpzContents(dict):
     path = None
     what = "npz file"
 
+    @property
+    def files(self):
+        """Member names (as ``numpy.lib.npyio.NpzFile.files``)."""
+        return list(self)
+
+    def __enter__(self):  # reads like an NpzFile in a with block; nothing to close
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
     def __missing__(self, key):
         raise ValueError(f"{self.path}: damaged or incomplete {self.what}: no array "
                          f"{key!r} (it holds {sorted(self)})")
@@ -448,8 +459,9 @@ def open_limited(path, what="file", max_bytes=None, text=False):
     limit = read_limit(max_bytes)
     if str(path).endswith(".gz"):
         with open(path, "rb") as f:
+            magic = f.read(2)
             f.seek(0, os.SEEK_END)
-            if f.tell() >= 18:
+            if magic == b"\x1f\x8b" and f.tell() >= 18:  # a gzip file: trust its trailer
                 f.seek(-4, os.SEEK_END)
                 declared = int.from_bytes(f.read(4), "little")
                 if declared > limit:
@@ -494,3 +506,26 @@ def read_limited(path, what="file", max_bytes=None, n=-1):
     except (OSError, EOFError, zlib.error) as e:
         reason = "a folder, not a file" if Path(path).is_dir() else f"{type(e).__name__}: {e}"
         raise ValueError(f"{path}: cannot read {what} ({reason})") from None
+
+
+def names_file(path_of, what):
+    """Decorator of a reader: a KeyError, TypeError, IndexError or ValueError from
+    malformed content (e.g. ``int()`` of a string member, ``json.loads`` of a damaged
+    string) becomes one ValueError naming the file; a ValueError whose message already
+    names it passes unchanged. ``path_of(*args, **kwargs)`` gives the file."""
+    import functools
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def reader(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (KeyError, TypeError, IndexError, ValueError) as err:
+                path = path_of(*args, **kwargs)
+                if isinstance(err, ValueError) and (str(path) in str(err) or
+                                                    str(Path(path).parent) in str(err)):
+                    raise
+                raise ValueError(f"{path}: damaged {what} ({type(err).__name__}: "
+                                 f"{err})") from None
+        return reader
+    return wrap

@@ -27,6 +27,7 @@ themselves, so no structural field can be forgotten.
 """
 
 import copy
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -297,10 +298,15 @@ class BaseNetwork:
 
     def load_parameters(self, path):
         """Read parameters written by `save_parameters` (class and sizes must match)."""
-        try:
-            f = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise ValueError(f"{path}: not a le_brian parameter file ({err})") from None
+        from ..io import read_npz
+
+        if isinstance(path, (str, os.PathLike)):
+            f = read_npz(path, "le_brian parameter file")
+        else:  # an open binary file
+            try:
+                f = np.load(path, allow_pickle=False)
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+                raise ValueError(f"{path}: not a le_brian parameter file ({err})") from None
         with f:
             if "network" in f and str(f["network"]) != self.kind:
                 raise ValueError(f"{path}: parameters of a {f['network']}, not of a {self.kind}")
@@ -313,7 +319,10 @@ class BaseNetwork:
             missing = [n for v in names.values() for n in v if n not in f]
             if missing:
                 raise ValueError(f"{path}: missing arrays {missing}")
-            self.set_parameters(**{kind: [f[n] for n in v] for kind, v in names.items()})
+            try:
+                self.set_parameters(**{kind: [f[n] for n in v] for kind, v in names.items()})
+            except (TypeError, ValueError) as err:  # wrong dtype / shape, NaN, out of bounds
+                raise ValueError(f"{path}: damaged le_brian parameter file ({err})") from None
 
     # ------------------------------------------------------------------ state
     def reset_state(self):

@@ -38,6 +38,10 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, ms, second
 
+from ..io import atomic_write as _atomic_write
+from ..io import names_file, read_json, read_npz, save_figure
+from ..io import write_json as _write_json
+
 from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
 
@@ -289,26 +293,6 @@ CHECKPOINT = "checkpoint.npz"
 RESUMABLE_CHANGES = ("epochs", "device", "codegen_target")
 
 
-def _atomic_write(path, write):
-    """``write(binary file)`` into a temporary file beside ``path``, flush, fsync, then
-    rename over ``path``: readers and resumed runs see the old file or the new one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_json(path, obj):
-    _atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
-
-
 def _save_checkpoint(out, epoch, net, history, rng, cfg):
     """One atomic checkpoint: parameters, network state, metrics, RNG state, config and
     the epoch number; then the convenience copies weights.npz (with its epoch) and
@@ -336,6 +320,7 @@ def _config_differences(saved, requested):
             if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
 
 
+@names_file(lambda out, *a: out / CHECKPOINT, "checkpoint")
 def _load_checkpoint(out, net, cfg):
     """Restore ``net`` from the run folder's checkpoint after checking that it belongs to
     the requested ``cfg``; returns (epoch, history, rng state)."""
@@ -343,8 +328,8 @@ def _load_checkpoint(out, net, cfg):
     if not path.is_file():
         raise FileNotFoundError(f"{out} holds no run to resume ({CHECKPOINT} not found)")
     try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
+        f = read_npz(path, "checkpoint")
+    except (OSError, EOFError) as err:
         raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
     with f:
         saved = json.loads(str(f["config"]))
@@ -378,7 +363,9 @@ def load_network(run_dir, device=None, codegen_target=None):
     cfg_path = run_dir / "config.json"
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
-    meta = json.loads(cfg_path.read_text())
+    meta = read_json(cfg_path)
+    if not isinstance(meta, dict) or not {"config", "n_in", "n_out"} <= set(meta):
+        raise ValueError(f"{cfg_path}: damaged run configuration (expected config, n_in, n_out)")
     cfg = TrainConfig.from_dict(meta["config"])
     if device:
         cfg.device = device
@@ -391,7 +378,7 @@ def load_network(run_dir, device=None, codegen_target=None):
     net.load_parameters(wpath)
     ckpt = run_dir / CHECKPOINT
     if ckpt.exists():  # weights.npz must be the checkpoint's epoch
-        with np.load(ckpt, allow_pickle=False) as c, np.load(wpath) as w:
+        with read_npz(ckpt, "checkpoint") as c, read_npz(wpath, "parameter file") as w:
             if "epoch" in w and int(w["epoch"]) != int(c["epoch"]):
                 raise ValueError(f"{wpath} is of epoch {int(w['epoch'])}, {ckpt} of epoch "
                                  f"{int(c['epoch'])}: the run folder is inconsistent")
@@ -527,7 +514,7 @@ def write_curves(path, history):
                 plot_learning_curves({split: rows}, metric=metric, ax=ax,
                                      ylabel=f"{metric} ({unit})")
         ax.set_title(f"{metric} per epoch (train: nudged read-outs)")
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path
 
 
