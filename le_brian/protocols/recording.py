@@ -225,8 +225,10 @@ def plot_run(run_dir, out=None):
     if rec is not None:
         out_pop = sorted(rec["states"])[-1]
         for ax, var in zip(grid[2], ("u", "ub")):
-            plotting.plot_state(rec["t"], rec["states"][out_pop][var], var_name=f"{var} "
-                                f"({out_pop})", axes=ax)
+            values = rec["states"][out_pop][var]
+            index = rec["neurons"].get(out_pop, np.arange(values.shape[1]))
+            plotting.plot_state(rec["t"], values, var_name=f"{var} ({out_pop})", axes=ax,
+                                labels=[f"output unit {j}" for j in index])
         if rec["spikes"]:
             result = _RecordedRun(rec)
             plotting.plot_population_raster(result, axes=grid[3, 0])
