@@ -182,5 +182,6 @@ def test_bad_recordings_are_named(run_dir, tmp_path):
         assert "Traceback" not in out.stderr
     out = _cli("plot", str(fresh), cwd=tmp_path)
     assert out.returncode == 2 and "holds no run" in out.stderr
-    out = _cli("record", str(run_dir), "--n-samples", "50", "--device", "runtime", cwd=tmp_path)
+    out = _cli("record", str(run_dir), "--n-samples", "50", "--device", "runtime", "--overwrite",
+               cwd=tmp_path)
     assert out.returncode == 2 and "the test split has 20 samples" in out.stderr
