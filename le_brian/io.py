@@ -399,10 +399,12 @@ def read_npz(path, what="npz file", max_bytes=None):
                 if dtype.hasobject:
                     raise ValueError(f"member {info.filename!r} holds Python objects "
                                      "(pickles are never loaded)")
-                total += math.prod(int(s) for s in shape) * dtype.itemsize
-                if total > limit:
+                size = math.prod(int(s) for s in shape) * dtype.itemsize
+                if total + size > limit:
                     raise _too_big(path, f"array {info.filename[:-4]!r} of shape "
-                                   f"{tuple(shape)} ({dtype})", total, limit)
+                                   f"{tuple(shape)} ({dtype})" + (" with the arrays before "
+                                   "it" if total else ""), total + size, limit)
+                total += size
             for info in members:
                 with zf.open(info) as fp:
                     out[info.filename[:-4]] = np.lib.format.read_array(fp,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, Quantity, ms, second
 
-from ..cli.script_helpers import write_json
+from ..io import write_json
 from .spec import SpecError, parse_quantity
 
 __all__ = ["Protocol", "Parameter", "PROTOCOLS", "get_protocol", "train_parameters"]
