@@ -9,18 +9,17 @@ here asserts a time.
 """
 
 import contextlib
-import json
 import os
 import platform
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 from brian2 import Hz, ms, second
 
 from .bandwidth import floor_steps_per_s, probe_bandwidth, weight_traffic
+from .io import write_json
 from .networks import LENetwork, Microcircuit
 from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
 from .protocols.bars import bars_data, bars_learning_rates
@@ -282,8 +281,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
 
     def save():
         if out is not None:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(json.dumps(results, indent=2))
+            write_json(out, results)  # atomic (le_brian.io)
 
     for arch in architectures:
         sizes = parse_architecture(arch)

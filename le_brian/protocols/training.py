@@ -29,7 +29,6 @@ naming the difference.
 """
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
