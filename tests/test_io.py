@@ -255,3 +255,35 @@ def test_damaged_parameter_files_name_the_file(tmp_path):
 def _resave(net, path):
     net.save_parameters(path)
     return path
+
+
+def test_damaged_checkpoints_name_the_file(tmp_path):
+    """A truncated checkpoint, one missing a member, one with a malformed member, a
+    damaged config.json: --resume / load_network raise one ValueError naming the file."""
+    from le_brian.protocols.training import CHECKPOINT, load_network, train
+
+    cfg = dict(dataset="yinyang", hidden=[4], learning_rates_hz=1000.0, n_train=20,
+               n_val=10, n_test=10, epochs=1, device="runtime", codegen_target="numpy")
+    run = tmp_path / "run"
+    train(cfg, run, progress=lambda _: None)
+    path = run / CHECKPOINT
+    with np.load(path) as f:
+        good = dict(f)
+    resume = dict(cfg, epochs=2)
+    for content, message in (
+            (good | {"config": np.array("{not json")}, "damaged checkpoint .*JSONDecodeError"),
+            (good | {"epoch": np.array("one")}, "damaged checkpoint"),
+            ({k: v for k, v in good.items() if k != "rng"},
+             "damaged or incomplete checkpoint: no array 'rng'")):
+        np.savez(path, **content)
+        with pytest.raises(ValueError, match="checkpoint.npz: " + message):
+            train(resume, run, resume=True, progress=lambda _: None)
+    data = _npz_bytes(**good)
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="checkpoint.npz: damaged or unreadable checkpoint"):
+        train(resume, run, resume=True, progress=lambda _: None)
+    with pytest.raises(ValueError, match="checkpoint.npz: damaged or unreadable checkpoint"):
+        load_network(run)
+    (run / "config.json").write_text('{"config": {}}')
+    with pytest.raises(ValueError, match="config.json: damaged run configuration"):
+        load_network(run)
