@@ -89,7 +89,7 @@ def test_parameters_one_kind_of_object_and_one_file_layout(tmp_path):
         Microcircuit([3, 4, 2], device="runtime").load_parameters(tmp_path / "LENetwork.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="not a le_brian parameter file"):
+    with pytest.raises(ValueError, match="bad.npz: damaged or unreadable le_brian parameter file"):
         LENetwork([3, 4, 2], device="runtime").load_parameters(bad)
 
 

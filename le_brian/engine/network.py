@@ -288,13 +288,22 @@ class BaseNetwork:
         """Write the parameters to an ``.npz`` file (a path or a binary file object):
         ``network`` (class), ``layer_sizes``, one array ``{kind}_{k}`` per entry of
         `get_parameters` (k from 1), the class's metadata (e.g. learning rates) and the
-        ``extra`` arrays given (e.g. an epoch number)."""
+        ``extra`` arrays given (e.g. an epoch number). A path is written atomically
+        (`le_brian.io.atomic_write`; ``.npz`` is appended when missing, as `numpy.savez`
+        does)."""
         arrays = {f"{kind}_{k + 1}": a for kind, v in self._params.items()
                   for k, a in enumerate(v)}
         arrays.update(self._parameter_metadata())
         arrays.update(extra)
         arrays.update(network=np.array(self.kind), layer_sizes=np.array(self.layer_sizes))
-        np.savez(path, **arrays)
+        if isinstance(path, (str, os.PathLike)):  # a file name: written atomically
+            from ..io import atomic_write
+
+            path = os.fspath(path)  # as np.savez: '.npz' appended when missing
+            atomic_write(path if path.endswith(".npz") else path + ".npz",
+                         lambda f: np.savez(f, **arrays))
+        else:
+            np.savez(path, **arrays)
 
     def load_parameters(self, path):
         """Read parameters written by `save_parameters` (class and sizes must match)."""
