@@ -244,9 +244,9 @@ def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
                            sample_boundaries=True, **kwds):
     """Raster of every spiking population of a run (``result.spikes``), stacked bottom
     to top in network order and coloured by population: the y axis is the neuron index
-    within each population (ticks at its first and last neuron), the populations'
-    names are written beside it on the right, the sample (pattern) onsets are vertical
-    lines.
+    within each population (ticks at its first and last neuron where it takes at least
+    12 % of the axis), the populations' names are written beside it on the right, the
+    sample (pattern) onsets are vertical lines.
 
     Raises
     ------
@@ -263,16 +263,19 @@ def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
         color = POPULATION_COLORS[k % len(POPULATION_COLORS)]
         plot_raster(np.asarray(s["i"]) + offset, s["t"], time_unit=time_unit, axes=axes,
                     color=color, **kwds)
-        ticks.update({offset: "0", offset + s["n_neurons"] - 1: str(s["n_neurons"] - 1)})
+        ticks[offset] = (s["n_neurons"], "0")
+        ticks[offset + s["n_neurons"] - 1] = (s["n_neurons"], str(s["n_neurons"] - 1))
         names.append((offset + (s["n_neurons"] - 1) / 2, pop, color))
         offset += s["n_neurons"]
         axes.axhline(offset - 0.5, color="0.8", lw=0.5)
-    axes.set_yticks(list(ticks), list(ticks.values()))
+    # tick a population's first and last index where it has room (>= 12% of the axis)
+    shown = {y: text for y, (n, text) in ticks.items() if n >= 0.12 * offset}
+    axes.set_yticks(list(shown), list(shown.values()))
     axes.set_ylabel("neuron index (within its population)")
     side = axes.get_yaxis_transform()  # x in axes coordinates, y in data
     for y, pop, color in names:
-        axes.text(1.01, y, pop, transform=side, color=color, rotation=90, ha="left",
-                  va="center", fontsize="small")
+        axes.text(1.005, y, pop, transform=side, color=color, ha="left", va="center",
+                  fontsize="small")
     axes.set_ylim(-0.5, offset - 0.5)
     if sample_boundaries:
         T = float(result.presentation_time / time_unit)

@@ -73,7 +73,7 @@ def main(argv=None):
         plot_state(res.t, res.states["int1"][var][:, 0], var_name="int1[0]", axes=ax_int,
                    label={"u": "soma", "v_I": "dendrite"}[var])
     ax_int.legend(fontsize=7, ncol=2)
-    plot_state(res.t, res.states["out"]["w"], var_name="output visible potential",
+    plot_state(res.t, res.states["out"]["w"], var_name="output potential",
                axes=ax_out, labels=[f"class {c}" for c in range(3)])
     paths = save_figure(fig, args.out / "spiking_raster.png", dpi=80, pdf=True,
                         smoke=args.fast)
