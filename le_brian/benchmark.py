@@ -9,18 +9,17 @@ here asserts a time.
 """
 
 import contextlib
-import json
 import os
 import platform
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, ms
+from brian2 import Hz, ms, second
 
 from .bandwidth import floor_steps_per_s, probe_bandwidth, weight_traffic
+from .io import write_json
 from .networks import LENetwork, Microcircuit
 from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
 from .protocols.bars import bars_data, bars_learning_rates
@@ -184,7 +183,8 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
         t1 = time.perf_counter()
         res = net.run(x, T, targets=targets, learn=learn, record_every=every)
         runs.append(time.perf_counter() - t1)
-        loops.append(res.simulation_time or runs[-1])
+        loops.append(float(res.simulation_time / second) if res.simulation_time is not None
+                     else runs[-1])
     best, loop = min(runs), min(loops)
     return {"build_seconds": build, "compiled": first.compiled, "rerun_seconds": best,
             "loop_seconds": loop, "steps_per_s": n_steps / loop,
@@ -281,8 +281,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
 
     def save():
         if out is not None:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(json.dumps(results, indent=2))
+            write_json(out, results)  # atomic (le_brian.io)
 
     for arch in architectures:
         sizes = parse_architecture(arch)
@@ -507,7 +506,7 @@ def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps
     t0 = time.perf_counter()
     res = net.run(x, steps * net.dt, targets=y, record={})
     wall = time.perf_counter() - t0
-    dev_rate = steps * 8 / (res.run_time if res.run_time > 0 else wall)
+    dev_rate = steps * 8 / (float(res.run_time / second) or wall)
     g = net.conductances
     np_rate = benchmark_numpy_microcircuit(
         Microcircuit([9, 30, 3], **rates).get_parameters(),
@@ -518,7 +517,7 @@ def benchmark_microcircuit(n_steps=100_000, device="cpp_standalone", numpy_steps
     return {"device": device, "synapses": synapses, "steps": steps * 8,
             "device_steps_per_s": dev_rate,
             "numpy_steps_per_s": np_rate, "ratio": dev_rate / np_rate,
-            "build_time": first.build_time, "wall_time_second_run": wall}
+            "build_time": float(first.build_time / second), "wall_time_second_run": wall}
 
 
 def benchmark_spiking(n_steps=20_000, device="cpp_standalone", n_per_unit=1):
@@ -563,7 +562,8 @@ def benchmark_spiking(n_steps=20_000, device="cpp_standalone", n_per_unit=1):
             net = make(**kw)
             run(net, False)  # build (and compile) once
             res = run(net, False)  # timed: no monitor
-            seconds = res.simulation_time or res.run_time
+            seconds = float((res.simulation_time if res.simulation_time is not None
+                             else res.run_time) / second)
             steps = int(round(float(res.presentation_time / res.dt))) * res.n_samples
             speeds[spiking] = steps / seconds
             if spiking:  # the spikes of an equal run (with a spike monitor, not timed)

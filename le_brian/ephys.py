@@ -30,6 +30,8 @@ instead, to overlay a simulation with recordings (a documented linear map, not p
 
 import datetime
 import uuid
+import warnings
+from pathlib import Path
 
 import numpy as np
 from brian2 import mV, second, volt
@@ -202,8 +204,12 @@ def to_neo(results, name="le_brian simulation", potential_map=None, description=
 
 
 def to_nwb(result, path, session_description="le_brian simulation", network=None,
-           potential_map=None, source_script=None, session_start_time=None, labels=None):
+           potential_map=None, source_script=None, session_start_time=None, labels=None,
+           overwrite=False):
     """Write a run as an NWB file (pynwb) and return its path.
+
+    The file is written atomically (a temporary file beside ``path``, renamed when
+    complete): an interrupted or failed export leaves no partial file.
 
     Parameters
     ----------
@@ -220,10 +226,20 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
         Default: now (UTC).
     labels : array of int (n_samples,), optional
         Class label of every sample (a ``label`` column of the trials table).
+    overwrite : bool
+        Replace an existing file (default: refuse).
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and not ``overwrite``.
+    ValueError
+        ``labels`` of the wrong shape; a non-finite spike time.
 
     Notes
     -----
-    Units: one row per neuron of every spiking population, spike times in seconds
+    Units: one row per neuron of every spiking population (no Units table for a rate
+    network, whose recording is its states and trials), spike times in seconds
     (sorted), ``resolution`` = dt, ``obs_intervals`` the run, columns population, layer,
     cell_type, unit_index. Trials: one per presented sample (start / stop time,
     ``sample`` index, ``label``), the alignment of Fano factors and PSTHs. Recorded
@@ -238,8 +254,10 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
     from pynwb.misc import Units
 
     from . import __version__
+    from .io import atomic_path, check_overwrite
 
     _check_result(result)
+    check_overwrite(path, overwrite)
     start = session_start_time or datetime.datetime.now(datetime.timezone.utc)
     circuit = repr(network) if network is not None else "a le_brian network"
     nwb = NWBFile(session_description=session_description, identifier=str(uuid.uuid4()),
@@ -258,17 +276,21 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
                           description=f"simulated circuit: {circuit}", sex="U", age="P0D")
     dt = float(result.dt / second)
     t0, t1 = float(result.t_start / second), float(result.t_stop / second)
-    units = Units(name="units", resolution=dt,
-                  description="neurons of le_brian's spiking populations")
-    for column, text in (("population", "le_brian population"),
-                         ("layer", "layer of the population"),
-                         ("cell_type", "LE unit, pyramidal, interneuron or output pyramidal"),
-                         ("unit_index", "rate unit the neuron belongs to")):
-        units.add_column(column, text)
-    nwb.units = units
+    if result.spikes:  # a rate network has no units (an empty table has no dtypes)
+        units = Units(name="units", resolution=dt,
+                      description="neurons of le_brian's spiking populations")
+        for column, text in (("population", "le_brian population"),
+                             ("layer", "layer of the population"),
+                             ("cell_type", "LE unit, pyramidal, interneuron or output "
+                                           "pyramidal"),
+                             ("unit_index", "rate unit the neuron belongs to")):
+            units.add_column(column, text)
+        nwb.units = units
     for pop, s in result.spikes.items():
         layer, cell_type = population_info(pop)
         times, index = np.asarray(s["t"] / second), np.asarray(s["i"])
+        if not np.isfinite(times).all():
+            raise ValueError(f"to_nwb: population {pop!r} has a non-finite spike time")
         for j in range(s["n_neurons"]):
             nwb.add_unit(spike_times=np.sort(times[index == j]), obs_intervals=[[t0, t1]],
                          population=pop, layer=str(layer), cell_type=cell_type,
@@ -298,8 +320,9 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
                     starting_time=float(result.t[0] / second),
                     description=f"{var} of {pop} (time x neurons); columns are neurons "
                                 f"{neurons.tolist()} of the population"))
-    with NWBHDF5IO(str(path), "w") as io:
-        io.write(nwb)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
     return path
 
 
@@ -408,14 +431,26 @@ def spike_statistics(trains, sample_onsets=None, sample_duration=None, bin_size=
 
 
 def _nwb_file(path):
-    """(io, nwbfile) of a readable NWB file, else ValueError naming it."""
+    """(io, nwbfile) of a readable NWB file, else FileNotFoundError / ValueError naming
+    it (whatever h5py, hdmf or pynwb raise on a damaged file)."""
     from pynwb import NWBHDF5IO
 
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path} not found (expected an NWB file)")
+    io = None
     try:
         io = NWBHDF5IO(str(path), "r")
         return io, io.read()
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{path}: not a readable NWB file ({err})") from None
+    except Exception as err:  # noqa: BLE001 (any failure of a damaged file names it)
+        if io is not None:
+            io.close()
+        reason = ("a folder, not a file" if Path(path).is_dir()
+                  else f"{type(err).__name__}: {err}")
+        raise ValueError(f"{path}: not a readable NWB file ({reason})") from None
+
+
+def _damaged(path, err):
+    return ValueError(f"{path}: damaged NWB file ({type(err).__name__}: {err})")
 
 
 def read_nwb_units(path, units_column=None):
@@ -451,8 +486,19 @@ def read_nwb_units(path, units_column=None):
         if units_column is not None and units_column not in columns:
             raise ValueError(f"{path}: the Units table has no column {units_column!r}; "
                              f"columns: {list(columns)}")
-        all_times = [np.asarray(table["spike_times"][k], dtype=float) for k in range(n)]
+        try:
+            all_times = [np.asarray(table["spike_times"][k], dtype=float) for k in range(n)]
+            all_intervals = [np.asarray(table["obs_intervals"][k], dtype=float).reshape(-1, 2)
+                             if "obs_intervals" in columns else np.zeros((0, 2))
+                             for k in range(n)]
+            labels = ["all" if units_column is None else str(table[units_column][k])
+                      for k in range(n)]
+        except Exception as err:  # noqa: BLE001 (h5py / hdmf on a damaged file)
+            raise _damaged(path, err) from None
         for k, t in enumerate(all_times):
+            if not np.isfinite(t).all():
+                raise ValueError(f"{path}: unit {k} has a non-finite spike time "
+                                 f"({t[~np.isfinite(t)][0]})")
             if len(t) and t.min() < 0:
                 raise ValueError(f"{path}: unit {k} has negative spike times")
             if np.any(np.diff(t) < 0):
@@ -461,14 +507,13 @@ def read_nwb_units(path, units_column=None):
         whole = np.array([[flat.min(), flat.max() + 1e-9]])
         groups = {}
         for k, t in enumerate(all_times):
-            intervals = (np.asarray(table["obs_intervals"][k], dtype=float).reshape(-1, 2)
-                         if "obs_intervals" in columns else np.zeros((0, 2)))
+            intervals = all_intervals[k]
             if not len(intervals):
                 intervals = whole
-            if np.any(intervals[:, 1] <= intervals[:, 0]):
-                raise ValueError(f"{path}: unit {k} has an empty or reversed observation "
-                                 f"interval {intervals.tolist()}")
-            label = "all" if units_column is None else str(table[units_column][k])
+            if not np.isfinite(intervals).all() or np.any(intervals[:, 1] <= intervals[:, 0]):
+                raise ValueError(f"{path}: unit {k} has an empty, reversed or non-finite "
+                                 f"observation interval {intervals.tolist()}")
+            label = labels[k]
             for m, (t0, t1) in enumerate(intervals):
                 inside = t[(t >= t0) & (t <= t1)]
                 groups.setdefault(label, []).append(neo.SpikeTrain(
@@ -483,10 +528,15 @@ def read_nwb_trials(path):
     require_ephys()
     io, nwb = _nwb_file(path)
     with io:
-        if nwb.trials is None or len(nwb.trials) == 0:
-            return None
-        start = np.asarray(nwb.trials["start_time"][:], dtype=float)
-        stop = np.asarray(nwb.trials["stop_time"][:], dtype=float)
+        try:
+            if nwb.trials is None or len(nwb.trials) == 0:
+                return None
+            start = np.asarray(nwb.trials["start_time"][:], dtype=float)
+            stop = np.asarray(nwb.trials["stop_time"][:], dtype=float)
+        except Exception as err:  # noqa: BLE001 (h5py / hdmf on a damaged file)
+            raise _damaged(path, err) from None
+    if not (np.isfinite(start).all() and np.isfinite(stop).all()):
+        raise ValueError(f"{path}: a trial has a non-finite start or stop time")
     if np.any(stop <= start):
         raise ValueError(f"{path}: a trial ends before it starts")
     return start, stop - start
@@ -515,28 +565,40 @@ def compare_statistics(simulated, recorded):
     Returns
     -------
     list of dict
-        One row per statistic: ``statistic``, ``unit``, ``sim_mean``, ``rec_mean``,
-        ``sim_median``, ``rec_median``, ``sim_n``, ``rec_n``, ``ks_distance``, ``ks_p``.
+        One row per statistic defined on both sides: ``statistic``, ``unit``,
+        ``sim_mean``, ``rec_mean``, ``sim_median``, ``rec_median``, ``sim_n``,
+        ``rec_n``, ``ks_distance``, ``ks_p`` (all finite). A statistic without a finite
+        value on one side (e.g. the CV when no train has 3 spikes) is left out with a
+        `UserWarning` naming it and the side: no row ever holds NaN.
+
+    Raises
+    ------
+    ValueError
+        No statistic is defined on both sides.
     """
     from scipy.stats import ks_2samp
 
-    rows = []
+    rows, undefined = [], []
     for key in STATISTICS:
         if key not in simulated or key not in recorded:
             continue
         a = np.asarray(simulated[key], dtype=float)
         b = np.asarray(recorded[key], dtype=float)
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        row = {"statistic": key, "unit": STATISTIC_UNITS[key], "sim_n": int(len(a)),
-               "rec_n": int(len(b)),
-               "sim_mean": float(a.mean()) if len(a) else np.nan,
-               "rec_mean": float(b.mean()) if len(b) else np.nan,
-               "sim_median": float(np.median(a)) if len(a) else np.nan,
-               "rec_median": float(np.median(b)) if len(b) else np.nan}
-        if len(a) and len(b):
-            test = ks_2samp(a, b)
-            row.update(ks_distance=float(test.statistic), ks_p=float(test.pvalue))
-        else:
-            row.update(ks_distance=np.nan, ks_p=np.nan)
-        rows.append(row)
+        if not (len(a) and len(b)):
+            undefined.append(f"{key} ({' and '.join(side for side, v in (('simulation', a),
+                             ('recording', b)) if not len(v))})")
+            continue
+        test = ks_2samp(a, b)
+        rows.append({"statistic": key, "unit": STATISTIC_UNITS[key], "sim_n": int(len(a)),
+                     "rec_n": int(len(b)), "sim_mean": float(a.mean()),
+                     "rec_mean": float(b.mean()), "sim_median": float(np.median(a)),
+                     "rec_median": float(np.median(b)),
+                     "ks_distance": float(test.statistic), "ks_p": float(test.pvalue)})
+    if undefined:
+        warnings.warn("compare_statistics: undefined, left out (no finite value on that "
+                      f"side; e.g. too few spikes): {', '.join(undefined)}", stacklevel=2)
+    if not rows:
+        raise ValueError("compare_statistics: no statistic is defined on both sides "
+                         f"({', '.join(undefined)}): too few spikes to compare")
     return rows

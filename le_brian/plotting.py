@@ -84,6 +84,7 @@ def plot_learning_curves(histories, metric="test_mse", ax=None, ylabel=None, log
         epochs = [h.get("epoch", k + 1) for k, h in enumerate(rows)]
         ax.plot(epochs, [h[metric] for h in rows], "o-", label=name)
     ax.set_xlabel("epoch")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel(ylabel or metric.replace("_", " "))
     if logy:
         ax.set_yscale("log")
@@ -101,6 +102,17 @@ def plot_lag(t, outputs, ax=None, time_unit=ms):
     ax.set_ylabel("output (dimensionless)")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _integer_ticks(axis):
+    """Ticks of ``axis`` only at integers (epochs, neuron indices)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+#: Largest number of lines `plot_state` labels in a legend.
+MAX_LEGEND_LINES = 12
 
 
 def _check_quantity(name, value, unit, what):
@@ -153,9 +165,13 @@ def plot_raster(indices, times, time_unit=ms, axes=None, **kwds):
     return axes
 
 
-def plot_state(times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds):
+def plot_state(times, values, time_unit=ms, var_unit=None, var_name=None, axes=None,
+               labels=None, **kwds):
     """A state variable against time (brian2tools' signature); ``values`` (n,) or
-    (n, k), a Quantity or dimensionless numbers (le_brian's potentials and rates)."""
+    (n, k), a Quantity or dimensionless numbers (le_brian's potentials and rates).
+
+    Several columns get a legend (at most `MAX_LEGEND_LINES`): ``labels`` (one per
+    column), default ``'neuron j'``; a ``label=`` keyword labels a single line."""
     tm = _in_unit(times, time_unit)
     if isinstance(values, Quantity) and not values.is_dimensionless:
         if var_unit is None:
@@ -168,7 +184,16 @@ def plot_state(times, values, time_unit=ms, var_unit=None, var_name=None, axes=N
     if y.shape[0] != tm.shape[0]:
         raise ValueError(f"values must have one row per time ({tm.shape[0]}), got {y.shape}")
     axes = _axes(axes)
-    axes.plot(tm, y, **kwds)
+    lines = axes.plot(tm, y, **kwds)
+    columns = y.shape[1] if y.ndim == 2 else 1
+    if labels is not None and len(labels) != columns:
+        raise ValueError(f"labels must name the {columns} columns of values, got "
+                         f"{len(labels)}")
+    if "label" not in kwds and columns > 1 and columns <= MAX_LEGEND_LINES:
+        for line, text in zip(lines, labels if labels is not None else
+                              [f"neuron {j}" for j in range(columns)]):
+            line.set_label(text)
+        axes.legend(loc="best", fontsize="small", ncol=min(columns, 5))
     axes.set_xlabel(f"time ({_unit_name(time_unit)})")
     axes.set_ylabel(f"{var_name or 'value'} ({unit_text})")
     return axes
@@ -218,8 +243,10 @@ POPULATION_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purp
 def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
                            sample_boundaries=True, **kwds):
     """Raster of every spiking population of a run (``result.spikes``), stacked bottom
-    to top in network order and coloured by population, with the populations' names
-    on the y axis and the sample (pattern) onsets as vertical lines.
+    to top in network order and coloured by population: the y axis is the neuron index
+    within each population (ticks at its first and last neuron where it takes at least
+    12 % of the axis), the populations' names are written beside it on the right, the
+    sample (pattern) onsets are vertical lines.
 
     Raises
     ------
@@ -230,16 +257,25 @@ def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
                          "record_spikes=True")
     populations = list(result.spikes) if populations is None else list(populations)
     axes = _axes(axes)
-    offset, ticks = 0, []
+    offset, ticks, names = 0, {}, []
     for k, pop in enumerate(populations):
         s = result.spikes[pop]
+        color = POPULATION_COLORS[k % len(POPULATION_COLORS)]
         plot_raster(np.asarray(s["i"]) + offset, s["t"], time_unit=time_unit, axes=axes,
-                    color=POPULATION_COLORS[k % len(POPULATION_COLORS)], **kwds)
-        ticks.append((offset + s["n_neurons"] / 2, pop))
+                    color=color, **kwds)
+        ticks[offset] = (s["n_neurons"], "0")
+        ticks[offset + s["n_neurons"] - 1] = (s["n_neurons"], str(s["n_neurons"] - 1))
+        names.append((offset + (s["n_neurons"] - 1) / 2, pop, color))
         offset += s["n_neurons"]
         axes.axhline(offset - 0.5, color="0.8", lw=0.5)
-    axes.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
-    axes.set_ylabel("population (neurons)")
+    # tick a population's first and last index where it has room (>= 12% of the axis)
+    shown = {y: text for y, (n, text) in ticks.items() if n >= 0.12 * offset}
+    axes.set_yticks(list(shown), list(shown.values()))
+    axes.set_ylabel("neuron index (within its population)")
+    side = axes.get_yaxis_transform()  # x in axes coordinates, y in data
+    for y, pop, color in names:
+        axes.text(1.005, y, pop, transform=side, color=color, ha="left", va="center",
+                  fontsize="small")
     axes.set_ylim(-0.5, offset - 0.5)
     if sample_boundaries:
         T = float(result.presentation_time / time_unit)
@@ -283,4 +319,6 @@ def plot_weights(weights, name="W", axes=None, cmap="RdBu_r", **kwds):
     axes.figure.colorbar(image, ax=axes, label=f"{name} (dimensionless)")
     axes.set_xlabel("presynaptic neuron")
     axes.set_ylabel("postsynaptic neuron")
+    _integer_ticks(axes.xaxis)
+    _integer_ticks(axes.yaxis)
     return axes

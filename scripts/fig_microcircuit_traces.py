@@ -90,11 +90,12 @@ def plot(traces, args, png):
         plot_state(t, tr["int_v_I"], var_name="potential", axes=ax, label="dendrite v_I",
                    alpha=0.7)
         plot_state(t, tr["out_w"], var_name="potential", axes=ax, ls="--",
-                   label="output visible w (nudges it)")
+                   label="output visible potential (nudges it)")
         ax.set_title(f"interneuron {args.interneuron}")
         ax.legend(fontsize=7)
         ax = axes[2, col]
-        plot_state(t, tr["out_w"], var_name="potential", axes=ax, label="output w")
+        plot_state(t, tr["out_w"], var_name="potential", axes=ax,
+                   label="output visible potential")
         nudged = np.array(tr["nudged"]) > 0.5
         plot_state(t, np.where(nudged, tr["target"], np.nan), var_name="potential", axes=ax,
                    ls="", marker=".", color="k", ms=1, label="target (nudged)")

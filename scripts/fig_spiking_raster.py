@@ -73,8 +73,8 @@ def main(argv=None):
         plot_state(res.t, res.states["int1"][var][:, 0], var_name="int1[0]", axes=ax_int,
                    label={"u": "soma", "v_I": "dendrite"}[var])
     ax_int.legend(fontsize=7, ncol=2)
-    plot_state(res.t, res.states["out"]["w"], var_name="out w", axes=ax_out)
-    ax_out.legend([f"class {c}" for c in range(3)], fontsize=7, ncol=3)
+    plot_state(res.t, res.states["out"]["w"], var_name="output potential",
+               axes=ax_out, labels=[f"class {c}" for c in range(3)])
     paths = save_figure(fig, args.out / "spiking_raster.png", dpi=80, pdf=True,
                         smoke=args.fast)
     print(f"accuracy {accuracy:.3f}; wrote {', '.join(map(str, paths))}")

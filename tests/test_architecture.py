@@ -35,6 +35,10 @@ def test_public_times_are_quantities():
                             (mc.tau_0, 0.1 * ms), (mc.out_lag, 0.2 * ms), (mc.t, 0 * ms)):
         assert value.dim == second.dim
         assert float(value / ms) == pytest.approx(float(expected / ms))
+    res = LENetwork([3, 4, 2], dt=0.1 * ms, device="runtime", codegen_target="numpy").run(
+        np.zeros((2, 3)), 1 * ms)
+    for value in (res.run_time, res.build_time, res.simulation_time, res.t_start, res.dt):
+        assert value.dim == second.dim and float(value / second) >= 0
 
 
 @pytest.mark.parametrize("make", [
@@ -85,7 +89,7 @@ def test_parameters_one_kind_of_object_and_one_file_layout(tmp_path):
         Microcircuit([3, 4, 2], device="runtime").load_parameters(tmp_path / "LENetwork.npz")
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="not a le_brian parameter file"):
+    with pytest.raises(ValueError, match="bad.npz: damaged or unreadable le_brian parameter file"):
         LENetwork([3, 4, 2], device="runtime").load_parameters(bad)
 
 

@@ -355,3 +355,107 @@ def test_higgs_malformed_content(tmp_path):
     f.write_bytes(f.read_bytes()[:3000])
     with pytest.raises(ValueError, match="HIGGS.csv.gz: cannot read the HIGGS csv"):
         load("higgs", path=gz, n_test=20)
+
+
+# ------------------------------------------------- mnist5k from path=, size limits
+def _write_mnist5k(path, n=20, seed=0, edit=None):
+    rng = np.random.default_rng(seed)
+    a = np.concatenate([rng.integers(0, 256, (n, 784)), rng.integers(0, 10, (n, 1))],
+                       axis=1).astype(float)
+    if edit:
+        edit(a)
+    rows = "\n".join(",".join(f"{v:g}" for v in row) for row in a)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt") as f:
+        f.write(rows + "\n")
+    return a
+
+
+def test_mnist5k_from_a_path_reads_the_file(tmp_path):
+    from le_brian.datasets import _mnist5k
+
+    a = _write_mnist5k(tmp_path / "m.csv.gz", n=20)
+    d = _mnist5k(0, path=tmp_path / "m.csv.gz")
+    x = np.concatenate([d.x_train, d.x_val, d.x_test])
+    y = np.concatenate([d.y_train, d.y_val, d.y_test])
+    order = np.lexsort(x.T[::-1])
+    ref = np.lexsort((a[:, :784] / 255).T[::-1])
+    np.testing.assert_array_equal(x[order], a[ref, :784] / 255)
+    np.testing.assert_array_equal(y[order], a[ref, 784].astype(int))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda a: a.__setitem__((3, 10), np.nan), r"row 4, pixel 11 is nan"),
+    (lambda a: a.__setitem__((0, 0), np.inf), r"row 1, pixel 1 is inf"),
+    (lambda a: a.__setitem__((5, 7), -1), r"row 6, pixel 8 is -1"),
+    (lambda a: a.__setitem__((2, 784), -3), r"row 3 has label -3"),
+    (lambda a: a.__setitem__((7, 784), 12), r"row 8 has label 12"),
+    (lambda a: a.__setitem__((1, 784), 3.5), r"row 2 has label 3.5"),
+    (lambda a: a.__setitem__((1, 784), np.nan), r"row 2 has label nan"),
+])
+def test_mnist5k_bad_values_are_refused_naming_the_file(tmp_path, edit, message):
+    path = tmp_path / "bad.csv"
+    _write_mnist5k(path, edit=edit)
+    with pytest.raises(ValueError, match=r"bad.csv: " + message):
+        load("mnist5k", path=path)
+
+
+def test_mnist5k_damaged_files(tmp_path):
+    path = tmp_path / "m.csv.gz"
+    _write_mnist5k(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])  # truncated gzip
+    with pytest.raises(ValueError, match="m.csv.gz"):
+        load("mnist5k", path=path)
+    (tmp_path / "t.csv").write_text("1,2,x\n")
+    with pytest.raises(ValueError, match="t.csv"):
+        load("mnist5k", path=tmp_path / "t.csv")
+    (tmp_path / "s.csv").write_text("1,2,3\n")
+    with pytest.raises(ValueError, match=r"s.csv has shape \(1, 3\)"):
+        load("mnist5k", path=tmp_path / "s.csv")
+
+
+def test_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path, monkeypatch):
+    """A 64 MiB gzip of zeros (64 KiB on disk) under a 1 MiB limit: refused naming the
+    file and the limit, by its declared size and, when the trailer lies, while
+    streaming (never more than the limit read)."""
+    from le_brian import io as le_io
+
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(bomb, "wb") as f:
+        for _ in range(64):
+            f.write(bytes(2**20))
+    assert bomb.stat().st_size < 2**20
+    monkeypatch.setenv("LE_BRIAN_MAX_READ_BYTES", str(2**20))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: .*64.0 MiB.*1.0 MiB"):
+        le_io.read_limited(bomb, "IDX file")
+    lying = tmp_path / "lying.gz"
+    lying.write_bytes(bomb.read_bytes()[:-4] + (100).to_bytes(4, "little"))
+    reads = []
+    real = le_io._LimitedReader.read
+
+    def spy(self, size=-1):
+        try:
+            return real(self, size)
+        finally:
+            reads.append(self.n)
+
+    monkeypatch.setattr(le_io._LimitedReader, "read", spy)
+    with pytest.raises(ValueError, match=r"lying.gz: decompressing .* read limit of 1.0 MiB"):
+        le_io.read_limited(lying, "file")
+    assert max(reads) <= 2**20 + 1
+    monkeypatch.setenv("LE_BRIAN_MAX_READ_BYTES", str(2**27))  # raised: reads
+    assert len(le_io.read_limited(bomb, "IDX file")) == 64 * 2**20
+
+
+def test_idx_header_declaring_gigabytes_is_refused_before_reading(tmp_path, monkeypatch):
+    """An IDX header declaring 10^5 x 10^5 x 10^3 uint8 (9.1 TiB) in a tiny file: refused
+    by its header, with the size, before the data is read."""
+    folder = tmp_path / "mnist"
+    _write_mnist(folder, gz=True)
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 10**5, 10**5, 10**3)
+    with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(header + bytes(1000))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.gz: IDX header says shape "
+                       r"\(100000, 100000, 1000\): 9.1 TiB, more than the read limit"):
+        load("mnist", path=folder)

@@ -155,3 +155,127 @@ def test_missing_extra_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynwb", None)
     with pytest.raises(ImportError, match=r"le_brian\[ephys\]"):
         ephys.require_ephys()
+
+
+@pytest.fixture(scope="module")
+def rate_run():
+    """A rate 3-5-2 tanh LENetwork (the README's kind of model): no spikes."""
+    net = LENetwork([3, 5, 2], activation="tanh", output_activation="linear", seed=1, **RT)
+    x = np.random.default_rng(1).uniform(-1, 1, (3, 3))
+    return net, net.run(x, 2 * ms, learn=False, record={1: ["u"], 2: ["u", "ub"]})
+
+
+def test_to_nwb_of_a_rate_network(rate_run, tmp_path):
+    """A rate network's states and trials are a valid NWB file without a Units table:
+    pynwb reads the states back bit for bit, nwbinspector finds nothing critical, and
+    read_nwb_units names the file (no units); nothing else is left in the folder."""
+    from nwbinspector import Importance, inspect_nwbfile
+    from pynwb import NWBHDF5IO
+
+    from le_brian.ephys import read_nwb_trials, read_nwb_units
+
+    net, res = rate_run
+    assert not res.spikes
+    path = to_nwb(res, tmp_path / "rate.nwb", network=net)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rate.nwb"]  # no temporary left
+    with NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        assert nwb.units is None
+        for pop, var in (("layer1", "u"), ("layer2", "u"), ("layer2", "ub")):
+            np.testing.assert_array_equal(nwb.processing["misc"][f"{pop}_{var}"].data[:],
+                                          res.states[pop][var])
+    onsets, durations = read_nwb_trials(path)
+    np.testing.assert_allclose(onsets, 0.002 * np.arange(3))
+    np.testing.assert_allclose(durations, 0.002)
+    bad = [m for m in inspect_nwbfile(nwbfile_path=str(path))
+           if m.importance in (Importance.CRITICAL, Importance.BEST_PRACTICE_VIOLATION)]
+    assert not bad, [(m.check_function_name, m.message) for m in bad]
+    with pytest.raises(ValueError, match="rate.nwb: the file has no Units table"):
+        read_nwb_units(path)
+
+
+def test_to_nwb_refuses_to_overwrite_and_never_leaves_a_partial_file(run, tmp_path,
+                                                                     monkeypatch):
+    """An existing file is refused (FileExistsError naming it, content unchanged) unless
+    overwrite=True; a write that fails half way leaves neither a file nor a temporary."""
+    import pynwb
+
+    net, res = run
+    path = tmp_path / "run.nwb"
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="run.nwb exists"):
+        to_nwb(res, path)
+    assert path.read_bytes() == b"precious"
+    to_nwb(res, path, overwrite=True)
+    assert path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # HDF5 signature
+
+    def crash(self, *a, **k):
+        with open(self.source, "ab") as f:  # half a file, then the failure
+            f.write(b"\0" * 100)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pynwb.NWBHDF5IO, "write", crash)
+    with pytest.raises(OSError, match="disk full"):
+        to_nwb(res, tmp_path / "new.nwb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.nwb"]
+
+
+def _nwb_with_spike_times(path, times):
+    import datetime
+
+    from pynwb import NWBHDF5IO, NWBFile
+
+    nwb = NWBFile(session_description="x", identifier="x",
+                  session_start_time=datetime.datetime(2026, 1, 1,
+                                                       tzinfo=datetime.timezone.utc))
+    for t in times:
+        nwb.add_unit(spike_times=t)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_spike_times_are_refused(bad, tmp_path):
+    from le_brian.ephys import read_nwb_units
+
+    path = _nwb_with_spike_times(tmp_path / "r.nwb", [[0.1, 0.2, 0.3], [0.1, bad, 0.3]])
+    with pytest.raises(ValueError, match=r"r.nwb: unit 1 has a non-finite spike time"):
+        read_nwb_units(path)
+
+
+def test_damaged_nwb_files_are_named(run, tmp_path):
+    """Truncated, empty, not HDF5, a folder, missing: one error naming the file."""
+    from le_brian.ephys import read_nwb_trials, read_nwb_units
+
+    net, res = run
+    good = to_nwb(res, tmp_path / "good.nwb")
+    data = good.read_bytes()
+    cases = {"trunc.nwb": data[:len(data) // 2], "empty.nwb": b"", "text.nwb": b"hello\n"}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        for reader in (read_nwb_units, read_nwb_trials):
+            with pytest.raises(ValueError, match=name):
+                reader(tmp_path / name)
+    (tmp_path / "dir.nwb").mkdir()
+    with pytest.raises(ValueError, match="dir.nwb: .*a folder"):
+        read_nwb_units(tmp_path / "dir.nwb")
+    with pytest.raises(FileNotFoundError, match="missing.nwb"):
+        read_nwb_units(tmp_path / "missing.nwb")
+
+
+def test_compare_statistics_never_reports_nan():
+    """A statistic undefined on one side (no train with 3 spikes: CV NaN) is left out
+    with a warning naming it; nothing defined on both sides is an error."""
+    from le_brian.ephys import compare_statistics
+
+    sim = {"rate": np.array([5.0, 7.0]), "cv": np.array([np.nan, np.nan])}
+    rec = {"rate": np.array([6.0, 6.5, 9.0]), "cv": np.array([1.0, 0.9, 1.1])}
+    with pytest.warns(UserWarning, match=r"cv \(simulation\)"):
+        rows = compare_statistics(sim, rec)
+    assert [r["statistic"] for r in rows] == ["rate"]
+    assert rows[0]["sim_mean"] == 6.0 and rows[0]["rec_mean"] == pytest.approx(21.5 / 3)
+    assert all(np.isfinite(v) for v in rows[0].values() if isinstance(v, float))
+    with pytest.raises(ValueError, match="no statistic is defined on both sides"), \
+            pytest.warns(UserWarning):
+        compare_statistics({"cv": sim["cv"]}, rec)

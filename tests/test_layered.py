@@ -286,7 +286,7 @@ def test_standalone_rerun_new_weights_no_recompile():
     biases = net.get_parameters()["biases"]
     x2, y2 = _problem(seed=9)
     rerun = net.run(x2, 1 * ms, targets=y2)
-    assert not rerun.compiled and net.n_builds == 1 and rerun.build_time == 0.0
+    assert not rerun.compiled and net.n_builds == 1 and rerun.build_time == 0 * second
     assert os.path.getmtime(binary) == mtime
     fresh = _net("cpp_standalone", simulator=Simulator("cpp_standalone"))
     fresh.set_parameters(weights=new_w, biases=biases)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from brian2 import Hz, kHz, ms, second
+from brian2 import Hz, kHz, ms
 
 from le_brian import params
 from le_brian.params import (LENetworkParameters, MicrocircuitParameters, ParameterError,

@@ -122,7 +122,13 @@ def test_population_raster_and_weights_of_a_spiking_run():
     ax = plot_population_raster(res)
     pops = list(res.spikes)
     assert pops == ["pyr1", "int1", "out"]
-    assert [t.get_text() for t in ax.get_yticklabels()] == pops
+    sizes = [res.spikes[p]["n_neurons"] for p in pops]
+    # the y axis is the neuron index within each population (first and last ticked);
+    # the populations are named beside it
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        v for n in sizes for v in ("0", str(n - 1))]
+    assert ax.get_ylabel() == "neuron index (within its population)"
+    assert [t.get_text() for t in ax.texts] == pops
     spike_lines = [ln for ln in ax.lines if ln.get_marker() == "."]
     assert [ln.get_color() for ln in spike_lines] == list(POPULATION_COLORS[:3])
     np.testing.assert_array_equal(spike_lines[1].get_ydata(), res.spikes["int1"]["i"] + 6)
@@ -133,4 +139,31 @@ def test_population_raster_and_weights_of_a_spiking_run():
     w = np.array([[1.0, -3.0], [0.5, 2.0]])
     ax = plot_weights(w, name="W_up1")
     assert ax.images[0].get_clim() == (-3.0, 3.0)
+    plt.close("all")
+
+
+def test_integer_ticks_and_legends_for_new_users():
+    """Epoch axes and weight heatmaps tick integers only (no 0.5 epochs, no neuron
+    1.5); several traces get a legend naming each column (or the labels given)."""
+    import numpy as np
+
+    from le_brian.plotting import plot_learning_curves, plot_state, plot_weights
+
+    ax = plot_learning_curves({"a": [{"epoch": e, "loss": 1.0 / (e + 1)} for e in range(3)]},
+                              metric="loss")
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    ax = plot_weights(np.arange(6.0).reshape(3, 2))
+    for axis_ticks, lim in ((ax.get_xticks(), ax.get_xlim()), (ax.get_yticks(), ax.get_ylim())):
+        shown = [t for t in axis_ticks if min(lim) <= t <= max(lim)]
+        assert shown and all(float(t).is_integer() for t in shown), axis_ticks
+    t = np.arange(5) * 0.1 * ms
+    ax = plot_state(t, np.ones((5, 3)), var_name="u")
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == [
+        "neuron 0", "neuron 1", "neuron 2"]
+    ax = plot_state(t, np.ones((5, 2)), var_name="u", labels=["class 0", "class 1"])
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    assert plot_state(t, np.ones(5), var_name="u").get_legend() is None
+    with pytest.raises(ValueError, match="labels must name the 2 columns"):
+        plot_state(t, np.ones((5, 2)), labels=["a"])
     plt.close("all")

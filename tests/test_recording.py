@@ -169,9 +169,14 @@ def test_bad_recordings_are_named(run_dir, tmp_path):
         io.write(nwb)
     negative = _write_recording(tmp_path / "neg.nwb", {"A": [np.array([-1.0, 0.5, 1.0])]})
     unsorted = _write_recording(tmp_path / "uns.nwb", {"A": [np.array([0.5, 0.2, 1.0])]})
+    nan = _write_recording(tmp_path / "nan.nwb", {"A": [np.array([0.1, np.nan, 1.0])]})
+    inf = _write_recording(tmp_path / "inf.nwb", {"A": [np.array([0.1, 0.5]),
+                                                        np.array([0.2, np.inf])]})
     fresh = tmp_path / "norec"
     fresh.mkdir()
     for args, message in (
+            ((str(run_dir), str(nan)), "nan.nwb: unit 0 has a non-finite spike time (nan)"),
+            ((str(run_dir), str(inf)), "inf.nwb: unit 1 has a non-finite spike time (inf)"),
             ((str(run_dir), str(empty)), "empty.nwb: the file has no Units table"),
             ((str(run_dir), str(negative)), "neg.nwb: unit 0 has negative spike times"),
             ((str(run_dir), str(unsorted)), "uns.nwb: the spike times of unit 0 are not sorted"),
@@ -182,5 +187,107 @@ def test_bad_recordings_are_named(run_dir, tmp_path):
         assert "Traceback" not in out.stderr
     out = _cli("plot", str(fresh), cwd=tmp_path)
     assert out.returncode == 2 and "holds no run" in out.stderr
-    out = _cli("record", str(run_dir), "--n-samples", "50", "--device", "runtime", cwd=tmp_path)
+    out = _cli("record", str(run_dir), "--n-samples", "50", "--device", "runtime", "--overwrite",
+               cwd=tmp_path)
     assert out.returncode == 2 and "the test split has 20 samples" in out.stderr
+
+
+def _copy_run(run_dir, dest):
+    import shutil
+
+    dest.mkdir()
+    for name in ("config.json", "weights.npz", "checkpoint.npz", "metrics.json"):
+        shutil.copy(run_dir / name, dest / name)
+    return dest
+
+
+def test_rate_recording_overwrite_and_figure_formats(run_dir, tmp_path):
+    """record without --spiking (a rate network's recording: its states) writes a valid
+    NWB file without units, whose states equal the npz; a second record is refused
+    (exit 2, files unchanged) unless --overwrite; compare says what works; plot --out
+    writes exactly the format asked for, an unknown suffix is refused naming it."""
+    from pynwb import NWBHDF5IO
+
+    from le_brian.protocols.recording import load_recording
+
+    rate = _copy_run(run_dir, tmp_path / "rate")
+    out = _cli("record", str(rate), "--n-samples", "3", "--device", "runtime", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "states only: a rate network" in out.stdout
+    rec = load_recording(rate)
+    assert rec["spikes"] == {} and rec["states"]["layer2"]["u"].shape == (30, 3)
+    with NWBHDF5IO(str(rate / "recording.nwb"), "r") as io:
+        nwb = io.read()
+        assert nwb.units is None and len(nwb.trials) == 3
+        np.testing.assert_array_equal(nwb.processing["misc"]["layer1_r"].data[:],
+                                      rec["states"]["layer1"]["r"])
+    before = {p.name: p.read_bytes() for p in rate.iterdir()}
+    out = _cli("record", str(rate), "--n-samples", "2", "--device", "runtime", cwd=tmp_path)
+    assert out.returncode == 2 and "recording.npz exists" in out.stderr
+    assert "--overwrite" in out.stderr and "Traceback" not in out.stderr
+    assert {p.name: p.read_bytes() for p in rate.iterdir()} == before
+    out = _cli("record", str(rate), "--n-samples", "2", "--device", "runtime", "--overwrite",
+               cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert load_recording(rate)["n_samples"] == 2
+    assert not [p for p in rate.iterdir() if p.name.startswith(".")]  # no temporaries
+    out = _cli("compare", str(rate), str(rate / "recording.nwb"), cwd=tmp_path)
+    assert out.returncode == 2 and "a rate network: no spikes" in out.stderr
+    assert "--spiking" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("plot", str(rate), "--out", str(tmp_path / "p.jpg"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "p.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
+    assert not (tmp_path / "p.png").exists() and not (tmp_path / "p.pdf").exists()
+    out = _cli("plot", str(rate), "--out", str(tmp_path / "p.xyz"), cwd=tmp_path)
+    assert out.returncode == 2 and "cannot write a figure as '.xyz'" in out.stderr
+    assert not (tmp_path / "p.xyz").exists()
+
+
+def test_damaged_run_folder_files_are_named(run_dir, tmp_path):
+    """Damaged recording.npz (truncated, a member missing, a NaN or infinite spike time,
+    spike indices beyond the population), weights.npz, metrics.json, config.json: one
+    line naming the file, exit 2, no traceback."""
+    from le_brian.protocols.recording import load_recording
+
+    rate = _copy_run(run_dir, tmp_path / "r")
+    out = _cli("record", str(rate), "--n-samples", "2", "--device", "runtime", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    path = rate / "recording.npz"
+    with np.load(path) as f:
+        good = dict(f)
+    spikes = {"spikes/layer1/i": np.array([0, 3, 9]), "spikes/layer1/t": np.array([0.1, 0.2,
+                                                                                   0.3]),
+              "spikes/layer1/n_neurons": np.array(10), "spikes/layer1/n_per_unit": np.array(1)}
+    np.savez(path, **good, **spikes)
+    assert load_recording(rate)["spikes"]["layer1"]["unit"].tolist() == [0, 3, 9]
+    for change, message in (
+            ({"spikes/layer1/t": np.array([0.1, np.nan, 0.3])}, "non-finite value \\(nan\\)"),
+            ({"spikes/layer1/t": np.array([0.1, np.inf, 0.3])}, "non-finite value \\(inf\\)"),
+            ({"spikes/layer1/i": np.array([0, 3, 12])}, "spikes of 'layer1' are inconsistent"),
+            ({"spikes/layer1/t": np.array(["a", "b", "c"])}, "has dtype <U1, expected float"),
+            ({"t": good["t"][:-1]}, "'state/layer1/r' has \\d+ rows, t has")):
+        np.savez(path, **{**good, **spikes, **change})
+        with pytest.raises(ValueError, match="recording.npz: .*" + message):
+            load_recording(rate)
+    np.savez(path, **{k: v for k, v in good.items() if k != "dt"})
+    with pytest.raises(ValueError, match="recording.npz: damaged or incomplete le_brian "
+                       "recording: no array 'dt'"):
+        load_recording(rate)
+    data = (rate / "weights.npz").read_bytes()
+    np.savez(path, **good)
+    for name, content, message in (
+            ("recording.npz", b"PK\x03\x04trunc", "recording.npz: damaged or unreadable"),
+            ("weights.npz", data[: len(data) // 3], "weights.npz: damaged or unreadable"),
+            ("metrics.json", b'[{"epoch": 0', "metrics.json: not a readable JSON file")):
+        original = (rate / name).read_bytes()
+        (rate / name).write_bytes(content)
+        out = _cli("plot", str(rate), cwd=tmp_path)
+        assert out.returncode == 2 and message in out.stderr, (name, out.stderr)
+        assert "Traceback" not in out.stderr
+        (rate / name).write_bytes(original)
+    (rate / "config.json").write_text("{")
+    out = _cli("record", str(rate), "--overwrite", "--device", "runtime", cwd=tmp_path)
+    assert out.returncode == 2 and "config.json: not a readable JSON file" in out.stderr
+    (rate / "config.json").write_text("[]")
+    out = _cli("record", str(rate), "--overwrite", "--device", "runtime", cwd=tmp_path)
+    assert out.returncode == 2 and "config.json: damaged run configuration" in out.stderr

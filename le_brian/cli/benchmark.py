@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..benchmark import ARCHITECTURES, parse_architecture
 from ..engine.devices import DEVICES
+from ..io import atomic_write
 
 __all__ = ["add_benchmark_command", "QUICK"]
 
@@ -120,6 +121,7 @@ def _cli(args):
                              microcircuit_steps=args.microcircuit_steps,
                              spiking_steps=args.spiking_steps, repeats=args.repeats)
     if args.markdown:
-        Path(args.markdown).write_text(markdown_table(results))
+        text = markdown_table(results)
+        atomic_write(args.markdown, lambda f: f.write(text), text=True)
         print(f"wrote {args.markdown}")
     return 0

@@ -18,9 +18,10 @@ def _cli_record(args):
     spiking = field_values(args, _spiking_view_fields()) if args.spiking else None
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
                      spiking=spiking, device=args.device, max_neurons=args.max_neurons,
-                     record_every=args.record_every)
+                     record_every=args.record_every, overwrite=args.overwrite)
     n_spikes = sum(len(s["i"]) for s in res.spikes.values())
-    print(f"recorded {res.n_samples} samples ({len(res.t)} steps, {n_spikes} spikes) into "
+    what = f"{n_spikes} spikes" if res.spikes else "states only: a rate network"
+    print(f"recorded {res.n_samples} samples ({len(res.t)} steps, {what}) into "
           f"{args.run_dir}/recording.npz (and recording.nwb with the ephys extra)")
     return 0
 
@@ -36,8 +37,16 @@ def _cli_plot(args):
 def _cli_compare(args):
     from ..protocols.recording import compare_run
 
-    rows = compare_run(args.run_dir, args.recording, units_column=args.units_column,
-                       out=args.out, population=args.population, bin_size=args.bin_size)
+    import sys
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        rows = compare_run(args.run_dir, args.recording, units_column=args.units_column,
+                           out=args.out, population=args.population, bin_size=args.bin_size)
+    for w in caught:
+        if issubclass(w.category, UserWarning) and "compare_statistics" in str(w.message):
+            print(f"le-brian: note: {w.message}", file=sys.stderr)
     print(f"{'group':>10s} {'statistic':>11s} {'unit':>4s} {'sim mean':>10s} "
           f"{'rec mean':>10s} {'KS dist':>8s}")
     for r in rows:
@@ -63,10 +72,14 @@ def add_ephys_commands(sub, parse_time, devices):
     r.add_argument("--record-every", type=parse_time, default=None,
                    help="recording interval, e.g. 0.5ms (default dt)")
     r.add_argument("--device", choices=devices)
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace an existing recording (default: refuse)")
     r.set_defaults(func=_cli_record)
     p = sub.add_parser("plot", help="the standard panel of a run folder (PNG + PDF)")
     p.add_argument("run_dir")
-    p.add_argument("--out", default=None, help="PNG path (default RUN_DIR/panel.png)")
+    p.add_argument("--out", default=None,
+                   help="write only this file, in the format its suffix names (.png, .pdf, "
+                   ".svg, .jpg, ...; default RUN_DIR/panel.png and RUN_DIR/panel.pdf)")
     p.set_defaults(func=_cli_plot)
     c = sub.add_parser("compare", help="spike statistics of a run vs a recording (NWB)",
                        description="Elephant statistics (rate, ISI CV, CV2, LV, pairwise "

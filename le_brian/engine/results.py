@@ -9,6 +9,7 @@ per-pattern read-out of `le_brian.Microcircuit`.
 from dataclasses import dataclass, field
 
 import numpy as np
+from brian2 import Quantity, second
 
 __all__ = ["RunResult", "MicrocircuitResult"]
 
@@ -49,11 +50,11 @@ class RunResult:
         'n_per_unit'}``.
     steps_per_sample, record_every_steps, n_samples : int
     dt, presentation_time : Quantity
-    build_time, run_time : float
-        Wall-clock seconds spent building (0 when a compiled program was reused) and
-        running.
-    simulation_time : float or None
-        Seconds of Brian2's simulation loop alone (standalone: measured inside the
+    build_time, run_time : Quantity
+        Wall-clock time spent building (0 s when a compiled program was reused) and
+        running (in seconds; a float given to the constructor is taken as seconds).
+    simulation_time : Quantity or None
+        Time of Brian2's simulation loop alone (standalone: measured inside the
         compiled program, without start-up and file transfers).
     compiled : bool
         Whether this run set up a standalone program: generated its code and compiled it
@@ -75,11 +76,17 @@ class RunResult:
     recordings: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     recorded_neurons: dict = field(default_factory=dict)
-    build_time: float = 0.0
-    run_time: float = 0.0
+    build_time: object = 0.0
+    run_time: object = 0.0
     compiled: bool = False
     from_cache: bool = False
-    simulation_time: float = None
+    simulation_time: object = None
+
+    def __post_init__(self):
+        for name in ("build_time", "run_time", "simulation_time"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Quantity):
+                setattr(self, name, float(value) * second)
 
     @property
     def t_stop(self):

@@ -8,7 +8,7 @@ Defaults come from the parameter set `le_brian.models.microcircuit_bars`.
 import time
 
 import numpy as np
-from brian2 import ms
+from brian2 import ms, second
 
 from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
@@ -127,8 +127,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     steps = int(len(order) * res.steps_per_sample)
     out = {"val_accuracy": val, "train_accuracy": tr,
            "pattern_outputs": res.pattern_outputs, "order": order,
-           "weights": net.get_parameters(), "run_time": res.run_time,
-           "build_time": res.build_time, "steps": steps}
+           "weights": net.get_parameters(), "run_time": float(res.run_time / second),
+           "build_time": float(res.build_time / second), "steps": steps}
     if spiking is not None:
         n_neurons = sum(s["n_neurons"] for s in res.spikes.values())
         n_spikes = sum(len(s["i"]) for s in res.spikes.values())

@@ -3,7 +3,7 @@ protocol's rules (docs/model.md §2.4). Parameters of the published-style Yin-Ya
 `le_brian.models.microcircuit_yinyang`."""
 
 import numpy as np
-from brian2 import ms
+from brian2 import ms, second
 
 from ..networks.microcircuit import Microcircuit
 
@@ -77,11 +77,11 @@ def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=
                       record={})
         acc, vres = accuracy(data.x_val, data.y_val)
         val.append(acc)
-        run_time += res.run_time + vres.run_time
+        run_time += float((res.run_time + vres.run_time) / second)
         steps += (len(order) + len(data.x_val)) * res.steps_per_pattern
         if progress is not None:
             progress(f"epoch {epoch + 1}: validation accuracy {acc:.3f}")
     test, tres = accuracy(data.x_test, data.y_test)
     return {"val_accuracy": np.array(val), "test_accuracy": test,
-            "weights": net.get_parameters(), "run_time": run_time + tres.run_time,
+            "weights": net.get_parameters(), "run_time": run_time + float(tres.run_time / second),
             "steps": steps + len(data.x_test) * tres.steps_per_pattern}

@@ -9,7 +9,6 @@ once and learns it; the lagged student's output trails its input by about tau_m 
 layer, so it is read out (and learns) against the wrong sample.
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from brian2 import Hz, ms
 
 from ..engine.validation import check_count
+from ..io import save_figure, write_json
 from ..networks.layered import LENetwork
 
 __all__ = ["teacher_student", "run_demo"]
@@ -96,8 +96,7 @@ def _figure(result, path):
     plot_learning_curves(result["histories"], metric="test_mse", ax=axes[2],
                          ylabel="test MSE (dimensionless)", logy=True)
     axes[2].set_title(f"learning curves, tau_m = {result['tau_m_ms']:g} ms")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)  # atomic; closes the pyplot figure
 
 
 def run_demo(out_dir="le_brian_demo", device="cpp_standalone", epochs=None, fast=False,
@@ -121,6 +120,6 @@ def run_demo(out_dir="le_brian_demo", device="cpp_standalone", epochs=None, fast
               f"program cache (le-brian cache info)")
     _figure(result, out / "demo.png")
     serial = {k: v for k, v in result.items() if k != "traces"}
-    (out / "demo.json").write_text(json.dumps(serial, indent=2))
+    write_json(out / "demo.json", serial)
     print(f"figure and results written to {out}/ (demo.png, demo.json)")
     return result

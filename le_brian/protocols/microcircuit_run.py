@@ -397,7 +397,7 @@ RECORDED = {"pyr": ["u", "v_B", "v_A"], "int": ["u"], "out": ["u", "w"]}
 
 
 def record_microcircuit(run_dir, n_samples=10, split="test", spiking=None, device=None,
-                        record_every=None, max_neurons=None):
+                        record_every=None, max_neurons=None, overwrite=False):
     """`le_brian.protocols.recording.record_run` for a microcircuit run folder: soma u,
     basal v_B and apical v_A of the pyramidal cells, interneuron u, output u and w (and
     the spikes of every spiking population), neither nudged nor learning, from the state
@@ -430,12 +430,8 @@ def record_microcircuit(run_dir, n_samples=10, split="test", spiking=None, devic
         labels, on=cfg["target_on"], off=cfg["target_off"]), nudge=off, learn=off,
         record=record, record_every=record_every,
         record_spikes=bool(net.spiking_populations()), record_neurons=neurons)
-    # A rate run has no spikes: hdmf cannot write an empty Units table (the fix of record
-    # for rate networks is under way); until then only the npz, and no stale NWB file.
-    if not res.spikes:
-        (Path(run_dir) / "recording.nwb").unlink(missing_ok=True)
     write_recording(run_dir, res, net, labels, f"{n_samples} {split} samples",
-                    nwb=bool(res.spikes))
+                    overwrite=overwrite)
     return res
 
 

@@ -5,16 +5,20 @@ recording (``le-brian record | plot | compare``).
 
 The NWB file (`le_brian.ephys.to_nwb`) is the run folder's ``recording.nwb``; a plain
 ``recording.npz`` (times in seconds, states, spikes) is written beside it so that the
-panel needs no ephys libraries.
+panel needs no ephys libraries. Both are written atomically and never overwritten
+unless asked; both are checked when read back (a damaged file is a ValueError naming
+it).
 """
 
-import json
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
 from brian2 import ms, second
 
 from ..engine.validation import check_count
+from ..io import atomic_write, check_overwrite, read_json, read_npz, save_figure
 
 __all__ = ["record_run", "write_recording", "load_recording", "plot_run", "compare_run",
            "RECORDING"]
@@ -23,7 +27,7 @@ RECORDING = "recording.npz"
 
 
 def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
-               record_every=None, max_neurons=None):
+               record_every=None, max_neurons=None, overwrite=False):
     """Run the network saved in ``run_dir`` on the first ``n_samples`` of a split with u,
     ub and r of every layer recorded (and the spikes when it spikes) and save
     ``recording.npz`` (and ``recording.nwb`` with the ephys extra) in ``run_dir``.
@@ -45,10 +49,19 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
         Record the states of at most this many neurons of every hidden layer (evenly
         spaced indices, the first and the last included); the output layer and the
         spikes are always recorded whole. Default: every neuron.
+    overwrite : bool
+        Replace an existing recording (default: refuse, before anything runs).
 
     Returns
     -------
     RunResult
+        A rate network's recording holds its states and trials (the NWB file has no
+        Units table); spikes need ``spiking=`` and an activation a firing rate can take.
+
+    Raises
+    ------
+    FileExistsError
+        ``recording.npz`` or ``recording.nwb`` exists and not ``overwrite``.
     """
     from .microcircuit_run import is_microcircuit_run, record_microcircuit
     from .training import _load_dataset, load_network
@@ -57,9 +70,13 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
     n_samples = check_count("n_samples", n_samples, 1)
     if split not in ("train", "val", "test"):
         raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
-    if is_microcircuit_run(run_dir):  # hook: microcircuit run folders
+    nwb_path = _nwb_path(run_dir)
+    for path in (run_dir / RECORDING, nwb_path):
+        if path is not None:
+            check_overwrite(path, overwrite, "pass overwrite=True (--overwrite)")
+    if is_microcircuit_run(run_dir):  # microcircuit run folders
         return record_microcircuit(run_dir, n_samples, split, spiking, device, record_every,
-                                   max_neurons)
+                                   max_neurons, overwrite=overwrite)
     net, cfg = load_network(run_dir, device=device)
     if spiking is not None:
         from .training import build_network
@@ -86,10 +103,10 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
     return res
 
 
-def write_recording(run_dir, res, net, labels, what, nwb=True):
-    """``recording.npz`` (and, with ``nwb`` and the ephys extra, ``recording.nwb``) of a
-    recorded run of ``net`` (any network class) in ``run_dir``; ``what`` describes the
-    samples."""
+def write_recording(run_dir, res, net, labels, what, overwrite=False):
+    """``recording.npz`` (and, with the ephys extra, ``recording.nwb``) of a recorded run
+    of ``net`` (any network class) in ``run_dir``, each written atomically; ``what``
+    describes the samples; existing files are refused unless ``overwrite``."""
     run_dir = Path(run_dir)
     arrays = {"t": np.asarray(res.t / second), "t_start": float(res.t_start / second),
               "dt": float(res.dt / second),
@@ -104,17 +121,26 @@ def write_recording(run_dir, res, net, labels, what, nwb=True):
         arrays[f"spikes/{pop}/t"] = np.asarray(s["t"] / second)
         arrays[f"spikes/{pop}/n_neurons"] = s["n_neurons"]
         arrays[f"spikes/{pop}/n_per_unit"] = s["n_per_unit"]
-    np.savez(run_dir / RECORDING, **arrays)
-    if not nwb:
-        return
-    try:
+    nwb_path = _nwb_path(run_dir)
+    if nwb_path is not None:  # first: a failed export leaves no new npz behind
         from ..ephys import to_nwb
 
-        to_nwb(res, run_dir / "recording.nwb", session_description=f"le_brian recording of "
+        to_nwb(res, nwb_path, session_description=f"le_brian recording of "
                f"{run_dir.name}: {what}", network=net,
-               labels=labels if labels.ndim == 1 else None)
+               labels=labels if labels.ndim == 1 else None, overwrite=overwrite)
+    atomic_write(run_dir / RECORDING, lambda f: np.savez(f, **arrays), overwrite=overwrite)
+
+
+def _nwb_path(run_dir):
+    """``run_dir/recording.nwb``, or None without the ephys extra (the npz holds
+    everything)."""
+    try:
+        from ..ephys import require_ephys
+
+        require_ephys()
     except ImportError:
-        pass  # the npz holds everything; NWB needs the ephys extra
+        return None
+    return Path(run_dir) / "recording.nwb"
 
 
 def load_recording(run_dir):
@@ -125,30 +151,55 @@ def load_recording(run_dir):
     Raises
     ------
     FileNotFoundError
-        If the folder holds no recording (naming ``le-brian record``)."""
+        If the folder holds no recording (naming ``le-brian record``).
+    ValueError
+        Naming the file: damaged (truncated, not an npz, a missing member, wrong dtype
+        or shape, non-finite times, spike indices outside the population)."""
     path = Path(run_dir) / RECORDING
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} holds no recording ({RECORDING}); make one with "
                                 f"le-brian record {run_dir}")
-    with np.load(path) as f:
-        out = {"t": f["t"] * second, "t_start": float(f["t_start"]) * second,
-               "dt": float(f["dt"]) * second,
-               "presentation_time": float(f["presentation_time"]) * second,
-               "n_samples": int(f["n_samples"]), "states": {}, "spikes": {},
-               "neurons": {}}
-        for key in f.files:
-            parts = key.split("/")
-            if parts[0] == "neurons":
-                out["neurons"][parts[1]] = f[key]
-            elif parts[0] == "state":
-                out["states"].setdefault(parts[1], {})[parts[2]] = f[key]
-            elif parts[0] == "spikes":
-                out["spikes"].setdefault(parts[1], {})[parts[2]] = f[key]
-    for s in out["spikes"].values():
-        s["t"] = s["t"] * second
-        s["n_neurons"], s["n_per_unit"] = int(s["n_neurons"]), int(s["n_per_unit"])
+    f = read_npz(path, "le_brian recording")
+    t = f.array("t", "f", ndim=1, finite=True)
+    out = {"t": t * second, "t_start": f.scalar("t_start", "f") * second,
+           "dt": f.scalar("dt", "f") * second,
+           "presentation_time": f.scalar("presentation_time", "f") * second,
+           "n_samples": int(f.scalar("n_samples", "iu")), "states": {}, "spikes": {},
+           "neurons": {}}
+    for key in f:
+        parts = key.split("/")
+        if parts[0] == "neurons" and len(parts) == 2:
+            out["neurons"][parts[1]] = f.array(key, "iu", ndim=1)
+        elif parts[0] == "state" and len(parts) == 3:
+            a = f.array(key, "f", ndim=2)
+            if len(a) != len(t):
+                raise ValueError(f"{path}: {key!r} has {len(a)} rows, t has {len(t)}")
+            out["states"].setdefault(parts[1], {})[parts[2]] = a
+        elif parts[0] == "spikes" and len(parts) == 3:
+            out["spikes"].setdefault(parts[1], {})[parts[2]] = key
+    for pop, keys in out["spikes"].items():
+        s = {"i": f.array(f"spikes/{pop}/i", "iu", ndim=1),
+             "t": f.array(f"spikes/{pop}/t", "f", ndim=1, finite=True) * second,
+             "n_neurons": int(f.scalar(f"spikes/{pop}/n_neurons", "iu")),
+             "n_per_unit": int(f.scalar(f"spikes/{pop}/n_per_unit", "iu"))}
+        if len(s["i"]) != len(s["t"]) or s["n_per_unit"] < 1 or s["n_neurons"] < 1 or (
+                len(s["i"]) and s["i"].max() >= s["n_neurons"]):
+            raise ValueError(f"{path}: the spikes of {pop!r} are inconsistent ({len(s['i'])} "
+                             f"indices, {len(s['t'])} times, {s['n_neurons']} neurons)")
         s["unit"] = s["i"] // s["n_per_unit"]
+        out["spikes"][pop] = s
     return out
+
+
+def rate_run_note(run_dir):
+    """What to do for spikes from the run folder of a rate network (one place for the
+    panel, ``compare`` and the CLI)."""
+    from ..equations import ACTIVATIONS
+
+    allowed = ", ".join(sorted(n for n, a in ACTIVATIONS.items() if a.nonnegative))
+    return (f"a rate network: no spikes. Spikes need a network trained with a non-negative "
+            f"activation ({allowed}): `le-brian record {run_dir} --spiking` records its "
+            "spiking view; a tanh/linear network's recording is its states")
 
 
 def plot_run(run_dir, out=None):
@@ -160,7 +211,6 @@ def plot_run(run_dir, out=None):
     from matplotlib.figure import Figure
 
     from .. import plotting
-    from ..cli.script_helpers import save_figure
 
     from .microcircuit_run import is_microcircuit_run, plot_microcircuit
 
@@ -170,10 +220,16 @@ def plot_run(run_dir, out=None):
     metrics = run_dir / "metrics.json"
     if not metrics.is_file():
         raise FileNotFoundError(f"{run_dir} holds no run (metrics.json not found)")
-    history = json.loads(metrics.read_text())
-    with np.load(run_dir / "weights.npz") as f:
-        weights = [f[k] for k in sorted((k for k in f.files if k.startswith("weights_")),
-                                        key=lambda k: int(k.split("_")[1]))]
+    history = read_json(metrics)
+    if not isinstance(history, list) or not all(isinstance(r, dict) and "epoch" in r
+                                                for r in history):
+        raise ValueError(f"{metrics}: expected a list of per-epoch rows with 'epoch'")
+    if out is not None:  # checked before anything is drawn
+        check_figure_path(out)
+    f = read_npz(run_dir / "weights.npz", "le_brian parameter file")
+    names = sorted((k for k in f if k.split("_")[0] == "weights"
+                    and k.split("_")[-1].isdigit()), key=lambda k: int(k.split("_")[1]))
+    weights = [f.array(k, "f", ndim=2) for k in names]
     rec = load_recording(run_dir) if (run_dir / RECORDING).is_file() else None
     n_rows = 2 if rec is None else 4
     fig = Figure(figsize=(12, 3.2 * n_rows), layout="constrained")
@@ -189,8 +245,10 @@ def plot_run(run_dir, out=None):
     if rec is not None:
         out_pop = sorted(rec["states"])[-1]
         for ax, var in zip(grid[2], ("u", "ub")):
-            plotting.plot_state(rec["t"], rec["states"][out_pop][var], var_name=f"{var} "
-                                f"({out_pop})", axes=ax)
+            values = rec["states"][out_pop][var]
+            index = rec["neurons"].get(out_pop, np.arange(values.shape[1]))
+            plotting.plot_state(rec["t"], values, var_name=f"{var} ({out_pop})", axes=ax,
+                                labels=[f"output unit {j}" for j in index])
         if rec["spikes"]:
             result = _RecordedRun(rec)
             plotting.plot_population_raster(result, axes=grid[3, 0])
@@ -198,11 +256,28 @@ def plot_run(run_dir, out=None):
                       for j in range(s["n_neurons"])]
             plotting.plot_isi_histogram(trains, axes=grid[3, 1], bins=40)
         else:
+            import textwrap
+
             for ax in grid[3]:
-                ax.text(0.5, 0.5, "rate network: no spikes (le-brian record --spiking)",
-                        ha="center", va="center", transform=ax.transAxes)
                 ax.set_axis_off()
-    return save_figure(fig, out or run_dir / "panel.png", dpi=90, pdf=True)
+            grid[3, 0].text(0, 0.5, textwrap.fill(rate_run_note(run_dir.name), 70),
+                            ha="left", va="center", transform=grid[3, 0].transAxes)
+    if out is not None:
+        return save_figure(fig, out, dpi=90)
+    return save_figure(fig, run_dir / "panel.png", dpi=90, pdf=True)
+
+
+def check_figure_path(path):
+    """ValueError naming ``path`` when Matplotlib cannot write its suffix."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    suffix = Path(path).suffix
+    supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    if suffix and suffix[1:].lower() not in supported:
+        raise ValueError(f"{path}: cannot write a figure as {suffix!r}; supported "
+                         f"suffixes: {', '.join('.' + s for s in sorted(supported))}")
+    return path
 
 
 class _RecordedRun:
@@ -245,13 +320,10 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
         No recording in the run folder, or a recording without units (naming the file),
         an unknown population.
     """
-    import csv
-
     import quantities as pq
     from matplotlib.figure import Figure
 
     from .. import ephys
-    from ..cli.script_helpers import save_figure
     from ..engine.validation import as_time
 
     run_dir = Path(run_dir)
@@ -263,6 +335,11 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
     if not recording.is_file():
         raise FileNotFoundError(f"{recording} not found")
     bin_q = float(as_time("bin_size", bin_size)) * pq.s
+    io_, nwb = ephys._nwb_file(sim_file)
+    with io_:
+        has_units = nwb.units is not None
+    if not has_units:
+        raise ValueError(f"{sim_file}: {rate_run_note(run_dir)}")
     sim_groups = ephys.read_nwb_units(sim_file, units_column="population")
     if population is not None and population not in sim_groups:
         raise ValueError(f"{sim_file}: no spiking population {population!r}; recorded: "
@@ -286,11 +363,11 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
         for row in ephys.compare_statistics(sim, stats[label]):
             rows.append({"recording_group": label, **row})
     out = Path(out) if out is not None else run_dir
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "compare.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(out / "compare.csv", lambda f: f.write(text.getvalue()), text=True)
     keys = list(dict.fromkeys(r["statistic"] for r in rows))
     with_psth = "psth" in sim or any("psth" in st for st in stats.values())
     fig = Figure(figsize=(2.6 * (len(keys) + with_psth), 3.2), layout="constrained")

@@ -29,13 +29,16 @@ naming the difference.
 """
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 from brian2 import ms, second
+
+from ..io import atomic_write as _atomic_write
+from ..io import names_file, read_json, read_npz, save_figure
+from ..io import write_json as _write_json
 
 from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
@@ -154,26 +157,6 @@ CHECKPOINT = "checkpoint.npz"
 RESUMABLE_CHANGES = ("epochs", "device", "codegen_target")
 
 
-def _atomic_write(path, write):
-    """``write(binary file)`` into a temporary file beside ``path``, flush, fsync, then
-    rename over ``path``: readers and resumed runs see the old file or the new one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_json(path, obj):
-    _atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
-
-
 def _save_checkpoint(out, epoch, net, history, rng, cfg):
     """The layered run's checkpoint (`write_checkpoint` with the sample-order RNG and the
     parameters' JSON form)."""
@@ -223,6 +206,7 @@ def check_resumable(out, saved, requested):
             + f" (only {', '.join(RESUMABLE_CHANGES)} may change)")
 
 
+@names_file(lambda out, *a: out / CHECKPOINT, "checkpoint")
 def _load_checkpoint(out, net, cfg):
     """Restore ``net`` from the run folder's checkpoint after checking that it belongs to
     the requested ``cfg``; returns (epoch, history, rng state)."""
@@ -230,8 +214,8 @@ def _load_checkpoint(out, net, cfg):
     if not path.is_file():
         raise FileNotFoundError(f"{out} holds no run to resume ({CHECKPOINT} not found)")
     try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
+        f = read_npz(path, "checkpoint")
+    except (OSError, EOFError) as err:
         raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
     with f:
         check_resumable(out, json.loads(str(f["config"])), cfg)
@@ -268,7 +252,10 @@ def load_network(run_dir, device=None, codegen_target=None):
     cfg_path = run_dir / "config.json"
     if not cfg_path.exists():
         raise FileNotFoundError(f"{cfg_path} not found: not a le_brian run folder")
-    meta = json.loads(cfg_path.read_text())
+    meta = read_json(cfg_path)
+    if not isinstance(meta, dict) or not {"n_in", "n_out"} <= set(meta):
+        raise ValueError(f"{cfg_path}: damaged run configuration (expected parameters, n_in, "
+                         f"n_out)")
     if meta.get("network") == "Microcircuit":  # microcircuit run folders
         from .microcircuit_run import load_microcircuit
 
@@ -285,7 +272,7 @@ def load_network(run_dir, device=None, codegen_target=None):
     net.load_parameters(wpath)
     ckpt = run_dir / CHECKPOINT
     if ckpt.exists():  # weights.npz must be the checkpoint's epoch
-        with np.load(ckpt, allow_pickle=False) as c, np.load(wpath) as w:
+        with read_npz(ckpt, "checkpoint") as c, read_npz(wpath, "parameter file") as w:
             if "epoch" in w and int(w["epoch"]) != int(c["epoch"]):
                 raise ValueError(f"{wpath} is of epoch {int(w['epoch'])}, {ckpt} of epoch "
                                  f"{int(c['epoch'])}: the run folder is inconsistent")
@@ -293,7 +280,7 @@ def load_network(run_dir, device=None, codegen_target=None):
 
 
 def train(config, out_dir, resume=False, progress=print, data=None):
-    """Train an LE network as ``config`` (a `TrainConfig` or dict) describes.
+    """Train an LE network as ``config`` (`TrainingParameters` or a dict) describes.
 
     Parameters
     ----------
@@ -430,7 +417,7 @@ def write_curves(path, history):
                 plot_learning_curves({split: rows}, metric=metric, ax=ax,
                                      ylabel=f"{metric} ({unit})")
         ax.set_title(f"{metric} per epoch (train: nudged read-outs)")
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path, dpi=100)
     return path
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Quantity, second
 
-from ..cli.script_helpers import write_json
+from ..io import write_json
 from ..params import (Field, MicrocircuitDynamics, MicrocircuitSpiking, ParameterError,
                       Simulation, Training, TrainingParameters)
 from .spec import SpecError

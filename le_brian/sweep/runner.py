@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli.script_helpers import read_json, write_json
+from ..io import read_json, write_json
 from .protocols import get_protocol, metrics_json
 from .spec import _plain, load_spec
 
@@ -402,7 +402,7 @@ def plot_sweep(spec, rows, path):
     varied parameters, mean and min-max over seeds. None if nothing numeric varies."""
     from matplotlib.figure import Figure
 
-    from ..cli.script_helpers import save_figure
+    from ..io import save_figure
 
     ok = [r for r in rows if r["status"] == "ok"]
     metric = spec.protocol.metric or next(
