@@ -38,8 +38,9 @@ from ..params import MicrocircuitTrainingParameters
 from ..parameter_sets import model_module
 from .bars import bars_learning_rates, bars_out_lag
 from .presentation import epoch_orders
-from .training import (CHECKPOINT, _fmt_row, check_resumable, _git_commit, _write_json,
-                       restore_checkpoint, write_checkpoint, write_curves)
+from .training import (CHECKPOINT, _fmt_row, _git_commit, _write_json, check_resumable,
+                       check_run_folder, epochs_left, restore_checkpoint, write_checkpoint,
+                       write_curves)
 
 __all__ = ["is_microcircuit_model", "is_microcircuit_run", "microcircuit_config",
            "config_to_json", "config_from_json", "build_microcircuit", "train_microcircuit",
@@ -256,13 +257,7 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
     """
     cfg = microcircuit_config(model, overrides, settings)
     text = config_to_json(cfg)
-    out = Path(out_dir)
-    if not resume and (out / CHECKPOINT).exists():
-        raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
-                              "continue it or choose another folder")
-    if resume and not (out / CHECKPOINT).is_file():
-        raise FileNotFoundError(f"--resume: {out} holds no run to resume ({CHECKPOINT} not "
-                                "found)")
+    out = check_run_folder(out_dir, resume)
     data = _load_data(cfg)
     net = build_microcircuit(cfg, data.n_features, data.n_outputs)
     bars = cfg["protocol"] == "bars"
@@ -270,8 +265,9 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
     history, start = [], 0
     if resume:
         last, history = _load_checkpoint(out, net, rng, text)
+        if not epochs_left(out, last, cfg["epochs"], progress):
+            return history
         start = last + 1
-        progress(f"resuming {out} after epoch {last}")
     out.mkdir(parents=True, exist_ok=True)
     from .. import __version__
 

@@ -47,7 +47,7 @@ from ..params import LENetworkParameters, ParameterError, TrainingParameters
 __all__ = ["TrainConfig", "TrainingParameters", "training_parameters", "train", "evaluate",
            "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
            "tau_mismatch", "write_checkpoint", "restore_checkpoint", "run_parameters",
-           "check_resumable"]
+           "check_resumable", "check_run_folder", "epochs_left"]
 
 
 #: The parameters of a training run (`le_brian.params.TrainingParameters`); the name of
@@ -196,6 +196,32 @@ def config_differences(saved, requested):
             if k not in RESUMABLE_CHANGES and saved.get(k) != requested.get(k)}
 
 
+def check_run_folder(out_dir, resume):
+    """The run folder as a Path: a new run refuses a folder that holds one, a resumed run
+    one that holds none."""
+    out = Path(out_dir)
+    if not resume and (out / CHECKPOINT).exists():
+        raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
+                              "continue it or choose another folder")
+    if resume and not (out / CHECKPOINT).is_file():
+        raise FileNotFoundError(f"--resume: {out} holds no run to resume ({CHECKPOINT} not "
+                                "found)")
+    return out
+
+
+def epochs_left(out, last, epochs, progress):
+    """Whether a run resumed after epoch ``last`` has epochs left to train; fewer
+    ``epochs`` than completed are refused (the folder is left as it is)."""
+    if epochs < last:
+        raise ValueError(f"--resume: {out} has completed {last} epochs, more than "
+                         f"epochs = {epochs}; ask for more epochs to continue it")
+    if epochs == last:
+        progress(f"{out}: all {last} epochs are complete; nothing to resume")
+        return False
+    progress(f"resuming {out} after epoch {last}")
+    return True
+
+
 def check_resumable(out, saved, requested):
     """Refuse to resume ``out`` with other settings than it was trained with (one line
     naming every difference)."""
@@ -301,13 +327,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
         Metrics per epoch (epoch 0 = before training).
     """
     cfg = training_parameters(config)
-    out = Path(out_dir)
-    if not resume and (out / CHECKPOINT).exists():
-        raise FileExistsError(f"{out} already holds a run; pass resume=True (--resume) to "
-                              "continue it or choose another folder")
-    if resume and not (out / CHECKPOINT).is_file():
-        raise FileNotFoundError(f"--resume: {out} holds no run to resume ({CHECKPOINT} not "
-                                "found)")
+    out = check_run_folder(out_dir, resume)
     out.mkdir(parents=True, exist_ok=True)
     data = data if data is not None else _load_dataset(cfg)
     classification = data.task == "classification"
@@ -326,14 +346,9 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     history, start = [], 0
     if resume:
         last, history, rng.bit_generator.state = _load_checkpoint(out, net, cfg)
-        if cfg.epochs < last:
-            raise ValueError(f"--resume: {out} has completed {last} epochs, more than "
-                             f"epochs = {cfg.epochs}; ask for more epochs to continue it")
-        if cfg.epochs == last:
-            progress(f"{out}: all {last} epochs are complete; nothing to resume")
+        if not epochs_left(out, last, cfg.epochs, progress):
             return history
         start = last + 1
-        progress(f"resuming {out} after epoch {last}")
     _write_json(out / "config.json", meta)  # the settings the run now continues with
 
     def _evaluate(epoch, train_seconds):
