@@ -212,3 +212,13 @@ def test_a_0_2_0_sweep_folder_resumes_and_an_old_spec_name_is_refused(tmp_path):
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
     assert "tau_syn_ms = X -> tau_syn = 'X ms'" in lines[0]
+
+
+def test_constructors_check_with_the_fields():
+    """A value the training config refuses is refused by the keyword constructor too."""
+    from le_brian import LENetwork
+
+    for bad in (float("nan"), -1.0, float("inf")):
+        with pytest.raises(ValueError, match="weight_scale"):
+            LENetwork([2, 3, 1], weight_scale=bad)
+    assert LENetwork([2, 3, 1], weight_scale=0.05, device="runtime").weight_scale == 0.05

@@ -217,7 +217,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
         self.set_learning_rates(0 * Hz if learning_rates is None else learning_rates)
         self.synapses = _projection_kinds(synapses, self.n_layers)
-        self.weight_scale = None if weight_scale is None else float(weight_scale)
+        self.weight_scale = LENetworkParameters.fields()["weight_scale"].check(weight_scale)
         if not isinstance(spiking_output, (bool, np.bool_)):
             raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
         n_spiking = self.n_layers if spiking_output else self.n_layers - 1

@@ -38,8 +38,9 @@ from ..params import MicrocircuitTrainingParameters
 from ..parameter_sets import model_module
 from .bars import bars_learning_rates, bars_out_lag
 from .presentation import epoch_orders
-from .training import (CHECKPOINT, _fmt_row, _git_commit, _write_json, check_resumable,
-                       check_run_folder, epochs_left, restore_checkpoint, write_checkpoint,
+from ..io import read_json, read_npz
+from .training import (CHECKPOINT, _fmt_row, _git_commit, _write_json, check_run_folder,
+                       epochs_left, load_checkpoint, restore_checkpoint, write_checkpoint,
                        write_curves)
 
 __all__ = ["is_microcircuit_model", "is_microcircuit_run", "microcircuit_config",
@@ -330,16 +331,9 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
 
 
 def _load_checkpoint(out, net, rng, text):
-    path = out / CHECKPOINT
-    try:
-        f = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise ValueError(f"{path}: unreadable checkpoint ({err})") from None
-    with f:
-        check_resumable(out, json.loads(str(f["config"])),
-                        MicrocircuitTrainingParameters.from_json(text))
-        epoch, history = restore_checkpoint(f, path, net)
-        _set_rng_state(rng, json.loads(str(f["rng"])))
+    epoch, history, rng_state = load_checkpoint(
+        out, net, MicrocircuitTrainingParameters.from_json(text))
+    _set_rng_state(rng, rng_state)
     return epoch, history
 
 
@@ -348,7 +342,7 @@ def _meta(run_dir):
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: not a le_brian run folder")
-    return json.loads(path.read_text())
+    return read_json(path)
 
 
 def is_microcircuit_run(run_dir):
@@ -369,7 +363,7 @@ def load_microcircuit(run_dir, device=None, codegen_target=None):
     path = run_dir / CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: the run saved no epoch yet")
-    with np.load(path, allow_pickle=False) as f:
+    with read_npz(path, "checkpoint") as f:
         restore_checkpoint(f, path, net)
     return net, cfg
 

@@ -47,7 +47,7 @@ from ..params import LENetworkParameters, ParameterError, TrainingParameters
 __all__ = ["TrainConfig", "TrainingParameters", "training_parameters", "train", "evaluate",
            "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
            "tau_mismatch", "write_checkpoint", "restore_checkpoint", "run_parameters",
-           "check_resumable", "check_run_folder", "epochs_left"]
+           "check_resumable", "check_run_folder", "epochs_left", "load_checkpoint"]
 
 
 #: The parameters of a training run (`le_brian.params.TrainingParameters`); the name of
@@ -233,9 +233,10 @@ def check_resumable(out, saved, requested):
 
 
 @names_file(lambda out, *a: out / CHECKPOINT, "checkpoint")
-def _load_checkpoint(out, net, cfg):
-    """Restore ``net`` from the run folder's checkpoint after checking that it belongs to
-    the requested ``cfg``; returns (epoch, history, rng state)."""
+def load_checkpoint(out, net, cfg):
+    """Restore ``net`` (any network class) from the run folder's checkpoint after
+    checking that it belongs to the requested ``cfg`` (a `le_brian.params.ParameterSet`);
+    returns (epoch, history, the JSON form of the RNG state)."""
     path = out / CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(f"{out} holds no run to resume ({CHECKPOINT} not found)")
@@ -345,7 +346,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
     rng = np.random.default_rng(cfg.seed + 1000)
     history, start = [], 0
     if resume:
-        last, history, rng.bit_generator.state = _load_checkpoint(out, net, cfg)
+        last, history, rng.bit_generator.state = load_checkpoint(out, net, cfg)
         if not epochs_left(out, last, cfg.epochs, progress):
             return history
         start = last + 1
