@@ -150,7 +150,7 @@ class BaseNetwork:
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
-        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations)
+        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt)
                         if spiking else None)
 
     def spiking_populations(self):
