@@ -38,11 +38,12 @@ import subprocess
 import time
 from pathlib import Path
 
+from .resources import parse_size
+
 __all__ = ["ProgramCache", "cache_limit", "file_digest", "host_tag", "program_key",
            "toolchain_identity"]
 
 DEFAULT_LIMIT = "2G"
-_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 # What a build directory holds besides the generated project: compiler output, results,
 # run_args values, locks and logs; none of it goes into the key.
 _NOT_SOURCE_DIRS = {"results", "static_arrays"}
@@ -98,11 +99,7 @@ def cache_limit(value=None):
         For anything else (naming ``LE_BRIAN_CACHE_SIZE``)."""
     text = str(value if value is not None
                else os.environ.get("LE_BRIAN_CACHE_SIZE", DEFAULT_LIMIT)).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"LE_BRIAN_CACHE_SIZE must be a size such as 500M or 2G (bytes "
-                         f"with an optional K/M/G/T suffix), got {text!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    return parse_size(text, "LE_BRIAN_CACHE_SIZE")
 
 
 def _command_output(cmd):
