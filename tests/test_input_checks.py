@@ -198,3 +198,38 @@ def test_exit_codes_are_documented():
     for code in EXIT_CODES:
         assert f"{code} " in text
     assert "--model FILE.py executes that file" in text
+
+
+def test_wheel_build_is_quiet_and_has_the_templates(tmp_path):
+    """Building the wheel prints no setuptools warning about packages absent from the
+    configuration, and the wheel holds the code templates and le_brian.models."""
+    import shutil
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    source = tmp_path / "source"
+    shutil.copytree(root, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", ".cache", "*.egg-info", "__pycache__", "runs",
+        "figures", "le_brian_demo", "sweeps"))
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w",
+                          str(tmp_path / "dist"), str(source)], capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    assert "absent from the" not in out.stdout + out.stderr
+    (wheel,) = (tmp_path / "dist").glob("le_brian-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for folder, suffix in (("dense_cpp", ".cpp"), ("dense_cuda", ".cu")):
+        expected = sorted(p.name for p in (root / "le_brian" / "templates" / folder).iterdir()
+                          if p.suffix == suffix)
+        assert sorted(n.rsplit("/", 1)[1] for n in names
+                      if n.startswith(f"le_brian/templates/{folder}/")) == expected
+    assert "le_brian/models/yinyang.py" in names
+
+
+def test_default_output_folders_are_ignored_by_git():
+    """le-brian demo's and le-brian sweep's default output folders are in .gitignore."""
+    from pathlib import Path
+
+    lines = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().splitlines()
+    assert "le_brian_demo/" in lines and "sweeps/" in lines
