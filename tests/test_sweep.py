@@ -522,3 +522,37 @@ def test_aggregations_use_unique_temporary_files(tmp_path, monkeypatch):
     assert all(str(tmp_path) in n for n in csv_tmps)
     assert (tmp_path / "sweep.csv").read_text().splitlines()[1].endswith("missing")
     assert not list(tmp_path.glob(".sweep.csv.*"))
+
+
+def test_ctrl_c_on_a_dask_sweep_is_one_line(helpers, tmp_path):
+    """SIGINT to the whole process group of `le-brian sweep --workers 2` (what Ctrl-C in
+    a terminal sends) while points run on the workers: exit 130, the status line and one
+    'interrupted' line, no worker traceback."""
+    import os
+    import signal
+    import time
+
+    spec = tmp_path / "slow.toml"
+    spec.write_text(textwrap.dedent(f'''
+        protocol = "python:le_sweep_helpers:slow"
+        [fixed]
+        sleep = 30.0
+        log_dir = "{tmp_path}"
+        [grid]
+        x = [0, 1, 2, 3]
+    '''))
+    env = dict(os.environ, PYTHONPATH=str(helpers))
+    proc = subprocess.Popen([sys.executable, "-m", "le_brian", "sweep", str(spec), "--workers",
+                             "2", "--out", str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.time() + 180
+    while not list(tmp_path.glob("started-*")) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1].startswith("le-brian: interrupted: 0 of 4 points are finished")
+    assert len(lines) <= 3, err
