@@ -16,7 +16,8 @@ def add_train_commands(sub, parse_time):
         "evaluation after each epoch without nudging or plasticity. Either name a model "
         "from models/ (--model) or give the settings as flags (flags override the model).")
     p.add_argument("--model", help="parameter set from le_brian.models (e.g. yinyang, digits, "
-                   "mnist5k) or the path of a .py file of the same form")
+                   "mnist5k) or the path of a .py file of the same form (that file is "
+                   "Python code and is executed)")
     p.add_argument("--dataset", help="dataset name (le_brian.datasets.available())")
     p.add_argument("--layers", help="hidden layer sizes, e.g. 120 or 300,100")
     p.add_argument("--activation")
