@@ -83,8 +83,8 @@ class SpikingSpec:
         tau = float(as_time("tau_s", tau_s))
         if dt is not None and not tau >= dt:
             raise ValueError(f"tau_s = {tau * 1e3:g} ms is shorter than the time step dt = "
-                             f"{dt * 1e3:g} ms: the spike trace's decay would overshoot "
-                             f"(its values leave [0, 1]); use tau_s >= dt")
+                             f"{dt * 1e3:g} ms: the spike trace's Euler decay would overshoot "
+                             f"below zero; use tau_s >= dt")
         allowed = sorted(n for n, a in eq.ACTIVATIONS.items() if a.nonnegative)
         for pop, name in activations.items():
             if not eq.get_activation(name).nonnegative:
