@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,7 +204,9 @@ def _client(client, scheduler, workers):
     # processes start with SIGINT ignored (inherited): Ctrl-C reaches this process only,
     # which cancels the points and closes the cluster, instead of every worker printing
     # its KeyboardInterrupt traceback.
-    with _sigint_ignored():
+    with _sigint_ignored(), warnings.catch_warnings():
+        # the scheduler's HTTP server moves to a free port when 8787 is taken
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
                                silence_logs=logging.CRITICAL)
@@ -298,7 +301,7 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
     records = []
     t0 = time.perf_counter()
     bar = None
-    remaining, n_elsewhere = todo, 0
+    remaining = todo
     try:
         while remaining:
             if workers == 0 and client is None and scheduler is None:
@@ -317,8 +320,7 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
                 new, elsewhere = _run_dask(spec, remaining, dirs, retries, client, scheduler,
                                            workers, len(points), progress)
                 records += new
-            remaining, done = _wait_for_others(elsewhere, dirs, progress)
-            n_elsewhere += done
+            remaining = _wait_for_others(elsewhere, dirs, progress)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
@@ -339,7 +341,8 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
             programs[r["worker"]] = programs.get(r["worker"], 0) + r["programs_built"]
     return SweepResult(rows, len(points), len(records), len(points) - len(todo),
                        sum(r["status"] == "failed" for r in rows), complete, compiles,
-                       programs, time.perf_counter() - t0, files, n_elsewhere)
+                       programs, time.perf_counter() - t0, files,
+                       n_elsewhere=len(todo) - len(records))
 
 
 def _take(point_dir):
@@ -354,27 +357,24 @@ def _take(point_dir):
 
 
 def _wait_for_others(elsewhere, dirs, progress, poll_s=0.5):
-    """Wait until no other process holds a point of ``elsewhere``; returns (points to
-    run here: released without a result, e.g. their sweep was interrupted or killed;
-    how many the other processes finished or recorded as failed)."""
+    """Wait until no other process holds a point of ``elsewhere``; returns the points to
+    run here: those released without a result (their sweep was interrupted or killed)."""
     if elsewhere and progress is not None:
         print(f"{len(elsewhere)} point(s) are being run by another sweep on this folder; "
               "waiting for them", file=progress, flush=True)
-    waiting, again, done = list(elsewhere), [], 0
+    waiting, again = list(elsewhere), []
     while waiting:
         still = []
         for p in waiting:
             d = dirs[p.id]
             if claims.held_elsewhere(d):
                 still.append(p)
-            elif _finished(d) or (d / POINT_ERROR).is_file():
-                done += 1
-            else:
+            elif not (_finished(d) or (d / POINT_ERROR).is_file()):
                 again.append(p)
         waiting = still
         if waiting:
             time.sleep(poll_s)
-    return again, done
+    return again
 
 
 def _run_here(spec, point, point_dir, retries, bar):
