@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from brian2 import Hz, ms
 
@@ -66,7 +65,8 @@ def test_a_network_larger_than_memory_is_refused_before_allocating(build, monkey
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match=r"needs about [0-9.]+ [GT]iB of memory, more "
-                                             r"than the limit of 16.0 GiB \(LE_BRIAN_MAX_MEMORY\)"):
+                                             r"than the limit of 16.0 GiB "
+                                             r"\(LE_BRIAN_MAX_MEMORY\)"):
             build()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
