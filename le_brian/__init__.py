@@ -18,5 +18,9 @@ from .networks.layers import Dense, Input
 
 __version__ = "0.2.0"
 
+from .excepthook import install as _install_excepthook  # noqa: E402
+
+_install_excepthook()  # Brian2's "report this bug to Brian2" banner: Brian2's errors only
+
 __all__ = ["LENetwork", "Input", "Dense", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
            "NetworkObjects", "UnitError", "authors_learning_rates", "datasets", "__version__"]

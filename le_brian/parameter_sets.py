@@ -26,7 +26,13 @@ def available_models():
 
 def model_module(name):
     """The module of parameter set ``name`` (a name from `available_models`, or the
-    path of a ``.py`` file)."""
+    path of a ``.py`` file, which is **executed**: it is Python code).
+
+    Raises
+    ------
+    ValueError
+        Unknown name, a missing file, or a file that does not run (a syntax error or an
+        exception: the message names the file and the line)."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"model must be a name {available_models()} or a .py file, "
                          f"got {name!r}")
@@ -36,12 +42,29 @@ def model_module(name):
             raise ValueError(f"model file {path} not found")
         spec = importlib.util.spec_from_file_location(f"le_brian_user_model_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        try:  # the file is Python code and runs here, by design (README "Reliability")
+            spec.loader.exec_module(module)
+        except SyntaxError as err:
+            raise ValueError(f"model file {err.filename or path}, line {err.lineno}: "
+                             f"syntax error ({err.msg})") from None
+        except Exception as err:  # noqa: BLE001  (the user's code: name file and line)
+            raise ValueError(f"model file {path}, line {_user_line(err, path)}: "
+                             f"{type(err).__name__}: {err}") from None
         return module
     if name not in available_models():
         raise ValueError(f"unknown model {name!r}; available: {available_models()} (or the "
                          "path of a .py file)")
     return importlib.import_module(f"le_brian.models.{name}")
+
+
+def _user_line(err, path):
+    """The line of ``path`` where executing it raised ``err`` ('?' when not in it)."""
+    line, tb, target = "?", err.__traceback__, str(Path(path).resolve())
+    while tb is not None:
+        if str(Path(tb.tb_frame.f_code.co_filename).resolve()) == target:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def load_model(name):

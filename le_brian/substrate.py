@@ -94,7 +94,9 @@ def draw_time_constants(tau, sigma, rng, bounds=DEFAULT_TAU_BOUNDS, name="tau"):
     tau : list of array
         Nominal time constants in seconds, one array per layer (one value per neuron).
     sigma : float
-        Relative spread (>= 0); 0 returns copies of ``tau`` (no draw, no clipping).
+        Relative spread (>= 0); 0 returns copies of ``tau`` (no draw, no clipping; the
+        nominal values must still lie within ``bounds`` when bounds other than
+        `DEFAULT_TAU_BOUNDS` are given).
     rng : numpy.random.Generator
         Drawn in layer order, one normal per neuron.
     bounds : (Quantity, Quantity)
@@ -122,17 +124,18 @@ def draw_time_constants(tau, sigma, rng, bounds=DEFAULT_TAU_BOUNDS, name="tau"):
     """
     sigma = check_sigma(f"{name}_jitter" if name != "tau" else "tau_jitter", sigma)
     low, high = check_tau_bounds(bounds)
-    if sigma == 0:
-        return [np.array(t, dtype=float) for t in tau]
-    out = []
-    for k, t in enumerate(tau):
-        t = np.asarray(t, dtype=float)
-        if np.any(t < low) or np.any(t > high):
+    taus = [np.array(t, dtype=float) for t in tau]
+    # bounds that exclude a nominal value contradict it, with or without jitter; the
+    # default bounds (not given) do not constrain a network without jitter
+    given = bounds is not DEFAULT_TAU_BOUNDS
+    for k, t in enumerate(taus):
+        if (sigma > 0 or given) and (np.any(t < low) or np.any(t > high)):
             raise ValueError(f"{name}[{k}]: nominal values {t.min() * 1e3:g} .. "
                              f"{t.max() * 1e3:g} ms lie outside tau_bounds "
                              f"[{low * 1e3:g}, {high * 1e3:g}] ms")
-        out.append(np.clip(t * (1 + sigma * rng.standard_normal(t.shape)), low, high))
-    return out
+    if sigma == 0:
+        return taus
+    return [np.clip(t * (1 + sigma * rng.standard_normal(t.shape)), low, high) for t in taus]
 
 
 def as_noise_density(name, value):

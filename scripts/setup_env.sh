@@ -37,5 +37,8 @@ if [ ! -x "$venv/bin/python" ]; then
     "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-"$venv/bin/python" -m pip install -q -e "$here[$extra]"
+# setuptools' informational "Editable installation" notice (le_brian.models maps to the
+# top-level models/ folder, so the editable install uses a meta path finder) is not news
+PYTHONWARNINGS="ignore:Editable installation" \
+    "$venv/bin/python" -m pip install -q -e "$here[$extra]"
 echo "le_brian installed in $venv"

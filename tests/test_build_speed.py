@@ -14,6 +14,7 @@ from le_brian.bandwidth import (PATH_TRAFFIC, floor_steps_per_s, probe_bandwidth
 from le_brian.benchmark import summary_table
 from le_brian.engine.devices import Simulator
 from le_brian.engine.fastbuild import PCH_HEADERS, prepare_makefile
+from le_brian.engine.fastbuild import _entry_valid as _pch_entry_valid
 
 SIZES = [7, 5, 3]
 
@@ -47,7 +48,9 @@ def test_fast_build_same_program_results(tmp_path, monkeypatch):
         np.testing.assert_array_equal(a, b)
     makefile = (d_fast / "makefile").read_text()
     (gch,) = (tmp_path / "fast" / "pch").glob("*/le_pch.h.gch")
-    assert f'CXXFLAGS += -include "{gch.with_suffix("")}"' in makefile
+    assert "CXXFLAGS += -include le_pch.h\n" in makefile  # the build's own link
+    assert str(tmp_path) not in makefile  # no cache path reaches make's shell
+    assert (d_fast / "le_pch.h.gch").read_bytes() == gch.read_bytes()
     assert "objects.o: CXXFLAGS += -O0" in makefile
     assert (d_fast / "make.deps").read_text() == ""
     assert "le_brian fastbuild" not in (d_slow / "makefile").read_text()
@@ -55,10 +58,17 @@ def test_fast_build_same_program_results(tmp_path, monkeypatch):
     header = gch.with_suffix("").read_text()
     assert all(f"#include <{h}>" in header for h in PCH_HEADERS)
 
-    gch.write_bytes(b"not a precompiled header")
+    # a truncated header in the cache: detected (size and checksum), built again, and
+    # the program's results stay the same
+    size = gch.stat().st_size
+    with open(gch, "r+b") as f:
+        f.truncate(size // 2)
     (tmp_path / "fast" / "programs").rename(tmp_path / "fast" / "old-programs")
-    broken, _, _ = _run(tmp_path / "fast", monkeypatch, fast=True)
+    broken, _, d_broken = _run(tmp_path / "fast", monkeypatch, fast=True)
     np.testing.assert_array_equal(broken.output, slow.output)
+    (gch,) = (tmp_path / "fast" / "pch").glob("*/le_pch.h.gch")
+    assert gch.stat().st_size > size // 2 and _pch_entry_valid(gch.parent)
+    assert (d_broken / "le_pch.h.gch").read_bytes() == gch.read_bytes()
 
 
 def test_prepare_makefile_reuses_the_header_and_survives_no_compiler(tmp_path, monkeypatch):
@@ -78,7 +88,15 @@ def test_prepare_makefile_reuses_the_header_and_survives_no_compiler(tmp_path, m
     stamp = gch.stat().st_mtime_ns
     prepare_makefile(second, root)
     assert gch.stat().st_mtime_ns == stamp and len(list(root.iterdir())) == 1
-    assert f'-include "{gch.with_suffix("")}"' in (second / "makefile").read_text()
+    assert "-include le_pch.h\n" in (second / "makefile").read_text()
+    # the second project's header is a private hard link of the cached one: removing the
+    # cache (le-brian cache clear in another process) leaves it intact
+    assert (second / "le_pch.h.gch").stat().st_ino == gch.stat().st_ino
+    import shutil
+
+    data = gch.read_bytes()
+    shutil.rmtree(root)
+    assert (second / "le_pch.h.gch").read_bytes() == data
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
     third = project("c")
     prepare_makefile(third, tmp_path / "pch2")
@@ -136,3 +154,20 @@ def test_benchmark_summary_reports_fraction_of_floor():
     assert "dense/unfused" in header and "of floor" in header and "f32" not in header
     assert row == ("| 784-300-100-10 | on | 5,000 | 3,000 | 10,000 | 15,000 | x1.50 | 0.70 "
                    "| 4.2 |")
+
+
+@pytest.mark.standalone
+def test_a_cache_path_with_shell_metacharacters_builds_and_runs_nothing(tmp_path,
+                                                                       monkeypatch):
+    """LE_BRIAN_CACHE with spaces, quotes, ';', '$(...)', '`' and '#': the fast build
+    (precompiled header, program cache) works and gives the same output as a build in a
+    plain folder, and none of the embedded commands ran (no file was created)."""
+    marker = tmp_path / "INJECTED"
+    nasty = tmp_path / f"ca che;touch {marker};'q\"$(touch {marker}2)`touch {marker}3`#x"
+    plain, _, _ = _run(tmp_path / "plain", monkeypatch, fast=True)
+    odd, _, build = _run(nasty, monkeypatch, fast=True)
+    np.testing.assert_array_equal(odd.output, plain.output)
+    assert str(build).startswith(str(nasty))
+    assert list(nasty.glob("pch/*/le_pch.h.gch"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("INJECTED")]
+    assert not list(Path.cwd().glob("*INJECTED*"))

@@ -243,3 +243,137 @@ def test_a_program_built_after_others_finds_the_cached_binary(tmp_path):
     second = run("3-5-2", "mc")
     assert first["compiles"] == 1 and second["compiles"] == 1
     assert second["out"]["mc"] == first["out"]["mc"]
+
+
+def test_damaged_entries_are_never_used_and_are_repaired(tmp_path):
+    """Entries record their binary's size and SHA-256: a truncated binary, a binary of
+    the right size with other bytes, an entry without its binary and an entry of an
+    older version without a checksum are misses (nothing copied), are removed, and the
+    next publication of the key stores a valid entry again."""
+    import hashlib
+
+    store = ProgramCache(tmp_path / "programs")
+    src = _project(tmp_path / "src")
+    (src / "main").write_bytes(bytes(range(256)) * 8)
+    entry = store.publish("k", src)
+    meta = json.loads((entry / store.ENTRY).read_text())
+    assert meta["size"] == 2048
+    assert meta["sha256"] == hashlib.sha256((src / "main").read_bytes()).hexdigest()
+    out = _project(tmp_path / "out")
+
+    def damage_truncate():
+        with open(entry / "main", "r+b") as f:
+            f.truncate(1000)
+
+    def damage_flip():
+        data = bytearray((entry / "main").read_bytes())
+        data[100] ^= 0xFF
+        (entry / "main").write_bytes(bytes(data))
+
+    def damage_remove():
+        (entry / "main").unlink()
+
+    def damage_old_entry():
+        (entry / store.ENTRY).write_text(json.dumps({"key": "k"}))
+
+    for damage in (damage_truncate, damage_flip, damage_remove, damage_old_entry):
+        assert store.fetch("k", out)
+        (out / "main").unlink()
+        damage()
+        assert not store.fetch("k", out), damage.__name__
+        assert not (out / "main").exists()
+        if damage is not damage_remove:  # a fetch of a damaged entry removes it
+            assert not entry.exists(), damage.__name__
+        assert store.publish("k", src) == entry  # repaired
+        assert store.valid("k") and (entry / "main").read_bytes() == (src / "main").read_bytes()
+    assert not list(store.root.glob(".t*"))
+
+
+TRUNCATE_CHILD = """
+import sys
+import numpy as np
+from brian2 import Hz, ms
+from le_brian import LENetwork
+net = LENetwork([3, 4, 2], device="cpp_standalone", learning_rates=10 * Hz, seed=2)
+x = np.random.default_rng(1).uniform(0, 1, (3, 3))
+res = net.run(x, 1 * ms, learn=False)
+print(int(res.from_cache), repr(np.asarray(res.output).tolist()))
+"""
+
+
+@pytest.mark.standalone
+def test_a_truncated_cached_binary_is_rebuilt_in_the_next_process(tmp_path):
+    """A process compiles and publishes a program; its cached binary is truncated; the
+    next process does not run it (it is compiled again, same output) and the cache
+    holds a valid binary afterwards, which a third process uses."""
+    env = dict(os.environ, LE_BRIAN_CACHE=str(tmp_path / "cache"))
+
+    def child():
+        out = subprocess.run([sys.executable, "-c", TRUNCATE_CHILD], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-3000:]
+        cached, output = out.stdout.strip().splitlines()[-1].split(" ", 1)
+        return int(cached), output
+
+    first = child()
+    (main,) = (tmp_path / "cache" / "programs" / "cpp_standalone").glob("*/main")
+    size = main.stat().st_size
+    with open(main, "r+b") as f:
+        f.truncate(size // 3)
+    second = child()
+    assert second == (0, first[1])  # compiled again, the same numbers
+    (main,) = (tmp_path / "cache" / "programs" / "cpp_standalone").glob("*/main")
+    assert ProgramCache(main.parent.parent).valid(main.parent.name)
+    assert child() == (1, first[1])
+
+
+CLEAR_LOOP = """
+import shutil, sys, time
+from pathlib import Path
+from le_brian.engine.devices import DEVICES, cache_dir, program_store
+stop, n = Path(sys.argv[1]), 0
+while not stop.exists():
+    for device in DEVICES[1:]:
+        program_store(device).clear()
+    shutil.rmtree(cache_dir(create=False) / "pch", ignore_errors=True)
+    n += 1
+    time.sleep(0.02)
+print(n)
+"""
+
+BUILD_CHILD = """
+import numpy as np
+from brian2 import Hz, ms
+from le_brian import LENetwork
+from le_brian.engine.devices import Simulator
+outs = []
+for sizes in ([3, 4, 2], [3, 5, 2], [3, 6, 2]):
+    net = LENetwork(sizes, device="cpp_standalone", learning_rates=10 * Hz, seed=2,
+                    simulator=Simulator("cpp_standalone"))
+    x = np.random.default_rng(1).uniform(0, 1, (3, 3))
+    outs.append(np.asarray(net.run(x, 1 * ms, learn=False).output).tolist())
+print(repr(outs))
+"""
+
+
+@pytest.mark.standalone
+def test_cache_clear_in_another_process_never_breaks_a_build(tmp_path):
+    """One process clears the cache (programs and precompiled headers) every 20 ms while
+    another builds three programs with the fast build: the builds succeed, with the
+    same outputs as builds without the clearing."""
+    env = dict(os.environ, LE_BRIAN_CACHE=str(tmp_path / "cache"))
+    quiet = subprocess.run([sys.executable, "-c", BUILD_CHILD], env=dict(
+        env, LE_BRIAN_CACHE=str(tmp_path / "quiet")), capture_output=True, text=True,
+        timeout=900)
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    clearer = subprocess.Popen([sys.executable, "-c", CLEAR_LOOP, str(tmp_path / "stop")],
+                               env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        built = subprocess.run([sys.executable, "-c", BUILD_CHILD], env=env,
+                               capture_output=True, text=True, timeout=900)
+    finally:
+        (tmp_path / "stop").touch()
+        n_clears = int(clearer.communicate(timeout=60)[0])
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert n_clears > 10
+    assert built.stdout.strip().splitlines()[-1] == quiet.stdout.strip().splitlines()[-1]

@@ -334,3 +334,225 @@ def test_ctrl_c_keeps_finished_points_and_never_passes_for_complete(helpers, tmp
     assert again.returncode == 0, again.stderr
     assert "3 points: 2 run now, 1 finished before, 0 failed" in again.stdout
     assert json.loads((tmp_path / "out" / "sweep.json").read_text())["complete"]
+
+
+def test_equal_values_spelled_differently_are_one_point_and_refused_twice():
+    """"1 ms", "1000 us" and "0.001 s" are one point (one id): a grid naming it twice is
+    refused naming the parameter and both spellings; values that differ in the 7th
+    significant digit stay two points."""
+    base = {"protocol": "bars"}
+    ids = {load_spec({**base, "grid": {"presentation_time": [v]}}).points()[0].id
+           for v in ("1 ms", "1000 us", "0.001 s", "1.0 ms")}
+    assert len(ids) == 1
+    for axis in (["1 ms", "1000 us"], ["0.3 ms", "300 us", "2 ms"]):
+        with pytest.raises(SpecError, match=r"same point .*presentation_time: '[0-9.]+ ms' "
+                                            r"and '[0-9]+ us'"):
+            load_spec({**base, "grid": {"presentation_time": axis}})
+    with pytest.raises(SpecError, match="same point"):  # also across zip rows
+        load_spec({**base, "fixed": {"presentation_time": "1 ms"},
+                   "zip": {"seed": [1, 1], "mode": ["le", "le"]}})
+    close = load_spec({**base, "grid": {"presentation_time": ["1.000001 ms", "1.000002 ms"]}})
+    assert len({p.id for p in close.points()}) == 2
+    assert [float(p.params["presentation_time"] / ms) for p in close.points()] == [
+        1.000001, 1.000002]
+
+
+def test_grid_size_is_counted_before_any_point_is_made(monkeypatch):
+    """A 10^6-point grid (1000 x 1000) is refused at once with its size and the limit
+    (no point is checked: the protocol's check is never called); max_points and
+    LE_BRIAN_MAX_POINTS allow more; a bad limit names the setting."""
+    from le_brian.sweep import protocols
+
+    calls = []
+    real = protocols.Protocol.check
+    monkeypatch.setattr(protocols.Protocol, "check",
+                        lambda self, raw, source: calls.append(1) or real(self, raw, source))
+    big = {"protocol": "bars", "fixed": {"presentation_time": "1 ms"},
+           "grid": {"seed": list(range(1000)), "epochs": list(range(1, 1001))}}
+    with pytest.raises(SpecError, match=r"1,000,000 points \(seed \(1000\) x epochs \(1000\)"
+                                        r"\), more than the limit of 10,000"):
+        load_spec(big)
+    assert calls == []
+    small = {"protocol": "bars", "fixed": {"presentation_time": "1 ms"},
+             "grid": {"seed": list(range(30))}, "zip": {"epochs": [1, 2, 3]}}
+    with pytest.raises(SpecError, match=r"90 points .* x zip \(3\)"):
+        load_spec(small, max_points=89)
+    assert len(load_spec(small, max_points=90).points()) == 90
+    monkeypatch.setenv("LE_BRIAN_MAX_POINTS", "50")
+    with pytest.raises(SpecError, match="limit of 50"):
+        load_spec(small)
+    monkeypatch.setenv("LE_BRIAN_MAX_POINTS", "many")
+    with pytest.raises(ValueError, match="LE_BRIAN_MAX_POINTS must be an int >= 1"):
+        load_spec(small)
+    with pytest.raises(ValueError, match="max_points must be an int >= 1"):
+        load_spec(small, max_points=0)
+
+
+def test_no_user_code_runs_while_a_spec_is_checked(tmp_path, monkeypatch):
+    """A train spec naming a model .py file and a python:<module>:<function> protocol:
+    checking them (load_spec, le-brian sweep's validation) runs neither file (each would
+    create a marker file); a missing model file or module is refused naming it; the
+    model file runs where the point runs."""
+    marker = tmp_path / "ran"
+    model = tmp_path / "my_model.py"
+    model.write_text(f"open({str(marker)!r}, 'a').write('model\\n')\n"
+                     "TRAINING = dict(dataset='yinyang', hidden=[4])\n")
+    spec = {"protocol": "train", "fixed": {"model": str(model)}, "grid": {"seed": [1, 2]}}
+    assert len(load_spec(spec).points()) == 2
+    assert not marker.exists()
+    with pytest.raises(SpecError, match="model file .*nope.py not found"):
+        load_spec({**spec, "fixed": {"model": str(tmp_path / "nope.py")}})
+    module = tmp_path / "le_evil_mod.py"
+    module.write_text(f"open({str(marker)!r}, 'a').write('module\\n')\n"
+                      "def f(params, out_dir):\n    return {'y': 1}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    load_spec({"protocol": "python:le_evil_mod:f", "grid": {"x": [1]}})
+    assert not marker.exists()
+    with pytest.raises(SpecError, match="module 'le_no_such_module' not found"):
+        load_spec({"protocol": "python:le_no_such_module:f", "grid": {"x": [1]}})
+    with pytest.raises(SpecError, match="expected python:<module>:<function>"):
+        load_spec({"protocol": "python:le_evil_mod", "grid": {"x": [1]}})
+    from le_brian.sweep.protocols import _train_config
+
+    cfg = _train_config(load_spec(spec).points()[0].params)  # where the point runs
+    assert marker.read_text() == "model\n" and list(cfg.hidden) == [4]
+    res = sweep.run({"protocol": "python:le_evil_mod:g", "grid": {"x": [1]}}, workers=0,
+                    out=tmp_path / "out", progress=None)
+    assert res.n_failed == 1 and "has no function g" in res.rows[0]["error"]
+
+
+def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path):
+    """--scheduler at a port where nothing listens: exit 2 with one line naming the
+    address, after the connect timeout (not 30 s), no traceback."""
+    import socket
+
+    with socket.socket() as s:  # a free port, closed again: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = tmp_path / "s.toml"
+    spec.write_text('protocol = "bars"\n[grid]\npresentation_time = ["1 ms"]\n')
+    out = subprocess.run([sys.executable, "-m", "le_brian", "sweep", str(spec), "--out",
+                          str(tmp_path / "o"), "--scheduler", f"tcp://127.0.0.1:{port}"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port} within 5 s" in out.stderr
+
+
+TWO_SWEEPS = """
+import json, sys
+from le_brian import sweep
+spec = {"protocol": "python:le_sweep_helpers:slow",
+        "fixed": {"sleep": 0.3, "log_dir": sys.argv[1]}, "grid": {"x": list(range(8))}}
+r = sweep.run(spec, workers=0, out=sys.argv[2], progress=None, figure=False)
+print(json.dumps([r.n_run, r.n_elsewhere + r.n_skipped, r.complete]))
+"""
+
+
+def test_two_sweeps_on_one_folder_split_the_points(helpers, tmp_path):
+    """Two processes run the same 8-point sweep on one --out at the same time: every
+    point runs exactly once (each point's start marker is written once per run, appended
+    to by both processes), both end with a complete table, and together they ran 8."""
+    import os
+
+    helpers_text = (helpers / "le_sweep_helpers.py").read_text()
+    counting = helpers_text.replace(
+        """(Path(params["log_dir"]) / f"started-{params['x']}").write_text("")""",
+        """open(Path(params["log_dir"]) / f"started-{params['x']}", "a").write("run\\\\n")""")
+    folder = tmp_path / "helpers"
+    folder.mkdir()
+    (folder / "le_sweep_helpers.py").write_text(counting)
+    env = dict(os.environ, PYTHONPATH=str(folder))
+    procs = [subprocess.Popen([sys.executable, "-c", TWO_SWEEPS, str(tmp_path),
+                               str(tmp_path / "out")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    runs = [(tmp_path / f"started-{x}").read_text().count("run") for x in range(8)]
+    assert runs == [1] * 8, (runs, results)
+    assert sum(r[0] for r in results) == 8 and all(r[2] for r in results)
+    assert all(r[0] + r[1] == 8 for r in results)  # the others ran or had run the rest
+    assert not list((tmp_path / "out").rglob(".claim"))
+    assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_a_claim_of_a_dead_process_is_taken_over(tmp_path):
+    """A point claimed by a process that was killed (its lock died with it) is claimed by
+    the next sweep; a live process's claim is not."""
+    from le_brian.sweep import claims
+
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from le_brian.sweep "
+                               "import claims; print(claims.claim(sys.argv[1]), flush=True); "
+                               "time.sleep(60)", str(tmp_path / "p")],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "True"
+    assert claims.held_elsewhere(tmp_path / "p") and not claims.claim(tmp_path / "p")
+    assert claims.owner(tmp_path / "p")["pid"] == holder.pid
+    holder.kill()
+    holder.wait()
+    assert not claims.held_elsewhere(tmp_path / "p") and claims.claim(tmp_path / "p")
+    claims.release(tmp_path / "p")
+    assert not (tmp_path / "p" / ".claim").exists()
+
+
+def test_aggregations_use_unique_temporary_files(tmp_path, monkeypatch):
+    """Two aggregations of one folder never share a temporary file: the csv is written
+    through a uniquely named temporary file in the folder and renamed."""
+    import tempfile
+
+    from le_brian.sweep import runner
+
+    names = []
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        names.append(name)
+        return fd, name
+
+    monkeypatch.setattr(runner.tempfile, "mkstemp", mkstemp)
+    spec = {"protocol": "bars", "grid": {"presentation_time": ["1 ms"]}}
+    for _ in range(2):
+        runner.aggregate(spec, tmp_path, figure=False)
+    csv_tmps = [n for n in names if ".sweep.csv." in n]
+    assert len(csv_tmps) == 2 and len(set(csv_tmps)) == 2
+    assert all(str(tmp_path) in n for n in csv_tmps)
+    assert (tmp_path / "sweep.csv").read_text().splitlines()[1].endswith("missing")
+    assert not list(tmp_path.glob(".sweep.csv.*"))
+
+
+def test_ctrl_c_on_a_dask_sweep_is_one_line(helpers, tmp_path):
+    """SIGINT to the whole process group of `le-brian sweep --workers 2` (what Ctrl-C in
+    a terminal sends) while points run on the workers: exit 130, the status line and one
+    'interrupted' line, no worker traceback."""
+    import os
+    import signal
+    import time
+
+    spec = tmp_path / "slow.toml"
+    spec.write_text(textwrap.dedent(f'''
+        protocol = "python:le_sweep_helpers:slow"
+        [fixed]
+        sleep = 30.0
+        log_dir = "{tmp_path}"
+        [grid]
+        x = [0, 1, 2, 3]
+    '''))
+    env = dict(os.environ, PYTHONPATH=str(helpers))
+    proc = subprocess.Popen([sys.executable, "-m", "le_brian", "sweep", str(spec), "--workers",
+                             "2", "--out", str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.time() + 180
+    while not list(tmp_path.glob("started-*")) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1].startswith("le-brian: interrupted: 0 of 4 points are finished")
+    assert len(lines) <= 3, err

@@ -38,6 +38,7 @@ from brian2 import BrianObject, Network, NeuronGroup, StateMonitor, second
 from .dense import check_all_to_all
 from .devices import Built, Simulator
 from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
+from .resources import check_memory, estimate_network_bytes
 from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
@@ -120,6 +121,8 @@ class BaseNetwork(RecordingMixin):
     def __init__(self, layer_sizes, *, min_layers, sizes_form, dt, seed, device,
                  codegen_target, keep_builds, threads, simulator, dtype):
         self.layer_sizes = check_sizes(layer_sizes, min_layers, sizes_form)
+        check_memory(estimate_network_bytes(self.layer_sizes),
+                     f"layer_sizes {list(self.layer_sizes)}")
         self._dt = float(as_time("dt", dt))
         self.seed = check_seed(seed)
         if simulator is None:
@@ -146,8 +149,14 @@ class BaseNetwork(RecordingMixin):
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
-        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations)
+        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt)
                         if spiking else None)
+        if self.spiking is not None:  # before any neuron or index array is made
+            sizes = dict(self.populations())
+            units = sum(sizes[p] for p in activations)
+            check_memory(estimate_network_bytes(self.layer_sizes, units, n_per_unit),
+                         f"spiking with n_per_unit = {n_per_unit} on {units} units "
+                         f"({units * int(n_per_unit):,} Brian2 neurons)")
 
     def spiking_populations(self):
         """The populations that emit spikes (empty for a rate network)."""

@@ -14,6 +14,9 @@ binaries are kept in a cache shared by all processes of a machine:
   finished binary is copied into a temporary entry, flushed to disk and renamed to its
   key in one step. When two processes publish the same key, the second rename fails and
   that process keeps using its own (identical) binary.
+* **Verified**: an entry records its binary's size and SHA-256 when it is published; a
+  binary that does not match (truncated, damaged, missing) is never run: the entry is
+  removed, the program is compiled again and the entry published anew.
 * **Bounded**: after every publication the least recently used entries are evicted until
   the cache holds at most ``LE_BRIAN_CACHE_SIZE`` bytes (default ``2G``; suffixes
   ``K``, ``M``, ``G``). A use touches the entry. Processes copy a binary into their
@@ -22,6 +25,7 @@ binaries are kept in a cache shared by all processes of a machine:
 ``le-brian cache info`` lists the entries; ``le-brian cache clear`` removes them.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -34,10 +38,12 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["ProgramCache", "cache_limit", "host_tag", "program_key", "toolchain_identity"]
+from .resources import parse_size
+
+__all__ = ["ProgramCache", "cache_limit", "file_digest", "host_tag", "program_key",
+           "toolchain_identity"]
 
 DEFAULT_LIMIT = "2G"
-_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 # What a build directory holds besides the generated project: compiler output, results,
 # run_args values, locks and logs; none of it goes into the key.
 _NOT_SOURCE_DIRS = {"results", "static_arrays"}
@@ -69,6 +75,15 @@ def _normalised(text):
     return b"\n".join(out[:-1])
 
 
+def file_digest(path):
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def host_tag():
     """This host's name as used in build and temporary directory names (no dashes)."""
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
@@ -84,11 +99,7 @@ def cache_limit(value=None):
         For anything else (naming ``LE_BRIAN_CACHE_SIZE``)."""
     text = str(value if value is not None
                else os.environ.get("LE_BRIAN_CACHE_SIZE", DEFAULT_LIMIT)).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"LE_BRIAN_CACHE_SIZE must be a size such as 500M or 2G (bytes "
-                         f"with an optional K/M/G/T suffix), got {text!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    return parse_size(text, "LE_BRIAN_CACHE_SIZE")
 
 
 def _command_output(cmd):
@@ -203,8 +214,37 @@ class ProgramCache:
                 continue
         return sorted(out, key=lambda e: e[3])
 
+    def _meta(self, key):
+        try:
+            meta = json.loads((self.root / key / self.ENTRY).read_text())
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def valid(self, key, binary=None):
+        """Whether ``binary`` (default the entry's own ``main``) matches the size and
+        SHA-256 recorded for ``key`` (an entry without them is not valid)."""
+        meta = self._meta(key)
+        binary = self.root / key / "main" if binary is None else Path(binary)
+        try:
+            return (meta is not None and binary.stat().st_size == meta.get("size")
+                    and file_digest(binary) == meta.get("sha256"))
+        except OSError:
+            return False
+
+    def discard(self, key):
+        """Remove the entry of ``key`` (moved aside atomically first)."""
+        path = self.root / key
+        trash = self.root / f".trash-{host_tag()}-{os.getpid()}-{key[:16]}"
+        try:
+            os.rename(path, trash)
+        except OSError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+
     def lookup(self, key):
-        """The entry's directory for ``key`` (its use recorded) or None."""
+        """The entry's directory for ``key`` (its use recorded) or None (also for an
+        entry that does not verify, which is removed)."""
         path = self.root / key
         meta = path / self.ENTRY
         if not (meta.is_file() and (path / "main").is_file()):
@@ -216,30 +256,44 @@ class ProgramCache:
         return path
 
     def fetch(self, key, directory):
-        """Copy the binary of ``key`` into ``directory``; True on a hit."""
+        """Copy the binary of ``key`` into ``directory``; True on a hit. The copy is
+        checked against the entry's size and checksum: a damaged entry is removed (and
+        False returned, so that the program is compiled and published again)."""
         entry = self.lookup(key)
         if entry is None:
             return False
+        target = Path(directory) / "main"
         try:
-            shutil.copy2(entry / "main", Path(directory) / "main")
+            shutil.copy2(entry / "main", target)
         except OSError:  # evicted between lookup and copy
+            target.unlink(missing_ok=True)
+            return False
+        if not self.valid(key, target):
+            target.unlink(missing_ok=True)
+            if not self.valid(key):  # the entry itself is damaged (not just replaced)
+                with contextlib.suppress(OSError):
+                    self.discard(key)
             return False
         return True
 
     def publish(self, key, directory, info=None):
-        """Store ``directory/main`` under ``key`` atomically; returns the entry path (the
-        existing one when another process published the key first). Evicts least
-        recently used entries beyond the limit afterwards."""
+        """Store ``directory/main`` under ``key`` atomically with its size and SHA-256;
+        returns the entry path (the existing one when another process published a valid
+        entry of the key first; a damaged one, e.g. missing its binary, is replaced).
+        Evicts least recently used entries beyond the limit afterwards."""
         final = self.root / key
-        if (final / self.ENTRY).is_file():
-            return final
+        if final.exists():
+            if self.valid(key):
+                return final
+            self.discard(key)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".tmp-{host_tag()}-{os.getpid()}-{key[:16]}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
             shutil.copy2(Path(directory) / "main", tmp / "main")
-            meta = dict(info or {}, key=key, created=time.time())
+            meta = dict(info or {}, key=key, created=time.time(),
+                        size=(tmp / "main").stat().st_size, sha256=file_digest(tmp / "main"))
             with open(tmp / self.ENTRY, "w") as f:
                 json.dump(meta, f, indent=1)
             for name in ("main", self.ENTRY):
@@ -283,7 +337,8 @@ class ProgramCache:
 
     def sweep_temporaries(self, pid_alive):
         """Remove half-written temporaries of dead processes of this host."""
-        for path in self.root.glob(f".tmp-{host_tag()}-*"):
+        for path in [*self.root.glob(f".tmp-{host_tag()}-*"),
+                     *self.root.glob(f".trash-{host_tag()}-*")]:
             try:
                 pid = int(path.name.split("-")[2])
             except (IndexError, ValueError):

@@ -70,9 +70,11 @@ class SpikingSpec:
     populations: tuple
 
     @classmethod
-    def check(cls, n_per_unit, r_max, tau_s, activations):
+    def check(cls, n_per_unit, r_max, tau_s, activations, dt=None):
         """A checked spec; ``activations`` maps every spiking population to its
-        activation name. Raises ValueError / UnitError naming the parameter."""
+        activation name; ``dt`` the network's time step in seconds (``tau_s`` must not be
+        shorter: the trace's Euler decay ``x -= x dt / tau_s`` overshoots below zero
+        then). Raises ValueError / UnitError naming the parameter."""
         if (isinstance(n_per_unit, (bool, np.bool_))
                 or not isinstance(n_per_unit, (int, np.integer)) or n_per_unit < 1):
             raise ValueError(f"n_per_unit must be an int >= 1, got {n_per_unit!r}")
@@ -80,6 +82,10 @@ class SpikingSpec:
         if not rate > 0:
             raise ValueError(f"r_max must be > 0 Hz, got {r_max!r}")
         tau = float(as_time("tau_s", tau_s))
+        if dt is not None and not tau >= dt:
+            raise ValueError(f"tau_s = {tau * 1e3:g} ms is shorter than the time step dt = "
+                             f"{dt * 1e3:g} ms: the spike trace's Euler decay would overshoot "
+                             f"below zero; use tau_s >= dt")
         allowed = sorted(n for n, a in eq.ACTIVATIONS.items() if a.nonnegative)
         for pop, name in activations.items():
             if not eq.get_activation(name).nonnegative:

@@ -19,6 +19,7 @@ curves go into the point's folder.
 """
 
 import importlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,11 +205,20 @@ def train_parameters(config):
             if v is not None}
 
 
-def _train_config(params):
+def _is_model_file(model):
+    return isinstance(model, str) and model.endswith(".py")
+
+
+def _train_config(params, run_model_file=True):
+    """The `TrainingParameters` of a point. A ``model`` that is a ``.py`` file is executed
+    (it is Python code) only with ``run_model_file``; otherwise its parameters are left
+    out (checking a specification runs none of the user's code)."""
     from ..parameter_sets import load_model
 
     p = dict(params)
-    base = load_model(p.pop("model")) if "model" in p else {}
+    model = p.pop("model", None)
+    base = {} if model is None or (_is_model_file(model) and not run_model_file) \
+        else load_model(model)
     return TrainingParameters(**{**base, **p})
 
 
@@ -225,7 +235,20 @@ def _run_train(params, out_dir):
 
 class _TrainProtocol(Protocol):
     def check(self, raw, source):
+        """The parameters checked against `TrainConfig`. A ``model`` file is checked to
+        exist, not executed (that happens where the point runs); its values are then
+        checked there too."""
         params = super().check(raw, source)
+        model = params.get("model")
+        if _is_model_file(model):
+            path = Path(model)
+            if not path.is_file():
+                raise SpecError(f"{source}: parameter model: model file {path} not found")
+            try:
+                _train_config(params, run_model_file=False)
+            except (ValueError, TypeError):
+                pass  # may be completed by the file's values: checked where it runs
+            return params
         try:
             _train_config(params)
         except (ValueError, TypeError) as err:
@@ -241,15 +264,26 @@ def _make_train():
 
 # ----------------------------------------------------------------------------- python
 def _python_protocol(spec, source):
-    """``python:<module>:<function>``: the user's ``function(params, out_dir) -> dict``."""
+    """``python:<module>:<function>``: the user's ``function(params, out_dir) -> dict``.
+
+    The module is any importable module and its code runs, by design, where a point runs
+    (imported there, on the Dask workers); here it is only found (`importlib.util.find_spec`:
+    the parent packages of a dotted name are imported, the module itself is not)."""
+    parts = spec.split(":")
+    if len(parts) != 3 or not all(p.isidentifier() for p in parts[2:]) or not all(
+            q.isidentifier() for q in parts[1].split(".")):
+        raise SpecError(f"{source}: protocol {spec!r}: expected python:<module>:<function> "
+                        "(a dotted module name and a function name)")
+    _, module_name, function_name = parts
     try:
-        _, module_name, function_name = spec.split(":")
-        function = getattr(importlib.import_module(module_name), function_name)
-    except (ValueError, ImportError, AttributeError) as err:
-        raise SpecError(f"{source}: protocol {spec!r}: expected python:<module>:<function> of "
-                        f"an importable module ({err})") from None
-    if not callable(function):
-        raise SpecError(f"{source}: protocol {spec!r} is not callable")
+        found = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError) as err:
+        found, reason = None, f" ({err})"
+    else:
+        reason = ""
+    if found is None:
+        raise SpecError(f"{source}: protocol {spec!r}: module {module_name!r} not found on "
+                        f"the Python path{reason}")
     return Protocol(spec, None, _UserFunction(module_name, function_name), metric=None)
 
 
@@ -260,7 +294,10 @@ class _UserFunction:
         self.module_name, self.function_name = module_name, function_name
 
     def __call__(self, params, out_dir):
-        function = getattr(importlib.import_module(self.module_name), self.function_name)
+        function = getattr(importlib.import_module(self.module_name), self.function_name, None)
+        if not callable(function):
+            raise TypeError(f"protocol python:{self.module_name}:{self.function_name}: "
+                            f"module {self.module_name} has no function {self.function_name}")
         metrics = function(dict(params), Path(out_dir))
         if not isinstance(metrics, dict):
             raise TypeError(f"{self.module_name}.{self.function_name} must return a dict of "

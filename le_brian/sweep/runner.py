@@ -23,33 +23,41 @@ Folders::
                               whether every point finished)
     OUT/sweep.png             the protocol's figure (its metric against the first
                               varied axis, mean and min-max over seeds)
+
+Two sweeps on one folder split the points: each point is claimed before it runs
+(`le_brian.sweep.claims`), a point claimed by another live process is left to it and
+waited for at the end, and one whose claimant died is run. Every file is written to a
+temporary file of a unique name in its folder and renamed into place.
 """
 
+import contextlib
 import csv
 import logging
 import os
 import shutil
+import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..io import read_json, write_json
+from . import claims
 from .protocols import get_protocol, metrics_json
-from .spec import _plain, load_spec
+from .spec import SCHEDULER_TIMEOUT_S, _plain, load_spec
 
 __all__ = ["run", "execute_point", "BrianWorkerSetup", "SweepResult", "aggregate", "POINTS",
-           "POINT_RESULT", "POINT_ERROR"]
+           "POINT_RESULT", "POINT_ERROR", "SCHEDULER_TIMEOUT_S"]
 
 POINTS = "points"
 POINT_RESULT = "point.json"
 POINT_ERROR = "error.json"
-
-
 
 
 def _counters():
@@ -114,7 +122,8 @@ class SweepResult:
     """What `run` did: ``rows`` (the aggregated table), counts of points ``n_points``,
     ``n_run`` (executed now), ``n_skipped`` (finished before), ``n_failed``,
     ``complete`` (every point finished), ``compiles`` (compiler runs per worker in this
-    invocation), ``programs`` (programs set up per worker), ``wall_s``, ``files``."""
+    invocation), ``programs`` (programs set up per worker), ``wall_s``, ``files``,
+    ``n_elsewhere`` (points that another sweep on the same folder ran meanwhile)."""
 
     rows: list
     n_points: int
@@ -126,6 +135,7 @@ class SweepResult:
     programs: dict = field(default_factory=dict)
     wall_s: float = 0.0
     files: list = field(default_factory=list)
+    n_elsewhere: int = 0
 
 
 class _Progress:
@@ -187,19 +197,54 @@ def _client(client, scheduler, workers):
     if client is not None:
         return client, False, None, max(1, len(client.scheduler_info()["workers"])), 1
     if scheduler is not None:
-        c = Client(scheduler)
-        return c, True, None, max(1, len(c.scheduler_info()["workers"])), 1
+        return _connect(Client, scheduler), True, None, 1, 1
     n = workers or os.cpu_count() or 1
     # silence_logs: the workers' own log lines (e.g. heartbeats failing while the
-    # cluster closes); a task's error reaches the sweep through its future
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None,
-                           silence_logs=logging.CRITICAL)
+    # cluster closes); a task's error reaches the sweep through its future. The worker
+    # processes start with SIGINT ignored (inherited): Ctrl-C reaches this process only,
+    # which cancels the points and closes the cluster, instead of every worker printing
+    # its KeyboardInterrupt traceback.
+    with _sigint_ignored(), warnings.catch_warnings():
+        # the scheduler's HTTP server moves to a free port when 8787 is taken
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
     return Client(cluster), True, cluster, n, max(1, (os.cpu_count() or 1) // n)
 
 
+def _connect(client_class, scheduler):
+    """A client of the scheduler at ``scheduler``; ConnectionError (an OSError) naming
+    the address when it cannot be reached within `SCHEDULER_TIMEOUT_S`."""
+    if not isinstance(scheduler, str) or not scheduler.strip():
+        raise ValueError(f"scheduler must be an address such as tcp://host:8786, got "
+                         f"{scheduler!r}")
+    try:
+        return client_class(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError) as err:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler} within "
+                              f"{SCHEDULER_TIMEOUT_S} s ({type(err).__name__}); start it "
+                              f"(dask scheduler) or check --scheduler") from None
+    except ValueError as err:
+        raise ValueError(f"scheduler {scheduler!r}: {err}") from None
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while child processes start (they inherit it); restored after."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
-        progress=sys.stderr, figure=True):
+        progress=sys.stderr, figure=True, max_points=None):
     """Run every unfinished point of a sweep and aggregate all of them.
 
     Parameters
@@ -223,6 +268,8 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
         Where the status line goes (default stderr).
     figure : bool
         Draw ``sweep.png``.
+    max_points : int, optional
+        The largest grid allowed (default `le_brian.sweep.spec.max_points_limit` ()).
 
     Returns
     -------
@@ -231,11 +278,14 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
     Raises
     ------
     SpecError
-        A specification that cannot run (before anything runs).
+        A specification that cannot run (before anything runs), e.g. more points than
+        ``max_points``.
+    ConnectionError
+        ``scheduler`` cannot be reached.
     KeyboardInterrupt
         After the finished points were aggregated (the table says ``complete: false``).
     """
-    spec = load_spec(spec)
+    spec = load_spec(spec, max_points=max_points)
     out = Path(out if out is not None else spec.out if spec.out is not None else
                Path("sweeps") / Path(spec.source).stem)
     retries = spec.retries if retries is None else int(retries)
@@ -251,16 +301,26 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
     records = []
     t0 = time.perf_counter()
     bar = None
+    remaining = todo
     try:
-        if not todo:
-            pass
-        elif workers == 0 and client is None and scheduler is None:
-            bar = _Progress(len(points), len(points) - len(todo), progress)
-            for p in todo:
-                records.append(_run_here(spec, p, dirs[p.id], retries, bar))
-        else:
-            records = _run_dask(spec, todo, dirs, retries, client, scheduler, workers,
-                                len(points), progress)
+        while remaining:
+            if workers == 0 and client is None and scheduler is None:
+                bar = bar or _Progress(len(points), len(points) - len(todo), progress)
+                elsewhere = []
+                for p in remaining:
+                    taken = _take(dirs[p.id])
+                    if taken == "elsewhere":
+                        elsewhere.append(p)
+                    elif taken == "mine":
+                        try:
+                            records.append(_run_here(spec, p, dirs[p.id], retries, bar))
+                        finally:
+                            claims.release(dirs[p.id])
+            else:
+                new, elsewhere = _run_dask(spec, remaining, dirs, retries, client, scheduler,
+                                           workers, len(points), progress)
+                records += new
+            remaining = _wait_for_others(elsewhere, dirs, progress)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
@@ -270,6 +330,7 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
         raise KeyboardInterrupt(f"{n_ok} of {len(rows)} points are finished and saved in "
                                 f"{out}; run the sweep again to continue") from None
     finally:
+        claims.release_all()
         if bar is not None:
             bar.close()
     rows, complete, files = aggregate(spec, out, figure=figure)
@@ -278,9 +339,42 @@ def run(spec, client=None, scheduler=None, workers=None, out=None, retries=None,
         if r.get("status") == "ok":
             compiles[r["worker"]] = compiles.get(r["worker"], 0) + r["compiles"]
             programs[r["worker"]] = programs.get(r["worker"], 0) + r["programs_built"]
-    return SweepResult(rows, len(points), len(todo), len(points) - len(todo),
+    return SweepResult(rows, len(points), len(records), len(points) - len(todo),
                        sum(r["status"] == "failed" for r in rows), complete, compiles,
-                       programs, time.perf_counter() - t0, files)
+                       programs, time.perf_counter() - t0, files,
+                       n_elsewhere=len(todo) - len(records))
+
+
+def _take(point_dir):
+    """'mine' (claimed by this process, unfinished), 'done' (finished meanwhile) or
+    'elsewhere' (another live process holds it)."""
+    if not claims.claim(point_dir):
+        return "elsewhere"
+    if _finished(point_dir):  # finished by another sweep since the folder was read
+        claims.release(point_dir)
+        return "done"
+    return "mine"
+
+
+def _wait_for_others(elsewhere, dirs, progress, poll_s=0.5):
+    """Wait until no other process holds a point of ``elsewhere``; returns the points to
+    run here: those released without a result (their sweep was interrupted or killed)."""
+    if elsewhere and progress is not None:
+        print(f"{len(elsewhere)} point(s) are being run by another sweep on this folder; "
+              "waiting for them", file=progress, flush=True)
+    waiting, again = list(elsewhere), []
+    while waiting:
+        still = []
+        for p in waiting:
+            d = dirs[p.id]
+            if claims.held_elsewhere(d):
+                still.append(p)
+            elif not (_finished(d) or (d / POINT_ERROR).is_file()):
+                again.append(p)
+        waiting = still
+        if waiting:
+            time.sleep(poll_s)
+    return again
 
 
 def _run_here(spec, point, point_dir, retries, bar):
@@ -309,27 +403,46 @@ def _run_dask(spec, todo, dirs, retries, client, scheduler, workers, total, prog
         c.register_plugin(BrianWorkerSetup(make_jobs))
         token = f"{os.getpid()}-{time.time_ns()}"
 
-        def submit(p):
-            fut = c.submit(execute_point, spec.protocol.name, p.params, str(dirs[p.id]),
-                           key=f"le-brian-point-{p.id}-{token}", pure=False, retries=retries)
-            futures[fut] = p
-            return fut
+        def submit(pts):
+            """Submit the first point of ``pts`` this process can claim (None if none);
+            the others claimed by another sweep go to ``elsewhere``."""
+            while pts:
+                p = pts.pop(0)
+                taken = _take(dirs[p.id])
+                if taken == "elsewhere":
+                    elsewhere.append(p)
+                if taken != "mine":
+                    continue
+                fut = c.submit(execute_point, spec.protocol.name, p.params, str(dirs[p.id]),
+                               key=f"le-brian-point-{p.id}-{token}", pure=False,
+                               retries=retries)
+                futures[fut] = p
+                return fut
+            return None
 
         # the first point of every program shape first; the others of a shape once it
         # has finished, so that they take its binary from the program cache instead of
         # compiling it again at the same time on another worker
-        shapes = {}
+        shapes, elsewhere = {}, []
         for p in todo:
             shapes.setdefault(spec.protocol.shape_of(p.params), []).append(p)
-        waiting = {pts[0].id: pts[1:] for pts in shapes.values()}
-        pending = as_completed([submit(pts[0]) for pts in shapes.values()])
+        first = {}
+        for pts in shapes.values():
+            fut = submit(pts)
+            if fut is not None:
+                first[futures[fut].id] = pts
+        pending = as_completed(list(futures))
         bar.update(running=len(futures))
         for fut in pending:
             p = futures[fut]
-            for q in waiting.pop(p.id, []):
-                pending.add(submit(q))
+            rest = first.pop(p.id, [])
+            for q in list(rest):  # the others of this shape now, in parallel
+                nxt = submit(rest)
+                if nxt is not None:
+                    pending.add(nxt)
             if fut.status == "finished":
                 records.append(fut.result())
+                claims.release(dirs[p.id])
                 bar.done += 1
                 bar.update(running=_running(futures), last=f"{p.id} ok")
             else:
@@ -338,6 +451,7 @@ def _run_dask(spec, todo, dirs, retries, client, scheduler, workers, total, prog
                 _record_failure(dirs[p.id], err, f"{tb}{type(err).__name__}: {err}",
                                 retries + 1)
                 records.append({"status": "failed"})
+                claims.release(dirs[p.id])
                 bar.failed += 1
                 bar.update(running=_running(futures), last=f"{p.id} failed: "
                                                            f"{type(err).__name__}")
@@ -351,7 +465,7 @@ def _run_dask(spec, todo, dirs, retries, client, scheduler, workers, total, prog
             c.close()
         if cluster is not None:
             cluster.close()
-    return records
+    return records, elsewhere
 
 
 def _running(futures):
@@ -378,12 +492,20 @@ def aggregate(spec, out, figure=True):
         rows.append(row)
     complete = all(r["status"] == "ok" for r in rows)
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    tmp = out / "sweep.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, out / "sweep.csv")
+    # a unique temporary name: two aggregations of one folder (two sweeps) never write
+    # into one file; the rename is atomic
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".sweep.csv.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out / "sweep.csv")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     write_json(out / "sweep.json", {"spec": spec.as_dict(), "complete": complete,
                                      "n_points": len(rows),
                                      "n_ok": sum(r["status"] == "ok" for r in rows),

@@ -22,12 +22,25 @@ A specification file::
 
 Times and rates are strings with a unit (``"10 ms"``, ``"2 kHz"``) and become Brian2
 Quantities; a number where a unit is required, or a unit of the wrong dimension, is an
-error naming the parameter.
+error naming the parameter. Point ids are made from the checked values, so ``"1 ms"`` and
+``"1000 us"`` are one point: a grid that names one point twice is refused.
+
+The grid's size is the product of its axes' lengths (times the zip axes' length); it is
+counted before any point is made, and a grid of more than ``max_points`` points
+(default `DEFAULT_MAX_POINTS`, or ``$LE_BRIAN_MAX_POINTS``; ``le-brian sweep
+--max-points``) is refused.
+
+Nothing of the user's code runs while a specification is checked: a ``model`` that is a
+``.py`` file is checked to exist (it is executed where the point runs), and a
+``python:<module>:<function>`` protocol's module is found, not imported (it is imported
+on the workers).
 """
 
 import hashlib
 import itertools
 import json
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +50,34 @@ from brian2 import Hz, Quantity, ms, second
 from ..params import ParameterError
 from ..params import parse_quantity as _parse_quantity
 
-__all__ = ["SweepSpec", "Point", "load_spec", "parse_quantity", "SpecError"]
+__all__ = ["SweepSpec", "Point", "load_spec", "parse_quantity", "SpecError",
+           "DEFAULT_MAX_POINTS", "SCHEDULER_TIMEOUT_S", "max_points_limit"]
+
+#: The most points a sweep may have unless allowed more (``max_points``,
+#: ``$LE_BRIAN_MAX_POINTS``, ``le-brian sweep --max-points``).
+DEFAULT_MAX_POINTS = 10_000
+#: How long connecting to a Dask ``scheduler`` address may take before a sweep gives up
+#: (seconds).
+SCHEDULER_TIMEOUT_S = 5
 
 
 class SpecError(ValueError):
     """A sweep specification that cannot run (names the file and the entry)."""
+
+
+def max_points_limit(value=None):
+    """The largest grid allowed: ``value``, else ``$LE_BRIAN_MAX_POINTS``, else
+    `DEFAULT_MAX_POINTS`; ValueError naming the setting for anything but an int >= 1."""
+    name = "max_points" if value is not None else "LE_BRIAN_MAX_POINTS"
+    raw = value if value is not None else os.environ.get("LE_BRIAN_MAX_POINTS",
+                                                         DEFAULT_MAX_POINTS)
+    try:
+        limit = int(str(raw).replace("_", ""))
+    except ValueError:
+        limit = 0
+    if isinstance(raw, (bool, float)) or limit < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {raw!r}")
+    return limit
 
 
 def parse_quantity(name, value, unit):
@@ -83,18 +119,37 @@ class SweepSpec:
     out: str = None
     source: str = "<dict>"
 
+    def size(self):
+        """The number of points, counted from the axes' lengths (nothing is made)."""
+        n = math.prod(len(v) for v in self.grid.values())
+        return n * (len(next(iter(self.zip.values()))) if self.zip else 1)
+
     def points(self):
-        """Every point, in grid order (product axes, then zip rows)."""
+        """Every point, in grid order (product axes, then zip rows).
+
+        Raises
+        ------
+        SpecError
+            Two points with equal checked values (``"1 ms"`` and ``"1000 us"``)."""
         names = list(self.grid)
-        product = list(itertools.product(*(self.grid[n] for n in names))) if names else [()]
+        product = itertools.product(*(self.grid[n] for n in names)) if names else [()]
         zipped = list(zip(*self.zip.values())) if self.zip else [()]
-        points = []
+        points, seen = [], {}
         for values in product:
             for row in zipped:
                 raw = {**self.fixed, **dict(zip(names, values)), **dict(zip(self.zip, row))}
                 params = self.protocol.check(raw, self.source)
                 # the id from the checked values: "1 ms" and "1000 us" are one point
-                points.append(Point.make(params, _plain(params), self.varying()))
+                point = Point.make(params, _plain(params), self.varying())
+                if point.id in seen:
+                    first = seen[point.id]
+                    differ = ", ".join(f"{k}: {first[k]!r} and {raw[k]!r}" for k in raw
+                                       if repr(first[k]) != repr(raw[k]))
+                    raise SpecError(f"{self.source}: two points are the same point "
+                                    f"{point.id} ({differ or 'repeated values'} are equal "
+                                    f"values); give each value of an axis once")
+                seen[point.id] = raw
+                points.append(point)
         return points
 
     def varying(self):
@@ -114,8 +169,10 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, Quantity):
+        # 12 significant digits: equal values spelled differently ("1 ms", "1000 us",
+        # "0.001 s") give one text, values that differ in the 7th digit stay apart
         unit, name = (ms, "ms") if value.dim == second.dim else (Hz, "Hz")
-        return f"{float(value / unit):g} {name}"
+        return f"{float(value / unit):.12g} {name}"
     return value
 
 
@@ -147,17 +204,24 @@ def _read(path):
     raise SpecError(f"{path}: a sweep specification is a .toml or .yaml file")
 
 
-def load_spec(spec):
+def load_spec(spec, max_points=None):
     """A `SweepSpec` from a file (``.toml``, ``.yaml``), a dict of the same structure, or
     a `SweepSpec` (returned as is). Every point is checked against the protocol's
-    parameter table here, before anything runs.
+    parameter table here, before anything runs; no code of the user's runs here.
+
+    Parameters
+    ----------
+    spec : path, dict or SweepSpec
+    max_points : int, optional
+        The largest grid allowed (default `max_points_limit` ()).
 
     Raises
     ------
     SpecError
         Naming the file and the entry: unknown top-level key or protocol, unknown
         parameter, an empty grid axis, zip axes of unequal length, a parameter both fixed
-        and varied, a value of the wrong type or unit.
+        and varied, a value of the wrong type or unit, one point given twice, more
+        points than ``max_points`` (counted before any point is made).
     """
     from .protocols import get_protocol
 
@@ -207,5 +271,13 @@ def load_spec(spec):
         raise SpecError(f"{source}: out must be a folder name, got {out!r}")
     result = SweepSpec(protocol, tables["fixed"], tables["grid"], tables["zip"], retries, out,
                        source)
+    limit = max_points_limit(max_points)
+    if result.size() > limit:
+        axes = " x ".join(f"{n} ({len(v)})" for n, v in {**tables["grid"]}.items())
+        if tables["zip"]:
+            axes += f" x zip ({len(next(iter(tables['zip'].values())))})"
+        raise SpecError(f"{source}: the grid has {result.size():,} points ({axes}), more than "
+                        f"the limit of {limit:,} (max_points; le-brian sweep --max-points N "
+                        f"or LE_BRIAN_MAX_POINTS to allow more)")
     result.points()  # every point checked now
     return result
