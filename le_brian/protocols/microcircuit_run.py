@@ -348,7 +348,10 @@ def _meta(run_dir):
 def is_microcircuit_run(run_dir):
     """Whether ``run_dir`` holds a microcircuit run (config.json names the class)."""
     path = Path(run_dir) / "config.json"
-    return path.is_file() and _meta(run_dir).get("network") == NETWORK_NAME
+    if not path.is_file():
+        return False
+    meta = _meta(run_dir)
+    return isinstance(meta, dict) and meta.get("network") == NETWORK_NAME
 
 
 def load_microcircuit(run_dir, device=None, codegen_target=None):

@@ -99,7 +99,8 @@ def record_run(run_dir, n_samples=10, split="test", spiking=None, device=None,
                   record=["u", "ub", "r"], record_every=record_every,
                   record_spikes=bool(net.spiking_populations()), record_neurons=neurons)
     labels = np.asarray(getattr(data, f"y_{split}")[:n_samples])
-    write_recording(run_dir, res, net, labels, f"{n_samples} {split} samples")
+    write_recording(run_dir, res, net, labels, f"{n_samples} {split} samples",
+                    overwrite=overwrite)
     return res
 
 
