@@ -230,7 +230,7 @@ def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
     assert np.abs(rd.state("I_fb", 1)).max() > 1e-3  # the feedback sums are not zero
 
 
-def _build_fusable(tables, fuse=True):
+def _build_fusable(tables, fuse=True, learning_rate="auto"):
     """The circuit of `_build_pair` (subgroups, sums onto both sides, plastic) in an
     order that allows fusion: both sums and the plasticity before the neurons update;
     the dense copy fused (``fuse``), the plain copy as Brian2 runs it."""
@@ -241,7 +241,8 @@ def _build_fusable(tables, fuse=True):
                 if runner.name.endswith("_update"):
                     runner.order = 4
         if isinstance(obj, DenseSynapses) and fuse:
-            assert obj.fuse("I_ff_post", "I_fb_pre", plasticity=True)
+            assert obj.fuse("I_ff_post", "I_fb_pre", plasticity=True,
+                            learning_rate=learning_rate)
     return built
 
 
@@ -262,6 +263,27 @@ def test_fused_updater_with_subgroups_equals_numpy():
     outside[SRC] = False
     assert np.all(out["dense.I_fb"][outside] == 0) and np.all(out["dense.I_fb"][SRC] != 0)
     assert np.abs(out["dense.w"] - init["W"].T.ravel()).max() > 1e-3
+
+
+@pytest.mark.standalone
+def test_evaluation_branch_is_bit_identical():
+    """eta = 0 on cpp_standalone: the fused pass with its evaluation branch (sums only)
+    gives the same bits as the fused pass without it (the update branch, which writes
+    w + dt*0*...) and as plain Synapses to 1e-12; the weights are the initial ones, bit
+    for bit. With eta != 0 the branch is not taken (weights move)."""
+    init = _initial()
+    state = dict(_pair_state(init), **{"dense.eta": 0.0, "plain.eta": 0.0})
+    sim = Simulator("cpp_standalone")
+    out = {rate: sim.run(lambda t: _build_fusable(t, learning_rate=rate), N_STEPS * DT,
+                         state, {}).state for rate in ("auto", None)}
+    for var in ("r", "I_fb", "eps", "I_ff", "w"):
+        assert np.array_equal(out["auto"][f"dense.{var}"], out[None][f"dense.{var}"]), var
+        np.testing.assert_allclose(out["auto"][f"dense.{var}"], out["auto"][f"plain.{var}"],
+                                   rtol=0, atol=1e-12, err_msg=var)
+    assert np.array_equal(out["auto"]["dense.w"], init["W"].T.ravel())
+    assert np.all(out["auto"]["dense.I_fb"][SRC] != 0)
+    learned = sim.run(_build_fusable, N_STEPS * DT, _pair_state(init), {}).state
+    assert np.abs(learned["dense.w"] - init["W"].T.ravel()).max() > 1e-3
 
 
 def test_fuse_arguments_and_where_it_applies():
