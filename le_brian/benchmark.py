@@ -259,8 +259,11 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
         from a bandwidth probe run right after the entry's timed runs (this machine's
         speed drifts with its neighbours' load: an adjacent probe compares like with
         like)."""
-        # the runtime device runs Brian2's templates on every path
+        # the runtime device runs Brian2's templates on every path; without learning the
+        # fused C++ pass reads the weights once (its evaluation branch)
         path = "plain" if entry["device"] == "runtime" else entry["path"]
+        if path == "dense" and not entry["learn"] and entry["device"] == "cpp_standalone":
+            path = "dense_eval"
         entry["bytes_per_step"] = weight_traffic(sizes, path, entry["dtype"])
         entry["bytes_per_s"] = entry["bytes_per_step"] * entry["steps_per_s"]
         if entry["device"] not in ("numpy", "cpp_standalone") or broken_probe:
@@ -276,7 +279,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
                                      "path": entry["path"], **probe})
         entry["probe_bytes_per_s"] = probe["bytes_per_s"]
         entry["floor_steps_per_s"] = floor_steps_per_s(sizes, probe["bytes_per_s"],
-                                                       entry["dtype"])
+                                                       entry["dtype"], entry["learn"])
         entry["fraction_of_floor"] = entry["steps_per_s"] / entry["floor_steps_per_s"]
 
     def save():
