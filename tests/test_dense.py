@@ -603,9 +603,12 @@ def test_cuda_fused_agrees_with_cpp(scheme):
     with cpp_standalone's fused path to 1e-10 with learning (40-33-35-3: chunks of 32 rows
     with a remainder, warps with padding lanes). Skipped without a GPU (it has never run:
     no GPU was lent to this project yet)."""
+    import os
+
     from le_brian.engine.devices import configure_cuda_build
 
-    configure_cuda_build()
+    # the card's compute capability: set by `le-brian gpu-check` from nvidia-smi
+    configure_cuda_build(float(os.environ.get("LE_BRIAN_CUDA_CC", 9.0)))
     sizes = [40, 33, 35, 3]
     rng = np.random.default_rng(5)
     x, y = rng.uniform(-1, 1, (8, sizes[0])), rng.uniform(-1, 1, (8, sizes[-1]))
