@@ -93,7 +93,7 @@ def _run_tests(report, seconds, python):
                            "(run from a source checkout)"}
         return
     cmd = [python, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "-p", "no:cacheprovider",
-           "-n", "0", "-m", "cuda", *CUDA_TESTS]
+           "-m", "cuda", *CUDA_TESTS]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
