@@ -27,7 +27,10 @@ Brian2's own templates: a dense loop gains nothing there.
 `DenseSynapses.fuse` goes one step further where the caller's schedule allows it: one
 code object (`FusedDenseUpdater`, template ``dense_fused``) computes both sums and the
 state update in a single pass that reads and writes every weight once, instead of
-three passes (docs/model.md §4.1).
+three passes (docs/model.md §4.1). On cpp_standalone it runs under OpenMP threads too
+(chunks of presynaptic rows, the same bits for any number of threads), and a run in
+which the group's learning rate is 0 takes its evaluation branch: the sums only, every
+weight read once and none written, in the same compiled program.
 
 What the fast path relies on (checked by tests/test_dense.py, which fails loudly if a
 Brian2 upgrade changes it; Brian2 is pinned in setup.cfg):
