@@ -264,7 +264,7 @@ class FusedDenseUpdater(CodeRunner):
 
 
 def learning_rate_of(synapses):
-    """The learning rate of ``synapses``: a shared parameter (e.g. ``eta``) that is a
+    r"""The learning rate of ``synapses``: a shared parameter (e.g. ``eta``) that is a
     factor of every differential equation's right-hand side, so that the state update
     leaves every variable unchanged (``x + dt*0``) in a run in which it is 0; None
     where there is none (no differential equations, no such parameter, or more than
