@@ -94,7 +94,8 @@ const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = 
 // split at a multiple of 16 neurons: whole vectors on either side
 const int _dense_post_half = _dense_n_post / 32 * 16;
 {{ _post_loop(block, n_rows, first, '0', '_dense_post_half', ff, ff_off) }}
-// the first lines of the next block's rows: their streams start cold (GCC / Clang)
+// the first lines of the next block's rows: their streams start cold (GCC / Clang;
+// for reading only in the evaluation branch)
 #if defined(__GNUC__)
 for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_rows}} && _dense_row < {{last}}; _dense_row++)
 {
@@ -102,7 +103,7 @@ for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_r
     {
         const char* _dense_line = (const char*)({{get_array_name(variables[_name])}} + (size_t)_dense_row * _dense_n_post);
         for (int _dense_l = 0; _dense_l < {{dense_prefetch_lines}}; _dense_l++)
-            __builtin_prefetch(_dense_line + 64 * _dense_l, 1, 3);
+            __builtin_prefetch(_dense_line + 64 * _dense_l, {{0 if block == 'eval' else 1}}, 3);
     }
     {% endfor %}
 }
