@@ -61,3 +61,24 @@ def test_fused_threads_same_bits_and_agree_with_one_thread():
     print(f"threads=1 vs threads=0: max |difference| {worst:.2g}")
     w0 = LENetwork(SIZES, seed=7, device="runtime").get_parameters()["weights"]
     assert max(np.abs(a - b).max() for a, b in zip(one[-6:-3], w0)) > 1e-4  # learned
+
+
+@pytest.mark.standalone
+def test_fused_threads_between_subgroups_equal_numpy():
+    """The fused pass with two threads between subgroups (19 rows: chunks of one block
+    of 8, 8 and a remainder of 3; sums at the subgroups' offsets), 25 steps with
+    learning: equal to the NumPy loop to 1e-12, zero sums outside the subgroups."""
+    import test_dense as td
+    from le_brian.engine.devices import Simulator
+
+    init = td._initial()
+    out = Simulator("cpp_standalone", threads=2).run(
+        td._build_fusable, td.N_STEPS * td.DT, td._pair_state(init), {}).state
+    ref = td._numpy_pair(init, learn_first=True)
+    for var in ("r", "I_fb", "eps", "I_ff", "w"):
+        np.testing.assert_allclose(out[f"dense.{var}"], ref[var], rtol=0, atol=1e-12,
+                                   err_msg=var)
+    outside = np.ones(td.N_SRC, bool)
+    outside[td.SRC] = False
+    assert np.all(out["dense.I_fb"][outside] == 0) and np.all(out["dense.I_fb"][td.SRC] != 0)
+    assert np.abs(out["dense.w"] - init["W"].T.ravel()).max() > 1e-3
