@@ -17,16 +17,10 @@ import time
 from brian2 import Hz
 
 from .bandwidth import floor_steps_per_s, probe_bandwidth, weight_traffic
+from .benchmark import _inputs
 from .networks import LENetwork
 
 __all__ = ["benchmark_learn_eval", "benchmark_scaling", "scaling_markdown"]
-
-
-def _inputs(sizes, n_samples, seed):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 1, (n_samples, sizes[0])), rng.uniform(0, 1, (n_samples, sizes[-1]))
 
 
 def benchmark_learn_eval(sizes, n_steps=2000, dtype="float64", threads=0, repeats=3,
