@@ -4,13 +4,14 @@ cuda_standalone against cpp_standalone, in one JSON + Markdown report.
 `gpu_status` says whether this machine can run cuda_standalone (brian2cuda, ``nvcc``,
 a GPU that ``nvidia-smi`` lists); `run_gpu_check` then
 
-1. runs the CUDA equality tests of tests/test_dense.py (fused, unfused and plain
-   projections on cuda_standalone against cpp_standalone's fused path, learning on) in
-   a pytest subprocess with a time limit;
+1. runs the CUDA equality tests of tests/test_dense.py for the fused projections
+   (cuda_standalone against cpp_standalone's fused path, learning and evaluation) in a
+   pytest subprocess with a time limit;
 2. times 784-300-100-10 and 784-1000-1000-10 (float64, dense projections, learning on
    and off) and the bars microcircuit on cpp_standalone and cuda_standalone in this
    process (`le_brian.benchmark.benchmark_layered`, `benchmark_microcircuit`), with
    the cuda/cpp ratio of each;
+3. runs the equality tests of the unfused and plain projections;
 
 within a budget of seconds (an entry that would start after the budget is left out,
 and says so). The report is rewritten after every step, so an interrupted check keeps
@@ -35,8 +36,17 @@ NO_GPU_EXIT = 3
 #: Networks of the benchmark part.
 GPU_ARCHITECTURES = ("784-300-100-10", "784-1000-1000-10")
 
-#: The CUDA equality tests (pytest node ids relative to the repository root).
-CUDA_TESTS = ("tests/test_dense.py::test_cuda_fused_agrees_with_cpp",)
+_EQUALITY = "tests/test_dense.py::test_cuda_fused_agrees_with_cpp"
+
+#: The CUDA equality tests (pytest node ids relative to the repository root), in two
+#: groups: the fused path first (before the benchmark), the unfused and plain paths
+#: after it (while the budget lasts). One CUDA program each; run in parallel where
+#: pytest-xdist is installed.
+CUDA_TESTS = {
+    "fused": tuple(f"{_EQUALITY}[dense-{s}]" for s in ("sweep", "reference")),
+    "unfused_plain": tuple(f"{_EQUALITY}[{p}-{s}]" for p in ("dense_unfused", "plain")
+                           for s in ("sweep", "reference")),
+}
 
 
 def _smi(*args):
@@ -85,15 +95,22 @@ def _repo_root():
     return root if (root / "tests" / "test_dense.py").exists() else None
 
 
-def _run_tests(report, seconds, python):
-    """The CUDA equality tests in a pytest subprocess (``seconds`` at most)."""
+def _run_tests(report, group, seconds, python):
+    """The CUDA equality tests ``CUDA_TESTS[group]`` in a pytest subprocess (``seconds``
+    at most; in parallel where pytest-xdist is installed): ``report['tests'][group]``."""
+    import importlib.util
+
+    tests = report.setdefault("tests", {})
     root = _repo_root()
     if root is None:
-        report["tests"] = {"status": "not run: tests/ not found next to the package "
-                           "(run from a source checkout)"}
+        tests[group] = {"status": "not run: tests/ not found next to the package "
+                        "(run from a source checkout)"}
         return
+    nodes = CUDA_TESTS[group]
+    parallel = (["-n", str(len(nodes))] if importlib.util.find_spec("xdist") is not None
+                else [])
     cmd = [python, "-m", "pytest", "-q", "-rA", "-p", "no:randomly", "-p", "no:cacheprovider",
-           "-m", "cuda", *CUDA_TESTS]
+           *parallel, "-m", "cuda", *nodes]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
@@ -109,7 +126,7 @@ def _run_tests(report, seconds, python):
     counts = {word: 0 for word in ("passed", "failed", "skipped", "error")}
     for number, word in re.findall(r"(\d+) (passed|failed|skipped|error)", summary):
         counts[word] = int(number)
-    report["tests"] = {"command": " ".join(cmd), "returncode": code, "summary": summary,
+    tests[group] = {"command": " ".join(cmd), "returncode": code, "summary": summary,
                        "seconds": time.perf_counter() - t0, **counts,
                        "status": ("timed out" if code is None else
                                   "passed" if code == 0 and counts["passed"] else
@@ -118,9 +135,9 @@ def _run_tests(report, seconds, python):
                        "output_tail": "\n".join(lines[-40:])}
 
 
-def run_gpu_check(out_dir, budget_s=450, devices=("cpp_standalone", "cuda_standalone"),
+def run_gpu_check(out_dir, budget_s=420, devices=("cpp_standalone", "cuda_standalone"),
                   architectures=GPU_ARCHITECTURES, n_steps=2000, microcircuit_steps=20_000,
-                  tests=True, test_seconds=240, progress=print):
+                  tests=True, test_seconds=180, progress=print):
     """Run the GPU check and write ``gpu_check.json`` and ``gpu_check.md`` into
     ``out_dir`` (rewritten after every step).
 
@@ -129,15 +146,15 @@ def run_gpu_check(out_dir, budget_s=450, devices=("cpp_standalone", "cuda_standa
     out_dir : str or Path
         Folder of the report (created).
     budget_s : float
-        Seconds for the whole check; entries that would start later are left out
-        (``skipped`` in the report).
+        Seconds for the whole check; a step that would start with less than 60 s left
+        is left out (``skipped`` in the report).
     devices : sequence of str
         Devices to benchmark (without cuda_standalone: a dry run of the machinery).
     architectures : sequence of str
     n_steps, microcircuit_steps : int
         Steps per timed run (microcircuit: 0 skips it).
     tests : bool
-        Run the CUDA equality tests first (at most ``test_seconds``).
+        Run the CUDA equality tests (each group at most ``test_seconds``).
 
     Returns
     -------
@@ -167,11 +184,20 @@ def run_gpu_check(out_dir, budget_s=450, devices=("cpp_standalone", "cuda_standa
     if cc:
         os.environ["LE_BRIAN_CUDA_CC"] = cc  # read by the CUDA tests
     save()
-    if tests:
-        progress(f"CUDA equality tests (at most {min(test_seconds, left()):.0f} s) ...")
-        _run_tests(report, min(test_seconds, left()), sys.executable)
-        progress(f"tests: {report['tests']['status']} {report['tests'].get('summary', '')}")
+    def run_tests(group):
+        if not tests:
+            return
+        if left() < 60:
+            report["skipped"].append(f"equality tests {group}: budget")
+            return
+        seconds = min(test_seconds, left())
+        progress(f"CUDA equality tests, {group} (at most {seconds:.0f} s) ...")
+        _run_tests(report, group, seconds, sys.executable)
+        result = report["tests"][group]
+        progress(f"tests {group}: {result['status']} {result.get('summary', '')}")
         save()
+
+    run_tests("fused")
     if "cuda_standalone" in devices:
         from .engine.devices import configure_cuda_build
 
@@ -181,7 +207,7 @@ def run_gpu_check(out_dir, budget_s=450, devices=("cpp_standalone", "cuda_standa
         for learn in (True, False):
             for device in devices:
                 what = f"{arch} learn={learn} {device}"
-                if left() < 30:
+                if left() < 60:
                     report["skipped"].append(f"{what}: budget")
                     continue
                 r = benchmark_layered(sizes, n_steps, device, learn, "float64", "dense",
@@ -192,13 +218,14 @@ def run_gpu_check(out_dir, budget_s=450, devices=("cpp_standalone", "cuda_standa
                          f"{r['build_seconds']:.0f} s)")
                 save()
     for device in devices if microcircuit_steps else ():
-        if left() < 30:
+        if left() < 60:
             report["skipped"].append(f"microcircuit {device}: budget")
             continue
         r = benchmark_microcircuit(microcircuit_steps, device)
         report["microcircuit"].append(r)
         progress(f"microcircuit {device}: {r['device_steps_per_s']:,.0f} steps/s")
         save()
+    run_tests("unfused_plain")
     report["complete"] = not report["skipped"]
     save()
     return report
@@ -221,9 +248,9 @@ def gpu_check_markdown(report):
              f"CPU: {m.get('cpu', m.get('processor'))}, {m.get('cpu_count')} cores; "
              f"{report.get('elapsed_s', 0):.0f} s of a {report['budget_s']:.0f} s budget"
              f"{'' if report['complete'] else ' (INCOMPLETE)'}.", ""]
-    t = report.get("tests")
-    if t:
-        lines += [f"CUDA equality tests: **{t['status']}** ({t.get('summary', '')})", ""]
+    for group, t in report.get("tests", {}).items():
+        lines += [f"CUDA equality tests, {group}: **{t['status']}** ({t.get('summary', '')})",
+                  ""]
     if report["entries"]:
         lines += ["| network | learn | device | steps/s | build s | cuda/cpp |",
                   "|---|---|---|---:|---:|---:|"]

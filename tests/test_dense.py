@@ -598,11 +598,15 @@ def _gpu_listed():
 @pytest.mark.cuda
 @pytest.mark.skipif(not _gpu_listed(), reason="needs a GPU (nvidia-smi) and brian2cuda")
 @pytest.mark.parametrize("scheme", ["sweep", "reference"])
-def test_cuda_fused_agrees_with_cpp(scheme):
+@pytest.mark.parametrize("path", ["dense", "dense_unfused", "plain"])
+def test_cuda_fused_agrees_with_cpp(scheme, path):
     """On a GPU machine: the fused, unfused and plain projections on cuda_standalone agree
     with cpp_standalone's fused path to 1e-10 with learning (40-33-35-3: chunks of 32 rows
-    with a remainder, warps with padding lanes). Skipped without a GPU (it has never run:
-    no GPU was lent to this project yet)."""
+    with a remainder, warps with padding lanes), and in an evaluation run (learn=False:
+    cpp's evaluation branch, CUDA's update kernel with eta = 0) of the learned weights.
+    One program per case, so that ``pytest -n`` (`le-brian gpu-check`) builds them in
+    parallel. Skipped without a GPU (it has never run: no GPU was lent to this project
+    yet)."""
     import os
 
     from le_brian.engine.devices import configure_cuda_build
@@ -617,14 +621,15 @@ def test_cuda_fused_agrees_with_cpp(scheme):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device=device, seed=4,
                         learning_rates=[40 * Hz] * 3, synapses=path, scheme=scheme)
         res = net.run(x, 1 * ms, targets=y, record=["eps", "I_fb"])
-        return res, net.get_parameters()
+        evaluation = net.run(x, 1 * ms, targets=y, learn=False, record=["eps", "I_fb"])
+        return res, net.get_parameters(), evaluation
 
-    ref, p_ref = run("cpp_standalone", "dense")
-    for path in ("dense", "dense_unfused", "plain"):
-        res, p = run("cuda_standalone", path)
-        np.testing.assert_allclose(res.output, ref.output, rtol=0, atol=1e-10, err_msg=path)
+    ref, p_ref, ev_ref = run("cpp_standalone", "dense")
+    res, p, ev = run("cuda_standalone", path)
+    for a, b in ((res, ref), (ev, ev_ref)):
+        np.testing.assert_allclose(a.output, b.output, rtol=0, atol=1e-10)
         for l in (1, 2):
-            np.testing.assert_allclose(res.state("I_fb", l), ref.state("I_fb", l), rtol=0,
-                                       atol=1e-10, err_msg=path)
-        for a, b in zip(p["weights"] + p["biases"], p_ref["weights"] + p_ref["biases"]):
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10, err_msg=path)
+            np.testing.assert_allclose(a.state("I_fb", l), b.state("I_fb", l), rtol=0,
+                                       atol=1e-10)
+    for a, b in zip(p["weights"] + p["biases"], p_ref["weights"] + p_ref["biases"]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)

@@ -66,14 +66,16 @@ def test_dry_run_writes_the_report(monkeypatch, tmp_path, capsys):
     assert code == 0
     report = json.loads((out / "gpu_check.json").read_text())
     assert report["complete"] and report["devices"] == ["cpp_standalone"]
-    assert report["tests"]["status"] == "no test ran", report["tests"]
-    assert report["tests"]["skipped"] == 2  # sweep and reference, skipped without a GPU
+    # both groups run, their cases skipped without a GPU (fused: sweep and reference)
+    assert report["tests"]["fused"]["status"] == "no test ran", report["tests"]
+    assert report["tests"]["fused"]["skipped"] == 2
+    assert report["tests"]["unfused_plain"]["skipped"] == 4
     entries = report["entries"]
     assert [(e["architecture"], e["learn"]) for e in entries] == [("20-10-5", True),
                                                                    ("20-10-5", False)]
     assert all(e["steps_per_s"] > 0 and e["n_steps"] == 100 for e in entries)
     md = (out / "gpu_check.md").read_text()
-    assert "CUDA equality tests: **no test ran**" in md
+    assert "CUDA equality tests, fused: **no test ran**" in md
     assert "| 20-10-5 | on | cpp_standalone |" in md and "INCOMPLETE" not in md
     short = run_gpu_check(tmp_path / "short", budget_s=1, devices=("cpp_standalone",),
                           architectures=("20-10-5",), tests=False, microcircuit_steps=0,
@@ -93,8 +95,8 @@ def test_markdown_ratios():
     report = {"gpu": {"ok": True, "reason": "GPU X", "gpus": []},
               "machine": {"cpu": "CPU Y", "cpu_count": 4}, "budget_s": 450, "elapsed_s": 10,
               "complete": True, "entries": entries, "microcircuit": [], "skipped": [],
-              "tests": {"status": "passed", "summary": "2 passed"}}
+              "tests": {"fused": {"status": "passed", "summary": "2 passed"}}}
     md = gpu_check_markdown(report)
     assert "| a | on | cuda_standalone | 2,500 | 1.0 | x2.50 |" in md
     assert "| a | on | cpp_standalone | 1,000 | 1.0 |  |" in md
-    assert "GPU: GPU X" in md and "**passed** (2 passed)" in md
+    assert "GPU: GPU X" in md and "fused: **passed** (2 passed)" in md
