@@ -12,7 +12,9 @@ and flags of Brian2's cpp_standalone programs. The floor is then
 .. math:: f_\mathrm{floor} = \frac{\mathrm{bandwidth}}{2 B \sum_l S_l}
           \quad \text{steps/s},
 
-and the benchmark reports each program's steps/s as a fraction of it, measured in the
+with learning; a run without learning needs one read of the weights (the fused pass's
+evaluation branch), so its floor counts :math:`B \sum_l S_l` bytes per step (twice the
+steps/s). The benchmark reports each program's steps/s as a fraction of it, measured in the
 same run.
 """
 
@@ -24,16 +26,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine.registry import DTYPES
+
 __all__ = ["PATH_TRAFFIC", "weight_traffic", "probe_bandwidth", "floor_steps_per_s"]
 
 #: Weight passes per step of one projection, by path: (bytes per weight in units of the
 #: weight size B, index bytes per weight), for a projection without / with the feedback
 #: sum (the input projection has none). dense: one read and one write (fused sweep);
+#: dense_eval: one read (the fused pass's evaluation branch, a run without learning);
 #: dense_unfused: forward read, feedback read, plasticity read + write; plain (Brian2's
 #: templates): the same passes plus the int32 pre/post index of every synapse read by
 #: each (two indices per pass).
 PATH_TRAFFIC = {
     "dense": ((2, 0), (2, 0)),
+    "dense_eval": ((1, 0), (1, 0)),
     "dense_unfused": ((3, 0), (4, 0)),
     "plain": ((3, 16), (4, 24)),
     "numpy-loop": ((3, 0), (4, 0)),
@@ -130,7 +136,7 @@ def probe_bandwidth(n_bytes, dtype="float64", seconds=0.3):
     RuntimeError
         When the probe does not compile or run.
     """
-    if dtype not in ("float64", "float32"):
+    if dtype not in DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     if not isinstance(n_bytes, (int, np.integer)) or n_bytes < 1024:
         raise ValueError(f"n_bytes must be an int >= 1024, got {n_bytes!r}")
@@ -147,7 +153,16 @@ def probe_bandwidth(n_bytes, dtype="float64", seconds=0.3):
             "pass_seconds": pass_seconds, "compiler": compiler}
 
 
-def floor_steps_per_s(sizes, bytes_per_s, dtype="float64"):
+def floor_steps_per_s(sizes, bytes_per_s, dtype="float64", learn=True):
     """Steps/s of the memory-traffic floor: ``bytes_per_s`` over the fused sweep's
-    weight traffic (one read and one write of every weight per step)."""
-    return bytes_per_s / weight_traffic(sizes, "dense", dtype)
+    weight traffic: one read and one write of every weight per step with learning, one
+    read without (``learn=False``: the evaluation floor, twice the learning floor).
+
+    Examples
+    --------
+    >>> floor_steps_per_s([784, 300, 100, 10], 4259200e4)
+    10000.0
+    >>> floor_steps_per_s([784, 300, 100, 10], 4259200e4, learn=False)
+    20000.0
+    """
+    return bytes_per_s / weight_traffic(sizes, "dense" if learn else "dense_eval", dtype)

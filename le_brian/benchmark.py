@@ -18,6 +18,7 @@ import time
 import numpy as np
 from brian2 import Hz, ms, second
 
+from .engine.registry import DTYPES
 from .bandwidth import floor_steps_per_s, probe_bandwidth, weight_traffic
 from .io import write_json
 from .networks import LENetwork, Microcircuit
@@ -223,11 +224,12 @@ def available_devices():
     return devices
 
 
-def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("float64", "float32"),
+def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYPES,
                    synapse_paths=("dense", "dense_unfused", "plain"), learn=(True, False),
                    n_steps=2000,
                    runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
-                   progress=print, microcircuit_steps=100_000, spiking_steps=0, repeats=3):
+                   progress=print, microcircuit_steps=100_000, spiking_steps=0, repeats=3,
+                   threads=()):
     """Run the grid and return (and optionally write as JSON) every figure.
 
     For every architecture and learning switch: the dense NumPy Euler loop (the
@@ -239,7 +241,10 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
     and NumPy entries also the floor (``floor_steps_per_s``) from a bandwidth probe of
     the architecture's weight size and dtype run right after the entry in the same
     process (``probe_bytes_per_s``; all probes in ``results['bandwidth']``) and
-    ``fraction_of_floor``. The JSON is rewritten after
+    ``fraction_of_floor`` (without learning: the evaluation floor, one read of the
+    weights). ``threads`` (OpenMP thread counts, e.g. ``(0, 1, 2)``): also
+    `le_brian.benchmark_scaling.benchmark_scaling` on cpp_standalone (evaluation next
+    to learning per thread count, ``results['scaling']``). The JSON is rewritten after
     every entry, so an interrupted run keeps what it measured. Returns ``{'machine',
     'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
     """
@@ -259,8 +264,11 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
         from a bandwidth probe run right after the entry's timed runs (this machine's
         speed drifts with its neighbours' load: an adjacent probe compares like with
         like)."""
-        # the runtime device runs Brian2's templates on every path
+        # the runtime device runs Brian2's templates on every path; without learning the
+        # fused C++ pass reads the weights once (its evaluation branch)
         path = "plain" if entry["device"] == "runtime" else entry["path"]
+        if path == "dense" and not entry["learn"] and entry["device"] == "cpp_standalone":
+            path = "dense_eval"
         entry["bytes_per_step"] = weight_traffic(sizes, path, entry["dtype"])
         entry["bytes_per_s"] = entry["bytes_per_step"] * entry["steps_per_s"]
         if entry["device"] not in ("numpy", "cpp_standalone") or broken_probe:
@@ -276,7 +284,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
                                      "path": entry["path"], **probe})
         entry["probe_bytes_per_s"] = probe["bytes_per_s"]
         entry["floor_steps_per_s"] = floor_steps_per_s(sizes, probe["bytes_per_s"],
-                                                       entry["dtype"])
+                                                       entry["dtype"], entry["learn"])
         entry["fraction_of_floor"] = entry["steps_per_s"] / entry["floor_steps_per_s"]
 
     def save():
@@ -315,6 +323,13 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=("fl
                  f"{r['device']:>15s} {r['dtype']}: " + ", ".join(
                      f"{name.replace('_over_', '/')} x{r[name]:.2f}"
                      for name in ("dense_over_plain", "dense_over_unfused") if name in r))
+    if threads and "cpp_standalone" in devices:
+        from .benchmark_scaling import benchmark_scaling
+
+        results["scaling"] = benchmark_scaling(
+            [parse_architecture(a) for a in architectures], dtypes, threads, n_steps,
+            repeats, steps_per_sample, progress)
+        save()
     if microcircuit_steps:
         for device in devices:
             if device == "runtime":
@@ -402,7 +417,7 @@ def summary_table(results, device="cpp_standalone"):
 
         row = [fmt(entry("numpy", "numpy-loop", "float64").get("steps_per_s")),
                fmt(entry("runtime", "plain", "float64").get("steps_per_s"))]
-        for dtype in ("float64", "float32"):
+        for dtype in DTYPES:
             plain, unfused, dense = (entry(device, path, dtype)
                                      for path in ("plain", "dense_unfused", "dense"))
             rate = [x.get("steps_per_s") for x in (plain, unfused, dense)]
@@ -449,6 +464,10 @@ def markdown_table(results):
                      f"{e['samples_per_s']:,.0f} | {e['synapse_updates_per_s']:.3g} | "
                      f"{moved} | {floor} | {e['ratio_to_numpy']:.3g} | {build} | {rerun} |")
     lines = head + _drop_empty_columns(lines)
+    if results.get("scaling"):
+        from .benchmark_scaling import scaling_markdown
+
+        lines += ["", scaling_markdown(results["scaling"])]
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
                   "| ratio |", "|---|---|---:|---:|---:|"]

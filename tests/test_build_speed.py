@@ -107,7 +107,8 @@ def test_prepare_makefile_reuses_the_header_and_survives_no_compiler(tmp_path, m
 
 def test_weight_traffic_model():
     """Bytes per step per path: 784-300-100-10 holds 266,200 weights; the fused sweep
-    reads and writes each once (4.26 MB in float64, half in float32), the unfused dense
+    reads and writes each once (4.26 MB in float64, half in float32), its evaluation
+    branch reads each once, the unfused dense
     path adds a forward and a feedback read, plain also the int32 indices."""
     sizes = [784, 300, 100, 10]
     n_in, n_rest = 784 * 300, 300 * 100 + 100 * 10
@@ -117,9 +118,13 @@ def test_weight_traffic_model():
     assert weight_traffic(sizes, "plain") == (3 * 8 + 16) * n_in + (4 * 8 + 24) * n_rest
     assert weight_traffic(sizes, "numpy-loop") == weight_traffic(sizes, "dense_unfused")
     assert floor_steps_per_s(sizes, 4.2592e10) == pytest.approx(1e4)
+    # evaluation (the fused pass's evaluation branch): one read of every weight
+    assert weight_traffic(sizes, "dense_eval") == 8 * (n_in + n_rest)
+    assert floor_steps_per_s(sizes, 4.2592e10, learn=False) == pytest.approx(2e4)
     with pytest.raises(ValueError, match="path must be one of"):
         weight_traffic(sizes, "sparse")
-    assert set(PATH_TRAFFIC) == {"dense", "dense_unfused", "plain", "numpy-loop"}
+    assert set(PATH_TRAFFIC) == {"dense", "dense_eval", "dense_unfused", "plain",
+                                 "numpy-loop"}
 
 
 def test_bandwidth_probe_measures_and_checks_arguments():

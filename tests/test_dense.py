@@ -12,7 +12,7 @@ from brian2 import Clock, Hz, Network, NeuronGroup, Synapses, ms, prefs, second
 from brian2.core.base import BrianObjectException
 
 from le_brian import LENetwork, Microcircuit
-from le_brian.engine.dense import DenseSynapses, dense_code_object_class
+from le_brian.engine.dense import DenseSynapses, dense_code_object_class, learning_rate_of
 from le_brian.engine.devices import (Built, Simulator, _new_standalone_device, _Program, _using,
                                     cuda_build_available)
 from le_brian.engine.network import schedule_with
@@ -119,24 +119,45 @@ def _code_objects(net):
                   if "synapses_create" not in p.name)
 
 
+def _fused_branches(net, projection):
+    """The generated C++ of ``projection``'s fused code object, cut into its evaluation
+    branch ('' where it has none) and its update branch."""
+    code = next(Path(net.build_directories[-1], "code_objects").glob(
+        f"{projection}_fused_codeobject*.cpp")).read_text()
+    head, sep, update = code.partition("// le_brian dense: update branch")
+    if not sep:
+        return "", code
+    return head.split("// le_brian dense: evaluation branch")[1], update
+
+
 def _assert_fused_loop_structure(net, projection, source, target):
     """The fused C++ loop of ``projection`` (>= 2 blocks of DENSE_ROWS rows) reads the
     neuron values it needs once per row / postsynaptic neuron, not per synapse
     (`_DenseIndexMixin`), and prefetches the start of the next block's weight rows; the
-    synapse index arrays are read by the layout check only."""
+    synapse index arrays are read by the layout check only. Its evaluation branch (run
+    when eta == 0) has the same loops and reads every weight once, writing none; the
+    update branch writes each weight once per loop over synapses."""
     from le_brian.engine.dense import DENSE_PREFETCH_LINES, DENSE_ROWS
 
     code = next(Path(net.build_directories[-1], "code_objects").glob(
         f"{projection}_fused_codeobject*.cpp")).read_text()
-    # zeroing the sum, the blocks' loop in two halves (prefetch between), the remainder
-    assert code.count("for (int _dense_post = ") == 4
-    # eps_post: one read in each of the three loops over synapses (not one per row)
-    assert code.count(f"_ptr_array_{target}_eps[") == 3
-    # r_pre: one read per row of a block and one for the remainder row
-    assert code.count(f"_ptr_array_{source}_r[") == DENSE_ROWS + 1
-    assert code.count("__builtin_prefetch") == 1 and DENSE_PREFETCH_LINES > 0
-    assert f"_ptr_array_{projection}_w + (size_t)_dense_row" in code
     assert code.count(f"_ptr_array_{projection}__synaptic_pre[") == 1
+    assert code.count(f"if (_ptr_array_{projection}_eta[0] == 0)") == 1
+    evaluation, update = _fused_branches(net, projection)
+    for branch in (evaluation, update):
+        # zeroing the sum, the blocks' loop in two halves (prefetch between), the remainder
+        assert branch.count("for (int _dense_post = ") == 4
+        # eps_post: one read in each of the three loops over synapses (not one per row)
+        assert branch.count(f"_ptr_array_{target}_eps[") == 3
+        # r_pre: one read per row of a block and one for the remainder row
+        assert branch.count(f"_ptr_array_{source}_r[") == DENSE_ROWS + 1
+        assert branch.count("__builtin_prefetch") == 1 and DENSE_PREFETCH_LINES > 0
+        assert f"_ptr_array_{projection}_w + (size_t)_dense_row" in branch
+        # one weight read per synapse of a block's row (2 * DENSE_ROWS) and remainder row
+        assert branch.count(f"= _ptr_array_{projection}_w[_idx];") == 2 * DENSE_ROWS + 1
+    assert f"_ptr_array_{projection}_w[_idx] =" not in evaluation
+    assert "eta" not in evaluation.replace("(eta == 0)", "")
+    assert update.count(f"_ptr_array_{projection}_w[_idx] = w;") == 2 * DENSE_ROWS + 1
 
 
 #: Code objects of the projections of a 4-layer network per path and scheme: the sweep
@@ -159,7 +180,8 @@ UNFUSED_CODE_OBJECTS = sorted(
 def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
     """LENetwork on cpp_standalone with learning: synapses='dense' (one fused pass per
     projection) == 'dense_unfused' == 'plain' to 1e-12 (output of every step, hidden
-    rates and errors, weights, biases); the layer sizes cover whole blocks of 8
+    rates and errors, weights, biases), then an evaluation run (learn=False: the fused
+    pass's evaluation branch) that learns nothing; the layer sizes cover whole blocks of 8
     presynaptic rows with and without the feedback sum, the prefetch of a next block cut
     at the last row, remainders, a postsynaptic loop split in two (40) and a single
     neuron. The generated projections are the
@@ -168,13 +190,18 @@ def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
     rng = np.random.default_rng(11)
     x = rng.uniform(-1, 1, (12, sizes[0]))
     y = rng.uniform(-1, 1, (12, sizes[-1]))
-    results = {}
+    results, evaluations = {}, {}
     for path in ("dense", "dense_unfused", "plain"):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device="cpp_standalone",
                         learning_rates=[60 * Hz] * (len(sizes) - 1), seed=2, synapses=path,
                         scheme=scheme, keep_builds=True)
         res = net.run(x, 1 * ms, targets=y, record=["r", "eps", "I_fb"])
         results[path] = (res, tuple(net.get_parameters().values()))
+        # evaluation (eta = 0: the fused pass's evaluation branch) of the learned weights
+        ev = net.run(x, 1 * ms, targets=y, learn=False, record=["r", "eps", "I_fb"])
+        evaluations[path] = ev
+        for a, b in zip(sum(results[path][1], []), sum(net.get_parameters().values(), [])):
+            assert np.array_equal(a, b)  # nothing learned
         if path == "dense":
             assert _code_objects(net) == FUSED_CODE_OBJECTS[scheme]
             if sizes[1] >= 16:
@@ -191,12 +218,19 @@ def test_lenetwork_fused_unfused_plain_agree(sizes, scheme):
                                            atol=1e-12, err_msg=f"{other} {var} {l}")
         for a, b in zip(wd + bd, wp + bp):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        ed, ep = evaluations["dense"], evaluations[other]
+        np.testing.assert_allclose(ed.output, ep.output, rtol=0, atol=1e-12)
+        for l in range(1, len(sizes)):
+            for var in ("r", "eps", "I_fb"):
+                np.testing.assert_allclose(ed.state(var, l), ep.state(var, l), rtol=0,
+                                           atol=1e-12, err_msg=f"evaluation {other} {var} {l}")
+    assert not np.array_equal(evaluations["dense"].output, rd.output)
     w0 = LENetwork(sizes, seed=2, device="runtime").get_parameters()["weights"]
     assert max(np.abs(a - b).max() for a, b in zip(wd, w0)) > 1e-4  # learning happened
     assert np.abs(rd.state("I_fb", 1)).max() > 1e-3  # the feedback sums are not zero
 
 
-def _build_fusable(tables, fuse=True):
+def _build_fusable(tables, fuse=True, learning_rate="auto"):
     """The circuit of `_build_pair` (subgroups, sums onto both sides, plastic) in an
     order that allows fusion: both sums and the plasticity before the neurons update;
     the dense copy fused (``fuse``), the plain copy as Brian2 runs it."""
@@ -207,7 +241,8 @@ def _build_fusable(tables, fuse=True):
                 if runner.name.endswith("_update"):
                     runner.order = 4
         if isinstance(obj, DenseSynapses) and fuse:
-            assert obj.fuse("I_ff_post", "I_fb_pre", plasticity=True)
+            assert obj.fuse("I_ff_post", "I_fb_pre", plasticity=True,
+                            learning_rate=learning_rate)
     return built
 
 
@@ -230,10 +265,32 @@ def test_fused_updater_with_subgroups_equals_numpy():
     assert np.abs(out["dense.w"] - init["W"].T.ravel()).max() > 1e-3
 
 
+@pytest.mark.standalone
+def test_evaluation_branch_is_bit_identical():
+    """eta = 0 on cpp_standalone: the fused pass with its evaluation branch (sums only)
+    gives the same bits as the fused pass without it (the update branch, which writes
+    w + dt*0*...) and as plain Synapses to 1e-12; the weights are the initial ones, bit
+    for bit. With eta != 0 the branch is not taken (weights move)."""
+    init = _initial()
+    state = dict(_pair_state(init), **{"dense.eta": 0.0, "plain.eta": 0.0})
+    sim = Simulator("cpp_standalone")
+    out = {rate: sim.run(lambda t: _build_fusable(t, learning_rate=rate), N_STEPS * DT,
+                         state, {}).state for rate in ("auto", None)}
+    for var in ("r", "I_fb", "eps", "I_ff", "w"):
+        assert np.array_equal(out["auto"][f"dense.{var}"], out[None][f"dense.{var}"]), var
+        np.testing.assert_allclose(out["auto"][f"dense.{var}"], out["auto"][f"plain.{var}"],
+                                   rtol=0, atol=1e-12, err_msg=var)
+    assert np.array_equal(out["auto"]["dense.w"], init["W"].T.ravel())
+    assert np.all(out["auto"]["dense.I_fb"][SRC] != 0)
+    learned = sim.run(_build_fusable, N_STEPS * DT, _pair_state(init), {}).state
+    assert np.abs(learned["dense.w"] - init["W"].T.ravel()).max() > 1e-3
+
+
 def test_fuse_arguments_and_where_it_applies():
-    """fuse() checks its arguments; it fuses on cpp_standalone with one thread (the
-    separate updaters then deactivated), not with OpenMP threads, not in runtime mode,
-    not with dense=False."""
+    """fuse() checks its arguments; it fuses on cpp_standalone with one thread or with
+    OpenMP threads (the separate updaters then deactivated), not in runtime mode, not
+    with dense=False; the learning rate that selects the evaluation branch is found (a
+    factor of every differential equation) or refused."""
     def make(dense=True):
         src = NeuronGroup(3, "r : 1\nI_fb : 1")
         dst = NeuronGroup(2, "eps : 1\nI_ff : 1")
@@ -258,7 +315,9 @@ def test_fuse_arguments_and_where_it_applies():
     try:
         with _using(device):
             prefs.devices.cpp_standalone.openmp_threads = 2
-            assert make().fuse("I_ff_post", "I_fb_pre", plasticity=True) is False
+            S = make()
+            assert S.fuse("I_ff_post", "I_fb_pre", plasticity=True) is True
+            assert S.fused_updater.rate == "eta"  # found: a factor of dw/dt
             prefs.devices.cpp_standalone.openmp_threads = 0
             assert make(dense=False).fuse("I_ff_post", plasticity=True) is False
             assert make().fuse("I_ff_post") is False  # nothing to fuse with
@@ -269,6 +328,18 @@ def test_fuse_arguments_and_where_it_applies():
             assert S.fused_updater in S.contained_objects
             with pytest.raises(ValueError, match="may be called once"):
                 S.fuse("I_ff_post", plasticity=True)
+            S = make()
+            assert S.fuse("I_ff_post", plasticity=True, learning_rate=None)
+            assert S.fused_updater.rate is None
+            with pytest.raises(ValueError, match="learning_rate='w' must be a shared"):
+                make().fuse("I_ff_post", plasticity=True, learning_rate="w")
+            decay = DenseSynapses(NeuronGroup(2, "r : 1"), NeuronGroup(2, "eps : 1\nI : 1"),
+                                  "eta : hertz (shared)\nlam : hertz (shared)\n"
+                                  "dw/dt = eta*eps_post*r_pre - lam*w : 1 (clock-driven)\n"
+                                  "I_post = w*r_pre : 1 (summed)", method="euler")
+            assert learning_rate_of(decay) is None  # eta = 0 leaves the decay
+            assert decay.fuse("I_post", plasticity=True)
+            assert decay.fused_updater.rate is None
     finally:
         prefs.devices.cpp_standalone.openmp_threads = saved
 
@@ -527,14 +598,21 @@ def _gpu_listed():
 @pytest.mark.cuda
 @pytest.mark.skipif(not _gpu_listed(), reason="needs a GPU (nvidia-smi) and brian2cuda")
 @pytest.mark.parametrize("scheme", ["sweep", "reference"])
-def test_cuda_fused_agrees_with_cpp(scheme):
+@pytest.mark.parametrize("path", ["dense", "dense_unfused", "plain"])
+def test_cuda_fused_agrees_with_cpp(scheme, path):
     """On a GPU machine: the fused, unfused and plain projections on cuda_standalone agree
     with cpp_standalone's fused path to 1e-10 with learning (40-33-35-3: chunks of 32 rows
-    with a remainder, warps with padding lanes). Skipped without a GPU (it has never run:
-    no GPU was lent to this project yet)."""
+    with a remainder, warps with padding lanes), and in an evaluation run (learn=False:
+    cpp's evaluation branch, CUDA's update kernel with eta = 0) of the learned weights.
+    One program per case, so that ``pytest -n`` (`le-brian gpu-check`) builds them in
+    parallel. Skipped without a GPU (it has never run: no GPU was lent to this project
+    yet)."""
+    import os
+
     from le_brian.engine.devices import configure_cuda_build
 
-    configure_cuda_build()
+    # the card's compute capability: set by `le-brian gpu-check` from nvidia-smi
+    configure_cuda_build(float(os.environ.get("LE_BRIAN_CUDA_CC", 9.0)))
     sizes = [40, 33, 35, 3]
     rng = np.random.default_rng(5)
     x, y = rng.uniform(-1, 1, (8, sizes[0])), rng.uniform(-1, 1, (8, sizes[-1]))
@@ -543,14 +621,15 @@ def test_cuda_fused_agrees_with_cpp(scheme):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device=device, seed=4,
                         learning_rates=[40 * Hz] * 3, synapses=path, scheme=scheme)
         res = net.run(x, 1 * ms, targets=y, record=["eps", "I_fb"])
-        return res, net.get_parameters()
+        evaluation = net.run(x, 1 * ms, targets=y, learn=False, record=["eps", "I_fb"])
+        return res, net.get_parameters(), evaluation
 
-    ref, p_ref = run("cpp_standalone", "dense")
-    for path in ("dense", "dense_unfused", "plain"):
-        res, p = run("cuda_standalone", path)
-        np.testing.assert_allclose(res.output, ref.output, rtol=0, atol=1e-10, err_msg=path)
+    ref, p_ref, ev_ref = run("cpp_standalone", "dense")
+    res, p, ev = run("cuda_standalone", path)
+    for a, b in ((res, ref), (ev, ev_ref)):
+        np.testing.assert_allclose(a.output, b.output, rtol=0, atol=1e-10)
         for l in (1, 2):
-            np.testing.assert_allclose(res.state("I_fb", l), ref.state("I_fb", l), rtol=0,
-                                       atol=1e-10, err_msg=path)
-        for a, b in zip(p["weights"] + p["biases"], p_ref["weights"] + p_ref["biases"]):
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10, err_msg=path)
+            np.testing.assert_allclose(a.state("I_fb", l), b.state("I_fb", l), rtol=0,
+                                       atol=1e-10)
+    for a, b in zip(p["weights"] + p["biases"], p_ref["weights"] + p_ref["biases"]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)

@@ -12,6 +12,7 @@ from ..engine.devices import CODEGEN_TARGETS, DEVICES
 from .benchmark import add_benchmark_command
 from .cache import add_cache_command
 from .ephys import add_ephys_commands
+from .gpu_check import add_gpu_check_command
 from .sweep import add_sweep_command
 from .train import add_train_commands
 
@@ -79,6 +80,7 @@ def build_parser():
     add_cache_command(sub)
     add_ephys_commands(sub, parse_time, DEVICES)
     add_sweep_command(sub)
+    add_gpu_check_command(sub)
     return parser
 
 

@@ -4,7 +4,8 @@ import argparse
 from pathlib import Path
 
 from ..benchmark import ARCHITECTURES, parse_architecture
-from ..engine.devices import DEVICES
+from ..engine.registry import DEVICES, DTYPES
+from ..params import SYNAPSE_KINDS
 from ..io import atomic_write
 
 __all__ = ["add_benchmark_command", "QUICK"]
@@ -15,8 +16,7 @@ QUICK = dict(architectures="784-100-10", devices="cpp_standalone", dtypes="float
              paths="dense,dense_unfused,plain", learn="on", steps=2000, numpy_steps=300,
              microcircuit_steps=0, spiking_steps=0)
 
-DTYPES = ("float64", "float32")
-PATHS = ("dense", "dense_unfused", "plain")
+PATHS = SYNAPSE_KINDS
 LEARN = {"on": True, "off": False}
 
 
@@ -55,6 +55,10 @@ def add_benchmark_command(sub):
     p.add_argument("--spiking-steps", type=int, default=20_000,
                    help="steps of the rate-vs-spiking benchmark (bars microcircuit and "
                    "784-100-10, n_per_unit 1; 0: skip)")
+    p.add_argument("--threads", default="",
+                   help="comma-separated OpenMP thread counts, e.g. 0,1,2: also time "
+                   "learning and evaluation (learn=False) of each architecture and dtype "
+                   "on cpp_standalone per thread count, in the same process (empty: skip)")
     p.add_argument("--out", default="benchmark.json", help="JSON output file")
     p.add_argument("--markdown", default=None, help="also write a Markdown table here")
     p.set_defaults(func=_cli, parser=p)
@@ -100,12 +104,21 @@ def _options(args):
         p.error(f"--microcircuit-steps must be 0 (skip) or >= 8, got {args.microcircuit_steps}")
     if args.spiking_steps != 0 and args.spiking_steps < 80:
         p.error(f"--spiking-steps must be 0 (skip) or >= 80, got {args.spiking_steps}")
+    threads = []
+    for value in filter(None, (v.strip() for v in args.threads.split(","))):
+        if not value.isdigit():
+            p.error(f"--threads: expected comma-separated thread counts >= 0, got "
+                    f"{args.threads!r}")
+        threads.append(int(value))
+    if threads and "cpp_standalone" not in devices:
+        p.error("--threads needs cpp_standalone in --devices")
     if args.markdown and not Path(args.markdown).parent.exists():
         p.error(f"--markdown: folder {Path(args.markdown).parent} does not exist")
     return dict(architectures=["-".join(map(str, a)) for a in architectures], devices=devices,
                 dtypes=_split(p, "dtypes", args.dtypes, DTYPES),
                 synapse_paths=_split(p, "paths", args.paths, PATHS),
-                learn=[LEARN[v] for v in _split(p, "learn", args.learn, tuple(LEARN))])
+                learn=[LEARN[v] for v in _split(p, "learn", args.learn, tuple(LEARN))],
+                threads=threads)
 
 
 def _cli(args):

@@ -27,7 +27,10 @@ Brian2's own templates: a dense loop gains nothing there.
 `DenseSynapses.fuse` goes one step further where the caller's schedule allows it: one
 code object (`FusedDenseUpdater`, template ``dense_fused``) computes both sums and the
 state update in a single pass that reads and writes every weight once, instead of
-three passes (docs/model.md §4.1).
+three passes (docs/model.md §4.1). On cpp_standalone it runs under OpenMP threads too
+(chunks of presynaptic rows, the same bits for any number of threads), and a run in
+which the group's learning rate is 0 takes its evaluation branch: the sums only, every
+weight read once and none written, in the same compiled program.
 
 What the fast path relies on (checked by tests/test_dense.py, which fails loudly if a
 Brian2 upgrade changes it; Brian2 is pinned in setup.cfg):
@@ -47,7 +50,7 @@ pathways and equations that use ``i`` / ``j`` still work, through index arrays.
 import functools
 
 import numpy as np
-from brian2 import Quantity, Synapses, prefs
+from brian2 import Quantity, Synapses
 from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.devices.device import get_device
@@ -56,7 +59,7 @@ from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.units.fundamentalunits import fail_for_dimension_mismatch
 
 __all__ = ["DenseSynapses", "FusedDenseUpdater", "check_all_to_all",
-           "dense_code_object_class", "DENSE_INDEX_VARIABLES"]
+           "dense_code_object_class", "learning_rate_of", "DENSE_INDEX_VARIABLES"]
 
 #: Presynaptic rows per block of the fused C++ loop (`FusedDenseUpdater`): each
 #: postsynaptic forward sum stays in a register across them. Measured on the
@@ -71,6 +74,13 @@ DENSE_ROWS = 8
 #: 0.75-0.76, 1 0.80, 2 0.80-0.83, 3 0.82-0.84, 4 0.79; a whole block ahead 0.6 (the
 #: miss queue overflows).
 DENSE_PREFETCH_LINES = 3
+
+#: Most chunks of presynaptic rows that the fused C++ loop is cut into under OpenMP
+#: threads (``threads > 0``); the chunks (whole blocks of `DENSE_ROWS` rows) depend on
+#: N_pre only, so a run gives the same bits for any number of threads. More chunks
+#: than threads let the static schedule balance them; each chunk keeps a partial
+#: forward sum (N_post values).
+DENSE_CHUNKS = 16
 
 #: Index variables that the dense templates compute from loop counters.
 DENSE_INDEX_VARIABLES = ("_presynaptic_idx", "_postsynaptic_idx")
@@ -207,18 +217,21 @@ class FusedDenseUpdater(CodeRunner):
     Created by `DenseSynapses.fuse`; not meant to be constructed directly.
     """
 
-    def __init__(self, synapses, forward, feedback=None, plasticity=False):
+    def __init__(self, synapses, forward, feedback=None, plasticity=False, rate=None):
         self.forward, self.feedback, self.plasticity = forward, feedback, bool(plasticity)
+        self.rate = rate if self.plasticity else None
         sums = [forward] + ([feedback] if feedback is not None else [])
         template_kwds = {
             "_ff_var": forward.target_var, "_ff_start": forward.template_kwds["_target_start"],
             "_fb_var": None if feedback is None else feedback.target_var,
             "_fb_start": 0 if feedback is None else feedback.template_kwds["_target_start"],
-            "dense_rows": DENSE_ROWS, "dense_prefetch_lines": DENSE_PREFETCH_LINES,
+            "_dense_rate": self.rate, "dense_rows": DENSE_ROWS,
+            "dense_prefetch_lines": DENSE_PREFETCH_LINES, "dense_chunks": DENSE_CHUNKS,
         }
+        needed = [s.target_varname for s in sums] + ([self.rate] if self.rate else [])
         CodeRunner.__init__(
             self, group=synapses, template="dense_fused", code="",
-            needed_variables=[s.target_varname for s in sums], clock=forward.clock,
+            needed_variables=needed, clock=forward.clock,
             when=forward.when, order=forward.order, name=f"{synapses.name}_fused",
             check_units=False, template_kwds=template_kwds)
 
@@ -234,11 +247,65 @@ class FusedDenseUpdater(CodeRunner):
                 summed.target_var, Quantity(1, dim=rhs),
                 f"The target variable '{summed.target_varname}' does not have the same "
                 f"dimensions as the right-hand side expression '{summed.expression}'.")
+        sums = "\n".join(lines)
         if self.plasticity:  # after the sums: they read the weights before the update
             updater = self.group.state_updater
             updater.update_abstract_code(run_namespace)
             lines.append(updater.abstract_code)
-        self.abstract_code = "\n".join(lines)
+        code = "\n".join(lines)
+        if self.codeobj_class is DenseCPPStandaloneCodeObject:
+            # the C++ template's blocks: 'update' always, 'eval' (the sums only) where
+            # a learning rate selects the branch at run time
+            self.abstract_code = {"update": code}
+            if self.rate is not None:
+                self.abstract_code["eval"] = sums
+        else:  # CUDA: one block (no evaluation branch)
+            self.abstract_code = code
+
+
+def learning_rate_of(synapses):
+    r"""The learning rate of ``synapses``: a shared parameter (e.g. ``eta``) that is a
+    factor of every differential equation's right-hand side, so that the state update
+    leaves every variable unchanged (``x + dt*0``) in a run in which it is 0; None
+    where there is none (no differential equations, no such parameter, or more than
+    one candidate).
+
+    Parameters
+    ----------
+    synapses : brian2.Synapses
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup
+    >>> S = DenseSynapses(NeuronGroup(2, 'r : 1'), NeuronGroup(2, 'eps : 1'),
+    ...                   'eta : hertz (shared)\ndw/dt = eta*eps_post*r_pre : 1 (clock-driven)')
+    >>> learning_rate_of(S)
+    'eta'
+    """
+    import sympy
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION, PARAMETER
+    from brian2.parsing.sympytools import str_to_sympy
+
+    eqs = synapses.equations
+    diff = [eq for eq in eqs.values() if eq.type == DIFFERENTIAL_EQUATION]
+    if not diff:
+        return None
+    shared = sorted(eq.varname for eq in eqs.values()
+                    if eq.type == PARAMETER and "shared" in eq.flags
+                    and "constant" not in eq.flags)
+    candidates = []
+    for name in shared:
+        def vanishes(expr):
+            expr = str_to_sympy(expr)
+            return sympy.simplify(expr.subs({s: 0 for s in expr.free_symbols
+                                             if s.name == name})) == 0
+        if all(vanishes(eq.expr.code) for eq in diff):
+            candidates.append(name)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 class DenseSynapses(Synapses):
@@ -285,16 +352,24 @@ class DenseSynapses(Synapses):
         self.fused_updater = None
         super().__init__(source, target, model, *args, **kwds)
 
-    def fuse(self, forward, feedback=None, plasticity=False):
+    def fuse(self, forward, feedback=None, plasticity=False, learning_rate="auto"):
         """Run the summed variable ``forward`` (onto the target group), optionally the
         summed variable ``feedback`` (onto the source group) and the state update
         (``plasticity``) as one `FusedDenseUpdater` at ``forward``'s slot and order.
 
         The caller asserts that its schedule allows it (see `FusedDenseUpdater`); call
         after the updaters' ``when`` / ``order`` are set. The separate updaters are then
-        deactivated (they generate no code). Fusion applies on cpp_standalone (one
-        thread: with OpenMP threads the separate, parallel templates stay) and on
-        cuda_standalone; elsewhere (runtime targets, ``dense=False``) nothing changes.
+        deactivated (they generate no code). Fusion applies on cpp_standalone (with
+        OpenMP threads too: chunks of presynaptic rows per thread, see the template
+        ``dense_fused.cpp``) and on cuda_standalone; elsewhere (runtime targets,
+        ``dense=False``) nothing changes.
+
+        On cpp_standalone, a fused pass with plasticity and a learning rate has two
+        branches in one compiled program: a run in which the rate is 0 (``learn=False``)
+        takes the evaluation branch, which computes the sums only (each weight read
+        once, none written); other runs take the update branch. Both add the same
+        terms in the same order, so the sums are the same bits; the weights are too
+        (``w + dt*0*...`` is ``w`` for finite values).
 
         Parameters
         ----------
@@ -304,6 +379,11 @@ class DenseSynapses(Synapses):
             Name of a summed variable onto the source group, e.g. ``'I_fb_pre'``.
         plasticity : bool
             Include the group's state update.
+        learning_rate : str, None or 'auto'
+            Shared parameter whose value 0 in a run selects the evaluation branch
+            (cpp_standalone); it must be a factor of every differential equation.
+            'auto': `learning_rate_of` (None if there is none); None: no evaluation
+            branch.
 
         Returns
         -------
@@ -314,7 +394,8 @@ class DenseSynapses(Synapses):
         ------
         ValueError
             On unknown summed variables, sums onto the wrong group, plasticity without
-            differential equations, or a second call.
+            differential equations, a ``learning_rate`` that is not a factor of every
+            differential equation, or a second call.
         """
         if self.fused_updater is not None:
             raise ValueError(f"DenseSynapses '{self.name}': fuse() may be called once")
@@ -337,15 +418,20 @@ class DenseSynapses(Synapses):
         if plasticity and self.state_updater is None:
             raise ValueError(f"DenseSynapses '{self.name}': plasticity=True but the group "
                              "has no differential equations")
+        rate = learning_rate_of(self) if plasticity else None
+        if learning_rate != "auto" and plasticity and learning_rate is not None \
+                and learning_rate != rate:
+            raise ValueError(f"DenseSynapses '{self.name}': learning_rate={learning_rate!r} "
+                             "must be a shared parameter that is a factor of every "
+                             f"differential equation of the group (found: {rate!r})")
+        if learning_rate is None:
+            rate = None
         if "feedback" not in parts and not plasticity:
             return False  # nothing to fuse with
-        device_class = dense_code_object_class()
-        threads = prefs.devices.cpp_standalone.openmp_threads
-        if not self.dense or device_class is None or (
-                device_class is DenseCPPStandaloneCodeObject and threads):
+        if not self.dense or dense_code_object_class() is None:
             return False
         self.fused_updater = FusedDenseUpdater(self, parts["forward"], parts.get("feedback"),
-                                               plasticity)
+                                               plasticity, rate)
         for updater in parts.values():
             updater.active = False
         if plasticity:

@@ -11,7 +11,20 @@
    feedback: over post for each pre), as the separate dense templates do. The rows'
    presynaptic values (e.g. r_pre) are loaded into locals before the loop over the
    postsynaptic neurons, the postsynaptic ones (e.g. eps_post) before the rows of each
-   postsynaptic neuron (_DenseIndexMixin reads them from there). One thread. #}
+   postsynaptic neuron (_DenseIndexMixin reads them from there).
+
+   Code blocks (FusedDenseUpdater.update_abstract_code): 'update' (the sums and, with
+   plasticity, the state update) and, where the group has a learning rate
+   (_dense_rate), 'eval' (the sums only): a run in which the rate is 0 takes the
+   evaluation branch, which reads every weight once and writes none.
+
+   Threads (OpenMP): the presynaptic rows are cut into _dense_n_chunks chunks of whole
+   blocks, a number that depends on N_pre only (DENSE_CHUNKS at most); threads take
+   chunks (static schedule). Each chunk sums its forward terms into its own partial
+   vector (in synapse order within the chunk), and the partials are added in chunk
+   order afterwards, so the result is the same for any number of threads >= 1 (it
+   differs from the one-thread loop, which adds over all rows in one sequence, by
+   rounding). A row's feedback sum and its weights' update belong to one chunk. #}
 {% extends 'common_group.cpp' %}
 {% import 'dense_common.cpp' as dense with context %}
 
@@ -39,11 +52,11 @@
 {% endif %}
 {% endfor %}
 
-{% macro _post_loop(n_rows, first, begin, end) %}
-{% set _ff_array = get_array_name(_ff_var) %}
+{# ff, ff_off: where the forward sums accumulate (ff[_dense_post + ff_off]) #}
+{% macro _post_loop(block, n_rows, first, begin, end, ff, ff_off) %}
 for (int _dense_post = {{begin}}; _dense_post < {{end}}; _dense_post++)
 {
-    {{c_data_type(_ff_var.dtype)}} _dense_ff = {{_ff_array}}[_dense_post + {{_ff_start}}];
+    {{c_data_type(_ff_var.dtype)}} _dense_ff = {{ff}}[_dense_post + {{ff_off}}];
     {% for _name in _hoisted_post %}
     const {{c_data_type(variables[_name].dtype)}} _dense_hoisted_{{_name}} = {{get_array_name(variables[_name])}}[_dense_post + {{dense_post_start}}];
     {% endfor %}
@@ -56,18 +69,19 @@ for (int _dense_post = {{begin}}; _dense_post < {{end}}; _dense_post++)
         const size_t _idx = (size_t)_dense_pre * _dense_n_post + _dense_post;
         // vector code
         const size_t _vectorisation_idx = _idx;
-        {{vector_code|autoindent}}
+        {{vector_code[block]|autoindent}}
         _dense_ff += _synaptic_ff;
         {% if _fb_var is not none %}
         _dense_fb_{{_row}} += _synaptic_fb;
         {% endif %}
     }
     {% endfor %}
-    {{_ff_array}}[_dense_post + {{_ff_start}}] = _dense_ff;
+    {{ff}}[_dense_post + {{ff_off}}] = _dense_ff;
 }
 {% endmacro %}
 
-{% macro _row_block(n_rows, first) %}
+{# rows first .. first + n_rows - 1; last: the end of the rows this loop may prefetch #}
+{% macro _row_block(block, n_rows, first, last, ff, ff_off) %}
 {% for _row in range(n_rows) %}
 {% for _name in _hoisted %}
 const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = {{get_array_name(variables[_name])}}[{{first}} + {{_row}} + {{dense_pre_start}}];
@@ -79,23 +93,24 @@ const {{c_data_type(variables[_name].dtype)}} _dense_hoist_{{_row}}_{{_name}} = 
    the block's start) were slower in float64 #}
 // split at a multiple of 16 neurons: whole vectors on either side
 const int _dense_post_half = _dense_n_post / 32 * 16;
-{{ _post_loop(n_rows, first, '0', '_dense_post_half') }}
-// the first lines of the next block's rows: their streams start cold (GCC / Clang)
+{{ _post_loop(block, n_rows, first, '0', '_dense_post_half', ff, ff_off) }}
+// the first lines of the next block's rows: their streams start cold (GCC / Clang;
+// for reading only in the evaluation branch)
 #if defined(__GNUC__)
-for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_rows}} && _dense_row < _dense_n_pre; _dense_row++)
+for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_rows}} && _dense_row < {{last}}; _dense_row++)
 {
     {% for _name in _prefetched %}
     {
         const char* _dense_line = (const char*)({{get_array_name(variables[_name])}} + (size_t)_dense_row * _dense_n_post);
         for (int _dense_l = 0; _dense_l < {{dense_prefetch_lines}}; _dense_l++)
-            __builtin_prefetch(_dense_line + 64 * _dense_l, 1, 3);
+            __builtin_prefetch(_dense_line + 64 * _dense_l, {{0 if block == 'eval' else 1}}, 3);
     }
     {% endfor %}
 }
 #endif
-{{ _post_loop(n_rows, first, '_dense_post_half', '_dense_n_post') }}
+{{ _post_loop(block, n_rows, first, '_dense_post_half', '_dense_n_post', ff, ff_off) }}
 {% else %}
-{{ _post_loop(n_rows, first, '0', '_dense_n_post') }}
+{{ _post_loop(block, n_rows, first, '0', '_dense_n_post', ff, ff_off) }}
 {% endif %}
 {% endmacro %}
 
@@ -111,30 +126,85 @@ for (int _dense_row = {{first}} + {{n_rows}}; _dense_row < {{first}} + {{2 * n_r
 {% endif %}
 {% endmacro %}
 
+{# the rows begin .. end - 1: blocks of dense_rows, then one row at a time #}
+{% macro _rows(block, begin, end, ff, ff_off) %}
+const int _dense_n_blocked = {{end}} - ({{end}} - {{begin}}) % {{dense_rows}};
+for (int _dense_first = {{begin}}; _dense_first < _dense_n_blocked; _dense_first += {{dense_rows}})
+{
+    {{ _row_sums(dense_rows, '_dense_first', 'declare') }}
+    {{ _row_block(block, dense_rows, '_dense_first', end, ff, ff_off) }}
+    {{ _row_sums(dense_rows, '_dense_first', 'store') }}
+}
+for (int _dense_first = _dense_n_blocked; _dense_first < {{end}}; _dense_first++)
+{
+    {{ _row_sums(1, '_dense_first', 'declare') }}
+    {{ _row_block(block, 1, '_dense_first', end, ff, ff_off) }}
+    {{ _row_sums(1, '_dense_first', 'store') }}
+}
+{% endmacro %}
+
+{# one code block ('update' or 'eval') over all synapses #}
+{% macro _pass(block) %}
+{% set _ff_array = get_array_name(_ff_var) %}
+// scalar code
+const size_t _vectorisation_idx = -1;
+{{scalar_code[block]|autoindent}}
+{% if openmp_pragma('with_openmp') %}
+{{openmp_pragma('parallel')}}
+{
+    {{openmp_pragma('static')}}
+    for (int _dense_chunk = 0; _dense_chunk < _dense_n_chunks; _dense_chunk++)
+    {
+        {{c_data_type(_ff_var.dtype)}}* const _dense_part = _dense_parts + (size_t)_dense_chunk * _dense_n_post;
+        for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+            _dense_part[_dense_post] = 0;
+        const int _dense_begin = _dense_chunk * _dense_chunk_rows;
+        const int _dense_end = std::min(_dense_begin + _dense_chunk_rows, _dense_n_pre);
+        {{ _rows(block, '_dense_begin', '_dense_end', '_dense_part', '0') }}
+    }
+    // the partial forward sums in chunk order (the same for any number of threads)
+    {{openmp_pragma('static')}}
+    for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+    {
+        {{c_data_type(_ff_var.dtype)}} _dense_ff = _dense_parts[_dense_post];
+        for (int _dense_chunk = 1; _dense_chunk < _dense_n_chunks; _dense_chunk++)
+            _dense_ff += _dense_parts[(size_t)_dense_chunk * _dense_n_post + _dense_post];
+        {{_ff_array}}[_dense_post + {{_ff_start}}] = _dense_ff;
+    }
+}
+{% else %}
+for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+{
+    {{_ff_array}}[_dense_post + {{_ff_start}}] = 0;
+}
+{{ _rows(block, '0', '_dense_n_pre', _ff_array, _ff_start) }}
+{% endif %}
+{% endmacro %}
+
 {% block maincode %}
-    {% set _ff_array = get_array_name(_ff_var) %}
     //// MAIN CODE (le_brian dense, fused) ////////////
     {{ dense.dense_sizes()|autoindent }}
     {{ dense.dense_layout_check(dense_pre_start, dense_post_start)|autoindent }}
-    // scalar code
-    const size_t _vectorisation_idx = -1;
-    {{scalar_code|autoindent}}
-
-    for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
+    {% if openmp_pragma('with_openmp') %}
+    // chunks of whole blocks of rows, at most {{dense_chunks}}: a function of N_pre only
+    const int _dense_chunk_rows = std::max({{dense_rows}}, (_dense_n_pre + {{dense_chunks * dense_rows}} - 1) / {{dense_chunks * dense_rows}} * {{dense_rows}});
+    const int _dense_n_chunks = (_dense_n_pre + _dense_chunk_rows - 1) / _dense_chunk_rows;
+    static std::vector<{{c_data_type(_ff_var.dtype)}}> _dense_parts_store;
+    _dense_parts_store.resize((size_t)_dense_n_chunks * _dense_n_post);
+    {{c_data_type(_ff_var.dtype)}}* const _dense_parts = _dense_parts_store.data();
+    {% endif %}
+    {% if 'eval' in vector_code %}
+    if ({{get_array_name(variables[_dense_rate])}}[0] == 0)
     {
-        {{_ff_array}}[_dense_post + {{_ff_start}}] = 0;
+        // le_brian dense: evaluation branch ({{_dense_rate}} == 0): sums only, no weight written
+        {{ _pass('eval') }}
     }
-    const int _dense_n_blocked = _dense_n_pre - _dense_n_pre % {{dense_rows}};
-    for (int _dense_first = 0; _dense_first < _dense_n_blocked; _dense_first += {{dense_rows}})
+    else
     {
-        {{ _row_sums(dense_rows, '_dense_first', 'declare') }}
-        {{ _row_block(dense_rows, '_dense_first') }}
-        {{ _row_sums(dense_rows, '_dense_first', 'store') }}
+        // le_brian dense: update branch
+        {{ _pass('update') }}
     }
-    for (int _dense_first = _dense_n_blocked; _dense_first < _dense_n_pre; _dense_first++)
-    {
-        {{ _row_sums(1, '_dense_first', 'declare') }}
-        {{ _row_block(1, '_dense_first') }}
-        {{ _row_sums(1, '_dense_first', 'store') }}
-    }
+    {% else %}
+    {{ _pass('update') }}
+    {% endif %}
 {% endblock %}
