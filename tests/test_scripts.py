@@ -170,7 +170,7 @@ def test_benchmark_numpy_baseline_equals_reference(learn):
     reference of the same equations to 1e-12 over 60 steps (784-30-20-10, hard sigmoid)."""
     import numpy as np
 
-    from le_brian.benchmark import DenseNumpyLoop
+    from le_brian.numpy_reference import DenseNumpyLoop
     from le_brian.numpy_reference.layered import NumpyLENetwork
 
     rng = np.random.default_rng(5)
