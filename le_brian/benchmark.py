@@ -30,6 +30,7 @@ __all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "benchmark_
            "available_devices", "dense_over_plain", "markdown_table", "summary_table",
            "benchmark_microcircuit", "ARCHITECTURES"]
 
+#: Benchmark architecture name -> layer sizes.
 ARCHITECTURES = {
     "784-100-10": [784, 100, 10],
     "784-300-100-10": [784, 300, 100, 10],
@@ -38,6 +39,7 @@ ARCHITECTURES = {
 
 
 def machine_info():
+    """Platform, processor, core count and package versions of this machine (a dict)."""
     import brian2
 
     info = {"platform": platform.platform(), "processor": platform.processor(),
@@ -97,6 +99,7 @@ class DenseNumpyLoop:
         self._fb = [np.zeros(k) for k in n]
 
     def step(self, x, y=None, learn=True):
+        """One time step on input rates ``x`` (and target ``y``; plasticity if ``learn``)."""
         L, dt, tau = len(self.W), self.dt, self.tau
         r_prev = x
         rates_in = []

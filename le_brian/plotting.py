@@ -6,9 +6,10 @@ guessed.
 
 Spikes and states (signatures of brian2tools, which does not install here):
 
-* `plot_raster` (indices, times, time_unit=ms, axes=None, **kwds)
-* `plot_state` (times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds)
-* `plot_rate` (times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds)
+* `plot_raster` ``(indices, times, time_unit=ms, axes=None, **kwds)``
+* `plot_state`
+  ``(times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds)``
+* `plot_rate` ``(times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds)``
 * `plot_population_raster` (result): every spiking population of a run, coloured by
   population, sample boundaries marked
 * `plot_isi_histogram`, `plot_rate_distribution`, `plot_weights`, `population_rate`

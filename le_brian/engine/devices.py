@@ -50,6 +50,7 @@ from .program_cache import ProgramCache, host_tag, program_key
 __all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
            "cuda_build_available", "fingerprint", "program_store", "sweep_stale_builds"]
 
+#: The Brian2 devices le_brian runs on (``device=``).
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
 
@@ -673,6 +674,7 @@ class Simulator:
 
     @property
     def standalone(self):
+        """Whether the device builds a standalone program (not ``runtime``)."""
         return self.device != "runtime"
 
     def run(self, build, duration, state, tables, report=None):

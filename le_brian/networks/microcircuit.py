@@ -70,6 +70,8 @@ __all__ = [
     "draw_weights",
 ]
 
+#: ``Microcircuit(mode=...)``: ``"le"`` (prospective, Latent Equilibrium) or
+#: ``"original"`` (the Sacramento et al. 2018 microcircuit without prospective rates).
 MODES = ("le", "original")
 INITS = ("self_predicting", "random")
 PROJECTION_KINDS = ("W_up", "W_down", "W_ip", "W_pi")

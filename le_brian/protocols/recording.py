@@ -18,6 +18,7 @@ from ..engine.validation import check_count
 
 __all__ = ["record_run", "load_recording", "plot_run", "compare_run", "RECORDING"]
 
+#: File name of a recording inside its run folder.
 RECORDING = "recording.npz"
 
 

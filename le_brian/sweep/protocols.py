@@ -1,17 +1,17 @@
 """What one sweep point runs: a table of protocols, each with its parameters (name, kind,
 unit, default) and a function ``run(params, out_dir) -> metrics``.
 
-=============================  ====================================================
-protocol                       one point
-=============================  ====================================================
-``bars``                       `le_brian.protocols.bars.run_bars` (paper Fig. 3)
-``mimic``                      `le_brian.protocols.mimic.run_mimic` (paper Fig. 5)
-``train``                      `le_brian.protocols.training.train` into the point's
-                               folder (a run folder as ``le-brian train`` makes)
-``benchmark``                  `le_brian.benchmark.benchmark_layered` (steps/s of
-                               an ``architecture`` such as ``'784-100-10'``)
+==============================  ===================================================
+protocol                        one point
+==============================  ===================================================
+``bars``                        `le_brian.protocols.bars.run_bars` (paper Fig. 3)
+``mimic``                       `le_brian.protocols.mimic.run_mimic` (paper Fig. 5)
+``train``                       `le_brian.protocols.training.train` into the point's
+                                folder (a run folder as ``le-brian train`` makes)
+``benchmark``                   `le_brian.benchmark.benchmark_layered` (steps/s of
+                                an ``architecture`` such as ``'784-100-10'``)
 ``python:<module>:<function>``  your own ``function(params, out_dir) -> dict``
-=============================  ====================================================
+==============================  ===================================================
 
 Every protocol's metrics are a flat dict of numbers (the aggregated table's columns);
 curves go into the point's folder.
@@ -49,6 +49,8 @@ class Parameter:
     default: object = None
 
     def check(self, value, source):
+        """``value`` checked against this parameter's kind and unit (Quantities for times
+        and rates); ValueError naming ``source`` and the parameter otherwise."""
         where = f"{source}: parameter {self.name}"
         if self.kind in ("time", "rate"):
             return _quantity(self.name, value, ms if self.kind == "time" else Hz, source)
@@ -329,6 +331,7 @@ class _UserFunction:
         return metrics
 
 
+#: Protocol name -> factory of its `Protocol` (besides ``python:<module>:<function>``).
 PROTOCOLS = {"bars": lambda: BARS, "mimic": lambda: MIMIC, "train": _make_train,
              "benchmark": lambda: BENCHMARK}
 
