@@ -217,24 +217,36 @@ POPULATION_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purp
 
 
 def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
-                           sample_boundaries=True, **kwds):
+                           sample_boundaries=True, window=None, **kwds):
     """Raster of every spiking population of a run (``result.spikes``), stacked bottom
     to top in network order and coloured by population, with the populations' names
-    on the y axis and the sample (pattern) onsets as vertical lines.
+    on the y axis and the sample (pattern) onsets as vertical lines. ``window``
+    (start, stop), two times, draws only the spikes and onsets in [start, stop).
 
     Raises
     ------
     ValueError
-        If the run recorded no spikes (``record_spikes=``)."""
+        If the run recorded no spikes (``record_spikes=``), or ``window`` is not two
+        increasing times."""
     if not getattr(result, "spikes", None):
         raise ValueError("the run holds no spikes: run a spiking network with "
                          "record_spikes=True")
+    lo, hi = -np.inf, np.inf
+    if window is not None:
+        if len(window) != 2:
+            raise ValueError(f"window must be (start, stop), two times, got {window!r}")
+        lo, hi = (float(_in_unit(w, time_unit)) for w in window)
+        if not hi > lo:
+            raise ValueError(f"window must have start < stop, got {window!r}")
     populations = list(result.spikes) if populations is None else list(populations)
     axes = _axes(axes)
     offset, ticks = 0, []
     for k, pop in enumerate(populations):
         s = result.spikes[pop]
-        plot_raster(np.asarray(s["i"]) + offset, s["t"], time_unit=time_unit, axes=axes,
+        t = _in_unit(s["t"], time_unit)
+        keep = (t >= lo) & (t < hi)
+        plot_raster(np.asarray(s["i"])[keep] + offset, t[keep] * time_unit,
+                    time_unit=time_unit, axes=axes,
                     color=POPULATION_COLORS[k % len(POPULATION_COLORS)], **kwds)
         ticks.append((offset + s["n_neurons"] / 2, pop))
         offset += s["n_neurons"]
@@ -246,7 +258,10 @@ def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
         T = float(result.presentation_time / time_unit)
         t0 = float(result.t_start / time_unit)
         for n in range(result.n_samples + 1):
-            axes.axvline(t0 + n * T, color="k", lw=0.8, ls=":", zorder=3)
+            if lo <= t0 + n * T <= hi:
+                axes.axvline(t0 + n * T, color="k", lw=0.8, ls=":", zorder=3)
+    if window is not None:
+        axes.set_xlim(lo, hi)
     return axes
 
 
