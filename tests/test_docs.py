@@ -26,7 +26,8 @@ GUIDE = sorted((ROOT / "docs").glob("**/*.md"))
 #: (page, index on the page, code) of every ```python block of the guide pages.
 BLOCKS = [(page.relative_to(ROOT).as_posix(), k, code)
           for page in GUIDE if "_build" not in page.parts
-          for k, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S))]
+          for k, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(),
+                                              flags=re.S))]
 
 #: Modules without an API page of their own, and why. A new module of le_brian fails
 #: ``test_every_module_has_a_page_or_a_reason`` until it is listed in docs/api/index.rst or here.

@@ -37,7 +37,8 @@ TARGETS = {
         ("numpy.random.Generator", "reference/random/generator.html#numpy.random.Generator"),
         ("numpy.random.RandomState", "reference/random/legacy.html#numpy.random.RandomState"),
     ]),
-    "brian2": ("https://brian2.readthedocs.io/en/stable/", "reference/{canonical}.html#{canonical}", [
+    "brian2": ("https://brian2.readthedocs.io/en/stable/",
+               "reference/{canonical}.html#{canonical}", [
         "brian2.NeuronGroup", "brian2.Synapses", "brian2.Network", "brian2.StateMonitor",
         "brian2.SpikeMonitor", "brian2.PoissonGroup", "brian2.Equations", "brian2.TimedArray",
         "brian2.NetworkOperation", "brian2.Quantity", "brian2.units.fundamentalunits.Quantity",
@@ -46,7 +47,8 @@ TARGETS = {
         "brian2.synapses.synapses.Synapses",
     ]),
     "matplotlib": ("https://matplotlib.org/stable/", None, [
-        ("matplotlib.figure.Figure", "api/_as_gen/matplotlib.figure.Figure.html#matplotlib.figure.Figure"),
+        ("matplotlib.figure.Figure",
+         "api/_as_gen/matplotlib.figure.Figure.html#matplotlib.figure.Figure"),
         ("matplotlib.axes.Axes", "api/_as_gen/matplotlib.axes.Axes.html#matplotlib.axes.Axes"),
     ]),
     "neo": ("https://neo.readthedocs.io/en/stable/", None, [

@@ -69,6 +69,7 @@ for ax, key, unit in zip(axes, ("rate", "cv", "lv"), ("Hz", "1", "1")):
     ax.set_ylabel("trains")
 axes[0].legend(fontsize=8)
 for row in compare_statistics(simulated, recorded["poisson"]):
-    print(f"{row['statistic']:12s} simulated {row['sim_mean']:8.3f}  recorded {row['rec_mean']:8.3f}"
+    print(f"{row['statistic']:12s} simulated {row['sim_mean']:8.3f}  "
+          f"recorded {row['rec_mean']:8.3f}"
           f"  KS distance {row['ks_distance']:.2f}")
 plt.show()

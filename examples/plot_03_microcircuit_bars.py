@@ -33,8 +33,9 @@ for epoch in range(15):
 print("mean |v_A| of pyramidal cell 0 per epoch:", np.round(apical, 4))
 
 # %%
-# Compartments of pyramidal cell 0 in the first and the last epoch: the apical
-# (error) potential shrinks as the circuit learns.
+# Compartments of pyramidal cell 0 and of interneuron 0 in the first and the last epoch
+# (targets nudge the output layer, whose error reaches the pyramidal cell's apical
+# dendrite).
 fig, axes = plt.subplots(2, 2, figsize=(12, 6), constrained_layout=True, sharey="row")
 for col, (r, title) in enumerate(((first, "epoch 1"), (res, f"epoch {len(apical)}"))):
     t = r.t - r.t[0]
