@@ -5,7 +5,7 @@ A unified learning theory for arbitrarily fast computation with arbitrarily slow
 neurons", NeurIPS 34, arXiv:2110.14549.
 
 The model specification is docs/model.md; the package layout is described in the
-README ("Layout").
+contributing guide (docs/guide/contributing.md, "Layout").
 """
 
 from . import datasets

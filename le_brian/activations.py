@@ -41,7 +41,7 @@ def _sigmoid(x):
 
 
 def _soft_relu(x):
-    """The authors' thresholded softplus: log(1 + e^x) for |x| < 15, 0 below -15, x
+    """The authors' thresholded softplus: log(1 + e^x) for ``|x| < 15``, 0 below -15, x
     from 15 on."""
     x = np.asarray(x, dtype=float)
     inside = np.abs(x) < 15
@@ -55,6 +55,7 @@ def _soft_relu_prime(x):
     return np.where(np.abs(x) < 15, 1 / (1 + np.exp(-xc)), np.where(x >= 15, 1.0, 0.0))
 
 
+#: Activation name -> `NumpyActivation` (the NumPy twins of the Brian2 activations).
 NP_ACTIVATIONS = {
     a.name: a
     for a in [

@@ -31,6 +31,7 @@ __all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "benchmark_
            "available_devices", "dense_over_plain", "markdown_table", "summary_table",
            "benchmark_microcircuit", "ARCHITECTURES"]
 
+#: Benchmark architecture name -> layer sizes.
 ARCHITECTURES = {
     "784-100-10": [784, 100, 10],
     "784-300-100-10": [784, 300, 100, 10],
@@ -39,6 +40,7 @@ ARCHITECTURES = {
 
 
 def machine_info():
+    """Platform, processor, core count and package versions of this machine (a dict)."""
     import brian2
 
     info = {"platform": platform.platform(), "processor": platform.processor(),

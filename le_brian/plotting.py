@@ -6,9 +6,10 @@ guessed.
 
 Spikes and states (signatures of brian2tools, which does not install here):
 
-* `plot_raster` (indices, times, time_unit=ms, axes=None, **kwds)
-* `plot_state` (times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds)
-* `plot_rate` (times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds)
+* `plot_raster` ``(indices, times, time_unit=ms, axes=None, **kwds)``
+* `plot_state`
+  ``(times, values, time_unit=ms, var_unit=None, var_name=None, axes=None, **kwds)``
+* `plot_rate` ``(times, rate, time_unit=ms, rate_unit=Hz, axes=None, **kwds)``
 * `plot_population_raster` (result): every spiking population of a run, coloured by
   population, sample boundaries marked
 * `plot_isi_histogram`, `plot_rate_distribution`, `plot_weights`, `population_rate`
@@ -241,28 +242,39 @@ POPULATION_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purp
 
 
 def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
-                           sample_boundaries=True, **kwds):
+                           sample_boundaries=True, window=None, **kwds):
     """Raster of every spiking population of a run (``result.spikes``), stacked bottom
     to top in network order and coloured by population: the y axis is the neuron index
     within each population (ticks at its first and last neuron where it takes at least
     12 % of the axis), the populations' names are written beside it on the right, the
-    sample (pattern) onsets are vertical lines.
+    sample (pattern) onsets are vertical lines. ``window`` (start, stop), two times,
+    draws only the spikes and onsets in [start, stop).
 
     Raises
     ------
     ValueError
-        If the run recorded no spikes (``record_spikes=``)."""
+        If the run recorded no spikes (``record_spikes=``), or ``window`` is not two
+        increasing times."""
     if not getattr(result, "spikes", None):
         raise ValueError("the run holds no spikes: run a spiking network with "
                          "record_spikes=True")
+    lo, hi = -np.inf, np.inf
+    if window is not None:
+        if len(window) != 2:
+            raise ValueError(f"window must be (start, stop), two times, got {window!r}")
+        lo, hi = (float(_in_unit(w, time_unit)) for w in window)
+        if not hi > lo:
+            raise ValueError(f"window must have start < stop, got {window!r}")
     populations = list(result.spikes) if populations is None else list(populations)
     axes = _axes(axes)
     offset, ticks, names = 0, {}, []
     for k, pop in enumerate(populations):
         s = result.spikes[pop]
         color = POPULATION_COLORS[k % len(POPULATION_COLORS)]
-        plot_raster(np.asarray(s["i"]) + offset, s["t"], time_unit=time_unit, axes=axes,
-                    color=color, **kwds)
+        t = _in_unit(s["t"], time_unit)
+        keep = (t >= lo) & (t < hi)
+        plot_raster(np.asarray(s["i"])[keep] + offset, t[keep] * time_unit,
+                    time_unit=time_unit, axes=axes, color=color, **kwds)
         ticks[offset] = (s["n_neurons"], "0")
         ticks[offset + s["n_neurons"] - 1] = (s["n_neurons"], str(s["n_neurons"] - 1))
         names.append((offset + (s["n_neurons"] - 1) / 2, pop, color))
@@ -281,7 +293,10 @@ def plot_population_raster(result, populations=None, time_unit=ms, axes=None,
         T = float(result.presentation_time / time_unit)
         t0 = float(result.t_start / time_unit)
         for n in range(result.n_samples + 1):
-            axes.axvline(t0 + n * T, color="k", lw=0.8, ls=":", zorder=3)
+            if lo <= t0 + n * T <= hi:
+                axes.axvline(t0 + n * T, color="k", lw=0.8, ls=":", zorder=3)
+    if window is not None:
+        axes.set_xlim(lo, hi)
     return axes
 
 

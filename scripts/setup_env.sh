@@ -2,6 +2,7 @@
 # Create ./.venv with Python >= 3.12 and install le_brian into it (editable).
 #   bash scripts/setup_env.sh          # the package (+ datasets extras)
 #   bash scripts/setup_env.sh test     # the package and its test extras
+#   bash scripts/setup_env.sh docs     # the package and the documentation tools (make -C docs html)
 # Needs Python 3.12 or newer (brian2cuda 1.0b1 pins brian2 2.10.1, which needs >= 3.12).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -136,6 +136,19 @@ def test_population_raster_and_weights_of_a_spiking_run():
     assert len(onsets) == 4
     with pytest.raises(ValueError, match="record_spikes"):
         plot_population_raster(type("R", (), {"spikes": {}})())
+    # window=(start, stop): only the spikes and onsets in [start, stop), x limits set
+    start = res.t_start + res.presentation_time
+    stop = start + res.presentation_time
+    ax = plot_population_raster(res, window=(start, stop))
+    lo, hi = float(start / ms), float(stop / ms)
+    spike_lines = [ln for ln in ax.lines if ln.get_marker() == "."]
+    for line, pop in zip(spike_lines, pops):
+        t = np.asarray(res.spikes[pop]["t"] / ms)
+        np.testing.assert_array_equal(line.get_xdata(), t[(t >= lo) & (t < hi)])
+    assert ax.get_xlim() == (lo, hi)
+    assert len([ln for ln in ax.lines if ln.get_linestyle() == ":"]) == 2
+    with pytest.raises(ValueError, match="start < stop"):
+        plot_population_raster(res, window=(stop, start))
     w = np.array([[1.0, -3.0], [0.5, 2.0]])
     ax = plot_weights(w, name="W_up1")
     assert ax.images[0].get_clim() == (-3.0, 3.0)

@@ -150,6 +150,18 @@ def test_cli_demo_fast(tmp_path):
     lagged = res["histories"]["lagged"][-1]["test_mse"]
     assert le < lagged
     assert (tmp_path / "demo" / "demo.png").stat().st_size > 10_000
+    # the spiking cortical microcircuit on bars (2 epochs with --fast): 8 patterns before
+    # and after, spikes of pyramidal cells and interneurons
+    mc = res["microcircuit"]
+    assert mc["epochs"] == 2 and mc["presentation_time_ms"] == 5.0
+    for key in ("accuracy_before", "accuracy_after"):
+        assert mc[key] in [k / 8 for k in range(9)]
+    assert set(mc["n_spikes"]) == {"pyr1", "int1"}
+    # 150 pyramidal and 15 interneuron Poisson neurons over 4 x 8 patterns of 5 ms:
+    # well above zero, below one spike per neuron and step
+    assert 1000 < mc["n_spikes"]["pyr1"] < 150 * 1600
+    assert 0 < mc["n_spikes"]["int1"] < 15 * 1600
+    assert "spiking microcircuit on bars" in out.stdout
 
 
 @pytest.mark.parametrize("args, message", [

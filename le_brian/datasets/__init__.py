@@ -32,8 +32,8 @@ name               files                                                      ou
                    seeded draw of ``n_val`` (10000) training images
 ``cifar10``        ``data_batch_1`` ... ``data_batch_5``, ``test_batch``      10
                    (python pickle batches, the ``cifar-10-batches-py``
-                   folder); pixels / 255, channel-major (3, 32, 32) flattened;
-                   validation: a seeded draw of ``n_val`` (5000)
+                   folder); pixels / 255, channel-major (3, 32, 32)
+                   flattened; validation: a seeded draw of ``n_val`` (5000)
 ``higgs``          ``HIGGS.csv`` or ``HIGGS.csv.gz`` (label, 28 features);    1 (binary)
                    the last 500000 rows are the test set (as in the UCI
                    description); ``n_rows`` reads only the first rows;
@@ -74,7 +74,10 @@ from ..io import READ_LIMIT_ENV, format_bytes, open_limited, read_limit, read_li
 __all__ = ["Dataset", "load", "available", "data_dir", "read_idx", "read_cifar_batch",
            "yinyang_class", "EMBEDDED", "FILE_BASED"]
 
+#: Datasets shipped inside le_brian or generated (no file needed).
 EMBEDDED = ("yinyang", "bars", "digits", "mnist5k", "teacher")
+#: Datasets read from local files in their standard formats (``path=`` or
+#: ``$LE_BRIAN_DATA/<name>``).
 FILE_BASED = ("mnist", "fashion_mnist", "cifar10", "higgs")
 
 
@@ -112,6 +115,7 @@ class Dataset:
 
     @property
     def n_features(self):
+        """Number of input features (columns of ``x_train``)."""
         return self.x_train.shape[1]
 
     @property

@@ -236,6 +236,7 @@ class FusedDenseUpdater(CodeRunner):
             check_units=False, template_kwds=template_kwds)
 
     def update_abstract_code(self, run_namespace):
+        """Brian2 hook: the abstract code of the summed forward (and feedback) sums."""
         lines = [f"_synaptic_ff = {self.forward.expression}"]
         if self.feedback is not None:
             lines.append(f"_synaptic_fb = {self.feedback.expression}")
@@ -470,6 +471,7 @@ class DenseSynapses(Synapses):
         return [r for r in runners if r is not None]
 
     def before_run(self, run_namespace):
+        """Brian2 hook: choose the dense code object class before the updaters build."""
         # Runs before the updaters' own before_run (slot 'start' precedes 'groups'),
         # so the code objects they create use the class chosen here.
         if not self._dense_connected:

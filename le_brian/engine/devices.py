@@ -375,6 +375,7 @@ class Simulator:
 
     @property
     def standalone(self):
+        """Whether the device builds a standalone program (not ``runtime``)."""
         return self.device != "runtime"
 
     def run(self, build, duration, state, tables, report=None):

@@ -1,7 +1,7 @@
 """Shorter compilations of cpp_standalone projects (what a build's seconds go to).
 
 Measured on a 2-core machine for a 784-300-100-10 LENetwork (22 translation units,
-``make -j``; README "Benchmarks"): every code object took ~0.7 s to compile at any
+``make -j``; docs/guide/devices.md "Benchmarks"): every code object took ~0.7 s to compile at any
 optimisation level, almost all of it parsing the same standard headers (71k lines after
 preprocessing: ``<iostream>``, ``<fstream>``, ``<random>``, ...); ``make.deps`` (the
 ``-MM`` pass over every source) ran serially for ~1.4 s before any compilation;

@@ -136,7 +136,7 @@ device : {'cpp_standalone', 'runtime', 'cuda_standalone'}
     processes, `le_brian.engine.program_cache`) and rerun with new values, 10-100x
     faster per step than ``'runtime'``. ``'runtime'`` needs no compiler (numpy
     code generation) but is slow for long runs; ``'cuda_standalone'`` needs
-    brian2cuda and a GPU. See the README's "Devices"."""
+    brian2cuda and a GPU. See docs/guide/devices.md."""
 
 
 def document_spiking_parameters(cls, r_max, output):

@@ -115,6 +115,8 @@ def as_rate(name, value):
 
 
 def as_dimensionless(name, value, *, nonnegative=False):
+    """``value`` as a dimensionless float array; UnitError for a dimensioned value,
+    ValueError for a negative one where ``nonnegative``."""
     arr = _quantity(name, value, 1, "dimensionless units")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {value!r}")

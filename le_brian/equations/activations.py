@@ -53,6 +53,7 @@ class Activation:
 # sigma(x) = 1 / (1 + e^-x), written with exp(-|x|) only.
 _SIGMOID = "(int({x} >= 0) + int({x} < 0)*exp(-abs({x})))/(1 + exp(-abs({x})))"
 
+#: Activation name -> `Activation` (Brian2 expressions of phi and phi').
 ACTIVATIONS = {
     a.name: a
     for a in [

@@ -14,7 +14,7 @@ The model (Haider et al. 2021, eqs. 1-9), layer l = 1..L, dimensionless potentia
 With ``tau_r = tau_m`` the prospective potential equals ``W r + b + e`` at every instant
 ("latent equilibrium"); the lagged baseline is the same model with ``tau_r = 0``.
 
-Variable names used in every string below (a symbol table is in the README):
+Variable names used in every string below (symbol table: docs/guide/model_summary.md):
 
 ========  =======  ==========================================================
 name      unit     meaning

@@ -162,7 +162,7 @@ err_pi : 1  # -learn * v_A
 g_a : hertz (shared)  # apical conductance
 """
 
-#: Interneuron: one dendrite, soma nudged by the next layer's visible potential.
+#: Interneuron (one dendrite), soma nudged by the next layer's visible potential.
 MC_INTERNEURON = """
 v_I : 1  # dendritic potential W_ip r_l
 w_next : 1  # visible potential of the mirrored pyramidal cell of layer l+1
@@ -232,7 +232,7 @@ basal = g_b/(g_l + g_b)*v_B
 err_up = learn*(post - {phi_basal})
 """
 
-#: End of the step: latch the visible potential and the rate for step k+1.
+#: End of the step; latch the visible potential and the rate for step k+1.
 MC_LATCH = """
 w = w_new
 r = post

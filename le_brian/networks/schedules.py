@@ -9,19 +9,19 @@ le_brian's slots come before Brian2's own (``groups``, ``thresholds``, ``synapse
 
 ``scheme="sweep"`` (default, "instantaneous sweep"), step k, layers l = 1..L:
 
-==================  ====================================================================
-slot (order)        operation
-==================  ====================================================================
-``le_input``        input rates r_0 of step k from a TimedArray
-``le_forward`` 2l   summed updater of projection l: I_ff_l = W_l r_{l-1}
-``le_forward`` 2l+1 layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
-``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
-``le_feedback`` L-l summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
-``le_plasticity``   W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
-``le_membrane``     membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
-``le_error``        new errors: e_L from the target of step k, e_l = rp_l I_fb_l
-``end``             monitors
-==================  ====================================================================
+====================  ====================================================================
+slot (order)          operation
+====================  ====================================================================
+``le_input``          input rates r_0 of step k from a TimedArray
+``le_forward`` 2l     summed updater of projection l: I_ff_l = W_l r_{l-1}
+``le_forward`` 2l+1   layer l: ub_l = u_l + tau_r du_l/dt, r_l = phi(ub_l), rp_l = phi'(ub_l)
+``le_mismatch``       (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``le_feedback`` L-l   summed updater of projection l >= 2: I_fb_{l-1} = W_l^T e_l (held e_l)
+``le_plasticity``     W_l += dt eta_l e_l r_{l-1}^T (held e_l, rates of step k)
+``le_membrane``       membranes and biases: u_l += dt du_l/dt, b_l += dt eta_l e_l
+``le_error``          new errors: e_L from the target of step k, e_l = rp_l I_fb_l
+``end``               monitors
+====================  ====================================================================
 
 Inference is exactly instantaneous: the output of step k reflects the input of step k
 at any depth; errors move down one layer per step.
@@ -29,20 +29,20 @@ at any depth; errors move down one layer per step.
 ``scheme="reference"`` is the authors' synchronous (Jacobi) step: every layer advances
 from the rates of step k-1, so it reads values before any layer has overwritten them:
 
-==================  ====================================================================
-slot (order)        operation
-==================  ====================================================================
-``le_input``        input rates of step k
-``le_forward`` l    I_ff_l = W_l r_{l-1}  (r_{l-1} of step k-1; r_0 of step k)
-``le_mismatch``     (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
-``le_feedback`` L-l I_fb_{l-1} = W_l^T e_l (held e_l, weights of step k-1)
-``le_error``        new errors eps_new: e_L from last step's ub_L (r_L, rp_L) and the
-                    target of step k; hidden: rp_l (of step k-1) I_fb_l
-``le_plasticity``   plasticity with the new errors: W_l += dt eta_l eps_new_l r_{l-1}^T
-``le_prospective``  (order l) ub_l, r_l, rp_l from I_ff_l and the held error
-``le_membrane``     u_l += dt du_l/dt, b_l += dt eta_l eps_new_l
-``le_latch``        e_l = eps_new_l (enters the membranes in step k+1)
-==================  ====================================================================
+====================  ====================================================================
+slot (order)          operation
+====================  ====================================================================
+``le_input``          input rates of step k
+``le_forward`` l      I_ff_l = W_l r_{l-1}  (r_{l-1} of step k-1; r_0 of step k)
+``le_mismatch``       (mismatch hand-down only) mismatch_l = u_l - I_ff_l - b_l
+``le_feedback`` L-l   I_fb_{l-1} = W_l^T e_l (held e_l, weights of step k-1)
+``le_error``          new errors eps_new: e_L from last step's ub_L (r_L, rp_L) and the
+                      target of step k; hidden: rp_l (of step k-1) I_fb_l
+``le_plasticity``     plasticity with the new errors: W_l += dt eta_l eps_new_l r_{l-1}^T
+``le_prospective``    (order l) ub_l, r_l, rp_l from I_ff_l and the held error
+``le_membrane``       u_l += dt du_l/dt, b_l += dt eta_l eps_new_l
+``le_latch``          e_l = eps_new_l (enters the membranes in step k+1)
+====================  ====================================================================
 
 The output of step k then reflects the input of step k-L+1.
 

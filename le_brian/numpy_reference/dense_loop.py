@@ -32,6 +32,7 @@ class DenseNumpyLoop:
         self._fb = [np.zeros(k) for k in n]
 
     def step(self, x, y=None, learn=True):
+        """One time step on input rates ``x`` (and target ``y``; plasticity if ``learn``)."""
         L, dt, tau = len(self.W), self.dt, self.tau
         r_prev = x
         rates_in = []

@@ -57,8 +57,9 @@ def bars_out_lag(presentation_time, mode):
 
 
 def bars_data():
-    """The 8 bars patterns (8, 9) in the published order (`le_brian.datasets.
-    bars_patterns`), their classes and the targets (1.0 for the class, 0.1 otherwise)."""
+    """The 8 bars patterns (8, 9) in the published order
+    (`le_brian.datasets.bars_patterns`), their classes and the targets (1.0 for the class,
+    0.1 otherwise)."""
     from ..datasets import bars_patterns
 
     x, labels = bars_patterns()

@@ -7,6 +7,11 @@ are evaluated without nudging or plasticity, reading out the output averaged ove
 second half of each presentation. The LE student computes the teacher's function at
 once and learns it; the lagged student's output trails its input by about tau_m per
 layer, so it is read out (and learns) against the wrong sample.
+
+The second part is the cortical microcircuit (`microcircuit_spiking`): the spiking LE
+microcircuit learns the 3x3 bars task at a presentation time far below its membrane time
+constant; the figure shows a raster of its pyramidal cells and interneurons and one
+pyramidal cell's soma, basal and apical potentials while it learns.
 """
 
 import time
@@ -18,8 +23,9 @@ from brian2 import Hz, ms
 from ..engine.validation import check_count
 from ..io import save_figure, write_json
 from ..networks.layered import LENetwork
+from ..networks.microcircuit import Microcircuit
 
-__all__ = ["teacher_student", "run_demo"]
+__all__ = ["teacher_student", "microcircuit_spiking", "run_demo"]
 
 
 def _teacher(seed, n_in, n_hidden, n_out, n_samples):
@@ -80,7 +86,80 @@ def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
             "epochs": epochs, "device": device, "seed": seed, "programs": programs}
 
 
-def _figure(result, path):
+def microcircuit_spiking(device="cpp_standalone", epochs=100, presentation_time=5 * ms,
+                         n_per_unit=5, r_max=2000 * Hz, seed=12354, order_seed=0,
+                         progress=print, codegen_target="auto"):
+    """The spiking LE microcircuit (9-30-3, self-predicting start) learns the bars task.
+
+    One run presents the 8 patterns once without nudging or plasticity (the accuracy
+    before), ``epochs`` seeded permutations of them nudged and learning, and the 8 patterns
+    once more without either (the accuracy after). Every pyramidal cell and interneuron is
+    ``n_per_unit`` Poisson neurons at ``r_max * phi``; learning rates from
+    `le_brian.protocols.bars.bars_learning_rates` for ``presentation_time``.
+
+    Returns
+    -------
+    dict
+        ``accuracy_before``, ``accuracy_after`` (fractions of the 8 patterns), ``n_spikes``
+        (per population), ``result`` (the `MicrocircuitResult` with the spikes of ``pyr1``
+        and ``int1`` and the soma ``u``, basal ``v_B`` and apical ``v_A`` potentials of
+        pyramidal cell 0 every step), the settings.
+    """
+    from .bars import bars_data, bars_learning_rates
+
+    epochs = check_count("epochs", epochs)
+    x, labels, targets = bars_data()
+    mc = Microcircuit([9, 30, 3], mode="le", dt=0.1 * ms, init="self_predicting", seed=seed,
+                      device=device, codegen_target=codegen_target, spiking=True,
+                      n_per_unit=n_per_unit, r_max=r_max,
+                      **bars_learning_rates(presentation_time))
+    rng = np.random.default_rng(order_seed)
+    order = np.concatenate([np.arange(8)] + [rng.permutation(8) for _ in range(epochs)]
+                           + [np.arange(8)])
+    train = [False] * 8 + [True] * (8 * epochs) + [False] * 8
+    t0 = time.perf_counter()
+    res = mc.run(x[order], presentation_time, targets=targets[order], nudge=train, learn=train,
+                 record={"pyr1": ["u", "v_B", "v_A"]}, record_neurons={"pyr1": [0]},
+                 record_every=0.1 * ms, record_spikes=["pyr1", "int1"],
+                 report="text" if device != "runtime" else None)
+    predicted = np.argmax(res.pattern_outputs, axis=1)
+    before = float(np.mean(predicted[:8] == labels))
+    after = float(np.mean(predicted[-8:] == labels))
+    n_spikes = {pop: int(len(s["i"])) for pop, s in res.spikes.items()}
+    progress(f"  spiking microcircuit on bars (T = {float(presentation_time / ms):g} ms, "
+             f"{epochs} epochs, {time.perf_counter() - t0:.1f} s): accuracy {before:.2f} -> "
+             f"{after:.2f}, {sum(n_spikes.values())} spikes")
+    return {"accuracy_before": before, "accuracy_after": after, "n_spikes": n_spikes,
+            "epochs": epochs, "presentation_time_ms": float(presentation_time / ms),
+            "n_per_unit": int(n_per_unit), "r_max_hz": float(r_max / Hz), "result": res,
+            "compiled": mc.n_compiles, "built": mc.n_builds}
+
+
+def _microcircuit_panels(mc, axes):
+    """Raster of the last trained patterns and pyramidal cell 0's compartments in the first
+    and the last trained patterns."""
+    from matplotlib.ticker import MaxNLocator
+
+    from ..plotting import plot_population_raster, plot_state
+
+    res = mc["result"]
+    T = res.presentation_time
+    n = res.n_samples
+    t_last = res.t_start + (n - 8) * T          # end of the training patterns
+    plot_population_raster(res, axes=axes[0], window=(t_last - 4 * T, t_last), markersize=1)
+    axes[0].set_title("spiking microcircuit: last 4 training patterns")
+    axes[0].xaxis.set_major_locator(MaxNLocator(4))
+    for ax, first, name in ((axes[1], 8, "first"), (axes[2], n - 12, "last")):
+        sel = slice(first * res.steps_per_sample, (first + 4) * res.steps_per_sample)
+        t = res.t[sel]
+        for var, label in (("u", "soma u"), ("v_B", "basal v_B"), ("v_A", "apical v_A")):
+            plot_state(t, res.states["pyr1"][var][sel, 0], var_name="potential",
+                       axes=ax, label=label)
+        ax.set_title(f"pyramidal cell 0, {name} 4 training patterns")
+        ax.legend(loc="upper right", fontsize=7)
+
+
+def _figure(result, path, mc=None):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,7 +167,16 @@ def _figure(result, path):
 
     from ..plotting import plot_learning_curves, plot_output_trace
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
+    rows = 1 if mc is None else 2
+    fig, axes = plt.subplots(rows, 3, figsize=(13, 3.6 * rows), constrained_layout=True,
+                             squeeze=False)
+    if mc is not None:
+        _microcircuit_panels(mc, axes[1])
+        fig.suptitle(f"top: LE vs lagged students; bottom: spiking LE microcircuit on bars "
+                     f"(T = {mc['presentation_time_ms']:g} ms, accuracy "
+                     f"{mc['accuracy_before']:.2f} -> {mc['accuracy_after']:.2f} after "
+                     f"{mc['epochs']} epochs)")
+    axes = axes[0]
     for ax, name in zip(axes[:2], ("LE", "lagged")):
         t, out, tgt = result["traces"][name]
         plot_output_trace(t - t[0], out, tgt, ax=ax, label=f"{name} student")
@@ -96,14 +184,16 @@ def _figure(result, path):
     plot_learning_curves(result["histories"], metric="test_mse", ax=axes[2],
                          ylabel="test MSE (dimensionless)", logy=True)
     axes[2].set_title(f"learning curves, tau_m = {result['tau_m_ms']:g} ms")
-    save_figure(fig, path, dpi=120)  # atomic; closes the pyplot figure
+    save_figure(fig, path, dpi=100 if mc is not None else 120)  # atomic; closes the figure
 
 
 def run_demo(out_dir="le_brian_demo", device="cpp_standalone", epochs=None, fast=False,
-             seed=0, codegen_target="auto"):
-    """Run `teacher_student`, print both test errors, save ``demo.png`` and
-    ``demo.json`` in ``out_dir``; returns the result dict. ``epochs`` defaults to 8
-    (2 with ``fast``, which also shortens the data; an explicit ``epochs`` is kept)."""
+             seed=0, codegen_target="auto", microcircuit=True):
+    """Run `teacher_student` and `microcircuit_spiking`, print both test errors and the
+    microcircuit's accuracy, save ``demo.png`` and ``demo.json`` in ``out_dir``; returns the
+    result dict (the microcircuit's under ``"microcircuit"``). ``epochs`` defaults to 8
+    (2 with ``fast``, which also shortens the data and runs the microcircuit for 2 epochs
+    instead of 100; an explicit ``epochs`` is kept)."""
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     if epochs is None:
@@ -118,8 +208,15 @@ def run_demo(out_dir="le_brian_demo", device="cpp_standalone", epochs=None, fast
         p = result["programs"]
         print(f"standalone programs: {p['compiled']} compiled, {p['from_cache']} taken from the "
               f"program cache (le-brian cache info)")
-    _figure(result, out / "demo.png")
+    mc = None
+    if microcircuit:
+        mc = microcircuit_spiking(device=device, epochs=2 if fast else 100,
+                                  codegen_target=codegen_target)
+    _figure(result, out / "demo.png", mc)
     serial = {k: v for k, v in result.items() if k != "traces"}
+    if mc is not None:
+        serial["microcircuit"] = {k: v for k, v in mc.items() if k != "result"}
+        result["microcircuit"] = mc
     write_json(out / "demo.json", serial)
     print(f"figure and results written to {out}/ (demo.png, demo.json)")
     return result

@@ -23,6 +23,7 @@ from ..io import atomic_write, check_overwrite, read_json, read_npz, save_figure
 __all__ = ["record_run", "write_recording", "load_recording", "plot_run", "compare_run",
            "RECORDING"]
 
+#: File name of a recording inside its run folder.
 RECORDING = "recording.npz"
 
 

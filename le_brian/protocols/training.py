@@ -103,7 +103,7 @@ def build_network(cfg, n_in, n_out, simulator=None):
 
 
 def tau_mismatch(net):
-    """Mean |tau_m - tau_r| over the neurons of ``net`` (Quantity)."""
+    """Mean ``|tau_m - tau_r|`` over the neurons of ``net`` (Quantity)."""
     return float(np.mean(np.concatenate([np.abs(np.asarray((m - r) / ms))
                                          for m, r in zip(net.tau_m, net.tau_r)]))) * ms
 

@@ -2,17 +2,17 @@
 `le_brian.params` fields: unit, check, doc) and a function ``run(params, out_dir) ->
 metrics``.
 
-=============================  ====================================================
-protocol                       one point
-=============================  ====================================================
-``bars``                       `le_brian.protocols.bars.run_bars` (paper Fig. 3)
-``mimic``                      `le_brian.protocols.mimic.run_mimic` (paper Fig. 5)
-``train``                      `le_brian.protocols.training.train` into the point's
-                               folder (a run folder as ``le-brian train`` makes)
-``benchmark``                  `le_brian.benchmark.benchmark_layered` (steps/s of
-                               an ``architecture`` such as ``'784-100-10'``)
+==============================  ===================================================
+protocol                        one point
+==============================  ===================================================
+``bars``                        `le_brian.protocols.bars.run_bars` (paper Fig. 3)
+``mimic``                       `le_brian.protocols.mimic.run_mimic` (paper Fig. 5)
+``train``                       `le_brian.protocols.training.train` into the point's
+                                folder (a run folder as ``le-brian train`` makes)
+``benchmark``                   `le_brian.benchmark.benchmark_layered` (steps/s of
+                                an ``architecture`` such as ``'784-100-10'``)
 ``python:<module>:<function>``  your own ``function(params, out_dir) -> dict``
-=============================  ====================================================
+==============================  ===================================================
 
 Every protocol's metrics are a flat dict of numbers (the aggregated table's columns);
 curves go into the point's folder.
@@ -44,6 +44,8 @@ class Parameter:
         self.name = field.name
 
     def check(self, value, source):
+        """``value`` checked by the field (text forms read); SpecError naming ``source``
+        and the parameter otherwise."""
         try:
             return self.field.check(value)
         except ParameterError as err:
@@ -305,6 +307,7 @@ class _UserFunction:
         return metrics
 
 
+#: Protocol name -> factory of its `Protocol` (besides ``python:<module>:<function>``).
 PROTOCOLS = {"bars": lambda: BARS, "mimic": lambda: MIMIC, "train": _make_train,
              "benchmark": lambda: BENCHMARK}
 
