@@ -45,6 +45,7 @@ INTERNAL = {
     "le_brian.engine": "package of the engine modules, each with its page",
     "le_brian.equations.layered": "equation strings, specified in docs/model.md",
     "le_brian.equations.spiking": "equation strings, specified in docs/model.md",
+    "le_brian.excepthook": "installs the excepthook at import (no API)",
 }
 
 

@@ -24,6 +24,8 @@ def _mask_names(text):
 
 
 def all_objects(network):
+    """Every Brian2 object of ``network`` and the objects they contain (code objects,
+    updaters), sorted by name."""
     seen, stack = {}, list(network.objects)
     while stack:
         obj = stack.pop()

@@ -27,9 +27,13 @@ __all__ = ["BYTES_PER_WEIGHT", "BYTES_PER_UNIT", "BYTES_PER_SPIKING_NEURON",
            "PROJECTIONS_PER_LAYER", "check_memory", "estimate_network_bytes", "format_size",
            "memory_limit", "parse_size"]
 
+#: Bytes per synapse (weight, its indices and Brian2's bookkeeping), an upper estimate.
 BYTES_PER_WEIGHT = 48
+#: Projections counted per layer (the microcircuit's W_up, W_down, W_ip, W_pi).
 PROJECTIONS_PER_LAYER = 4
+#: Bytes per rate unit (its state variables), an upper estimate.
 BYTES_PER_UNIT = 512
+#: Bytes per spiking Brian2 neuron (measured ~92 on runtime), an upper estimate.
 BYTES_PER_SPIKING_NEURON = 160
 
 _UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}

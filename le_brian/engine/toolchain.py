@@ -21,7 +21,8 @@ __all__ = ["KEEP_MARKER", "cache_dir", "program_store", "build_root", "fast_buil
            "sweep_stale_builds", "configure_cuda_build", "cuda_build_available"]
 
 
-KEEP_MARKER = ".le_brian_keep"  # in build directories kept on request (never swept)
+#: A file in build directories kept on request (never swept).
+KEEP_MARKER = ".le_brian_keep"
 
 
 def cache_dir(create=True):

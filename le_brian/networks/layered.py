@@ -29,8 +29,7 @@ from .schedules import SCHEDULES, BuildContext
 #: Defaults of the keyword constructor: the fields of `le_brian.params.LENetworkParameters`.
 _D = {name: f.default for name, f in LENetworkParameters.fields().items()}
 
-__all__ = ["LENetwork", "RunResult", "RECORDABLE", "SCHEMES", "SCHEDULES",
-           "authors_learning_rates"]
+__all__ = ["LENetwork", "RunResult", "RECORDABLE", "authors_learning_rates"]
 
 #: Variables of a layer that can be recorded.
 RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
@@ -454,6 +453,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
 
     @property
     def output_population(self):
+        """The output layer's population name (``'layerL'``)."""
         return f"layer{self.n_layers}"
 
     def _always_recorded(self):

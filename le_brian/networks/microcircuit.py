@@ -65,7 +65,6 @@ _D = {name: f.default for name, f in MicrocircuitParameters.fields().items()}
 __all__ = [
     "Microcircuit",
     "MicrocircuitResult",
-    "MODES",
     "POPULATION_VARIABLES",
     "SLOTS",
     "self_predicting_weights",

@@ -79,6 +79,7 @@ class Schedule:
     fuse_plasticity: bool = True
 
 
+#: The `Schedule` of each scheme (``LENetwork(scheme=...)``).
 SCHEDULES = {
     "sweep": Schedule(
         slots=("le_input", "le_forward", "le_mismatch", "le_feedback", "le_plasticity",

@@ -22,13 +22,21 @@ __all__ = ["ParameterGroup", "ParameterSet", "Dynamics", "Learning", "Spiking", 
            "MICROCIRCUIT_PROTOCOLS", "SCHEMES", "HAND_DOWN", "SYNAPSE_KINDS", "TARGET_TYPES",
            "MODES", "INITS", "TAU_LEARNING"]
 
+#: Discrete-time schemes of a layered network (docs/model.md §1.2, §1.3).
 SCHEMES = ("sweep", "reference")
+#: What a layer passes down: its held error or its mismatch (docs/model.md §1.4).
 HAND_DOWN = ("error", "mismatch")
+#: How projections are simulated (docs/model.md §4.1).
 SYNAPSE_KINDS = ("dense", "dense_unfused", "plain")
+#: Output error from the voltage or from the rate (docs/model.md §1.1).
 TARGET_TYPES = ("voltage", "rate")
+#: The microcircuit's modes: LE (prospective) or the original microcircuit.
 MODES = ("le", "original")
+#: Protocols of a microcircuit training run.
 MICROCIRCUIT_PROTOCOLS = ("bars", "classification")
+#: Initial weights of the microcircuit (docs/model.md §2.5).
 INITS = ("self_predicting", "random")
+#: Time constants the local time-constant learning can adapt (docs/model.md §1.8).
 TAU_LEARNING = ("tau_m", "tau_r")
 
 
@@ -364,6 +372,7 @@ class ParameterSet:
 
     @classmethod
     def owners(cls):
+        """``{name: group class}``: which group holds each field."""
         return {name: g for g in cls.GROUPS for name in g.fields()}
 
     def __getattr__(self, name):
@@ -386,9 +395,11 @@ class ParameterSet:
         return {k: v for g in self.groups.values() for k, v in g.values().items()}
 
     def replace(self, **changes):
+        """A copy with ``changes`` (checked)."""
         return type(self)(**{**self.values(), **changes})
 
     def to_json(self):
+        """``{group key: {name: JSON value}}`` (Quantities as text with units)."""
         return {key: g.to_json() for key, g in self.groups.items()}
 
     def flat_json(self):

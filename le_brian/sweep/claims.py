@@ -20,6 +20,7 @@ from pathlib import Path
 
 __all__ = ["CLAIM", "claim", "release", "owner", "held_elsewhere", "release_all"]
 
+#: The claim file of a point (``points/<id>/.claim``), locked by the sweep running it.
 CLAIM = ".claim"
 _HELD = {}  # path -> open file descriptor holding the lock
 
