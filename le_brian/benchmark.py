@@ -26,7 +26,7 @@ from .numpy_reference.dense_loop import DenseNumpyLoop
 from .numpy_reference.microcircuit import benchmark_numpy_microcircuit
 from .protocols.bars import bars_data, bars_learning_rates
 
-__all__ = ["DenseNumpyLoop", "benchmark_layered", "benchmark_numpy", "benchmark_spiking",
+__all__ = ["benchmark_layered", "benchmark_numpy", "benchmark_spiking",
            "machine_info", "run_benchmarks",
            "available_devices", "dense_over_plain", "markdown_table", "summary_table",
            "benchmark_microcircuit", "ARCHITECTURES"]

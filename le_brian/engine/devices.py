@@ -18,7 +18,7 @@ between runs in NumPy arrays, so that every device behaves the same way:
   in a hand-written key and a stale binary is never reused.
 
 Each program owns a private device instance and a unique build directory under
-:func:`cache_dir` (so two processes never share a build directory); build directories
+:func:`~le_brian.engine.toolchain.cache_dir` (so two processes never share a build directory); build directories
 are removed when the process exits unless ``keep_builds=True``. Binaries are kept across
 processes in `le_brian.engine.program_cache.ProgramCache` (keyed by the generated code
 and the toolchain), so a new process generates a program's project but compiles it only
@@ -46,8 +46,7 @@ from .toolchain import (_SWEPT, KEEP_MARKER, _build_prefix, _configure_cython_ca
                         cuda_build_available, fast_build_enabled, program_store,
                         sweep_stale_builds)
 
-__all__ = ["DEVICES", "Built", "RunOutput", "Simulator", "cache_dir", "configure_cuda_build",
-           "cuda_build_available", "fingerprint", "program_store", "sweep_stale_builds"]
+__all__ = ["Built", "RunOutput", "Simulator"]
 
 from .registry import CODEGEN_TARGETS, DEVICES, DTYPES  # noqa: E402,F401  (re-exported)
 

@@ -7,7 +7,7 @@ __all__ = ["DEVICES", "CODEGEN_TARGETS", "DTYPES", "STANDALONE_DEVICES"]
 DEVICES = ("runtime", "cpp_standalone", "cuda_standalone")
 #: Devices that compile one program per structure.
 STANDALONE_DEVICES = ("cpp_standalone", "cuda_standalone")
-#: Code generation targets of the runtime device ('auto': Cython where it works).
+#: Code generation targets of the runtime device (auto picks Cython where it works).
 CODEGEN_TARGETS = ("auto", "numpy", "cython")
 #: Floating-point types of the state variables.
 DTYPES = ("float64", "float32")

@@ -64,7 +64,6 @@ _D = {name: f.default for name, f in MicrocircuitParameters.fields().items()}
 
 __all__ = [
     "Microcircuit",
-    "MicrocircuitResult",
     "POPULATION_VARIABLES",
     "SLOTS",
     "self_predicting_weights",
@@ -611,7 +610,7 @@ class Microcircuit(BaseNetwork):
 
         Returns
         -------
-        MicrocircuitResult
+        le_brian.engine.results.MicrocircuitResult
         """
         return self._execute(self._prepare(inputs, presentation_time, targets, nudge, learn,
                                            record, record_every, record_weights_every,

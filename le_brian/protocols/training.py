@@ -44,7 +44,7 @@ from ..networks.layered import LENetwork
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
 from ..params import LENetworkParameters, ParameterError, TrainingParameters
 
-__all__ = ["TrainConfig", "TrainingParameters", "training_parameters", "train", "evaluate",
+__all__ = ["training_parameters", "train", "evaluate",
            "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
            "tau_mismatch", "write_checkpoint", "restore_checkpoint", "run_parameters",
            "check_resumable", "check_run_folder", "epochs_left", "load_checkpoint"]
@@ -307,11 +307,12 @@ def load_network(run_dir, device=None, codegen_target=None):
 
 
 def train(config, out_dir, resume=False, progress=print, data=None):
-    """Train an LE network as ``config`` (`TrainingParameters` or a dict) describes.
+    """Train an LE network as ``config`` (`le_brian.params.TrainingParameters` or a dict)
+    describes.
 
     Parameters
     ----------
-    config : TrainingParameters or dict
+    config : le_brian.params.TrainingParameters or dict
         Field values (Quantities or text forms such as ``"10 ms"``); see
         `training_parameters`.
     out_dir : path
