@@ -312,7 +312,7 @@ def train(config, out_dir, resume=False, progress=print, data=None):
 
     Parameters
     ----------
-    config : le_brian.params.TrainingParameters or dict
+    config : le_brian.params.groups.TrainingParameters or dict
         Field values (Quantities or text forms such as ``"10 ms"``); see
         `training_parameters`.
     out_dir : path
