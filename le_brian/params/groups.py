@@ -59,6 +59,14 @@ class ParameterGroup:
     #: Name of the group in the JSON form of a `ParameterSet`.
     key = None
 
+    def __init_subclass__(cls, **kwargs):
+        """Every group's docstring ends with the table of its fields (name, default with
+        its unit, what it takes, doc), made from `FIELDS`: the API reference shows the one
+        description."""
+        super().__init_subclass__(**kwargs)
+        if cls.FIELDS and cls.__doc__:
+            cls.__doc__ = cls.__doc__.rstrip() + "\n\n" + _fields_table(cls.FIELDS)
+
     def __init__(self, **values):
         fields = self.fields()
         unknown = sorted(set(values) - set(fields))
@@ -114,6 +122,17 @@ class ParameterGroup:
     def from_json(cls, d):
         """A group from its JSON form (or any ``{name: value}``)."""
         return cls(**d)
+
+
+def _fields_table(fields):
+    """An RST list-table of ``fields`` (indented for a class docstring)."""
+    rows = ["    .. list-table:: Fields", "       :header-rows: 1", "       :widths: 20 20 60",
+            "", "       * - name", "         - default", "         - meaning"]
+    for f in fields:
+        default = f.text(f.default).replace("*", "\\*")
+        rows += [f"       * - ``{f.name}``", f"         - {default}",
+                 f"         - {f.doc}; {f.expects()}".replace("*", "\\*").replace("`", "'")]
+    return "\n".join(rows) + "\n"
 
 
 def _time(name, default, doc, **kw):
