@@ -222,3 +222,20 @@ def test_constructors_check_with_the_fields():
         with pytest.raises(ValueError, match="weight_scale"):
             LENetwork([2, 3, 1], weight_scale=bad)
     assert LENetwork([2, 3, 1], weight_scale=0.05, device="runtime").weight_scale == 0.05
+
+
+def test_a_missing_or_wrong_unit_is_a_unit_error():
+    """As everywhere at le_brian's API, a value without its unit or of other dimensions is a
+    `le_brian.UnitError` (a `brian2.DimensionMismatchError`) as well as a ValueError."""
+    from brian2 import DimensionMismatchError
+
+    from le_brian import UnitError
+
+    for values in (dict(r_max=5000), dict(tau_m="5 Hz"), dict(presentation_time=3 * Hz)):
+        with pytest.raises(UnitError) as err:
+            TrainingParameters(**values)
+        assert isinstance(err.value, (DimensionMismatchError, ValueError))
+        assert list(values)[0] in str(err.value)
+    with pytest.raises(ParameterError) as err:
+        TrainingParameters(epochs=2.0)
+    assert not isinstance(err.value, UnitError)

@@ -10,7 +10,10 @@ import numpy as np
 from brian2 import Hz, Quantity, kHz, ms, second, us
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 
-__all__ = ["Field", "UNITS", "parse_quantity", "format_quantity", "ParameterError"]
+from ..engine.validation import UnitError
+
+__all__ = ["Field", "UNITS", "parse_quantity", "format_quantity", "ParameterError",
+           "ParameterUnitError"]
 
 #: Unit names a text form may use.
 UNITS = {"s": second, "second": second, "ms": ms, "us": us, "Hz": Hz, "kHz": kHz}
@@ -21,6 +24,15 @@ _TOKEN = re.compile(r"\s*(?:(\*\*|\^)|([*/()])|(\d+(?:\.\d*)?)|([A-Za-z_]\w*))")
 
 class ParameterError(ValueError):
     """A parameter value that cannot be used (names the parameter and what it expects)."""
+
+
+class ParameterUnitError(ParameterError, UnitError):
+    """A parameter value without its unit or with a unit of other dimensions: a
+    `ParameterError` (ValueError) and le_brian's `UnitError` (a
+    `brian2.DimensionMismatchError` and a TypeError), as Brian2 users expect."""
+
+    def __init__(self, message):
+        UnitError.__init__(self, message)
 
 
 def _unit_expression(text, name):
@@ -79,12 +91,12 @@ def parse_quantity(name, value, unit):
     else:
         m = _NUMBER.match(value) if isinstance(value, str) else None
         if m is None or (not m.group(2) and dim is not DIMENSIONLESS):
-            raise ParameterError(
+            raise ParameterUnitError(
                 f"{name}: expected a value with a unit such as "
                 f"{format_quantity(1 * unit, _display_unit(unit))!r}, got {value!r}")
         q = float(m.group(1)) * (_unit_expression(m.group(2), name) if m.group(2) else 1)
     if get_dimensions(q) is not dim:
-        raise ParameterError(f"{name}: expected a {_kind(dim)}, got {value!r} (a value in "
+        raise ParameterUnitError(f"{name}: expected a {_kind(dim)}, got {value!r} (a value in "
                              f"{_display_unit(unit)}; its dimensions are {get_dimensions(q)})")
     return q
 
@@ -221,7 +233,7 @@ class Field:
             try:
                 q = parse_quantity(self.name, value, self.quantity_unit)
             except ParameterError as err:
-                raise ParameterError(f"parameter {err}") from None
+                raise type(err)(f"parameter {err}") from None
             if np.ndim(q) != 0:
                 self._fail(value, " (one value expected)")
             x = float(q)
