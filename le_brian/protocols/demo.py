@@ -24,6 +24,7 @@ from ..engine.validation import check_count
 from ..io import save_figure, write_json
 from ..networks.layered import LENetwork
 from ..networks.microcircuit import Microcircuit
+from ..params import MicrocircuitSpiking
 
 __all__ = ["teacher_student", "microcircuit_spiking", "run_demo"]
 
@@ -87,7 +88,8 @@ def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
 
 
 def microcircuit_spiking(device="cpp_standalone", epochs=100, presentation_time=5 * ms,
-                         n_per_unit=5, r_max=2000 * Hz, seed=12354, order_seed=0,
+                         n_per_unit=5, r_max=MicrocircuitSpiking.fields()["r_max"].default,
+                         seed=12354, order_seed=0,
                          progress=print, codegen_target="auto"):
     """The spiking LE microcircuit (9-30-3, self-predicting start) learns the bars task.
 
