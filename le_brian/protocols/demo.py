@@ -26,7 +26,7 @@ from ..networks.layered import LENetwork
 from ..networks.microcircuit import Microcircuit
 from ..params import MicrocircuitSpiking
 
-__all__ = ["teacher_student", "microcircuit_spiking", "run_demo"]
+__all__ = ["teacher_student", "microcircuit_spiking", "run_demo", "plot_teacher_student"]
 
 
 def _teacher(seed, n_in, n_hidden, n_out, n_samples):
@@ -161,13 +161,26 @@ def _microcircuit_panels(mc, axes):
         ax.legend(loc="upper right", fontsize=7)
 
 
+def plot_teacher_student(result, axes):
+    """The teacher-student panels of a `teacher_student` result on three axes: the LE and
+    the lagged student's test outputs against the teacher, and the learning curves."""
+    from ..plotting import plot_learning_curves, plot_output_trace
+
+    for ax, name in zip(axes[:2], ("LE", "lagged")):
+        t, out, tgt = result["traces"][name]
+        plot_output_trace(t - t[0], out, tgt, ax=ax, label=f"{name} student")
+        ax.set_title(f"{name}: test output vs teacher (T = {result['presentation_time_ms']:g} ms)")
+    plot_learning_curves(result["histories"], metric="test_mse", ax=axes[2],
+                         ylabel="test MSE (dimensionless)", logy=True)
+    axes[2].set_title(f"learning curves, tau_m = {result['tau_m_ms']:g} ms")
+    return axes
+
+
 def _figure(result, path, mc=None):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from ..plotting import plot_learning_curves, plot_output_trace
 
     rows = 1 if mc is None else 2
     fig, axes = plt.subplots(rows, 3, figsize=(13, 3.6 * rows), constrained_layout=True,
@@ -178,14 +191,7 @@ def _figure(result, path, mc=None):
                      f"(T = {mc['presentation_time_ms']:g} ms, accuracy "
                      f"{mc['accuracy_before']:.2f} -> {mc['accuracy_after']:.2f} after "
                      f"{mc['epochs']} epochs)")
-    axes = axes[0]
-    for ax, name in zip(axes[:2], ("LE", "lagged")):
-        t, out, tgt = result["traces"][name]
-        plot_output_trace(t - t[0], out, tgt, ax=ax, label=f"{name} student")
-        ax.set_title(f"{name}: test output vs teacher (T = {result['presentation_time_ms']:g} ms)")
-    plot_learning_curves(result["histories"], metric="test_mse", ax=axes[2],
-                         ylabel="test MSE (dimensionless)", logy=True)
-    axes[2].set_title(f"learning curves, tau_m = {result['tau_m_ms']:g} ms")
+    plot_teacher_student(result, axes[0])
     save_figure(fig, path, dpi=100 if mc is not None else 120)  # atomic; closes the figure
 
 
