@@ -8,8 +8,9 @@ __all__ = ["add_ephys_commands"]
 
 def _spiking_view_fields():
     from ..params import Spiking
+    from ..params.groups import SPIKING_VIEW
 
-    return {k: f for k, f in Spiking.fields().items() if k in ("n_per_unit", "r_max", "tau_s")}
+    return {k: f for k, f in Spiking.fields().items() if k in SPIKING_VIEW}
 
 
 def _cli_record(args):

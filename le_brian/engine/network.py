@@ -141,16 +141,21 @@ class BaseNetwork(RecordingMixin):
         self._last_built = None
         self._params = {}
         self.spiking = None  # a SpikingSpec in spiking mode (set by `_init_spiking`)
+        self._refractory = {}  # with t_ref: population -> ref_left of its neurons
         self._n_runs = 0  # completed runs: each draws new spikes
 
     # ------------------------------------------------------------------ spiking view
-    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations):
+    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None):
         """Spiking mode (docs/model.md §5): ``activations`` maps every population that
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
-        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt)
-                        if spiking else None)
+        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt,
+                                          t_ref) if spiking else None)
+        if not spiking and t_ref is not None:
+            raise ValueError(f"t_ref = {t_ref!r} is the refractory period of spiking "
+                             "neurons: it needs spiking=True")
+        self._refractory = {}  # population -> ref_left of its neurons after the last run
         if self.spiking is not None:  # before any neuron or index array is made
             sizes = dict(self.populations())
             units = sum(sizes[p] for p in activations)
@@ -186,7 +191,8 @@ class BaseNetwork(RecordingMixin):
         state = {}
         for pop in self.spiking_populations():
             state.update(spike_run_state(self.spiking, pop, self.seed, self._n_runs,
-                                         self._state[pop], self._dt))
+                                         self._state[pop], self._dt,
+                                         self._refractory.get(pop)))
         return state
 
     def _check_saturation(self, out, n_steps):
@@ -342,6 +348,7 @@ class BaseNetwork(RecordingMixin):
         """Return every dynamic variable to its initial value (the class docs say
         which)."""
         self._state = self._initial_state()
+        self._refractory = {}
 
     def get_state(self):
         """Copies of the dynamic state: ``{population: {variable: array}}``."""
@@ -505,12 +512,16 @@ class BaseNetwork(RecordingMixin):
             self.build_directories.append(out.directory)
         self._last_built = out.built
         state, params = self._collect(prepared, out)
+        refractory = {}
         for pop in self.spiking_populations():
             for var in SPIKING_DYNAMIC:
                 state[pop][var] = out.state[f"{pop}.{var}"]
+            if self.spiking.refractory:  # dead time carried into the next run
+                refractory[pop] = np.asarray(out.state[f"{pop}_spikes.ref_left"], dtype=int)
         self._check_finite(state, params)  # before anything changes
         self._check_saturation(out, int(round(float(prepared.duration / second) / self._dt)))
         self._state, self._params = state, params
+        self._refractory = refractory
         self._n_runs += 1
         t0 = self._t
         self._t += float(prepared.duration / second)

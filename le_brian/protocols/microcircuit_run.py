@@ -35,6 +35,7 @@ from brian2 import ms, second
 
 from ..networks.microcircuit import Microcircuit
 from ..params import MicrocircuitTrainingParameters
+from ..params.groups import SPIKING_VIEW
 from ..parameter_sets import model_module
 from .bars import bars_learning_rates, bars_out_lag
 from .presentation import epoch_orders
@@ -55,7 +56,7 @@ NETWORK_NAME = Microcircuit.kind
 FIELDS = MicrocircuitTrainingParameters.fields()
 _NETWORK_KEYS = tuple(k for g in MicrocircuitTrainingParameters.GROUPS[1:]
                       for k in g.fields() if k not in ("eta_up", "eta_ip", "eta_pi"))
-_SPIKING_KEYS = ("n_per_unit", "r_max", "tau_s", "spiking_output")
+_SPIKING_KEYS = (*SPIKING_VIEW, "spiking_output")
 
 
 # ---------------------------------------------------------------- config (JSON form)
