@@ -1,4 +1,4 @@
-"""Refractoriness of the spiking view (docs/model.md §5.3): a dead time of n_ref steps
+"""Refractoriness of the spiking view (docs/model.md §5.4): a dead time of n_ref steps
 after every spike with the per-step probability compensated, p' = p / (1 - n_ref p), so
 that the mean rate stays r_max phi. Checked against a NumPy re-implementation drawing
 the same counter-based numbers (spike for spike, across runs), against the closed forms

@@ -35,7 +35,7 @@ n_ref         1       (with t_ref) dead time in steps, round(t_ref/dt) (shared; 
 ref_left      1       (with t_ref; spike group) steps until the neuron may fire again + 1
 ============  ======  ==================================================================
 
-With an absolute refractory period (``t_ref``, docs/model.md §5.3) a neuron that fired
+With an absolute refractory period (``t_ref``, docs/model.md §5.4) a neuron that fired
 in step k is silent in steps k+1 .. k+n_ref and fires in a free step with the
 compensated probability :math:`p' = p/(1 - n_{ref}\,p)`, :math:`p = r_{max}\varphi\,dt`,
 drawn as :math:`U\,(1 - n_{ref}\,p) < p` (no division; a free neuron fires every step
@@ -121,7 +121,7 @@ ref_left = n_ref + 1
 """
 
 #: Threshold of the refractory spike group: a free neuron fires with probability
-#: p/(1 - n_ref p), p = r_max*phi*dt (docs/model.md §5.3).
+#: p/(1 - n_ref p), p = r_max*phi*dt (docs/model.md §5.4).
 REFRACTORY_THRESHOLD = ("ref_left == 0 and le_uniform(spike_seed, int(t/dt + 0.5), i)"
                         "*(1 - n_ref*r_max*rate*dt) < r_max*rate*dt")
 
