@@ -50,8 +50,8 @@ from brian2 import Function
 
 __all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MARK",
            "SPIKE_THRESHOLD", "SPIKE_COUNT", "unit_trace", "trace_update", "spike_group",
-           "REFRACTORY_CLEAR", "REFRACTORY_MARK", "REFRACTORY_THRESHOLD", "GAUSSIAN_DRAW", "le_uniform", "le_uniform_numpy",
-           "le_normal_numpy"]
+           "REFRACTORY_CLEAR", "REFRACTORY_MARK", "REFRACTORY_THRESHOLD", "GAUSSIAN_DRAW",
+           "le_uniform", "le_uniform_numpy", "le_normal_numpy"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """

@@ -197,7 +197,8 @@ class Microcircuit(BaseNetwork):
                  keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
-                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=0.0, tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
+                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=0.0,
+                 tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
