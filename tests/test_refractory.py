@@ -95,6 +95,36 @@ def test_constant_rate_unit_matches_the_dead_time_closed_forms():
     assert isi.mean() == pytest.approx((n_ref + 1 / p_free) * DT, rel=0.01)
 
 
+def test_dead_time_is_state_that_a_restored_network_continues():
+    """get_state carries every neuron's ref_left: a fresh network given the state, the
+    parameters and the history of the first run draws the second run's spikes of the
+    uninterrupted network; without it (every neuron free) they differ (100 neurons at
+    200 Hz, ~40 dead at the boundary). Bad values are
+    refused naming the entry."""
+    make = dict(n_per_unit=5, r_max=400 * Hz, t_ref=2 * ms, **RT)
+    net = _constant_rate_net(0.5, 20, **make)
+    net.run(np.zeros((1, 1)), 20 * ms, learn=False)
+    state, n_runs, t = net.get_state(), net.run_index, net.t
+    assert state["layer1"]["ref_left"].shape == (100,)
+    assert (state["layer1"]["ref_left"] > 0).sum() > 10  # ~40 % of the neurons are dead
+    second = net.run(np.zeros((1, 1)), 20 * ms, learn=False, record_spikes=True)
+    for keep in (True, False):
+        other = _constant_rate_net(0.5, 20, **make)
+        other.set_state({"layer1": {k: v for k, v in state["layer1"].items()
+                                    if keep or k != "ref_left"}})
+        other.restore_history(n_runs, t)
+        again = other.run(np.zeros((1, 1)), 20 * ms, learn=False, record_spikes=True)
+        same = (len(again.spikes["layer1"]["i"]) == len(second.spikes["layer1"]["i"])
+                and np.array_equal(again.spikes["layer1"]["i"], second.spikes["layer1"]["i"]))
+        assert same == keep
+    for bad in (np.full(100, 22), np.zeros(5), np.full(100, 0.5)):
+        with pytest.raises(ValueError, match=r"state\['layer1'\]\['ref_left'\] must hold 100"):
+            net.set_state({"layer1": {"ref_left": bad}})
+    with pytest.raises(ValueError, match="unknown variable 'ref_left'"):
+        _constant_rate_net(0.5, 3, n_per_unit=2, r_max=400 * Hz, **RT).set_state(
+            {"layer1": {"ref_left": np.zeros(6)}})
+
+
 def test_zero_t_ref_gives_the_spikes_without_refractoriness():
     """t_ref = 0 runs the refractory program with n_ref = 0: the same spikes as
     t_ref=None (whose program is unchanged)."""

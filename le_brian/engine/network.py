@@ -39,7 +39,7 @@ from .dense import check_all_to_all
 from .devices import Built, Simulator
 from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
 from .resources import check_memory, estimate_network_bytes
-from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
+from .spiking import SPIKING_DYNAMIC, SpikingSpec, check_ref_left, warn_saturation
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
                          steps_of)
@@ -351,9 +351,16 @@ class BaseNetwork(RecordingMixin):
         self._refractory = {}
 
     def get_state(self):
-        """Copies of the dynamic state: ``{population: {variable: array}}``."""
-        return {p: {v: (None if a is None else np.array(a, copy=True)) for v, a in d.items()}
-                for p, d in self._state.items()}
+        """Copies of the dynamic state: ``{population: {variable: array}}`` (with a
+        refractory period also every spiking neuron's ``ref_left``, docs/model.md §5.4)."""
+        state = {p: {v: (None if a is None else np.array(a, copy=True)) for v, a in d.items()}
+                 for p, d in self._state.items()}
+        if self.spiking is not None and self.spiking.refractory:
+            sizes = dict(self.populations())
+            for pop in self.spiking_populations():
+                n = sizes[pop] * self.spiking.n_per_unit
+                state[pop]["ref_left"] = np.array(self._refractory.get(pop, np.zeros(n, int)))
+        return state
 
     def _population_key(self, key):
         """Subclass hook: accept other spellings of a population name."""
@@ -368,8 +375,16 @@ class BaseNetwork(RecordingMixin):
                             f"got {type(state).__name__}")
         new = copy.deepcopy(self._state)
         initial = self._initial_state()
+        refractory = dict(self._refractory)
         for key, variables in state.items():
             pop = self._population_key(key)
+            if "ref_left" in variables and pop in self.spiking_populations() \
+                    and self.spiking.refractory:
+                variables = dict(variables)
+                refractory[pop] = check_ref_left(
+                    f"state[{key!r}]['ref_left']", variables.pop("ref_left"),
+                    dict(self.populations())[pop] * self.spiking.n_per_unit,
+                    self.spiking.n_ref)
             if pop not in new:
                 raise ValueError(f"state: unknown population {key!r}; expected one of "
                                  f"{sorted(new)}")
@@ -385,7 +400,7 @@ class BaseNetwork(RecordingMixin):
                     continue
                 n = self._state_size(pop, var)
                 new[pop][var] = as_matrix(f"state[{key!r}][{var!r}]", value, (n,))
-        self._state = new
+        self._state, self._refractory = new, refractory
 
     def _state_size(self, population, variable):
         """Size of a state variable (a population's size unless a subclass says)."""

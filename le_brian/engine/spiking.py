@@ -275,6 +275,17 @@ def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
     return out
 
 
+def check_ref_left(name, value, n, n_ref):
+    """Every neuron's ``ref_left`` (ints in [0, n_ref + 1], shape (n,)) as an int array,
+    else ValueError naming ``name``."""
+    a = np.asarray(value)
+    if a.shape != (n,) or not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all() \
+            or np.any(a != np.round(a)) or a.min(initial=0) < 0 or a.max(initial=0) > n_ref + 1:
+        raise ValueError(f"{name} must hold {n} whole numbers of steps in [0, {n_ref + 1}] "
+                         f"(one per spiking neuron), got shape {a.shape}")
+    return a.astype(int)
+
+
 def warn_saturation(spec, saturated, n_steps, stacklevel=3):
     """Warn (`SpikeSaturationWarning`) with the number of saturated unit steps per
     population (``saturated``: population -> count)."""
