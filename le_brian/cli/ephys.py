@@ -16,7 +16,11 @@ def _spiking_view_fields():
 def _cli_record(args):
     from ..protocols.recording import record_run
 
-    spiking = field_values(args, _spiking_view_fields()) if args.spiking else None
+    fields = _spiking_view_fields()
+    # checked values (Quantities), not the command line's text: the microcircuit's
+    # spiking view passes them to the network as they are
+    spiking = ({k: fields[k].check(v) for k, v in field_values(args, fields).items()}
+               if args.spiking else None)
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
                      spiking=spiking, device=args.device, max_neurons=args.max_neurons,
                      record_every=args.record_every, overwrite=args.overwrite)
