@@ -192,3 +192,35 @@ def test_same_spikes_on_runtime_and_standalone_with_t_ref():
             np.testing.assert_array_equal(a.spikes[pop]["i"], b.spikes[pop]["i"])
             np.testing.assert_allclose(np.asarray(a.spikes[pop]["t"]),
                                        np.asarray(b.spikes[pop]["t"]), rtol=0, atol=1e-12)
+
+
+def test_train_and_record_a_microcircuit_with_t_ref_from_the_command_line(tmp_path, capsys):
+    """``le-brian train --model microcircuit_bars --spiking --t-ref 1ms`` writes t_ref into
+    the run's config and every neuron's dead time into its checkpoint; ``le-brian record
+    --spiking --t-ref 0.5ms --r-max 300Hz`` records a spiking view with other options (its
+    neurons start free), whose shortest ISI per neuron is t_ref + dt; a t_ref of 1/r_max is
+    refused in one line with exit status 2."""
+    from le_brian.cli import main
+    from le_brian.protocols.recording import load_recording
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "microcircuit_bars", "--spiking", "--t-ref", "1ms",
+                 "--r-max", "500Hz", "--epochs", "1", "--device", "runtime",
+                 "--out", str(run)]) == 0
+    assert '"t_ref": "1 ms"' in (run / "config.json").read_text()
+    with np.load(run / "checkpoint.npz") as f:
+        assert f["state/pyr1/ref_left"].shape == (30,) and f["state/pyr1/ref_left"].max() <= 11
+    assert main(["record", str(run), "--spiking", "--t-ref", "0.5ms", "--r-max", "300Hz",
+                 "--n-samples", "4", "--overwrite"]) == 0
+    spikes = load_recording(run)["spikes"]
+    shortest = []
+    for s in spikes.values():
+        t = np.asarray(s["t"] / second)
+        shortest += [np.diff(np.sort(t[s["i"] == j])).min() for j in np.unique(s["i"])
+                     if (s["i"] == j).sum() > 1]
+    assert len(shortest) > 5 and min(shortest) == pytest.approx(0.6e-3, abs=1e-9)
+    capsys.readouterr()
+    assert main(["record", str(run), "--spiking", "--t-ref", "2ms", "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "t_ref = 2 ms must be shorter than 1/r_max = 2 ms (r_max = 500 Hz)" in err
+    assert err.count("\n") == 1
