@@ -21,7 +21,8 @@ nwbinspector); everything else in le_brian works without it.
 * `read_nwb_units` (path) -> a recording's (or a simulation's) Units table as neo
   SpikeTrains by group (one per unit and observed interval); `read_nwb_trials` its
   trials; `compare_statistics` (sim, rec) -> the statistics side by side
-  with the Kolmogorov-Smirnov distance of their distributions.
+  with the Kolmogorov-Smirnov distance, the Wasserstein distance and Cohen's d (with
+  its confidence interval) of their distributions (`le_brian.ephys_scores`).
 
 Potentials of the model are dimensionless and are exported as such; ``potential_map=(rest,
 scale)`` (Quantities in volts, e.g. ``(-70*mV, 10*mV)``) exports ``rest + scale * u``
@@ -30,13 +31,13 @@ instead, to overlay a simulation with recordings (a documented linear map, not p
 
 import datetime
 import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
 from brian2 import mV, second, volt
 
 from .engine.validation import UnitError
+from .ephys_scores import STATISTIC_UNITS, STATISTICS, cohens_d, compare_statistics, wasserstein
 
 #: Recorded variables that are membrane or compartment potentials (potential_map applies).
 POTENTIALS = ("u", "ub", "w", "v_B", "v_A", "v_I")
@@ -52,7 +53,7 @@ def as_voltage(name, value):
 
 __all__ = ["to_neo", "to_nwb", "spike_statistics", "read_nwb_units", "read_nwb_trials",
            "compare_statistics", "population_info", "sample_onsets", "require_ephys",
-           "STATISTICS", "STATISTIC_UNITS"]
+           "STATISTICS", "STATISTIC_UNITS", "cohens_d", "wasserstein"]
 
 
 def require_ephys():
@@ -540,65 +541,3 @@ def read_nwb_trials(path):
     if np.any(stop <= start):
         raise ValueError(f"{path}: a trial ends before it starts")
     return start, stop - start
-
-
-#: Per-train (or per-pair) statistics that `compare_statistics` sets side by side.
-STATISTICS = ("rate", "cv", "cv2", "lv", "fano", "correlation")
-#: Their units, for tables and axes.
-STATISTIC_UNITS = {"rate": "Hz", "cv": "1", "cv2": "1", "lv": "1", "fano": "1",
-                   "correlation": "1"}
-
-
-def compare_statistics(simulated, recorded):
-    """Per statistic of `spike_statistics` (rate, CV, CV2, LV, Fano factor per train,
-    correlation coefficient per pair; the Fano factor only when both sides were
-    computed with sample onsets): mean and median of the simulated and recorded values
-    and the two-sample Kolmogorov-Smirnov distance between their distributions
-    (scipy.stats.ks_2samp; NaN values, e.g. the CV of a train with < 3 spikes, left
-    out).
-
-    Parameters
-    ----------
-    simulated, recorded : dict
-        Outputs of `spike_statistics`.
-
-    Returns
-    -------
-    list of dict
-        One row per statistic defined on both sides: ``statistic``, ``unit``,
-        ``sim_mean``, ``rec_mean``, ``sim_median``, ``rec_median``, ``sim_n``,
-        ``rec_n``, ``ks_distance``, ``ks_p`` (all finite). A statistic without a finite
-        value on one side (e.g. the CV when no train has 3 spikes) is left out with a
-        `UserWarning` naming it and the side: no row ever holds NaN.
-
-    Raises
-    ------
-    ValueError
-        No statistic is defined on both sides.
-    """
-    from scipy.stats import ks_2samp
-
-    rows, undefined = [], []
-    for key in STATISTICS:
-        if key not in simulated or key not in recorded:
-            continue
-        a = np.asarray(simulated[key], dtype=float)
-        b = np.asarray(recorded[key], dtype=float)
-        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-        if not (len(a) and len(b)):
-            undefined.append(f"{key} ({' and '.join(side for side, v in (('simulation', a),
-                             ('recording', b)) if not len(v))})")
-            continue
-        test = ks_2samp(a, b)
-        rows.append({"statistic": key, "unit": STATISTIC_UNITS[key], "sim_n": int(len(a)),
-                     "rec_n": int(len(b)), "sim_mean": float(a.mean()),
-                     "rec_mean": float(b.mean()), "sim_median": float(np.median(a)),
-                     "rec_median": float(np.median(b)),
-                     "ks_distance": float(test.statistic), "ks_p": float(test.pvalue)})
-    if undefined:
-        warnings.warn("compare_statistics: undefined, left out (no finite value on that "
-                      f"side; e.g. too few spikes): {', '.join(undefined)}", stacklevel=2)
-    if not rows:
-        raise ValueError("compare_statistics: no statistic is defined on both sides "
-                         f"({', '.join(undefined)}): too few spikes to compare")
-    return rows

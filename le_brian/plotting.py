@@ -13,6 +13,9 @@ Spikes and states (signatures of brian2tools, which does not install here):
 * `plot_population_raster` (result): every spiking population of a run, coloured by
   population, sample boundaries marked
 * `plot_isi_histogram`, `plot_rate_distribution`, `plot_weights`, `population_rate`
+* `plot_statistic_comparison` (samples, statistic, unit): distributions of one spike
+  statistic, simulation vs recording(s), as ECDFs or histograms, with the scores of
+  `le_brian.ephys.compare_statistics` in the title
 """
 
 import numpy as np
@@ -20,7 +23,8 @@ from brian2 import Hz, Quantity, ms, second
 
 __all__ = ["plot_output_trace", "plot_learning_curves", "plot_lag", "plot_raster", "plot_state",
            "plot_rate", "plot_population_raster", "plot_isi_histogram",
-           "plot_rate_distribution", "plot_weights", "population_rate"]
+           "plot_rate_distribution", "plot_weights", "population_rate",
+           "plot_statistic_comparison"]
 
 
 def _axes(ax):
@@ -336,4 +340,74 @@ def plot_weights(weights, name="W", axes=None, cmap="RdBu_r", **kwds):
     axes.set_ylabel("postsynaptic neuron")
     _integer_ticks(axes.xaxis)
     _integer_ticks(axes.yaxis)
+    return axes
+
+
+def plot_statistic_comparison(samples, statistic, unit="1", scores=None, kind="ecdf",
+                              axes=None, **kwds):
+    """Distributions of one spike statistic (e.g. firing rate, ISI CV) of a simulation
+    and of one or more recordings, overlaid.
+
+    Parameters
+    ----------
+    samples : dict
+        ``label -> values`` (1D arrays, one value per train or pair; NaN left out), the
+        first entry drawn first (e.g. ``{'simulation': ..., 'recording': ...}``).
+    statistic : str
+        Its name, for the x label.
+    unit : str
+        Its unit (``'1'``: dimensionless), for the x label.
+    scores : list of dict, optional
+        Rows of `le_brian.ephys.compare_statistics` for this statistic (with an optional
+        ``recording_group``): one title line each with the KS distance, the Wasserstein
+        distance (in ``unit``) and Cohen's d with its 95 % interval.
+    kind : {'ecdf', 'hist'}
+        Empirical CDFs (steps; y: fraction of values <= x) or density histograms
+        (20 bins).
+    axes : matplotlib.axes.Axes, optional
+    **kwds
+        Passed to ``axes.step`` / ``axes.hist``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind``, or no finite value in any sample.
+    """
+    if kind not in ("ecdf", "hist"):
+        raise ValueError(f"kind must be 'ecdf' or 'hist', got {kind!r}")
+    finite = {k: np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))]
+              for k, v in samples.items()}
+    if not any(len(v) for v in finite.values()):
+        raise ValueError(f"plot_statistic_comparison: no finite value of {statistic}")
+    axes = _axes(axes)
+    unit_text = "dimensionless" if unit in ("1", "") else unit
+    if kind == "hist":
+        shown = {k: v for k, v in finite.items() if len(v)}
+        axes.hist(list(shown.values()), bins=20, density=True, histtype="step",
+                  label=list(shown), **kwds)
+        axes.set_ylabel(f"density (1/{unit})" if unit_text != "dimensionless"
+                        else "density")
+    else:
+        for label, v in finite.items():
+            if len(v):
+                x = np.sort(v)
+                axes.step(np.concatenate([[x[0]], x]),
+                          np.arange(len(x) + 1) / len(x), where="post", label=label, **kwds)
+        axes.set_ylabel("fraction of values <= x")
+        axes.set_ylim(0, 1.02)
+    axes.set_xlabel(f"{statistic} ({unit_text})")
+    lines = []
+    for row in scores or ():
+        group = row.get("recording_group")
+        w_unit = "" if unit_text == "dimensionless" else f" {unit}"
+        lines.append(f"{group + ': ' if group else ''}KS {row['ks_distance']:.2f}, "
+                     f"W {row['wasserstein']:.3g}{w_unit}, d {row['cohens_d']:.2f} "
+                     f"[{row['cohens_d_low']:.2f}, {row['cohens_d_high']:.2f}]")
+    if lines:
+        axes.set_title("\n".join(lines), fontsize="small")
+    axes.legend(loc="best", fontsize="x-small")
     return axes

@@ -120,7 +120,11 @@ def test_record_plot_and_compare(run_dir, tmp_path):
     assert {r["statistic"] for r in rows} == {"rate", "cv", "cv2", "lv", "fano",
                                               "correlation"}
     assert all(0 <= float(r["ks_distance"]) <= 1 for r in rows)
+    for r in rows:  # W >= |difference of the means|; d inside its interval
+        assert float(r["wasserstein"]) >= abs(float(r["sim_mean"]) - float(r["rec_mean"]))
+        assert float(r["cohens_d_low"]) <= float(r["cohens_d"]) <= float(r["cohens_d_high"])
     assert (run_dir / "compare.png").exists() and "KS dist" in out.stdout
+    assert "W dist" in out.stdout and "d [95% CI]" in out.stdout
 
 
 def test_compare_recording_of_several_sessions(run_dir, tmp_path):

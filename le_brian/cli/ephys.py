@@ -8,14 +8,19 @@ __all__ = ["add_ephys_commands"]
 
 def _spiking_view_fields():
     from ..params import Spiking
+    from ..params.groups import SPIKING_VIEW
 
-    return {k: f for k, f in Spiking.fields().items() if k in ("n_per_unit", "r_max", "tau_s")}
+    return {k: f for k, f in Spiking.fields().items() if k in SPIKING_VIEW}
 
 
 def _cli_record(args):
     from ..protocols.recording import record_run
 
-    spiking = field_values(args, _spiking_view_fields()) if args.spiking else None
+    fields = _spiking_view_fields()
+    # checked values (Quantities), not the command line's text: the microcircuit's
+    # spiking view passes them to the network as they are
+    spiking = ({k: fields[k].check(v) for k, v in field_values(args, fields).items()}
+               if args.spiking else None)
     res = record_run(args.run_dir, n_samples=args.n_samples, split=args.split,
                      spiking=spiking, device=args.device, max_neurons=args.max_neurons,
                      record_every=args.record_every, overwrite=args.overwrite)
@@ -48,10 +53,13 @@ def _cli_compare(args):
         if issubclass(w.category, UserWarning) and "compare_statistics" in str(w.message):
             print(f"le-brian: note: {w.message}", file=sys.stderr)
     print(f"{'group':>10s} {'statistic':>11s} {'unit':>4s} {'sim mean':>10s} "
-          f"{'rec mean':>10s} {'KS dist':>8s}")
+          f"{'rec mean':>10s} {'KS dist':>8s} {'W dist':>10s} {'d [95% CI]':>22s}")
     for r in rows:
+        d_text = (f"{r['cohens_d']:.2f} [{r['cohens_d_low']:.2f}, "
+                  f"{r['cohens_d_high']:.2f}]")
         print(f"{r['recording_group']:>10s} {r['statistic']:>11s} {r['unit']:>4s} "
-              f"{r['sim_mean']:10.3g} {r['rec_mean']:10.3g} {r['ks_distance']:8.3f}")
+              f"{r['sim_mean']:10.3g} {r['rec_mean']:10.3g} {r['ks_distance']:8.3f} "
+              f"{r['wasserstein']:10.3g} {d_text:>22s}")
     return 0
 
 
@@ -86,7 +94,10 @@ def add_ephys_commands(sub, parse_time, devices):
                        "correlation; Fano factor and PSTH over trials when both files have "
                        "a trials table) of the run folder's recording.nwb and of a "
                        "recording's Units table side by side, with the Kolmogorov-Smirnov "
-                       "distance per statistic; writes compare.csv and compare.png.")
+                       "distance, the Wasserstein distance (in the statistic's unit) and "
+                       "Cohen's d with its 95% confidence interval per statistic; writes "
+                       "compare.csv and compare.png (one panel per statistic: empirical "
+                       "CDFs of simulation and recording, the scores in the title).")
     c.add_argument("run_dir")
     c.add_argument("recording", help="an NWB file with a Units table")
     c.add_argument("--units-column", default=None,

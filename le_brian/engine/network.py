@@ -39,7 +39,7 @@ from .dense import check_all_to_all
 from .devices import Built, Simulator
 from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
 from .resources import check_memory, estimate_network_bytes
-from .spiking import SPIKING_DYNAMIC, SpikingSpec, warn_saturation
+from .spiking import SPIKING_DYNAMIC, SpikingSpec, check_ref_left, warn_saturation
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
                          steps_of)
@@ -141,16 +141,21 @@ class BaseNetwork(RecordingMixin):
         self._last_built = None
         self._params = {}
         self.spiking = None  # a SpikingSpec in spiking mode (set by `_init_spiking`)
+        self._refractory = {}  # with t_ref: population -> ref_left of its neurons
         self._n_runs = 0  # completed runs: each draws new spikes
 
     # ------------------------------------------------------------------ spiking view
-    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations):
+    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None):
         """Spiking mode (docs/model.md §5): ``activations`` maps every population that
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
-        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt)
-                        if spiking else None)
+        self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt,
+                                          t_ref) if spiking else None)
+        if not spiking and t_ref is not None:
+            raise ValueError(f"t_ref = {t_ref!r} is the refractory period of spiking "
+                             "neurons: it needs spiking=True")
+        self._refractory = {}  # population -> ref_left of its neurons after the last run
         if self.spiking is not None:  # before any neuron or index array is made
             sizes = dict(self.populations())
             units = sum(sizes[p] for p in activations)
@@ -186,7 +191,8 @@ class BaseNetwork(RecordingMixin):
         state = {}
         for pop in self.spiking_populations():
             state.update(spike_run_state(self.spiking, pop, self.seed, self._n_runs,
-                                         self._state[pop], self._dt))
+                                         self._state[pop], self._dt,
+                                         self._refractory.get(pop)))
         return state
 
     def _check_saturation(self, out, n_steps):
@@ -342,11 +348,19 @@ class BaseNetwork(RecordingMixin):
         """Return every dynamic variable to its initial value (the class docs say
         which)."""
         self._state = self._initial_state()
+        self._refractory = {}
 
     def get_state(self):
-        """Copies of the dynamic state: ``{population: {variable: array}}``."""
-        return {p: {v: (None if a is None else np.array(a, copy=True)) for v, a in d.items()}
-                for p, d in self._state.items()}
+        """Copies of the dynamic state: ``{population: {variable: array}}`` (with a
+        refractory period also every spiking neuron's ``ref_left``, docs/model.md §5.4)."""
+        state = {p: {v: (None if a is None else np.array(a, copy=True)) for v, a in d.items()}
+                 for p, d in self._state.items()}
+        if self.spiking is not None and self.spiking.refractory:
+            sizes = dict(self.populations())
+            for pop in self.spiking_populations():
+                n = sizes[pop] * self.spiking.n_per_unit
+                state[pop]["ref_left"] = np.array(self._refractory.get(pop, np.zeros(n, int)))
+        return state
 
     def _population_key(self, key):
         """Subclass hook: accept other spellings of a population name."""
@@ -361,8 +375,16 @@ class BaseNetwork(RecordingMixin):
                             f"got {type(state).__name__}")
         new = copy.deepcopy(self._state)
         initial = self._initial_state()
+        refractory = dict(self._refractory)
         for key, variables in state.items():
             pop = self._population_key(key)
+            if "ref_left" in variables and pop in self.spiking_populations() \
+                    and self.spiking.refractory:
+                variables = dict(variables)
+                refractory[pop] = check_ref_left(
+                    f"state[{key!r}]['ref_left']", variables.pop("ref_left"),
+                    dict(self.populations())[pop] * self.spiking.n_per_unit,
+                    self.spiking.n_ref)
             if pop not in new:
                 raise ValueError(f"state: unknown population {key!r}; expected one of "
                                  f"{sorted(new)}")
@@ -378,7 +400,7 @@ class BaseNetwork(RecordingMixin):
                     continue
                 n = self._state_size(pop, var)
                 new[pop][var] = as_matrix(f"state[{key!r}][{var!r}]", value, (n,))
-        self._state = new
+        self._state, self._refractory = new, refractory
 
     def _state_size(self, population, variable):
         """Size of a state variable (a population's size unless a subclass says)."""
@@ -505,12 +527,16 @@ class BaseNetwork(RecordingMixin):
             self.build_directories.append(out.directory)
         self._last_built = out.built
         state, params = self._collect(prepared, out)
+        refractory = {}
         for pop in self.spiking_populations():
             for var in SPIKING_DYNAMIC:
                 state[pop][var] = out.state[f"{pop}.{var}"]
+            if self.spiking.refractory:  # dead time carried into the next run
+                refractory[pop] = np.asarray(out.state[f"{pop}_spikes.ref_left"], dtype=int)
         self._check_finite(state, params)  # before anything changes
         self._check_saturation(out, int(round(float(prepared.duration / second) / self._dt)))
         self._state, self._params = state, params
+        self._refractory = refractory
         self._n_runs += 1
         t0 = self._t
         self._t += float(prepared.duration / second)

@@ -62,19 +62,30 @@ class SpikingSpec:
         Trace time constant in seconds.
     populations : tuple
         The populations that spike.
+    n_ref : int or None
+        Absolute refractory period in steps (``t_ref / dt``); None: no refractoriness.
     """
 
     n_per_unit: int
     r_max: float
     tau_s: float
     populations: tuple
+    n_ref: int = None
+
+    @property
+    def refractory(self):
+        """Whether the neurons have a refractory period (t_ref given, even 0)."""
+        return self.n_ref is not None
 
     @classmethod
-    def check(cls, n_per_unit, r_max, tau_s, activations, dt=None):
+    def check(cls, n_per_unit, r_max, tau_s, activations, dt=None, t_ref=None):
         """A checked spec; ``activations`` maps every spiking population to its
         activation name; ``dt`` the network's time step in seconds (``tau_s`` must not be
         shorter: the trace's Euler decay ``x -= x dt / tau_s`` overshoots below zero
-        then). Raises ValueError / UnitError naming the parameter."""
+        then); ``t_ref`` (Quantity or None) the absolute refractory period: >= 0, below
+        1/r_max (no dead-time process can fire at r_max otherwise) and a whole number
+        of steps dt (the dead time is counted in steps). Raises ValueError / UnitError
+        naming the parameter."""
         if (isinstance(n_per_unit, (bool, np.bool_))
                 or not isinstance(n_per_unit, (int, np.integer)) or n_per_unit < 1):
             raise ValueError(f"n_per_unit must be an int >= 1, got {n_per_unit!r}")
@@ -93,7 +104,31 @@ class SpikingSpec:
                     f"spiking: population {pop!r} uses activation {name!r}, whose range "
                     f"includes negative values, which no firing rate can have; spiking "
                     f"layers need one of {allowed} (or keep that layer a rate read-out)")
-        return cls(int(n_per_unit), rate, tau, tuple(activations))
+        return cls(int(n_per_unit), rate, tau, tuple(activations),
+                   check_refractory(t_ref, rate, dt))
+
+
+def check_refractory(t_ref, r_max, dt):
+    """The refractory period ``t_ref`` (Quantity or None) in steps of ``dt`` (seconds),
+    for neurons of rate ``r_max`` (Hz) at phi = 1; None for None."""
+    if t_ref is None:
+        return None
+    t = float(as_time("t_ref", t_ref, allow_zero=True))
+    if not t >= 0:
+        raise ValueError(f"t_ref must be >= 0 ms (an absolute refractory period), got "
+                         f"{t_ref!r}")
+    if not t * r_max < 1:
+        raise ValueError(f"t_ref = {t * 1e3:g} ms must be shorter than 1/r_max = "
+                         f"{1e3 / r_max:g} ms (r_max = {r_max:g} Hz): a neuron with that "
+                         f"dead time cannot fire at r_max; lower t_ref or r_max")
+    if dt is None:
+        raise ValueError("t_ref needs the network's time step dt")
+    n_ref = int(round(t / dt))
+    if abs(n_ref * dt - t) > 1e-9 * max(t, dt):
+        raise ValueError(f"t_ref = {t * 1e3:g} ms is not a whole number of time steps dt = "
+                         f"{dt * 1e3:g} ms (the dead time is counted in steps); use "
+                         f"{n_ref * dt * 1e3:g} ms or {(n_ref + 1) * dt * 1e3:g} ms")
+    return n_ref
 
 
 _PARAMETERS_DOC = """\
@@ -112,6 +147,11 @@ r_max : Quantity
     ``SpikeSaturationWarning``.
 tau_s : Quantity
     Time constant of the spike trace (default 1 ms).
+t_ref : Quantity or None
+    Absolute refractory period of every spiking neuron (default None: none): a neuron
+    that fired is silent for t_ref (a whole number of steps dt, below 1/r_max), and
+    fires otherwise at the compensated rate that keeps its mean rate r_max * phi
+    (docs/model.md §5).
 spiking_output : bool
     {output}"""
 
@@ -174,11 +214,11 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     monitor : SpikeMonitor or None
     """
     n_units, n = len(unit), spec.n_per_unit
-    group = NeuronGroup(n_units * n, sq.SPIKE_GROUP, threshold=sq.SPIKE_THRESHOLD,
-                        reset=sq.SPIKE_MARK, clock=clock, name=f"{name}_spikes",
-                        namespace={"le_uniform": sq.le_uniform})
+    model, threshold, reset, clear = sq.spike_group(spec.refractory)
+    group = NeuronGroup(n_units * n, model, threshold=threshold, reset=reset, clock=clock,
+                        name=f"{name}_spikes", namespace={"le_uniform": sq.le_uniform})
     group.rate = linked_var(unit, rate_var, index=np.repeat(np.arange(n_units), n))
-    group.run_regularly(sq.SPIKE_CLEAR, when=slot, order=order, name=f"{name}_spikes_clear")
+    group.run_regularly(clear, when=slot, order=order, name=f"{name}_spikes_clear")
     group.state_updater.when = slot  # no equations to integrate
     group.state_updater.order = order
     group.thresholder["spike"].when = slot
@@ -189,7 +229,7 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     count.connect(i=np.arange(n_units * n), j=np.repeat(np.arange(n_units), n))
     count.summed_updaters["count_post"].when = slot
     count.summed_updaters["count_post"].order = order + 3
-    unit.run_regularly(sq.TRACE_UPDATE.format(rate=rate_var), when=slot, order=order + 4,
+    unit.run_regularly(sq.trace_update(rate_var, spec.refractory), when=slot, order=order + 4,
                        name=f"{name}_trace")
     objects = [group, count]
     monitor = None
@@ -202,6 +242,9 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
              f"{name}.x_jump": (unit, "x_jump"), f"{name}.s_jump": (unit, "s_jump"),
              f"{name}_spikes.r_max": (group, "r_max"),
              f"{name}_spikes.spike_seed": (group, "spike_seed")}
+    if spec.refractory:
+        state.update({f"{name}.n_ref": (unit, "n_ref"), f"{name}_spikes.n_ref": (group, "n_ref"),
+                      f"{name}_spikes.ref_left": (group, "ref_left")})
     return objects, state, monitor
 
 
@@ -214,16 +257,33 @@ def initial_state(n, rest):
     return {v: np.full(n, rest) for v in SPIKING_DYNAMIC}
 
 
-def run_state(spec, name, seed, run_index, state, dt):
+def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
     """Per-run values of one spiking population: trace and spike train (from the
-    population's ``state``), constants (``dt`` in seconds), seed, counter."""
+    population's ``state``), constants (``dt`` in seconds), seed, counter; with
+    refractoriness the dead time and every neuron's ``ref_left`` (None: all free)."""
     x = state["x"]
     budget = spec.n_per_unit * spec.r_max
-    return {f"{name}.x": x, f"{name}.s": state["s"], f"{name}.n_saturated": np.zeros(len(x)),
-            f"{name}.x_jump": 1.0 / (budget * spec.tau_s), f"{name}.s_jump": 1.0 / (budget * dt),
-            f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max,
-            f"{name}_spikes.r_max": spec.r_max,
-            f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)}
+    out = {f"{name}.x": x, f"{name}.s": state["s"], f"{name}.n_saturated": np.zeros(len(x)),
+           f"{name}.x_jump": 1.0 / (budget * spec.tau_s), f"{name}.s_jump": 1.0 / (budget * dt),
+           f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max,
+           f"{name}_spikes.r_max": spec.r_max,
+           f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)}
+    if spec.refractory:
+        out.update({f"{name}.n_ref": float(spec.n_ref), f"{name}_spikes.n_ref": spec.n_ref,
+                    f"{name}_spikes.ref_left": (np.zeros(len(x) * spec.n_per_unit, dtype=int)
+                                                if ref_left is None else ref_left)})
+    return out
+
+
+def check_ref_left(name, value, n, n_ref):
+    """Every neuron's ``ref_left`` (ints in [0, n_ref + 1], shape (n,)) as an int array,
+    else ValueError naming ``name``."""
+    a = np.asarray(value)
+    if a.shape != (n,) or not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all() \
+            or np.any(a != np.round(a)) or a.min(initial=0) < 0 or a.max(initial=0) > n_ref + 1:
+        raise ValueError(f"{name} must hold {n} whole numbers of steps in [0, {n_ref + 1}] "
+                         f"(one per spiking neuron), got shape {a.shape}")
+    return a.astype(int)
 
 
 def warn_saturation(spec, saturated, n_steps, stacklevel=3):
@@ -232,7 +292,9 @@ def warn_saturation(spec, saturated, n_steps, stacklevel=3):
     bad = {p: int(c) for p, c in saturated.items() if c > 0}
     if bad:
         text = ", ".join(f"{p}: {c} of {n_steps[p]}" for p, c in bad.items())
-        warnings.warn(f"spiking: r_max*phi*dt exceeded 1 in {text} unit steps (each such "
-                      f"neuron fired every step, so its trace's mean fell below phi); lower "
+        what = "r_max*phi*(dt + t_ref)" if spec.refractory else "r_max*phi*dt"
+        warnings.warn(f"spiking: {what} exceeded 1 in {text} unit steps (each such "
+                      f"neuron fired every free step, so its trace's mean fell below phi); "
+                      f"lower "
                       f"r_max (now {spec.r_max:g} Hz) or dt, or raise n_per_unit",
                       SpikeSaturationWarning, stacklevel=stacklevel)

@@ -30,7 +30,17 @@ tau_s         second  trace (synaptic) time constant (shared)
 r_max         Hz      rate of a neuron at phi = 1 (shared)
 rate          1       (spike group) phi of the neuron's unit (linked variable)
 spike_seed    1       (spike group) integer seed of this run's random numbers (shared)
+n_ref         1       (with t_ref) dead time in steps, round(t_ref/dt) (shared; unit
+                      and spike group)
+ref_left      1       (with t_ref; spike group) steps until the neuron may fire again + 1
 ============  ======  ==================================================================
+
+With an absolute refractory period (``t_ref``, docs/model.md §5.4) a neuron that fired
+in step k is silent in steps k+1 .. k+n_ref and fires in a free step with the
+compensated probability :math:`p' = p/(1 - n_{ref}\,p)`, :math:`p = r_{max}\varphi\,dt`,
+drawn as :math:`U\,(1 - n_{ref}\,p) < p` (no division; a free neuron fires every step
+where :math:`n_{ref}\,p \ge 1`, counted as saturated where :math:`p\,(1 + n_{ref}) > 1`).
+With n_ref = 0 it is the draw above, bit for bit.
 
 This module imports nothing from the rest of the package.
 """
@@ -39,8 +49,9 @@ import numpy as np
 from brian2 import Function
 
 __all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MARK",
-           "SPIKE_THRESHOLD", "SPIKE_COUNT", "GAUSSIAN_DRAW", "le_uniform", "le_uniform_numpy",
-           "le_normal_numpy"]
+           "SPIKE_THRESHOLD", "SPIKE_COUNT", "unit_trace", "trace_update", "spike_group",
+           "REFRACTORY_CLEAR", "REFRACTORY_MARK", "REFRACTORY_THRESHOLD", "GAUSSIAN_DRAW",
+           "le_uniform", "le_uniform_numpy", "le_normal_numpy"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """
@@ -85,6 +96,58 @@ SPIKE_THRESHOLD = "le_uniform(spike_seed, int(t/dt + 0.5), i) < r_max*rate*dt"
 #: (0, 1], so the logarithm stays finite). Reference: `le_normal_numpy`.
 GAUSSIAN_DRAW = ("sqrt(-2*log(1 - le_uniform({seed}, int(t/dt + 0.5), 2*i)))"
                  "*cos(2*pi*le_uniform({seed}, int(t/dt + 0.5), 2*i + 1))")
+
+#: The unit's variable of the refractory variant (the saturation count reads it).
+_UNIT_REFRACTORY = """
+n_ref : 1 (shared)  # dead time in steps
+"""
+
+#: Variables of the spike group's refractory variant.
+_GROUP_REFRACTORY = """
+n_ref : integer (shared)  # dead time in steps, round(t_ref/dt)
+ref_left : integer  # steps until the neuron may fire again, + 1 (0: free)
+"""
+
+#: First operation of the refractory spike group's step: no spike yet, one dead step less.
+REFRACTORY_CLEAR = """
+spiked = 0
+ref_left = ref_left - int(ref_left > 0)
+"""
+
+#: Reset of the refractory spike group: mark, and keep the neuron silent n_ref steps.
+REFRACTORY_MARK = """
+spiked = 1
+ref_left = n_ref + 1
+"""
+
+#: Threshold of the refractory spike group: a free neuron fires with probability
+#: p/(1 - n_ref p), p = r_max*phi*dt (docs/model.md §5.4).
+REFRACTORY_THRESHOLD = ("ref_left == 0 and le_uniform(spike_seed, int(t/dt + 0.5), i)"
+                        "*(1 - n_ref*r_max*rate*dt) < r_max*rate*dt")
+
+
+def unit_trace(refractory=False):
+    """`UNIT_TRACE`, with the unit's ``n_ref`` for a refractory spike group."""
+    return UNIT_TRACE + (_UNIT_REFRACTORY if refractory else "")
+
+
+def trace_update(rate, refractory=False):
+    """`TRACE_UPDATE` of the unit rate variable ``rate``; with refractoriness a step
+    counts as saturated where the compensated probability exceeds 1."""
+    code = TRACE_UPDATE.format(rate=rate)
+    if refractory:
+        code = code.replace(f"int(r_max*{rate}*dt > 1)",
+                            f"int(r_max*{rate}*dt*(1 + n_ref) > 1)")
+    return code
+
+
+def spike_group(refractory=False):
+    """``(equations, threshold, reset, clear)`` of the spike group."""
+    if refractory:
+        return (SPIKE_GROUP + _GROUP_REFRACTORY, REFRACTORY_THRESHOLD, REFRACTORY_MARK,
+                REFRACTORY_CLEAR)
+    return SPIKE_GROUP, SPIKE_THRESHOLD, SPIKE_MARK, SPIKE_CLEAR
+
 
 #: The spike group -> unit sum: the unit's spikes of this step (a summed variable over
 #: the n_per_unit neurons of each unit, no spike queue: brian2cuda's pathway template

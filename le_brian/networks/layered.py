@@ -182,6 +182,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         r_max=_D["r_max"],
         tau_s=_D["tau_s"],
         spiking_output=_D["spiking_output"],
+        t_ref=_D["t_ref"],
         tau_jitter=_D["tau_jitter"],
         tau_bounds=_D["tau_bounds"],
         tau_learning=_D["tau_learning"],
@@ -222,7 +223,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         n_spiking = self.n_layers if spiking_output else self.n_layers - 1
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {f"layer{l}": self._layer_activation(l)
-                            for l in range(1, n_spiking + 1)})
+                            for l in range(1, n_spiking + 1)}, t_ref)
         self._init_parameters()
         self.reset_state()
 

@@ -81,7 +81,7 @@ class Dense(Layer):
                                  net.tau_learning, ctx.noise, ctx.filtered,
                                  l == L and net.filter_target)
         if name in ctx.spiking:
-            eqs += Equations(sq.UNIT_TRACE)
+            eqs += Equations(sq.unit_trace(net.spiking.refractory))
         g = NeuronGroup(self.n, eqs, method="euler", clock=ctx.clock, name=name)
         g.state_updater.when = sched.membrane
         slot, order = sched.prospective

@@ -195,7 +195,8 @@ class Microcircuit(BaseNetwork):
                  keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
-                 plasticity="rate", tau_jitter=0.0, tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
+                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=0.0,
+                 tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -228,7 +229,7 @@ class Microcircuit(BaseNetwork):
             raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {p: self.activation for p in self.populations()
-                            if spiking_output or p != "out"})
+                            if spiking_output or p != "out"}, t_ref)
         self.plasticity = check_choice("plasticity", plasticity, PLASTICITY_FORMS)
         if plasticity == "urbanczik_senn" and not (spiking and spiking_output):
             raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "
@@ -396,7 +397,7 @@ class Microcircuit(BaseNetwork):
             kind = self._kind_of(name)
             eqs = mceq.population_equations(kind)
             if name in spiking:
-                eqs += Equations(sq.UNIT_TRACE)
+                eqs += Equations(sq.unit_trace(self.spiking.refractory))
             g = NeuronGroup(self.populations()[name], eqs, clock=clock, name=name)
             g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
             post = "s" if self.plasticity == "urbanczik_senn" else "post"

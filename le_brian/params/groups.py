@@ -190,8 +190,22 @@ class Spiking(ParameterGroup):
         Field("n_per_unit", 1, "Brian2 neurons per rate unit", kind="int", low=0),
         _rate("r_max", 10 * kHz, "rate at phi = 1", low=0),
         _time("tau_s", 1 * ms, "time constant of the spike trace", low=0),
+        _time("t_ref", None, "absolute refractory period of a spiking neuron (a whole "
+              "number of steps dt, below 1/r_max; its rate stays r_max phi)", low=0,
+              low_open=False, optional=True),
         Field("spiking_output", True, "the output layer spikes too", kind="bool"),
     )
+
+    def _check_group(self):
+        if self.t_ref is not None and not float(self.t_ref * self.r_max) < 1:
+            raise ParameterError(f"parameter t_ref: {float(self.t_ref / ms):g} ms must be "
+                                 f"shorter than 1/r_max = {float(1 / self.r_max / ms):g} ms "
+                                 f"(r_max = {float(self.r_max / Hz):g} Hz)")
+
+
+#: The options of a spiking view (of a rate network, a sweep, a recording), besides
+#: ``spiking`` and ``spiking_output``.
+SPIKING_VIEW = ("n_per_unit", "r_max", "tau_s", "t_ref")
 
 
 class Substrate(ParameterGroup):

@@ -35,6 +35,7 @@ from brian2 import ms, second
 
 from ..networks.microcircuit import Microcircuit
 from ..params import MicrocircuitTrainingParameters
+from ..params.groups import SPIKING_VIEW
 from ..parameter_sets import model_module
 from .bars import bars_learning_rates, bars_out_lag
 from .presentation import epoch_orders
@@ -55,7 +56,7 @@ NETWORK_NAME = Microcircuit.kind
 FIELDS = MicrocircuitTrainingParameters.fields()
 _NETWORK_KEYS = tuple(k for g in MicrocircuitTrainingParameters.GROUPS[1:]
                       for k in g.fields() if k not in ("eta_up", "eta_ip", "eta_pi"))
-_SPIKING_KEYS = ("n_per_unit", "r_max", "tau_s", "spiking_output")
+_SPIKING_KEYS = (*SPIKING_VIEW, "spiking_output")
 
 
 # ---------------------------------------------------------------- config (JSON form)
@@ -404,7 +405,11 @@ def record_microcircuit(run_dir, n_samples=10, split="test", spiking=None, devic
         rate = net
         net = build_microcircuit({**cfg, **options}, rate.layer_sizes[0], rate.layer_sizes[-1])
         net.set_parameters(**rate.get_parameters())
-        net.set_state(rate.get_state())
+        # a spiking view other than the trained one starts with every neuron free
+        same = cfg["spiking"] and all(options[k] is cfg[k] or bool(options[k] == cfg[k])
+                                      for k in _SPIKING_KEYS)
+        net.set_state({p: {v: a for v, a in d.items() if same or v != "ref_left"}
+                       for p, d in rate.get_state().items()})
         net.restore_history(rate.run_index, rate.t)
     data = _load_data(cfg)
     x, labels = getattr(data, f"x_{split}"), np.asarray(getattr(data, f"y_{split}"))

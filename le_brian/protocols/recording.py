@@ -295,8 +295,12 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
                 bin_size=5 * ms):
     """Spike statistics of a run folder's recording (its ``recording.nwb``) next to those
     of a recording's Units table (all its units, or per ``units_column`` group): a table
-    (``compare.csv`` and returned rows) and a figure of the distributions overlaid with
-    the Kolmogorov-Smirnov distance per statistic and the PSTHs (``compare.png``).
+    (``compare.csv`` and returned rows: per statistic the Kolmogorov-Smirnov distance,
+    the Wasserstein distance and Cohen's d with its 95 % interval,
+    `le_brian.ephys.compare_statistics`) and a figure with one panel per statistic
+    (empirical CDFs of the simulation and the recording, the three scores in the
+    title; `le_brian.plotting.plot_statistic_comparison`) and the PSTHs
+    (``compare.png``).
 
     Rate, ISI CV, CV2, LV and the pairwise correlation coefficients always; the Fano
     factor over trials and the PSTH when the file has a trials table (le_brian writes
@@ -326,6 +330,7 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
     from matplotlib.figure import Figure
 
     from .. import ephys
+    from ..plotting import plot_statistic_comparison
     from ..engine.validation import as_time
 
     run_dir = Path(run_dir)
@@ -372,21 +377,16 @@ def compare_run(run_dir, recording, units_column=None, out=None, population=None
     atomic_write(out / "compare.csv", lambda f: f.write(text.getvalue()), text=True)
     keys = list(dict.fromkeys(r["statistic"] for r in rows))
     with_psth = "psth" in sim or any("psth" in st for st in stats.values())
-    fig = Figure(figsize=(2.6 * (len(keys) + with_psth), 3.2), layout="constrained")
+    n_lines = len(stats)
+    fig = Figure(figsize=(3.4 * (len(keys) + with_psth), 3.0 + 0.25 * n_lines),
+                 layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(keys) + with_psth))
     for ax, key in zip(axes, keys):
-        values = [sim[key][np.isfinite(sim[key])]]
-        labels = ["simulation"]
-        for label, st in stats.items():
-            values.append(st[key][np.isfinite(st[key])])
-            labels.append(f"recording {label}")
-        ax.hist(values, bins=20, label=labels, density=True, histtype="step")
-        ks = [r["ks_distance"] for r in rows if r["statistic"] == key]
-        ax.set_xlabel(f"{key} ({ephys.STATISTIC_UNITS[key]})".replace("(1)",
-                                                                     "(dimensionless)"))
-        ax.set_title(f"KS distance {', '.join(f'{d:.2f}' for d in ks)}", fontsize=9)
-    axes[0].set_ylabel("density")
-    axes[0].legend(fontsize=7)
+        samples = {"simulation": sim[key], **{f"recording {label}": st[key]
+                                              for label, st in stats.items() if key in st}}
+        plot_statistic_comparison(samples, key, ephys.STATISTIC_UNITS[key],
+                                  scores=[r for r in rows if r["statistic"] == key],
+                                  axes=ax)
     if with_psth:
         ax = axes[-1]
         for label, st in [("simulation", sim), *((f"recording {k}", v) for k, v in

@@ -30,6 +30,7 @@ from brian2 import Quantity, second
 from ..io import write_json
 from ..params import (Field, MicrocircuitDynamics, MicrocircuitSpiking, ParameterError,
                       Simulation, Training, TrainingParameters)
+from ..params.groups import SPIKING_VIEW
 from .spec import SpecError
 
 __all__ = ["Protocol", "Parameter", "PROTOCOLS", "get_protocol", "train_parameters"]
@@ -125,7 +126,7 @@ def _run_bars(params, out_dir):
 
     p = dict(params)
     T = p.pop("presentation_time")
-    spiking = {k: p.pop(k) for k in ("n_per_unit", "r_max", "tau_s") if k in p}
+    spiking = {k: p.pop(k) for k in SPIKING_VIEW if k in p}
     res = run_bars(T, spiking=spiking or None, **p)
     val = np.asarray(res["val_accuracy"], dtype=float)
     tail = max(1, len(val) // 10)
@@ -145,7 +146,7 @@ BARS = Protocol(
     "bars",
     _table(_TRAINING["presentation_time"], _MC["mode"], _TRAINING["epochs"], _SIM["seed"],
            _SIM["device"], _SIM["codegen_target"], _SIM["dtype"], _MC["out_lag"],
-           _MC["n_per_unit"], _MC["r_max"], _MC["tau_s"]),
+           _MC["n_per_unit"], _MC["r_max"], _MC["tau_s"], _MC["t_ref"]),
     _run_bars, metric="final_accuracy", required=("presentation_time",),
     run_time_values=("seed", "mode", "out_lag"))
 
