@@ -134,7 +134,8 @@ def test_train_resume_evaluate_record_plot_compare(tmp_path, capsys):
 
     out = _cli("evaluate", str(run), cwd=tmp_path)
     assert out.returncode == 0 and "accuracy" in out.stdout, out.stderr
-    out = _cli("record", str(run), "--spiking", "--n-samples", "10", cwd=tmp_path)
+    out = _cli("record", str(run), "--spiking", "--n-samples", "10", "--overwrite",
+               cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     rec = load_recording(run)
     assert set(rec["spikes"]) == {"pyr1", "int1", "out"} and len(rec["spikes"]["pyr1"]["i"])
