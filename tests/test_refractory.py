@@ -206,7 +206,7 @@ def test_train_and_record_a_microcircuit_with_t_ref_from_the_command_line(tmp_pa
     run = tmp_path / "run"
     assert main(["train", "--model", "microcircuit_bars", "--spiking", "--t-ref", "1ms",
                  "--r-max", "500Hz", "--epochs", "1", "--device", "runtime",
-                 "--out", str(run)]) == 0
+                 "--codegen-target", "numpy", "--out", str(run)]) == 0
     assert '"t_ref": "1 ms"' in (run / "config.json").read_text()
     with np.load(run / "checkpoint.npz") as f:
         assert f["state/pyr1/ref_left"].shape == (30,) and f["state/pyr1/ref_left"].max() <= 11
