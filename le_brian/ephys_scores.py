@@ -34,7 +34,7 @@ def wasserstein(a, b):
     of samples ``a`` and ``b`` (`scipy.stats.wasserstein_distance`), in the samples'
     unit: :math:`W = \int |F_a(x) - F_b(x)|\,dx` with :math:`F` the empirical CDFs.
     For two point masses it is the distance of the points; a shift of a whole sample by
-    c changes it by at most |c|.
+    c changes it by at most :math:`|c|`.
 
     Raises
     ------
