@@ -11,20 +11,10 @@ from brian2 import Hz, ms, second
 from le_brian import LENetwork, Microcircuit
 from le_brian.engine.spiking import spike_seed
 from le_brian.equations.spiking import le_uniform_numpy
+from test_spiking import _constant_rate_net  # a layer at a constant rate phi
 
 RT = dict(device="runtime", codegen_target="numpy")
 DT = 1e-4  # the networks' default time step in seconds
-
-
-def _constant_rate_net(phi, n_units, **kw):
-    """A hard_sigmoid layer whose prospective potential is its bias: rate phi exactly."""
-    net = LENetwork([1, n_units, 1], activation="hard_sigmoid",
-                    output_activation="hard_sigmoid", spiking=True, spiking_output=False,
-                    seed=3, **kw)
-    net.set_parameters(weights=[np.zeros((n_units, 1)), np.zeros((1, n_units))],
-                       biases=[np.full(n_units, phi), np.zeros(1)])
-    net.set_state({"layer1": {"u": np.full(n_units, phi)}})
-    return net
 
 
 def _reference(seed, n_steps, n_neurons, phi, r_max, n_ref, ref_left):
