@@ -196,6 +196,44 @@ def test_conv_equals_its_toeplitz_dense_layer(scheme):
     np.testing.assert_allclose(conv.W[2], dense.W[2], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("scheme", ["sweep", "reference"])
+def test_avg_pool_adds_no_delay(scheme):
+    """Average pooling is linear, r_pool = A r: conv -> avgpool -> dense(W) steps exactly as
+    conv -> dense(W A) in both schemes (no delay, the pool reads what the dense layer
+    reads; errors through A^T), and its dense update is that of W A times A^T."""
+    layers = [("input", (2, 5, 5)), ("conv", 3, (3, 3), (1, 1), (1, 1)),
+              ("avgpool", (2, 2), (1, 1), (0, 0)), ("dense", 3)]
+    pool = parse_layers(layers)[2]
+    A = np.zeros((pool.n_out, pool.n_in))
+    for c, y, x, i, j in np.ndindex(3, 4, 4, 2, 2):
+        A[(c * 4 + y) * 4 + x, (c * 5 + y + i) * 5 + x + j] = 0.25
+    w, b = init_parameters(parse_layers(layers), seed=12, weight_scale=0.5)
+    kw = dict(activation="sigmoid", beta=0.5, dt=1e-3, learning_rates=40.0, scheme=scheme)
+    pooled = NumpyConvLENetwork(layers, w, b, **kw)
+    folded = NumpyConvLENetwork([layers[0], layers[1], layers[3]], [w[0], w[1] @ A], b, **kw)
+    rng = np.random.default_rng(13)
+    x, y = rng.random((2, 50)), rng.normal(size=(2, 3))
+    for k in range(8):
+        before = pooled.r[0].copy()
+        o1, o2 = (n.step(x[k // 4], y[k // 4], learn=False) for n in (pooled, folded))
+        # the pool of this step: of this step's rates (sweep) or of step k-1's (reference)
+        read = pooled.r[0] if scheme == "sweep" else before
+        np.testing.assert_allclose(pooled.r[1], A @ read, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(o1, o2, rtol=0, atol=1e-12)
+        for name in ("u", "r", "e"):
+            for l1, l2 in ((0, 0), (2, 1)):
+                np.testing.assert_allclose(getattr(pooled, name)[l1], getattr(folded, name)[l2],
+                                           rtol=0, atol=1e-12)
+    assert np.abs(pooled.e[0]).max() > 1e-3
+    w0, wf = pooled.get_parameters()[0], folded.get_parameters()[0]
+    for n in (pooled, folded):
+        n.step(x[1], y[1], learn=True)
+    np.testing.assert_allclose(pooled.W[0] - w0[0], folded.W[0] - wf[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(pooled.W[1] - w0[1], (folded.W[1] - wf[1]) @ A.T, rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose(pooled.b[1], folded.b[1], rtol=0, atol=1e-12)
+
+
 def _pool_net(kind):
     return [("input", (2, 7, 7)), ("conv", 3, (3, 3), (2, 2), (1, 1)),  # -> (3, 4, 4)
             (kind, (2, 2), (1, 1), (0, 0)),  # -> (3, 3, 3)
