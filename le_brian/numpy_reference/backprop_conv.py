@@ -115,7 +115,7 @@ class BackpropConvNet(BackpropMLP):
         m = self.n_layers
         delta = self._act(len(self.layers) - 1)[1](cache[-1][1]) * err  # -dC/du_L
         for l in range(len(self.layers) - 1, -1, -1):
-            s, (p, u, r, q, P) = self.layers[l], cache[l]
+            s, (p, _, _, q, P) = self.layers[l], cache[l]
             if s.is_pool:
                 down = pool_route(delta.reshape(s.out_shape), q, s).ravel()
             else:

@@ -74,20 +74,20 @@ def _pair(value, name, minimum):
 
 
 def _windowed_shape(shape, kernel, stride, padding, what):
-    C, H, W = shape
-    out = []
-    for n, k, s, p, axis in zip((H, W), kernel, stride, padding, ("height", "width")):
+    """(H', W') of windows ``kernel`` moved by ``stride`` over the padded (H, W)."""
+    sizes = []
+    for axis, n, k, s, p in zip(("height", "width"), shape[1:], kernel, stride, padding):
         if 2 * p > k:
             raise ValueError(f"{what}: padding {p} must be at most half the window {k}")
-        span = n + 2 * p - k
-        if span < 0:
+        if k > n + 2 * p:
             raise ValueError(f"{what}: window {k} is larger than the input {axis} {n} "
                              f"(padding {p})")
-        if span % s:
-            raise ValueError(f"{what}: stride {s} does not tile the input {axis} "
-                             f"({n} + 2*{p} - {k} = {span} is not a multiple of {s})")
-        out.append(span // s + 1)
-    return tuple(out)
+        count = (n + 2 * p - k) // s + 1
+        if (count - 1) * s != n + 2 * p - k:  # the last window must end at the border
+            raise ValueError(f"{what}: stride {s} does not tile the input {axis}: "
+                             f"{n} + 2*{p} - {k} is not a multiple of {s}")
+        sizes.append(count)
+    return tuple(sizes)
 
 
 def _activation(spec, extra, what):
