@@ -18,6 +18,8 @@ received (max: to the arg-max input, avg: 1/(kh kw) to every input of the window
 (docs/model.md §1.9) with the settled error in place of e.
 """
 
+import contextlib
+
 import numpy as np
 
 from ..activations import NP_ACTIVATIONS
@@ -145,7 +147,7 @@ class BackpropConvNet(BackpropMLP):
 def train_backprop_conv(layers, x_train, labels_train, x_test, labels_test,
                         activation="hard_sigmoid", output_activation="linear",
                         learning_rates=0.01, epochs=10, seed=0, lr_decay=1.0, target_on=1.0,
-                        target_off=0.0, weight_scale=None):
+                        target_off=0.0, weight_scale=None, blas_threads=1):
     """Train a `BackpropConvNet` on arrays with le_brian's online schedule.
 
     The schedule of `le_brian.protocols.training` (docs/model.md §1.7): the initial
@@ -163,6 +165,10 @@ def train_backprop_conv(layers, x_train, labels_train, x_test, labels_test,
     labels_train, labels_test : array of int
         Class labels; targets are one-hot rows of ``target_on`` / ``target_off`` (one
         output unit: a binary task, thresholded halfway).
+    blas_threads : int or None
+        BLAS threads during the run (through threadpoolctl, when installed); None leaves
+        them. Online SGD multiplies small matrices: on a loaded 2-core machine one thread
+        was about 7 times faster for LeNet-5 than OpenBLAS's default.
 
     Returns
     -------
@@ -196,7 +202,18 @@ def train_backprop_conv(layers, x_train, labels_train, x_test, labels_test,
         return out.argmax(axis=1)
 
     splits = [("test", x_test, np.asarray(labels_test), targets(labels_test))]
-    history = run_epochs(model, x_train, targets(labels_train), splits, epochs,
-                         np.random.default_rng(seed + 1000), lr_decay, predict,
-                         evaluate_first=True)
+    with _blas_limit(blas_threads):
+        history = run_epochs(model, x_train, targets(labels_train), splits, epochs,
+                             np.random.default_rng(seed + 1000), lr_decay, predict,
+                             evaluate_first=True)
     return model, history
+
+
+def _blas_limit(threads):
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
