@@ -251,6 +251,34 @@ def test_avg_pool_adds_no_delay(scheme):
     np.testing.assert_allclose(pooled.b[1], folded.b[1], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("scheme", ["sweep", "reference"])
+def test_pool_of_the_input_reads_this_steps_input(scheme):
+    """A pool right after the input pools x_k (no delay in either scheme): avgpool ->
+    dense(W) steps as dense(W A) on the input, and W's update is that of W A times A^T."""
+    layers = [("input", (1, 4, 4)), ("avgpool", (2, 2), (2, 2), (0, 0)), ("dense", 3),
+              ("dense", 2)]
+    A = np.zeros((4, 16))
+    for y, x, i, j in np.ndindex(2, 2, 2, 2):
+        A[y * 2 + x, (2 * y + i) * 4 + 2 * x + j] = 0.25
+    w, b = init_parameters(parse_layers(layers), seed=14, weight_scale=0.5)
+    kw = dict(activation="tanh", beta=0.5, dt=1e-3, learning_rates=40.0, scheme=scheme)
+    pooled = NumpyConvLENetwork(layers, w, b, **kw)
+    folded = NumpyLENetwork([w[0] @ A, w[1]], b, **kw)
+    rng = np.random.default_rng(15)
+    xs, ys = rng.random((3, 16)), rng.normal(size=(3, 2))
+    o1, _ = pooled.run(xs, 4, ys, learn=False)
+    o2, _ = folded.run(xs, 4, ys, learn=False)
+    np.testing.assert_allclose(o1, o2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(pooled.r[0], A @ xs[-1], rtol=0, atol=1e-15)
+    p0, f0 = pooled.W[0].copy(), folded.W[0].copy()
+    pooled.step(xs[0], ys[0])
+    (folded.reference_step if scheme == "reference" else folded.step)(xs[0], ys[0])
+    assert np.abs(pooled.W[0] - p0).max() > 1e-6
+    np.testing.assert_allclose(pooled.W[0] - p0, (folded.W[0] - f0) @ A.T, rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose(pooled.W[1], folded.W[1], rtol=0, atol=1e-12)
+
+
 def _pool_net(kind):
     return [("input", (2, 7, 7)), ("conv", 3, (3, 3), (2, 2), (1, 1)),  # -> (3, 4, 4)
             (kind, (2, 2), (1, 1), (0, 0)),  # -> (3, 3, 3)
