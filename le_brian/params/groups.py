@@ -404,6 +404,44 @@ class ParameterSet:
         return out
 
     @classmethod
+    def check_arguments(cls, values, none_is_default=()):
+        """Check the keyword arguments of a network constructor with this set's fields
+        (`Field.check_argument`: units, ranges, choices; a per-layer time also takes one
+        array per layer), so that a constructor writes no check of its own for them.
+
+        Parameters
+        ----------
+        values : dict
+            ``{keyword: value}`` (e.g. the constructor's ``locals()``); names that are no
+            field of the set are left to the constructor. An object whose ``name`` is
+            among a field's choices (an `le_brian.activations` activation) is checked by
+            its name.
+        none_is_default : sequence of str
+            Keywords whose None means "the constructor's default" (not checked).
+
+        Returns
+        -------
+        dict
+            ``{field name: checked value}`` of the fields among ``values``.
+
+        Raises
+        ------
+        ParameterError
+            The first value its field refuses (names the parameter and what it expects;
+            a `ParameterUnitError` for a missing or wrong unit).
+        """
+        fields = cls.fields()
+        out = {}
+        for name, value in values.items():
+            f = fields.get(name)
+            if f is None or (value is None and name in none_is_default):
+                continue
+            if f.choices is not None and getattr(value, "name", None) in f.choices:
+                value = value.name
+            out[name] = f.check_argument(value)
+        return out
+
+    @classmethod
     def owners(cls):
         """``{name: group class}``: which group holds each field."""
         return {name: g for g in cls.GROUPS for name in g.fields()}
