@@ -150,7 +150,9 @@ def read_field_argument(field, text, plain_numbers=True):
     try:
         return one.check(value)
     except ValueError as err:  # name the text the user typed
-        raise argparse.ArgumentTypeError(str(err).replace(repr(value), repr(text))) from None
+        head, sep, tail = str(err).rpartition(f"got {value!r}")
+        message = f"{head}got {text!r}{tail}" if sep else str(err)
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def add_field_argument(parser, field, option=None, default=None, nargs=None, doc=None,
