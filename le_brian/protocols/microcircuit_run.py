@@ -1,6 +1,8 @@
 """Run folders of the cortical microcircuit: ``le-brian train --model microcircuit_bars``
-(or ``microcircuit_yinyang``, or any parameter file with ``NETWORK`` and ``PROTOCOL``
-dicts), and ``evaluate``, ``record``, ``plot`` on the folder it writes.
+(or ``microcircuit_yinyang``, ``microcircuit_mimic``, or any parameter file with
+``NETWORK`` and ``PROTOCOL`` dicts), and ``evaluate``, ``record``, ``plot`` on the folder
+it writes. The mimic protocol (``PROTOCOL['protocol'] == 'mimic'``) is run by
+`le_brian.protocols.mimic_run`.
 
 The folder is the one of a layered run (`le_brian.protocols.training`): ``config.json``
 (``"network": "Microcircuit"``, the resolved settings with unit strings, version, git
