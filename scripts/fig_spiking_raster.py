@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 
 from le_brian.cli.script_helpers import add_common_arguments, add_field_argument, save_figure
-from le_brian.params import LENetworkParameters
+from le_brian.params import LENetworkParameters, MicrocircuitParameters
 
 
 def parse_args(argv=None):
@@ -34,7 +34,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    from brian2 import Hz, ms
+    from brian2 import ms
     from matplotlib.figure import Figure
 
     from le_brian import Microcircuit
@@ -44,7 +44,8 @@ def main(argv=None):
     from le_brian.protocols.bars import bars_data, run_bars
 
     args = parse_args(argv)
-    spiking = {"n_per_unit": args.n_per_unit, "r_max": 2000 * Hz}
+    spiking = {"n_per_unit": args.n_per_unit,
+               "r_max": MicrocircuitParameters.fields()["r_max"].default}  # 2 kHz
     T = 10 * ms
     trained = run_bars(T, "le", epochs=args.epochs, device=args.device, spiking=spiking)
     net = Microcircuit(mode="le", device=args.device, spiking=True, **spiking, **NETWORK)
