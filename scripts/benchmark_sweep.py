@@ -33,7 +33,7 @@ def parse_args(argv=None):
     p.add_argument("--seeds", type=int, default=2, help="seeds per configuration (default 2)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                    help="cluster sizes to compare (default 1 2)")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="2 presentation times, 3 epochs, 1 seed")
     args = p.parse_args(argv)
     if args.fast:

@@ -284,7 +284,7 @@ def main(argv=None):
     p.add_argument("--restart", "--rerun", dest="restart", action="store_true",
                    help="ignore the summary's finished runs (and a summary of other settings); "
                         "--restart as in the other figure scripts")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
                          "300 training and 200 evaluation samples", codegen_target=True)
     add_sweep_arguments(p)

@@ -111,7 +111,7 @@ def main(argv=None):
         add_field_argument(p, fields["learning_rates"], f"--eta-{layer}", default=300 * Hz,
                            doc=f"learning rate of the {layer} layer")
     add_field_argument(p, fields["seed"])
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="short run (CI smoke test)")
     args = p.parse_args(argv)
     if args.fast:

@@ -68,7 +68,7 @@ def parse_args(argv=None):
                        default=all_times, metavar="T",
                        doc="presentation times")
     p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds",
                          codegen_target=True)
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")

@@ -28,7 +28,7 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
     add_field_argument(p, MicrocircuitParameters.fields()["mode"])
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: 30 epochs")
     args = p.parse_args(argv)
     if args.fast:

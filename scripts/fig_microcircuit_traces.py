@@ -28,7 +28,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs to record (default 3)")
     p.add_argument("--cell", type=int, default=0, help="hidden pyramidal cell index")
     p.add_argument("--interneuron", type=int, default=0, help="interneuron index")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: 2 epochs, runtime device")
     args = p.parse_args(argv)
     args.T = in_unit(args.T, ms)  # the script's number: ms

@@ -391,7 +391,7 @@ def main(argv=None):
                    help="draw the mismatch and noise figures from the summary, run nothing")
     p.add_argument("--restart", action="store_true",
                    help="ignore the summary's finished runs (and a summary of other settings)")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T = 2 ms, sigma 0 and 0.3, noise "
                          "0 and 0.2, 1 seed, 1 epoch, 40 samples, eta_tau 0.2 s", codegen_target=True)
     args = p.parse_args(argv)

@@ -47,7 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--n-train", type=int, default=2000)
     add_field_argument(p, fields["tau_s"], doc=fields["tau_s"].doc + " (other values than "
                        "the default are written to spike_budget_tau<value in ms>.json/.png)")
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_common_arguments(p, out="figures",
                          fast_help="CI mode: T = 1 ms, rate and 1x10000, 2 epochs, "
                                    "300 samples, 1 seed")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")

@@ -23,7 +23,7 @@ def parse_args(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     add_field_argument(p, LENetworkParameters.fields()["n_per_unit"], default=20)
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_common_arguments(p, out="figures",
                          fast_help="CI mode: 3 neurons per unit, 5 epochs")
     args = p.parse_args(argv)
     if args.fast:

@@ -19,7 +19,7 @@ __all__ = ["add_common_arguments", "add_field_argument", "in_unit", "plain_setti
            "read_json", "resume_results", "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
 
 
-def add_common_arguments(parser, device="cpp_standalone", out="figures",
+def add_common_arguments(parser, device=None, out="figures",
                          out_help="output folder", fast_help="short run (CI smoke test)",
                          codegen_target=False):
     """Add ``--device``, ``--out`` and ``--fast`` (and ``--codegen-target``) to an
@@ -28,8 +28,9 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     Parameters
     ----------
     parser : argparse.ArgumentParser
-    device : str
-        Default of ``--device`` (one of `le_brian.engine.devices.DEVICES`).
+    device : str, optional
+        Default of ``--device`` (one of `le_brian.engine.devices.DEVICES`; default: the
+        ``device`` field's, `le_brian.params.Simulation`).
     out : str or path-like
         Default of ``--out``; a relative path is relative to the working directory
         (scripts never locate the repository).
@@ -45,6 +46,10 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     argparse.ArgumentParser
         ``parser``. ``--out`` is parsed into a `pathlib.Path`.
     """
+    from ..params import Simulation
+
+    fields = Simulation.fields()
+    device = fields["device"].default if device is None else device
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
     parser.add_argument("--device", default=device, choices=DEVICES,
@@ -55,8 +60,9 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     if fast_help is not None:
         parser.add_argument("--fast", action="store_true", help=fast_help)
     if codegen_target:
-        parser.add_argument("--codegen-target", default="auto", choices=CODEGEN_TARGETS,
-                            help="code generation of the runtime device (default: auto)")
+        target = fields["codegen_target"].default
+        parser.add_argument("--codegen-target", default=target, choices=CODEGEN_TARGETS,
+                            help=f"code generation of the runtime device (default: {target})")
     return parser
 
 
