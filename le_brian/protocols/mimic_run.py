@@ -19,7 +19,8 @@ to the bit; the run's network is the student:
   training patterns, then free validation patterns) with the ``eta_*`` rates (times
   ``lr_decay ** (epoch - 1)``). Metrics: ``train_loss`` and ``val_loss`` (mean squared
   read-out error of the training / validation presentations; ``val_loss`` is
-  ``run_mimic``'s ``val_error``).
+  ``run_mimic``'s ``val_error``); spiking runs add ``spikes_per_presentation`` and
+  ``mean_rate_hz``.
 """
 
 import time
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..io import atomic_write, read_npz
-from .microcircuit_run import (_load_checkpoint, _rng_state, _undisturbed, _write_config,
-                               build_microcircuit, load_microcircuit)
+from .microcircuit_run import (_load_checkpoint, _rng_state, _spike_counts, _undisturbed,
+                               _write_config, build_microcircuit, load_microcircuit)
 from .presentation import epoch_orders
 from .training import _fmt_row, epochs_left, write_checkpoint, write_curves
 
@@ -146,9 +147,12 @@ def train_mimic(cfg, text, out, resume=False, progress=print):
         t0 = time.perf_counter()
         order, train = epoch_orders(net.rng, n, n, 1)
         res = net.run(data.inputs[order], cfg["presentation_time"],
-                      targets=data.outputs[order], nudge=train, learn=train, record={})
+                      targets=data.outputs[order], nudge=train, learn=train, record={},
+                      record_spikes=cfg["spiking"])
         row = {"epoch": epoch, "train_seconds": time.perf_counter() - t0,
                **_losses(res, data.outputs[order], train)}
+        if cfg["spiking"]:
+            row.update(_spike_counts([res], net))
         history.append(row)
         write_checkpoint(out, epoch, net, history, _rng_state(net.rng), text)
         progress(_fmt_row(row))
