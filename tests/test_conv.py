@@ -95,3 +95,187 @@ def tied_reference(p, x, y, steps, scheme, stride, padding, etas=(300.0, 100.0),
         net.W[0] = toeplitz(Kc, in_shape, stride, padding)[0]
         net.b[0] = np.repeat(bc, Ho * Wo)
     return np.array(outs), Kc, bc, net.W[1], net.b[1]
+
+
+def pool_loops(r, shape, size, stride, padding, kind):
+    """Pooled rates and, for max, the arg-max input unit of every output unit, by loops
+    (first maximum in row-major window order; average over kh*kw, padding as zeros)."""
+    C, H, W = shape
+    (kh, kw), (sh, sw), (ph, pw) = size, stride, padding
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    out, arg = np.zeros(C * Ho * Wo), np.full(C * Ho * Wo, -1)
+    for c in range(C):
+        for y in range(Ho):
+            for x in range(Wo):
+                n, best, total = (c * Ho + y) * Wo + x, None, 0.0
+                for i in range(kh):
+                    for j in range(kw):
+                        yy, xx = y * sh + i - ph, x * sw + j - pw
+                        if 0 <= yy < H and 0 <= xx < W:
+                            m = (c * H + yy) * W + xx
+                            total += r[m]
+                            if best is None or r[m] > best:
+                                best, arg[n] = r[m], m
+                out[n] = best if kind == "max" else total / (kh * kw)
+    return out, arg
+
+
+def route_loops(I_fb, arg, shape, size, stride, padding, kind):
+    """The error handed to the layer below a pooling layer, by loops."""
+    C, H, W = shape
+    (kh, kw), (sh, sw), (ph, pw) = size, stride, padding
+    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    down = np.zeros(C * H * W)
+    for c in range(C):
+        for y in range(Ho):
+            for x in range(Wo):
+                n = (c * Ho + y) * Wo + x
+                for i in range(kh):
+                    for j in range(kw):
+                        yy, xx = y * sh + i - ph, x * sw + j - pw
+                        if 0 <= yy < H and 0 <= xx < W:
+                            m = (c * H + yy) * W + xx
+                            if kind == "avg":
+                                down[m] += I_fb[n] / (kh * kw)
+                            elif m == arg[n]:
+                                down[m] += I_fb[n]
+    return down
+
+
+@pytest.mark.parametrize("kind,size,stride,padding,scheme", [
+    ("max", 3, 2, 1, "sweep"), ("avg", 2, 2, 0, "sweep"), ("max", 2, 2, 0, "reference")])
+def test_pooling_against_loops(kind, size, stride, padding, scheme):
+    """Input -> Conv2D -> pooling -> Dense on runtime (no plasticity, so W is known): at every step the pooled
+    rates are the loops' max / average of the rates the next projection reads (sweep:
+    this step's conv rates; reference: last step's), the conv layer's I_fb the loops'
+    routing of the pooling layer's I_fb, which is W^T of the dense layer's held error."""
+    pool = (MaxPool2D if kind == "max" else AvgPool2D)(size, stride, padding)
+    hw = 7 if size == 3 else 6
+    net = LENetwork([Input((1, hw, hw)), Conv2D(2, 3), pool, Dense(3)],
+                    activation="tanh", output_activation="linear", dt=DT * 1e3 * ms,
+                    learning_rates=[0 * Hz, 0 * Hz], scheme=scheme, device="runtime",
+                    codegen_target="numpy", seed=5)
+    x, y = _data(3, hw * hw, 3, seed=2)
+    res = net.run(x, 2 * ms, y, record={1: ["r", "I_fb"], 2: ["r", "I_fb"], 3: ["eps"]})
+    r1, fb1 = res.states["layer1"]["r"], res.states["layer1"]["I_fb"]
+    r2, fb2 = res.states["layer2"]["r"], res.states["layer2"]["I_fb"]
+    e3 = res.states["layer3"]["eps"]
+    W3 = net.get_parameters()["weights"][1]
+    shape, geo = (2, hw - 2, hw - 2), ((size, size), (stride, stride), (padding, padding))
+    lag = 0 if scheme == "sweep" else 1
+    assert np.abs(fb1).max() > 1e-3 and np.ptp(r1) > 0.1
+    for t in range(1, len(r2)):
+        pooled, arg = pool_loops(r1[t - lag], shape, *geo, kind)
+        np.testing.assert_array_equal(r2[t], pooled)
+        np.testing.assert_allclose(fb2[t], W3.T @ e3[t - 1], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(fb1[t], route_loops(fb2[t], arg, shape, *geo, kind),
+                                   rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("scheme", ["sweep", "reference"])
+def test_conv_conv_dense_feedback(scheme):
+    """Conv2D -> Conv2D -> Dense: the transposed convolution carries the error down; all
+    parameters after 120 learning steps equal the tied Toeplitz reference (1e-10)."""
+    layers = [Input((1, 5, 5)), Conv2D(2, 2), Conv2D(3, 2, stride=1, padding=1), Dense(2)]
+    etas = (200.0, 300.0, 100.0)
+    net = LENetwork(layers, activation="tanh", output_activation="linear",
+                    learning_rates=[e * Hz for e in etas], dt=DT * 1e3 * ms, scheme=scheme,
+                    device="runtime", codegen_target="numpy", seed=4, beta=0.1)
+    p = net.get_parameters()
+    x, y = _data(3, 25, 2, seed=7)
+    res = net.run(x, 4 * ms, y)
+    outs, params = tied_chain(p, [(1, 5, 5), (2, 4, 4), None], [(1, 0), (1, 1), None], x, y,
+                              120, scheme, etas)
+    q = net.get_parameters()
+    np.testing.assert_allclose(res.output, outs, rtol=0, atol=1e-10)
+    for kind in ("weights", "biases"):
+        for a, b in zip(q[kind], params[kind]):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+    assert np.abs(q["weights"][0] - p["weights"][0]).max() > 1e-5
+
+
+def tied_chain(p, in_shapes, geos, x, y, steps, scheme, etas):
+    """A chain of Conv2D / Dense layers (``in_shapes[m]`` None: dense) stepped by
+    NumpyLENetwork with Toeplitz weights, re-tied after every step."""
+    Ws, bs, ties, reps = [], [], [], []
+    for m, (shape, geo) in enumerate(zip(in_shapes, geos)):
+        W, b = p["weights"][m].copy(), p["biases"][m].copy()
+        if shape is None:
+            Ws.append(W)
+            bs.append(b)
+            ties.append(None)
+            reps.append(1)
+        else:
+            T, tie, (O, Ho, Wo) = toeplitz(W, shape, (geo[0],) * 2, (geo[1],) * 2)
+            Ws.append(T)
+            bs.append(np.repeat(b, Ho * Wo))
+            ties.append(tie)
+            reps.append(Ho * Wo)
+    kernels = [p["weights"][m].copy() for m in range(len(Ws))]
+    biases = [p["biases"][m].copy() for m in range(len(Ws))]
+    net = NumpyLENetwork(Ws, bs, activation="tanh", output_activation="linear", tau_m=TAU,
+                         beta=0.1, learning_rates=list(etas), dt=DT, scheme=scheme)
+    outs, per = [], steps // x.shape[0]
+    for k in range(steps):
+        old = [(w.copy(), b.copy()) for w, b in zip(net.W, net.b)]
+        out = (net.step(x[k // per], y[k // per])[0] if scheme == "sweep"
+               else net.reference_step(x[k // per], y[k // per]))
+        outs.append(np.array(out))
+        for m, tie in enumerate(ties):
+            if tie is None:
+                continue
+            dT, db = net.W[m] - old[m][0], net.b[m] - old[m][1]
+            gK = np.zeros(kernels[m].size)
+            np.add.at(gK, tie[tie >= 0], dT[tie >= 0])
+            kernels[m] = kernels[m] + gK.reshape(kernels[m].shape)
+            biases[m] = biases[m] + db.reshape(-1, reps[m]).sum(axis=1)
+            geo = geos[m]
+            net.W[m] = toeplitz(kernels[m], in_shapes[m], (geo[0],) * 2, (geo[1],) * 2)[0]
+            net.b[m] = np.repeat(biases[m], reps[m])
+    for m, tie in enumerate(ties):
+        if tie is None:
+            kernels[m], biases[m] = net.W[m], net.b[m]
+    return np.array(outs), {"weights": kernels, "biases": biases}
+
+
+@pytest.mark.parametrize("scheme", ["sweep", "reference"])
+def test_conv_pool_cpp_standalone_equals_runtime(scheme):
+    """cpp_standalone: Conv2D -> MaxPool2D -> Conv2D (padding) -> AvgPool2D -> Dense learns
+    exactly what the runtime (numpy) path learns (outputs, kernels, biases; 1e-12); the
+    sweep run also matches the tied Toeplitz reference of its conv -> conv -> dense part
+    without pools (separate network below)."""
+    layers = [Input((1, 8, 8)), Conv2D(2, 3), MaxPool2D(2), Conv2D(3, 3, padding=1),
+              AvgPool2D(3, stride=1, padding=1), Dense(2)]
+    x, y = _data(2, 64, 2, seed=11)
+    out, first = {}, None
+    for device in ("runtime", "cpp_standalone"):
+        net = LENetwork(layers, activation="tanh", output_activation="linear",
+                        learning_rates=[200 * Hz, 300 * Hz, 100 * Hz], dt=DT * 1e3 * ms,
+                        scheme=scheme, device=device, codegen_target="numpy", seed=8)
+        first = net.get_parameters()["weights"][2]
+        res = net.run(x, 3 * ms, y, record={2: ["r"], 4: ["I_fb"]})
+        out[device] = (res, net.get_parameters())
+    (ra, pa), (rb, pb) = out["runtime"], out["cpp_standalone"]
+    np.testing.assert_allclose(rb.output, ra.output, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rb.states["layer2"]["r"], ra.states["layer2"]["r"], rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose(rb.states["layer4"]["I_fb"], ra.states["layer4"]["I_fb"],
+                               rtol=0, atol=1e-12)
+    for kind in ("weights", "biases"):
+        for a, b in zip(pa[kind], pb[kind]):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
+    assert np.abs(pa["weights"][2] - first).max() > 1e-6  # it learned
+    if scheme == "sweep":  # conv -> conv -> dense on cpp_standalone vs the tied reference
+        etas = (200.0, 300.0, 100.0)
+        net = LENetwork([Input((1, 5, 5)), Conv2D(2, 2), Conv2D(3, 2, padding=1), Dense(2)],
+                        activation="tanh", output_activation="linear",
+                        learning_rates=[e * Hz for e in etas], dt=DT * 1e3 * ms,
+                        device="cpp_standalone", seed=4)
+        p = net.get_parameters()
+        xs, ys = _data(3, 25, 2, seed=7)
+        res = net.run(xs, 4 * ms, ys)
+        outs, params = tied_chain(p, [(1, 5, 5), (2, 4, 4), None], [(1, 0), (1, 1), None],
+                                  xs, ys, 120, "sweep", etas)
+        np.testing.assert_allclose(res.output, outs, rtol=0, atol=1e-10)
+        for a, b in zip(net.get_parameters()["weights"], params["weights"]):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
