@@ -4,6 +4,10 @@ whose weight matrix is the Toeplitz expansion of the kernel, built by explicit l
 (kernel update = the sum over tied entries of the dense update; bias update = the sum
 over positions), and pooling against explicit loops over the recorded rates."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms
@@ -279,3 +283,113 @@ def test_conv_pool_cpp_standalone_equals_runtime(scheme):
         np.testing.assert_allclose(res.output, outs, rtol=0, atol=1e-10)
         for a, b in zip(net.get_parameters()["weights"], params["weights"]):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("layers,match", [
+    ([Input(36), Conv2D(2, 3), Dense(2)], r"Conv2D needs an image input: give Input\(\(C, H, W\)\)"),
+    ([Input((1, 6, 6)), Dense(4), Conv2D(2, 3), Dense(2)], "after a Dense layer"),
+    ([Input((1, 6, 6)), Dense(4), MaxPool2D(2), Dense(2)], "after a Dense layer"),
+    ([Input((1, 4, 4)), Conv2D(2, 5), Dense(2)], "kernel_size 5 is larger than its input"),
+    ([Input((1, 6, 6)), Conv2D(2, 3, stride=2), Dense(2)], "stride 2 does not tile"),
+    ([Input((1, 6, 6)), Conv2D(2, 3), MaxPool2D(3), Dense(2)], "stride 3 does not tile"),
+    ([Input((1, 5, 5)), MaxPool2D(2), Dense(2)], "MaxPool2D: stride 2 does not tile"),
+    ([Input((1, 6, 6)), Conv2D(2, 3, padding=2), Dense(2)], "padding 2 must be at most half"),
+    ([Input((1, 6, 6)), Conv2D(2, 3), MaxPool2D(2)], "output layer must be Dense or Conv2D"),
+])
+def test_bad_architectures(layers, match):
+    """Shapes that do not fit: a ValueError naming the parameter, before anything is
+    built."""
+    with pytest.raises(ValueError, match=match):
+        LENetwork(layers, device="runtime")
+
+
+@pytest.mark.parametrize("spec,match", [
+    (lambda: Conv2D(0, 3), "Conv2D: channels must be a positive int"),
+    (lambda: Conv2D(2, (3, 3, 3)), "kernel_size must be an int or a pair"),
+    (lambda: Conv2D(2, 3, activation="nope"), "Conv2D: activation must be one of"),
+    (lambda: MaxPool2D(0), "MaxPool2D: size must be >= 1"),
+    (lambda: AvgPool2D(2, padding=-1), "AvgPool2D: padding must be >= 0"),
+    (lambda: Input((1, 0, 6)), "Input: shape must be"),
+])
+def test_bad_layer_specifications(spec, match):
+    with pytest.raises(ValueError, match=match):
+        spec()
+
+
+@pytest.mark.parametrize("option", [dict(hand_down="mismatch"), dict(spiking=True),
+                                    dict(tau_learning="tau_m"), dict(tau_syn=1 * ms),
+                                    dict(rate_noise=0 * ms ** 0.5)])
+def test_unsupported_options(option):
+    name = next(iter(option))
+    with pytest.raises(ValueError, match=f"{name}=.* is not supported with Conv2D/pooling"):
+        LENetwork([Input((1, 6, 6)), Conv2D(2, 3), MaxPool2D(2), Dense(2)], device="runtime",
+                  **option)
+
+
+def test_parameters_state_and_checkpoints(tmp_path):
+    """One parameter entry per learnable layer (kernel (O, C, kh, kw), bias (O,)); the
+    default draw; learning rates per learnable layer; flat layer sizes; parameters saved
+    and loaded; the pooling layer has no state; a conv layer records its bias."""
+    layers = [Input((1, 6, 6)), Conv2D(2, 3), MaxPool2D(2), Dense(3)]
+    net = LENetwork(layers, device="runtime", codegen_target="numpy", seed=12)
+    assert net.layer_sizes == [36, 32, 8, 3]
+    p = net.get_parameters()
+    assert [w.shape for w in p["weights"]] == [(2, 1, 3, 3), (3, 8)]
+    assert [b.shape for b in p["biases"]] == [(2,), (3,)]
+    rng = np.random.default_rng(12)  # the draw: layer order, N(0, 1/sqrt(fan-in))
+    np.testing.assert_array_equal(p["weights"][0], rng.normal(0, 1 / 3, (2, 1, 3, 3)))
+    np.testing.assert_array_equal(p["weights"][1], rng.normal(0, 1 / np.sqrt(8), (3, 8)))
+    assert not np.any(p["biases"][0])
+    with pytest.raises(ValueError, match=r"one entry per learnable layer \(Conv2D, Dense\) \(2\)"):
+        net.set_learning_rates([1 * Hz] * 3)
+    with pytest.raises(ValueError, match=r"weights\[0\] must have shape \(2, 1, 3, 3\)"):
+        net.set_parameters(weights=[np.zeros((2, 9)), p["weights"][1]])
+    net.set_learning_rates([50 * Hz, 20 * Hz])
+    x, y = _data(2, 36, 3)
+    res = net.run(x, 1 * ms, y, record={1: ["b", "r"], 2: ["r"]})
+    b = net.get_parameters()["biases"][0]
+    np.testing.assert_allclose(res.states["layer1"]["b"][-1], np.repeat(b, 16), atol=1e-15)
+    assert net.get_state()["layer2"] == {}
+    net.save_parameters(tmp_path / "p.npz")
+    other = LENetwork(layers, device="runtime", codegen_target="numpy", seed=99)
+    other.load_parameters(tmp_path / "p.npz")
+    for a, c in zip(net.get_parameters()["weights"], other.get_parameters()["weights"]):
+        np.testing.assert_array_equal(a, c)
+    scaled = LENetwork(layers, device="runtime", weight_scale=0.05, seed=12)
+    rng = np.random.default_rng(12)
+    np.testing.assert_array_equal(scaled.get_parameters()["weights"][0],
+                                  rng.normal(0, 0.05, (2, 1, 3, 3)))
+    np.testing.assert_array_equal(scaled.get_parameters()["biases"][0], rng.normal(0, 0.05, 2))
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "le_brian.cli", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_cli_lenet5_model_train_resume_evaluate(tmp_path):
+    """`le-brian train --model lenet5_mnist5k` (shrunk by --set to one small convolution on
+    runtime numpy): a run folder, --resume to a second epoch bit-identical to an
+    uninterrupted run, and `le-brian evaluate` reproducing the last test accuracy."""
+    small = ["--model", "lenet5_mnist5k", "--set", "conv=c2k4s4,m7", "--set", "hidden=4",
+             "--learning-rate", "20Hz", "--presentation-time", "0.3ms", "--set", "n_train=12",
+             "--set", "n_val=4", "--set", "n_test=6", "--device", "runtime",
+             "--codegen-target", "numpy"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    out = _cli("train", *small, "--epochs", "2", "--out", str(a))
+    assert out.returncode == 0, out.stderr
+    assert _cli("train", *small, "--epochs", "1", "--out", str(b)).returncode == 0
+    cfg = json.loads((b / "config.json").read_text())
+    cfg["parameters"]["training"]["epochs"] = 2
+    (b / "config.json").write_text(json.dumps(cfg))
+    out = _cli("train", *small, "--epochs", "2", "--out", str(b), "--resume")
+    assert out.returncode == 0, out.stderr
+    wa, wb = np.load(a / "weights.npz"), np.load(b / "weights.npz")
+    assert wa["weights_1"].shape == (2, 1, 4, 4) and wa["biases_1"].shape == (2,)
+    for k in wa.files:
+        np.testing.assert_array_equal(wa[k], wb[k])
+    history = json.loads((a / "metrics.json").read_text())
+    ev = _cli("evaluate", str(a), "--device", "runtime")
+    assert ev.returncode == 0, ev.stderr
+    acc = float(ev.stdout.split("accuracy")[1].split()[0])
+    assert acc == pytest.approx(history[-1]["test_accuracy"], abs=5e-4)

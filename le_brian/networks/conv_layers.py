@@ -38,12 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
-from ..engine.conv_geometry import ConvGeometry, PoolGeometry, as_pair
+from ..engine.conv_geometry import ConvGeometry, PoolGeometry, as_pair, parse_layers
 from ..equations import conv as ceq
 from ..equations.activations import ACTIVATIONS
 from .layers import le_population
 
-__all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "SpatialLayer"]
+__all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "SpatialLayer", "layers_from_text"]
 
 
 def _check_channels(value, what):
@@ -261,3 +261,11 @@ class AvgPool2D(_Pool):
     """
 
     kind = "avg"
+
+
+def layers_from_text(text):
+    """Layer specifications from the text form of
+    `le_brian.engine.conv_geometry.parse_layers` (``"c20k5,m2,c50k5,m2"``)."""
+    kinds = {"max": MaxPool2D, "avg": AvgPool2D}
+    return [Conv2D(*t[1:]) if t[0] == "conv" else kinds[t[0]](*t[1:])
+            for t in parse_layers(text)]
