@@ -115,7 +115,7 @@ class BuildContext:
     spike_objects: list
     spike_monitors: list
     #: ``feedback(l)``: whether projection l sends errors down (a neuron layer lies below)
-    feedback: object = lambda l: l >= 2
+    feedback: object
     #: the group of the layer below the one being built
     below: object = None
     #: extra groups / synapses a layer type adds (kernel and bias groups, ...)
