@@ -14,6 +14,7 @@ from brian2 import Hz, ms
 
 from le_brian import AvgPool2D, Conv2D, Dense, Input, LENetwork, MaxPool2D
 from le_brian.numpy_reference import NumpyLENetwork
+from le_brian.numpy_reference.conv import NumpyConvLENetwork
 
 TAU, DT = 10e-3, 1e-4
 
@@ -393,3 +394,107 @@ def test_cli_lenet5_model_train_resume_evaluate(tmp_path):
     assert ev.returncode == 0, ev.stderr
     acc = float(ev.stdout.split("accuracy")[1].split()[0])
     assert acc == pytest.approx(history[-1]["test_accuracy"], abs=5e-4)
+
+
+# ------------------------------------------------ against NumpyConvLENetwork (issue 28)
+def _reference_layers(layers):
+    """The NumPy reference's plain tuples of LENetwork layer specifications."""
+    def pair(v):
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    out = []
+    for spec in layers:
+        if isinstance(spec, Input):
+            out.append(("input", spec.shape))
+        elif isinstance(spec, Conv2D):
+            out.append(("conv", spec.channels, pair(spec.kernel_size), pair(spec.stride),
+                        pair(spec.padding)))
+        elif isinstance(spec, (MaxPool2D, AvgPool2D)):
+            kind = "maxpool" if isinstance(spec, MaxPool2D) else "avgpool"
+            out.append((kind, pair(spec.size),
+                        pair(spec.size if spec.stride is None else spec.stride),
+                        pair(spec.padding)))
+        else:
+            out.append(("dense", spec.n))
+    return out
+
+
+REFERENCE_CASES = {
+    "sweep-stride-padding-max": dict(
+        layers=[Input((2, 7, 7)), Conv2D(3, 3, stride=2, padding=1), MaxPool2D(2), Dense(3)],
+        scheme="sweep", target_type="voltage"),
+    "reference-avg-conv-conv": dict(
+        layers=[Input((1, 8, 8)), Conv2D(2, 3, padding=1), AvgPool2D(2), Conv2D(3, 3),
+                Dense(2)], scheme="reference", target_type="rate"),
+    "sweep-overlapping-max-conv-output": dict(
+        layers=[Input((1, 7, 7)), Conv2D(2, 3), MaxPool2D(3, stride=2, padding=1),
+                Conv2D(2, 3)], scheme="sweep", target_type="rate"),
+    "reference-max-stride": dict(
+        layers=[Input((1, 9, 9)), Conv2D(2, 3, stride=2), MaxPool2D(2), Dense(3)],
+        scheme="reference", target_type="voltage"),
+}
+
+
+def _against_reference(case, device, steps_per_sample=50, n=4):
+    """Run LENetwork and NumpyConvLENetwork side by side: every step's output, I_ff,
+    I_fb and held error of every neuron layer, the pooled rates, and the final kernels,
+    biases and weights (float64, 1e-10)."""
+    c = REFERENCE_CASES[case]
+    layers = c["layers"]
+    n_learn = sum(not isinstance(s, (MaxPool2D, AvgPool2D)) for s in layers[1:])
+    etas = [300.0, 200.0, 100.0][:n_learn]
+    net = LENetwork(layers, activation="tanh", output_activation="linear", beta=0.1,
+                    target_type=c["target_type"], learning_rates=[e * Hz for e in etas],
+                    dt=DT * 1e3 * ms, scheme=c["scheme"], device=device,
+                    codegen_target="numpy", seed=21)
+    p = net.get_parameters()
+    p["biases"] = [np.random.default_rng(m).normal(0, 0.2, b.shape)
+                   for m, b in enumerate(p["biases"])]
+    net.set_parameters(**p)
+    n_in, n_out = net.layer_sizes[0], net.layer_sizes[-1]
+    x, y = _data(n, n_in, n_out, seed=9)
+    y = y + 0.5
+    res = net.run(x, steps_per_sample * DT * 1e3 * ms, y,
+                  record=["I_ff", "I_fb", "eps", "r"])
+    ref = NumpyConvLENetwork(_reference_layers(layers), p["weights"], p["biases"],
+                             activation="tanh", output_activation="linear", tau_m=TAU,
+                             beta=0.1, target_type=c["target_type"], learning_rates=etas,
+                             dt=DT, scheme=c["scheme"])
+    rec = {k: [[] for _ in layers[1:]] for k in ("I_ff", "I_fb", "e", "r")}
+    outs = []
+    for k in range(n * steps_per_sample):
+        outs.append(ref.step(x[k // steps_per_sample], y[k // steps_per_sample]))
+        for name in rec:
+            for l in range(len(layers) - 1):
+                value = getattr(ref, name)[l]
+                rec[name][l].append(None if value is None else np.array(value))
+    np.testing.assert_allclose(res.output, np.array(outs), rtol=0, atol=1e-10)
+    for l, spec in enumerate(layers[1:], start=1):
+        states = res.states[f"layer{l}"]
+        np.testing.assert_allclose(states["r"], np.array(rec["r"][l - 1]), rtol=0, atol=1e-10)
+        if isinstance(spec, (MaxPool2D, AvgPool2D)):
+            continue
+        for ours, theirs in (("I_ff", "I_ff"), ("eps", "e")):
+            np.testing.assert_allclose(states[ours], np.array(rec[theirs][l - 1]), rtol=0,
+                                       atol=1e-10, err_msg=f"layer{l}.{ours}")
+        if l < len(layers) - 1:
+            np.testing.assert_allclose(states["I_fb"], np.array(rec["I_fb"][l - 1]), rtol=0,
+                                       atol=1e-10, err_msg=f"layer{l}.I_fb")
+    q = net.get_parameters()
+    for m in range(n_learn):
+        np.testing.assert_allclose(q["weights"][m], ref.W[m], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(q["biases"][m], ref.b[m], rtol=0, atol=1e-10)
+    assert np.abs(q["weights"][0] - p["weights"][0]).max() > 1e-5  # it learned
+    assert np.abs(q["biases"][0] - p["biases"][0]).max() > 1e-5
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
+def test_against_numpy_conv_reference_runtime(case):
+    """200 learning steps on runtime (numpy) equal NumpyConvLENetwork step by step."""
+    _against_reference(case, "runtime")
+
+
+@pytest.mark.parametrize("case", ["reference-avg-conv-conv", "sweep-overlapping-max-conv-output"])
+def test_against_numpy_conv_reference_cpp_standalone(case):
+    """The same on cpp_standalone (Brian2's own templates)."""
+    _against_reference(case, "cpp_standalone")
