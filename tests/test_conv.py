@@ -243,49 +243,6 @@ def tied_chain(p, in_shapes, geos, x, y, steps, scheme, etas):
     return np.array(outs), {"weights": kernels, "biases": biases}
 
 
-@pytest.mark.parametrize("scheme", ["sweep", "reference"])
-def test_conv_pool_cpp_standalone_equals_runtime(scheme):
-    """cpp_standalone: Conv2D -> MaxPool2D -> Conv2D (padding) -> AvgPool2D -> Dense learns
-    exactly what the runtime (numpy) path learns (outputs, kernels, biases; 1e-12); the
-    sweep run also matches the tied Toeplitz reference of its conv -> conv -> dense part
-    without pools (separate network below)."""
-    layers = [Input((1, 8, 8)), Conv2D(2, 3), MaxPool2D(2), Conv2D(3, 3, padding=1),
-              AvgPool2D(3, stride=1, padding=1), Dense(2)]
-    x, y = _data(2, 64, 2, seed=11)
-    out, first = {}, None
-    for device in ("runtime", "cpp_standalone"):
-        net = LENetwork(layers, activation="tanh", output_activation="linear",
-                        learning_rates=[200 * Hz, 300 * Hz, 100 * Hz], dt=DT * 1e3 * ms,
-                        scheme=scheme, device=device, codegen_target="numpy", seed=8)
-        first = net.get_parameters()["weights"][2]
-        res = net.run(x, 3 * ms, y, record={2: ["r"], 4: ["I_fb"]})
-        out[device] = (res, net.get_parameters())
-    (ra, pa), (rb, pb) = out["runtime"], out["cpp_standalone"]
-    np.testing.assert_allclose(rb.output, ra.output, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(rb.states["layer2"]["r"], ra.states["layer2"]["r"], rtol=0,
-                               atol=1e-12)
-    np.testing.assert_allclose(rb.states["layer4"]["I_fb"], ra.states["layer4"]["I_fb"],
-                               rtol=0, atol=1e-12)
-    for kind in ("weights", "biases"):
-        for a, b in zip(pa[kind], pb[kind]):
-            np.testing.assert_allclose(b, a, rtol=0, atol=1e-12)
-    assert np.abs(pa["weights"][2] - first).max() > 1e-6  # it learned
-    if scheme == "sweep":  # conv -> conv -> dense on cpp_standalone vs the tied reference
-        etas = (200.0, 300.0, 100.0)
-        net = LENetwork([Input((1, 5, 5)), Conv2D(2, 2), Conv2D(3, 2, padding=1), Dense(2)],
-                        activation="tanh", output_activation="linear",
-                        learning_rates=[e * Hz for e in etas], dt=DT * 1e3 * ms,
-                        device="cpp_standalone", seed=4)
-        p = net.get_parameters()
-        xs, ys = _data(3, 25, 2, seed=7)
-        res = net.run(xs, 4 * ms, ys)
-        outs, params = tied_chain(p, [(1, 5, 5), (2, 4, 4), None], [(1, 0), (1, 1), None],
-                                  xs, ys, 120, "sweep", etas)
-        np.testing.assert_allclose(res.output, outs, rtol=0, atol=1e-10)
-        for a, b in zip(net.get_parameters()["weights"], params["weights"]):
-            np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
-
-
 @pytest.mark.parametrize("layers,match", [
     ([Input(36), Conv2D(2, 3), Dense(2)], r"Conv2D needs an image input: give Input\(\(C, H, W\)\)"),
     ([Input((1, 6, 6)), Dense(4), Conv2D(2, 3), Dense(2)], "after a Dense layer"),

@@ -56,6 +56,9 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
         ``[n_in, n_1, ..., n_L]``, or the architecture as layer types
         ``[Input(n_in), Dense(n_1), ..., Dense(n_L)]`` (`le_brian.networks.layers`; a
         `Dense` layer may name its own activation); at least one layer after the input.
+        An image input ``Input((C, H, W))`` may be followed by ``Conv2D``, ``MaxPool2D``
+        and ``AvgPool2D`` layers (`le_brian.networks.conv_layers`) before the dense ones;
+        ``layer_sizes`` then reports every layer's flat size, pooling layers included.
     activation, output_activation : str
         Rate functions of hidden layers and output layer; names from
         `le_brian.equations.ACTIVATIONS` (tanh, sigmoid, hard_sigmoid, softplus,
@@ -72,8 +75,8 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
     target_type : {'voltage', 'rate'}
         e_L = beta (target - ub_L) or beta phi'(ub_L) (target - r_L).
     learning_rates : Quantity or sequence of Quantity
-        eta_l in Hz, one per layer (or one for all); weights and biases of layer l
-        learn with eta_l. Default: 0 Hz (no plasticity).
+        eta_l in Hz, one per learnable layer (Conv2D, Dense; or one for all); weights
+        (kernels) and biases of layer l learn with eta_l. Default: 0 Hz (no plasticity).
     dt : Quantity
         Euler time step.
     seed : int
@@ -148,6 +151,11 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
     zeroes the dynamic variables (a learned time constant keeps its value; with
     ``tau_syn`` the filtered rates, ``state['layer0']['rs']`` included, start at 0). Parameters: `get_parameters` returns
     ``{'weights': [W_1, ..., W_L], 'biases': [b_1, ..., b_L]}``.
+
+    With conv or pooling layers, parameters have one entry per learnable layer: a
+    convolution's kernel (O, C, kh, kw) and bias (O,); its Brian2 objects are
+    ``kernel{l}``, ``bias{l}``, ``proj{l}``, ``proj{l}_fb`` and ``proj{l}_bias``
+    (docs/model.md §4.2).
 
     The Brian2 objects are named ``layer0`` (input), ``layer1`` ... ``layerL`` and
     ``proj1`` ... ``projL`` (projection l: layer l-1 -> layer l); `run` accepts

@@ -1,6 +1,7 @@
 r"""Layer types of a layered LE network: an architecture is a sequence of layer
 specifications, ``[Input(784), Dense(300), Dense(100), Dense(10)]``; a list of sizes
-``[784, 300, 100, 10]`` means the same (`architecture`).
+``[784, 300, 100, 10]`` means the same (`le_brian.networks.architecture.architecture`).
+Convolution and pooling layers: `le_brian.networks.conv_layers`.
 
 A layer type owns what is particular to it: its population (`Dense.population`: the LE
 neuron equations, its operations in the scheme's slots), its projection from the layer
