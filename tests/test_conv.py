@@ -451,7 +451,24 @@ def test_against_numpy_conv_reference_runtime(case):
     _against_reference(case, "runtime")
 
 
-@pytest.mark.parametrize("case", ["reference-avg-conv-conv", "sweep-overlapping-max-conv-output"])
+@pytest.mark.parametrize("case", ["reference-avg-conv-conv", "sweep-stride-padding-max"])
 def test_against_numpy_conv_reference_cpp_standalone(case):
-    """The same on cpp_standalone (Brian2's own templates)."""
+    """The same on cpp_standalone (Brian2's own templates for the conv and pooling layers,
+    the fused dense template for a Dense layer after a pooling layer)."""
     _against_reference(case, "cpp_standalone")
+
+
+def test_inputs_must_match_the_image():
+    """Inputs are flat images (C*H*W columns, C order); another width is refused naming
+    the expected shape, as is an image_shape that does not match the data."""
+    net = LENetwork([Input((2, 3, 3)), Conv2D(1, 2), Dense(2)], device="runtime")
+    with pytest.raises(ValueError, match=r"inputs must have shape \(n, 18\)"):
+        net.run(np.zeros((2, 9)), 1 * ms)
+    from le_brian.params import TrainingParameters
+    from le_brian.protocols.training import layer_specifications
+
+    cfg = TrainingParameters(conv="c2k3,m2", image_shape=[1, 8, 8], hidden=[5])
+    with pytest.raises(ValueError, match=r"image_shape \(1, 8, 8\) has 64 units but the data "
+                                         r"have 63 features"):
+        layer_specifications(cfg, 63, 10)
+    assert layer_specifications(cfg, 64, 10)[1:3] == [Conv2D(2, 3), MaxPool2D(2)]

@@ -123,12 +123,11 @@ class Conv2D(SpatialLayer):
         kernel.run_regularly(ceq.CONV_KERNEL_UPDATE, when=sched.plasticity,
                              order=S * l + 1, name=f"kernel{l}_update")
         ctx.groups[f"kernel{l}"] = kernel
-        rate = "r"
         s = Synapses(kernel, g, model=ceq.conv_forward_equations()
                      + ceq.conv_gradient_line(ctx.error), clock=ctx.clock, name=f"proj{l}")
         s.connect(i=k, j=n_out)
         s.n_in = n_in
-        s.r_in = linked_var(below, rate, index="n_in")
+        s.r_in = linked_var(below, "r", index="n_in")
         slot, order = sched.forward
         s.summed_updaters["I_ff_post"].when = slot
         s.summed_updaters["I_ff_post"].order = S * order(l, L)
@@ -184,13 +183,10 @@ class _Pool(SpatialLayer):
         n_out, n_in, q = geo.windows()
         n = int(np.prod(geo.out_shape))
         # every window's units by position; padding positions -> the first inside unit
-        first = np.full(n, -1)
         table = np.full((n, n_window), -1)
         table[n_out, q] = n_in
-        for w in range(n):
-            inside = table[w][table[w] >= 0]
-            first[w] = inside[0]
         inside = table >= 0
+        first = table[np.arange(n), inside.argmax(axis=1)]
         table = np.where(inside, table, first[:, None])
         g = NeuronGroup(n, ceq.pool_equations(self.kind, n_window), clock=ctx.clock,
                         name=f"layer{l}")
