@@ -14,6 +14,7 @@ from .engine.network import NetworkObjects
 from .engine.results import RunResult
 from .engine.validation import UnitError
 from .networks import LENetwork, Microcircuit, MicrocircuitResult, authors_learning_rates
+from .networks.conv_layers import AvgPool2D, Conv2D, MaxPool2D
 from .networks.layers import Dense, Input
 
 __version__ = "0.2.0"
@@ -22,5 +23,5 @@ from .excepthook import install as _install_excepthook  # noqa: E402
 
 _install_excepthook()  # Brian2's "report this bug to Brian2" banner: Brian2's errors only
 
-__all__ = ["LENetwork", "Input", "Dense", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
+__all__ = ["LENetwork", "Input", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "DenseSynapses", "RunResult", "Microcircuit", "MicrocircuitResult",
            "NetworkObjects", "UnitError", "authors_learning_rates", "datasets", "__version__"]

@@ -108,5 +108,5 @@ def test_the_checks_see_real_imports(tmp_path):
     modules = _modules()
     layered = PACKAGE / "networks" / "layered.py"
     found = _imports(layered, modules, top_level_only=True)
-    assert {"le_brian.engine.network", "le_brian.networks.layers",
+    assert {"le_brian.engine.network", "le_brian.networks.architecture",
             "le_brian.equations", "le_brian.params"} <= found, found

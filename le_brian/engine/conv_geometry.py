@@ -28,9 +28,11 @@ half a window, and non-positive sizes, with an error naming the parameter.
 
 from dataclasses import dataclass
 
+import re
+
 import numpy as np
 
-__all__ = ["ConvGeometry", "PoolGeometry", "as_shape", "as_pair"]
+__all__ = ["ConvGeometry", "PoolGeometry", "as_shape", "as_pair", "parse_layers"]
 
 
 def as_pair(value, name, minimum=1):
@@ -187,3 +189,31 @@ class PoolGeometry:
         n_in = (c * H + yy) * W + xx
         q = i * kw + j
         return n_out[inside].ravel(), n_in[inside].ravel(), q[inside].ravel()
+
+
+_TOKEN = re.compile(r"(?P<kind>[cma])(?P<a>\d+)(?:k(?P<k>\d+))?(?:s(?P<s>\d+))?(?:p(?P<p>\d+))?")
+
+
+def parse_layers(text):
+    """Convolution and pooling layers from their text form, e.g. ``"c20k5,m2,c50k5,m2"``
+    (LeNet-5's): ``c<channels>k<kernel>[s<stride>][p<padding>]`` a convolution,
+    ``m<size>[s<stride>][p<padding>]`` / ``a<size>...`` max / average pooling; tokens
+    separated by commas or dashes. Returns tuples ``("conv", channels, kernel, stride,
+    padding)`` / ``("max" | "avg", size, stride, padding)`` (stride None: the window)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"conv layers must be a text like 'c20k5,m2,c50k5,m2', got {text!r}")
+    out = []
+    for token in re.split(r"[,\-\s]+", text.strip().lower()):
+        m = _TOKEN.fullmatch(token)
+        if m is None or (m["kind"] == "c") != (m["k"] is not None):
+            raise ValueError(f"conv layers: cannot read {token!r} in {text!r} (expected "
+                             f"c<channels>k<kernel>[s<stride>][p<padding>] or "
+                             f"m<size> / a<size>[s<stride>][p<padding>])")
+        stride = None if m["s"] is None else int(m["s"])
+        padding = 0 if m["p"] is None else int(m["p"])
+        if m["kind"] == "c":
+            out.append(("conv", int(m["a"]), int(m["k"]), 1 if stride is None else stride,
+                        padding))
+        else:
+            out.append(({"m": "max", "a": "avg"}[m["kind"]], int(m["a"]), stride, padding))
+    return out

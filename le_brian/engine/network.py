@@ -121,8 +121,7 @@ class BaseNetwork(RecordingMixin):
     def __init__(self, layer_sizes, *, min_layers, sizes_form, dt, seed, device,
                  codegen_target, keep_builds, threads, simulator, dtype):
         self.layer_sizes = check_sizes(layer_sizes, min_layers, sizes_form)
-        check_memory(estimate_network_bytes(self.layer_sizes),
-                     f"layer_sizes {list(self.layer_sizes)}")
+        check_memory(self._estimate_bytes(), f"layer_sizes {list(self.layer_sizes)}")
         self._dt = float(as_time("dt", dt))
         self.seed = check_seed(seed)
         if simulator is None:
@@ -143,6 +142,10 @@ class BaseNetwork(RecordingMixin):
         self.spiking = None  # a SpikingSpec in spiking mode (set by `_init_spiking`)
         self._refractory = {}  # with t_ref: population -> ref_left of its neurons
         self._n_runs = 0  # completed runs: each draws new spikes
+
+    def _estimate_bytes(self):
+        """Estimated peak bytes of building this network (subclass hook)."""
+        return estimate_network_bytes(self.layer_sizes)
 
     # ------------------------------------------------------------------ spiking view
     def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None):

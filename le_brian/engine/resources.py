@@ -70,11 +70,13 @@ def memory_limit():
         return None
 
 
-def estimate_network_bytes(layer_sizes, spiking_units=0, n_per_unit=0):
+def estimate_network_bytes(layer_sizes, spiking_units=0, n_per_unit=0, weights=None):
     """Estimated peak bytes of building a network of ``layer_sizes`` whose
-    ``spiking_units`` units have ``n_per_unit`` spiking neurons each (module docstring)."""
+    ``spiking_units`` units have ``n_per_unit`` spiking neurons each (module docstring);
+    ``weights``: the number of synapses when the projections are not all-to-all."""
     sizes = [int(n) for n in layer_sizes]
-    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if weights is None:
+        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return (PROJECTIONS_PER_LAYER * BYTES_PER_WEIGHT * weights + BYTES_PER_UNIT * sum(sizes)
             + BYTES_PER_SPIKING_NEURON * int(spiking_units) * int(n_per_unit))
 

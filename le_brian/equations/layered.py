@@ -62,6 +62,7 @@ __all__ = [
     "INPUT_UPDATE",
     "LE_LAYER",
     "LE_BIAS",
+    "LE_SHARED_BIAS",
     "LE_REFERENCE_VARIABLES",
     "LE_MISMATCH_VARIABLE",
     "LE_MISMATCH",
@@ -158,6 +159,11 @@ db/dt = eta_b*eps : 1
 eta_b : hertz (shared)
 """
 
+#: The bias of a convolution's neuron: its channel's entry of the bias group.
+LE_SHARED_BIAS = """
+b : 1 (linked)
+"""
+
 #: Extra variable of the reference scheme: the error computed this step (it enters the
 #: membrane next step).
 LE_REFERENCE_VARIABLES = """
@@ -223,7 +229,7 @@ def input_code(source, filtered=False):
 
 
 def layer_equations(output=False, scheme="sweep", mismatch=False, tau_learning=None,
-                    noise=False, filtered=False, filter_target=False):
+                    noise=False, filtered=False, filter_target=False, shared_bias=False):
     """`Equations` of one LE layer.
 
     ``output=True`` adds the nudging strength. ``scheme="reference"`` adds the error of
@@ -231,7 +237,9 @@ def layer_equations(output=False, scheme="sweep", mismatch=False, tau_learning=N
     variable handed down in the authors' lagged run. ``tau_learning`` (``'tau_m'`` or
     ``'tau_r'``) makes that time constant a learned state variable; ``noise`` adds the
     rate noise's parameters, ``filtered`` the synaptic filter of the rate and
-    ``filter_target`` (output layer) the filtered target.
+    ``filter_target`` (output layer) the filtered target. ``shared_bias``: the bias is
+    a linked variable (`LE_SHARED_BIAS`: one bias per channel of a convolution, stored
+    and learned in its own group, `le_brian.equations.conv`).
     """
     if tau_learning is None:
         eqs = Equations(LE_LAYER)
@@ -246,10 +254,14 @@ def layer_equations(output=False, scheme="sweep", mismatch=False, tau_learning=N
         eqs += Equations(LE_SYNAPTIC_FILTER)
     if filter_target:
         eqs += Equations(LE_TARGET_FILTER)
-    if scheme == "reference":
-        eqs += Equations(LE_BIAS, eps="eps_new") + Equations(LE_REFERENCE_VARIABLES)
+    if shared_bias:
+        eqs += Equations(LE_SHARED_BIAS)
+    elif scheme == "reference":
+        eqs += Equations(LE_BIAS, eps="eps_new")
     else:
         eqs += Equations(LE_BIAS)
+    if scheme == "reference":
+        eqs += Equations(LE_REFERENCE_VARIABLES)
     if mismatch:
         eqs += Equations(LE_MISMATCH_VARIABLE)
     if output:

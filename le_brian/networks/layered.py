@@ -19,11 +19,13 @@ from ..engine.network import BaseNetwork, Prepared
 from ..engine.results import RunResult
 from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
-from ..engine.validation import as_dimensionless, as_rate, as_time, check_choice, per_neuron
+from ..engine.resources import estimate_network_bytes
+from ..engine.validation import as_dimensionless, as_time, check_choice, per_neuron
 from ..equations import spiking as sq
 from ..params import HAND_DOWN, SCHEMES, SYNAPSE_KINDS, LENetworkParameters
+from .architecture import architecture, plan
+from .layered_parameters import ParametersMixin
 from .layered_substrate import SubstrateMixin
-from .layers import architecture
 from .schedules import SCHEDULES, BuildContext
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.LENetworkParameters`.
@@ -38,8 +40,14 @@ RECORDABLE = ("u", "ub", "r", "rp", "eps", "I_ff", "I_fb", "b")
 #: Dynamic variables of a layer (state kept between runs).
 DYNAMIC = ("u", "eps", "ub", "r", "rp")
 
+#: Variables of a pooling layer that can be recorded.
+POOL_RECORDABLE = ("r", "I_fb")
 
-class LENetwork(SubstrateMixin, BaseNetwork):
+#: Options a network with convolution or pooling layers does not support.
+_SPATIAL_UNSUPPORTED = "not supported with Conv2D/pooling layers"
+
+
+class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
     r"""A layered Latent Equilibrium network simulated by Brian2.
 
     Parameters
@@ -48,6 +56,9 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         ``[n_in, n_1, ..., n_L]``, or the architecture as layer types
         ``[Input(n_in), Dense(n_1), ..., Dense(n_L)]`` (`le_brian.networks.layers`; a
         `Dense` layer may name its own activation); at least one layer after the input.
+        An image input ``Input((C, H, W))`` may be followed by ``Conv2D``, ``MaxPool2D``
+        and ``AvgPool2D`` layers (`le_brian.networks.conv_layers`) before the dense ones;
+        ``layer_sizes`` then reports every layer's flat size, pooling layers included.
     activation, output_activation : str
         Rate functions of hidden layers and output layer; names from
         `le_brian.equations.ACTIVATIONS` (tanh, sigmoid, hard_sigmoid, softplus,
@@ -64,8 +75,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
     target_type : {'voltage', 'rate'}
         e_L = beta (target - ub_L) or beta phi'(ub_L) (target - r_L).
     learning_rates : Quantity or sequence of Quantity
-        eta_l in Hz, one per layer (or one for all); weights and biases of layer l
-        learn with eta_l. Default: 0 Hz (no plasticity).
+        eta_l in Hz, one per learnable layer (Conv2D, Dense; or one for all); weights
+        (kernels) and biases of layer l learn with eta_l. Default: 0 Hz (no plasticity).
     dt : Quantity
         Euler time step.
     seed : int
@@ -141,6 +152,11 @@ class LENetwork(SubstrateMixin, BaseNetwork):
     ``tau_syn`` the filtered rates, ``state['layer0']['rs']`` included, start at 0). Parameters: `get_parameters` returns
     ``{'weights': [W_1, ..., W_L], 'biases': [b_1, ..., b_L]}``.
 
+    With conv or pooling layers, parameters have one entry per learnable layer: a
+    convolution's kernel (O, C, kh, kw) and bias (O,); its Brian2 objects are
+    ``kernel{l}``, ``bias{l}``, ``proj{l}``, ``proj{l}_fb`` and ``proj{l}_bias``
+    (docs/model.md §4.2).
+
     The Brian2 objects are named ``layer0`` (input), ``layer1`` ... ``layerL`` and
     ``proj1`` ... ``projL`` (projection l: layer l-1 -> layer l); `run` accepts
     ``objects=`` to add your own monitors and groups to the program.
@@ -200,13 +216,15 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         self.scheme = check_choice("scheme", scheme, SCHEMES)
         self.hand_down = check_choice("hand_down", hand_down, HAND_DOWN)
         self.layers = architecture(layer_sizes)
-        super().__init__([layer.size for layer in self.layers], min_layers=2,
+        self._plan = plan(self.layers)
+        self._geometry = self._plan.geometry
+        super().__init__(self._plan.sizes, min_layers=2,
                          sizes_form="[n_in, ..., n_out]", dt=dt,
                          seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
                          dtype=dtype)
         self.n_layers = len(self.layer_sizes) - 1
-        hidden = self.layer_sizes[1:]
+        hidden = [self.layer_sizes[l] for l in self._plan.learnable]
         self._tau_m = per_neuron("tau_m", tau_m, hidden, as_time)
         if tau_r is None:
             self._tau_r = [t.copy() for t in self._tau_m]
@@ -214,6 +232,9 @@ class LENetwork(SubstrateMixin, BaseNetwork):
             self._tau_r = per_neuron(
                 "tau_r", tau_r, hidden, lambda n, v: as_time(n, v, allow_zero=True))
         self.prospective = bool(prospective)
+        if self._plan.spatial:
+            _check_spatial(hand_down=hand_down, spiking=spiking, tau_learning=tau_learning,
+                           rate_noise=rate_noise, tau_syn=tau_syn)
         self._init_substrate(tau_jitter, tau_bounds, tau_learning, eta_tau, rate_noise,
                              tau_syn, filter_target, spiking)
         self.beta = float(as_dimensionless("beta", beta, nonnegative=True))
@@ -234,6 +255,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         extra = ("rs",) if self._tau_syn is not None else ()
         if l == 0:
             return extra
+        if l not in self._plan.learnable:  # a pooling layer: no state
+            return ()
         if l == self.n_layers and self.filter_target:
             extra += ("tgt_s",)
         if self.tau_learning is not None:
@@ -255,14 +278,17 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         """``{layer name: variables}`` (`RECORDABLE` for every layer; spiking layers add
         their trace ``x``)."""
         spiking = self.spiking_populations()
-        return {name: RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ())
+        return {name: (POOL_RECORDABLE if l not in self._plan.learnable else
+                       RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ()))
                 + tuple(v for v in self._dynamic(l) if v not in DYNAMIC)
                 for l, name in enumerate(self.populations(), start=1)}
 
     def projections_shapes(self):
-        """``{'proj1': (n_1, n_0), ...}``: the projections and their (n_post, n_pre)."""
+        """``{'proj1': (n_1, n_0), ...}``: the dense projections and their (n_post,
+        n_pre) (convolutions and pooling layers have no weight matrix)."""
         s = self.layer_sizes
-        return {f"proj{l}": (s[l], s[l - 1]) for l in range(1, self.n_layers + 1)}
+        return {f"proj{l}": (s[l], s[l - 1]) for l in range(1, self.n_layers + 1)
+                if self._geometry[l] is None}
 
     def slots(self):
         """le_brian's scheduling slots of this network's scheme, in step order."""
@@ -273,46 +299,16 @@ class LENetwork(SubstrateMixin, BaseNetwork):
             return f"layer{key}"
         return key
 
-    # ------------------------------------------------------------------ parameters
-    def _init_parameters(self):
-        rng = np.random.default_rng(self.seed)
-        weights, biases = [], []
-        for n_pre, n_post in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
-            if self.weight_scale is None:
-                weights.append(rng.normal(0, 1 / np.sqrt(n_pre), (n_post, n_pre)))
-                biases.append(np.zeros(n_post))
-            else:
-                weights.append(rng.normal(0, self.weight_scale, (n_post, n_pre)))
-                biases.append(rng.normal(0, self.weight_scale, n_post))
-        self._params = {"weights": weights, "biases": biases}
-
-    def _parameter_shapes(self):
-        s = self.layer_sizes
-        return {"weights": [(s[l], s[l - 1]) for l in range(1, self.n_layers + 1)],
-                "biases": [(s[l],) for l in range(1, self.n_layers + 1)]}
-
-    def set_parameters(self, weights=None, biases=None):
-        """Set weights (list of (n_l, n_{l-1}) arrays) and/or biases (list of (n_l,))."""
-        super().set_parameters(weights=weights, biases=biases)
-
-    def _parameter_metadata(self):
-        return {"learning_rates_hz": np.array(self._eta)}
-
-    def set_learning_rates(self, learning_rates):
-        """Set eta_l (Quantity in Hz, one for all layers or one per layer)."""
-        if isinstance(learning_rates, (list, tuple)):
-            if len(learning_rates) != self.n_layers:
-                raise ValueError(
-                    f"learning_rates must have one entry per layer ({self.n_layers}), "
-                    f"got {len(learning_rates)}")
-            self._eta = [float(as_rate(f"learning_rates[{k}]", v))
-                         for k, v in enumerate(learning_rates)]
-        else:
-            rate = as_rate("learning_rates", learning_rates)
-            if rate.ndim != 0:
-                raise ValueError("learning_rates must be one rate or a list with one per "
-                                 f"layer, got shape {rate.shape}")
-            self._eta = [float(rate)] * self.n_layers
+    def _estimate_bytes(self):
+        if not self._plan.spatial:
+            return super()._estimate_bytes()
+        # weights-equivalent entries: dense weights, convolution and pooling pairs
+        count = 0
+        for l in range(1, len(self.layer_sizes)):
+            geo, n, n_pre = self._geometry[l], self.layer_sizes[l], self.layer_sizes[l - 1]
+            count += n * n_pre if geo is None else n * int(np.prod(
+                geo.kernel_shape[1:] if hasattr(geo, "kernel_shape") else geo.size))
+        return estimate_network_bytes(self.layer_sizes, weights=count)
 
     @property
     def tau_m(self):
@@ -330,17 +326,12 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         tau_m, tau_r = list(self._tau_m), list(self._tau_r)
         if self.tau_learning is not None and hasattr(self, "_state"):
             learned = [self._state[f"layer{l}"][self.tau_learning]
-                       for l in range(1, self.n_layers + 1)]
+                       for l in self._plan.learnable]
             tau_m, tau_r = (learned, tau_r) if self.tau_learning == "tau_m" else (tau_m,
                                                                                    learned)
         if not self.prospective:
             tau_r = [np.zeros_like(t) for t in tau_r]
         return tau_m, tau_r
-
-    @property
-    def learning_rates(self):
-        """eta_l, one Quantity (Hz) per layer."""
-        return [e * Hz for e in self._eta]
 
     # ------------------------------------------------------------------ state
     def _initial_state(self):
@@ -352,7 +343,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
             state["layer0"] = {v: np.zeros(self.layer_sizes[0]) for v in self._dynamic(0)}
         if self.tau_learning is not None:  # a learned time constant is kept (a reset
             kept = self._time_constants()[self.tau_learning == "tau_r"]  # zeroes u, e)
-            for l, tau in enumerate(kept, start=1):
+            for l, tau in zip(self._plan.learnable, kept):
                 state[f"layer{l}"][self.tau_learning] = np.array(tau, copy=True)
         for l, name in enumerate(self.populations(), start=1):
             if name in self.spiking_populations():
@@ -368,7 +359,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         super().set_state(state)
         if self.tau_learning is not None:
             low, high = self._tau_bounds
-            for l in range(1, self.n_layers + 1):
+            for l in self._plan.learnable:
                 tau = self._state[f"layer{l}"][self.tau_learning]
                 if np.any(tau < low) or np.any(tau > high):
                     raise ValueError(f"state['layer{l}'][{self.tau_learning!r}] (seconds) must "
@@ -384,6 +375,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         # spiking: per-layer orders x SPIKE_STRIDE, a layer's five spiking operations at
         # its prospective order + 1 .. + 5 (docs/model.md §5.3)
         stride = SPIKE_STRIDE if spiking else 1
+        if self._plan.spatial:  # room for a pooling layer's operations (order 2l + j)
+            stride = 2
         reference = self.scheme == "reference"
         error = "eps_new" if reference else "eps"
         hand_down = "mismatch" if self.hand_down == "mismatch" else "eps"
@@ -405,26 +398,41 @@ class LENetwork(SubstrateMixin, BaseNetwork):
                             reference=reference, error=error, hand_down=hand_down,
                             clock=clock, filtered=filtered, noise=noise,
                             record_spikes=record_spikes, state={}, spike_objects=[],
-                            spike_monitors=[])
+                            spike_monitors=[], feedback=self._plan.feedback)
         groups, projections, state = {"layer0": layer0}, {}, ctx.state
         spike_objects, spike_monitors = ctx.spike_objects, ctx.spike_monitors
         below = layer0
         for l, layer in enumerate(self.layers[1:], start=1):
+            ctx.below = below
             g = layer.population(self, ctx, l)
             s = layer.projection(self, ctx, l, below, g)
             groups[f"layer{l}"] = g
-            projections[f"proj{l}"] = s
+            groups.update(ctx.groups)
+            if s is not None:
+                projections[f"proj{l}"] = s
+            projections.update(ctx.synapses)
+            ctx.groups.clear()
+            ctx.synapses.clear()
             below = g
+            if l not in self._plan.learnable:  # pooling: no state of its own
+                continue
             extra = (("eta_tau", "tau_min", "tau_max") if self.tau_learning else ())
             extra += ("noise_std", "noise_seed") if noise else ()
             extra += ("tau_syn",) if filtered else ()
             # an ordered set (a plain set's order varies between processes, and the order
             # of the state entries is part of the program)
-            for var in dict.fromkeys((*self._dynamic(l), "b", "tau_m", "tau_r", "eta_b",
-                                      *extra)):
+            conv = self._geometry[l] is not None
+            for var in dict.fromkeys((*self._dynamic(l), *(() if conv else ("b",)), "tau_m",
+                                      "tau_r", *(() if conv else ("eta_b",)), *extra)):
                 state[f"layer{l}.{var}"] = (g, var)
-            state[f"proj{l}.w"] = (s, "w")
-            state[f"proj{l}.eta"] = (s, "eta")
+            if conv:
+                bias, kernel = groups[f"bias{l}"], groups[f"kernel{l}"]
+                state.update({f"bias{l}.b": (bias, "b"), f"bias{l}.eta_b": (bias, "eta_b"),
+                              f"kernel{l}.w": (kernel, "w"),
+                              f"kernel{l}.eta": (kernel, "eta")})
+            else:
+                state[f"proj{l}.w"] = (s, "w")
+                state[f"proj{l}.eta"] = (s, "eta")
         state["beta"] = (groups[f"layer{L}"], "beta")
         if filtered:
             state["layer0.rs"] = (layer0, "rs")
@@ -440,7 +448,10 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         if record is None:
             return {}
         if isinstance(record, (list, tuple, str)):
-            return {l: record for l in self.populations()}
+            names = [record] if isinstance(record, str) else record
+            return {p: (record if k in self._plan.learnable  # pools: what they have
+                        else [v for v in names if v in POOL_RECORDABLE])
+                    for k, p in enumerate(self.populations(), start=1)}
         if not isinstance(record, dict):
             raise TypeError("record must be a list of variable names (all layers) or a dict "
                             "{layer: [names]} (layer: 1..L or 'layer1'..)")
@@ -473,18 +484,14 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         learn_tau = self._check_learn_tau(learn, learn_tau)
         state = {"beta": self.beta if targets is not None else 0.0}
         tau_m, tau_r = self._time_constants()
-        for l in range(1, self.n_layers + 1):
+        for m, l in enumerate(self._plan.learnable):
             name = f"layer{l}"
-            eta = self._eta[l - 1] if learn else 0.0
             for var, value in self._state[name].items():
                 state[f"{name}.{var}"] = value
-            state[f"{name}.b"] = self._params["biases"][l - 1]
-            state[f"{name}.tau_m"] = tau_m[l - 1]
-            state[f"{name}.tau_r"] = tau_r[l - 1]
+            state[f"{name}.tau_m"] = tau_m[m]
+            state[f"{name}.tau_r"] = tau_r[m]
             state.update(self._substrate_state(l, learn_tau))
-            state[f"{name}.eta_b"] = eta
-            state[f"proj{l}.eta"] = eta
-            state[f"proj{l}.w"] = self._params["weights"][l - 1].T.ravel()  # pre-major order
+            state.update(self._parameter_state(l, learn))
         state.update(self._spiking_state())
         for var, value in self._state.get("layer0", {}).items():
             state[f"layer0.{var}"] = value
@@ -504,12 +511,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
                  for l, name in enumerate(self.populations(), start=1)}
         if self._dynamic(0):
             state["layer0"] = {v: out.state[f"layer0.{v}"] for v in self._dynamic(0)}
-        weights, biases = [], []
-        for l in range(1, self.n_layers + 1):
-            n_pre, n_post = self.layer_sizes[l - 1], self.layer_sizes[l]
-            weights.append(out.state[f"proj{l}.w"].reshape(n_pre, n_post).T.copy())
-            biases.append(out.state[f"layer{l}.b"])
-        return state, {"weights": weights, "biases": biases}
+        return state, self._collect_parameters(out)
 
     def _result(self, prepared, out, common):
         out = common["states"][f"layer{self.n_layers}"][self._readout_variable()]
@@ -588,6 +590,18 @@ document_spiking_parameters(
     LENetwork, r_max="10 kHz, the most one neuron emits at dt = 0.1 ms",
     output="The output layer spikes too (default; its trace x_L is the read-out); False "
     "keeps\n    it a rate read-out (needed for a linear or tanh output).")
+
+
+def _check_spatial(**options):
+    """ValueError for the options a network with convolution or pooling layers does not
+    support (before anything is built)."""
+    bad = {"hand_down": options["hand_down"] == "mismatch", "spiking": options["spiking"],
+           "tau_learning": options["tau_learning"] is not None,
+           "rate_noise": options["rate_noise"] is not None,
+           "tau_syn": options["tau_syn"] is not None}
+    for name, on in bad.items():
+        if on:
+            raise ValueError(f"{name}={options[name]!r} is {_SPATIAL_UNSUPPORTED}")
 
 
 def _projection_kinds(synapses, n_projections):

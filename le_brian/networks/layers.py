@@ -1,6 +1,7 @@
 r"""Layer types of a layered LE network: an architecture is a sequence of layer
 specifications, ``[Input(784), Dense(300), Dense(100), Dense(10)]``; a list of sizes
-``[784, 300, 100, 10]`` means the same (`architecture`).
+``[784, 300, 100, 10]`` means the same (`le_brian.networks.architecture.architecture`).
+Convolution and pooling layers: `le_brian.networks.conv_layers`.
 
 A layer type owns what is particular to it: its population (`Dense.population`: the LE
 neuron equations, its operations in the scheme's slots), its projection from the layer
@@ -18,12 +19,13 @@ import numpy as np
 from brian2 import Equations, NeuronGroup, Synapses
 
 from .. import equations as eq
+from ..engine.conv_geometry import as_shape
 from ..engine.dense import DenseSynapses
 from ..engine.spiking import add_spiking
 from ..equations import spiking as sq
 from ..equations.activations import ACTIVATIONS
 
-__all__ = ["Layer", "Input", "Dense", "architecture"]
+__all__ = ["Layer", "Input", "Dense", "le_population"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,26 @@ class Layer:
 
 @dataclass(frozen=True)
 class Input(Layer):
-    """The input layer: rates read from the run's input table every step."""
+    """The input layer: rates read from the run's input table every step.
+
+    Parameters
+    ----------
+    n : int or (int, int, int)
+        Number of input units, or an image shape ``(C, H, W)`` (channels, height,
+        width; ``n = C*H*W`` units in C order, `le_brian.engine.conv_geometry`), which a
+        `le_brian.networks.conv_layers.Conv2D` or pooling layer above needs.
+    """
+
+    shape: tuple = None
+
+    def __post_init__(self):
+        if isinstance(self.n, (tuple, list)):
+            shape = as_shape(self.n, "Input: shape")
+            object.__setattr__(self, "shape", shape)
+            object.__setattr__(self, "n", int(np.prod(shape)))
+        elif self.shape is not None:
+            raise ValueError("Input: give the shape as the first argument, Input((C, H, W))")
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
@@ -76,37 +97,7 @@ class Dense(Layer):
     def population(self, net, ctx, l):
         """Layer ``l``'s NeuronGroup with its prospective, error, latch and mismatch
         operations in the slots of ``ctx.schedule`` (docs/model.md §1.2, §1.3, §4)."""
-        L, sched, name = ctx.n_layers, ctx.schedule, f"layer{l}"
-        eqs = eq.layer_equations(l == L, net.scheme, ctx.hand_down == "mismatch",
-                                 net.tau_learning, ctx.noise, ctx.filtered,
-                                 l == L and net.filter_target)
-        if name in ctx.spiking:
-            eqs += Equations(sq.unit_trace(net.spiking.refractory))
-        g = NeuronGroup(self.n, eqs, method="euler", clock=ctx.clock, name=name)
-        g.state_updater.when = sched.membrane
-        slot, order = sched.prospective
-        g.run_regularly(eq.prospective_code(net._layer_activation(l), ctx.noise,
-                                            ctx.filtered),
-                        when=slot, order=ctx.stride * order(l, L), name=f"{name}_prospective")
-        if net.tau_learning is not None:
-            g.run_regularly(eq.LE_TAU_CLIP.format(tau=net.tau_learning),
-                            when=sched.membrane, order=1, name=f"{name}_tau_clip")
-        if name in ctx.spiking:
-            objs, spike_state, mon = add_spiking(
-                g, name, net.spiking, "r", slot, ctx.stride * order(l, L) + 1, ctx.clock,
-                name in ctx.record_spikes)
-            ctx.spike_objects += objs
-            ctx.state.update(spike_state)
-            ctx.spike_monitors += [mon] if mon is not None else []
-        err = (eq.output_error_code(net.target_type, "le_target", ctx.error,
-                                    net.filter_target) if l == L
-               else eq.hidden_error_code(ctx.error))
-        g.run_regularly(err, when=sched.new_error, name=f"{name}_error")
-        if ctx.reference:
-            g.run_regularly(eq.LE_LATCH_ERROR, when=sched.latch, name=f"{name}_latch")
-        if ctx.hand_down == "mismatch" and l >= 2:
-            g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"{name}_mismatch")
-        return g
+        return le_population(net, ctx, l, self.n)
 
     def projection(self, net, ctx, l, below, g):
         """Projection ``l`` (layer l-1 -> layer l): forward sum, feedback sum (l >= 2)
@@ -117,8 +108,9 @@ class Dense(Layer):
         projection_class = Synapses if kind == "plain" else DenseSynapses
         rate_pre = ("x" if f"layer{l - 1}" in ctx.spiking else "rs" if ctx.filtered
                     else "r")
+        feedback = ctx.feedback(l)
         s = projection_class(below, g,
-                             model=eq.projection_equations(l >= 2, learn_from=ctx.error,
+                             model=eq.projection_equations(feedback, learn_from=ctx.error,
                                                            hand_down=ctx.hand_down,
                                                            rate=rate_pre),
                              method="euler", clock=ctx.clock, name=f"proj{l}")
@@ -126,49 +118,49 @@ class Dense(Layer):
         slot, order = sched.forward
         s.summed_updaters["I_ff_post"].when = slot
         s.summed_updaters["I_ff_post"].order = ctx.stride * order(l, L)
-        if l >= 2:
+        if feedback:
             slot, order = sched.feedback
             s.summed_updaters["I_fb_pre"].when = slot
             s.summed_updaters["I_fb_pre"].order = ctx.stride * order(l, L)
         s.state_updater.when = sched.plasticity
         if kind == "dense" and ctx.hand_down == "eps":  # docs/model.md §4.1
-            s.fuse("I_ff_post", "I_fb_pre" if l >= 2 else None,
+            s.fuse("I_ff_post", "I_fb_pre" if feedback else None,
                    plasticity=sched.fuse_plasticity)
         return s
 
 
-def architecture(layers):
-    """Layer specifications from ``[Input(n0), Dense(n1), ...]`` or a list of sizes
-    ``[n0, n1, ...]`` (the input, then dense layers).
-
-    Raises
-    ------
-    ValueError
-        Fewer than two layers, a first entry that is not the input, an input after the
-        first entry, or a size that is not a positive int.
-    """
-    if hasattr(layers, "tolist") and not isinstance(layers, (list, tuple)):
-        layers = layers.tolist()  # a NumPy array of sizes
-    if not isinstance(layers, (list, tuple)) or len(layers) < 2:
-        raise ValueError(f"layer_sizes must be a list of at least 2 positive ints or layer "
-                         f"specifications [n_in, ..., n_out] / [Input(n_in), Dense(n), ...], "
-                         f"got {layers!r}")
-    out = []
-    for k, spec in enumerate(layers):
-        if isinstance(spec, Layer):
-            out.append(spec)
-        elif hasattr(spec, "__index__") and not isinstance(spec, (bool, np.bool_)):
-            try:
-                out.append(Input(int(spec)) if k == 0 else Dense(int(spec)))
-            except ValueError:
-                raise ValueError(f"layer_sizes must be a list of at least 2 positive ints "
-                                 f"[n_in, ..., n_out], got {layers!r}") from None
-        else:
-            raise ValueError(f"layer_sizes must be a list of at least 2 positive ints "
-                             f"[n_in, ..., n_out], got {layers!r}")
-    if not isinstance(out[0], Input) or any(isinstance(x, Input) for x in out[1:]):
-        raise ValueError("an architecture starts with one Input layer and has no other")
-    for spec in out[1:]:
-        if not isinstance(spec, Dense):
-            raise ValueError(f"LENetwork: unsupported layer {spec!r} (layer types: Dense)")
-    return out
+def le_population(net, ctx, l, n, shared_bias=False):
+    """Layer ``l``'s NeuronGroup of ``n`` LE neurons with its prospective, error, latch
+    and mismatch operations in the slots of ``ctx.schedule`` (docs/model.md §1.2, §1.3,
+    §4); ``shared_bias``: ``b`` is a linked variable (a convolution's channel bias)."""
+    L, sched, name = ctx.n_layers, ctx.schedule, f"layer{l}"
+    eqs = eq.layer_equations(l == L, net.scheme, ctx.hand_down == "mismatch",
+                             net.tau_learning, ctx.noise, ctx.filtered,
+                             l == L and net.filter_target, shared_bias=shared_bias)
+    if name in ctx.spiking:
+        eqs += Equations(sq.unit_trace(net.spiking.refractory))
+    g = NeuronGroup(n, eqs, method="euler", clock=ctx.clock, name=name)
+    g.state_updater.when = sched.membrane
+    slot, order = sched.prospective
+    g.run_regularly(eq.prospective_code(net._layer_activation(l), ctx.noise,
+                                        ctx.filtered),
+                    when=slot, order=ctx.stride * order(l, L), name=f"{name}_prospective")
+    if net.tau_learning is not None:
+        g.run_regularly(eq.LE_TAU_CLIP.format(tau=net.tau_learning),
+                        when=sched.membrane, order=1, name=f"{name}_tau_clip")
+    if name in ctx.spiking:
+        objs, spike_state, mon = add_spiking(
+            g, name, net.spiking, "r", slot, ctx.stride * order(l, L) + 1, ctx.clock,
+            name in ctx.record_spikes)
+        ctx.spike_objects += objs
+        ctx.state.update(spike_state)
+        ctx.spike_monitors += [mon] if mon is not None else []
+    err = (eq.output_error_code(net.target_type, "le_target", ctx.error,
+                                net.filter_target) if l == L
+           else eq.hidden_error_code(ctx.error))
+    g.run_regularly(err, when=sched.new_error, name=f"{name}_error")
+    if ctx.reference:
+        g.run_regularly(eq.LE_LATCH_ERROR, when=sched.latch, name=f"{name}_latch")
+    if ctx.hand_down == "mismatch" and l >= 2:
+        g.run_regularly(eq.LE_MISMATCH, when=sched.mismatch, name=f"{name}_mismatch")
+    return g

@@ -53,7 +53,7 @@ and feedback sums) run as one pass over its weights at the forward sum's place
 those of the tables above.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Schedule", "SCHEDULES", "BuildContext"]
 
@@ -114,3 +114,10 @@ class BuildContext:
     state: dict
     spike_objects: list
     spike_monitors: list
+    #: ``feedback(l)``: whether projection l sends errors down (a neuron layer lies below)
+    feedback: object
+    #: the group of the layer below the one being built
+    below: object = None
+    #: extra groups / synapses a layer type adds (kernel and bias groups, ...)
+    groups: dict = field(default_factory=dict)
+    synapses: dict = field(default_factory=dict)

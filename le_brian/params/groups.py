@@ -314,6 +314,12 @@ class Training(ParameterGroup):
         Field("dataset_kwargs", {}, "options of the dataset loader (e.g. path)",
               kind="dict"),
         Field("hidden", [120], "hidden layer sizes", kind="ints"),
+        Field("conv", None, "convolution and pooling layers before the hidden ones, e.g. "
+              "'c20k5,m2,c50k5,m2' (c<channels>k<kernel>[s<stride>][p<padding>]; "
+              "m<size> / a<size>[s<stride>][p<padding>]: max / average pooling)",
+              kind="str", optional=True),
+        Field("image_shape", None, "input image shape C,H,W (needed with conv)",
+              kind="ints", optional=True),
         _time("presentation_time", 1 * ms, "time each sample is shown", low=0),
         Field("epochs", 10, "training epochs", kind="int", low=0),
         Field("lr_decay", 1.0, "factor applied to every learning rate after each epoch",
@@ -566,13 +572,33 @@ class TrainingParameters(ParameterSet):
             raise ParameterError("parameters tau_learning_epochs / tau_learning_in_training "
                                  "need tau_learning ('tau_m' or 'tau_r')")
         lr = self.learning_rates
-        if isinstance(lr, list) and len(lr) != len(self.hidden) + 1:
+        n_layers = self.n_learnable()
+        if isinstance(lr, list) and len(lr) != n_layers:
             raise ParameterError(f"parameter learning_rates must have one value or "
-                                 f"{len(self.hidden) + 1} (one per layer), got {len(lr)}")
+                                 f"{n_layers} (one per layer with parameters), got {len(lr)}")
+        if self.image_shape is not None and len(self.image_shape) != 3:
+            raise ParameterError(f"parameter image_shape must be C,H,W, got "
+                                 f"{self.image_shape!r}")
+        if self.conv is not None and self.image_shape is None:
+            raise ParameterError("parameter conv needs image_shape (C,H,W of the input)")
+
+    def n_learnable(self):
+        """Number of layers with parameters: the convolutions of ``conv``, the hidden
+        layers and the output layer."""
+        if self.conv is None:
+            return len(self.hidden) + 1
+        from ..engine.conv_geometry import parse_layers
+
+        try:
+            spatial = parse_layers(self.conv)
+        except ValueError as err:
+            raise ParameterError(f"parameter {err}") from None
+        return sum(t[0] == "conv" for t in spatial) + len(self.hidden) + 1
 
     def learning_rates_of_epoch(self, epoch=0):
-        """Learning rates (Quantities, one per layer) used during ``epoch`` (0-based)."""
-        n_layers = len(self.hidden) + 1
+        """Learning rates (Quantities, one per layer with parameters) used during
+        ``epoch`` (0-based)."""
+        n_layers = self.n_learnable()
         lr = self.learning_rates
         rates = list(lr) if isinstance(lr, list) else [lr] * n_layers
         scale = self.lr_decay ** epoch

@@ -40,14 +40,17 @@ from ..io import atomic_write as _atomic_write
 from ..io import names_file, read_json, read_npz, save_figure
 from ..io import write_json as _write_json
 
+from ..networks.conv_layers import layers_from_text
 from ..networks.layered import LENetwork
+from ..networks.layers import Dense, Input
 from ..parameter_sets import config_dict, load_model  # noqa: F401  (part of this API)
 from ..params import LENetworkParameters, ParameterError, TrainingParameters
 
 __all__ = ["training_parameters", "train", "evaluate",
            "evaluate_network", "load_network", "build_network", "load_model", "config_dict",
            "tau_mismatch", "write_checkpoint", "restore_checkpoint", "run_parameters",
-           "check_resumable", "check_run_folder", "epochs_left", "load_checkpoint"]
+           "check_resumable", "check_run_folder", "epochs_left", "load_checkpoint",
+           "layer_specifications"]
 
 
 #: The parameters of a training run (`le_brian.params.TrainingParameters`); the name of
@@ -99,7 +102,19 @@ def build_network(cfg, n_in, n_out, simulator=None):
     cfg = training_parameters(cfg)
     kwargs = {name: getattr(cfg, name) for name in LENetworkParameters.fields()}
     kwargs["learning_rates"] = cfg.learning_rates_of_epoch(0)
-    return LENetwork([n_in, *cfg.hidden, n_out], simulator=simulator, **kwargs)
+    return LENetwork(layer_specifications(cfg, n_in, n_out), simulator=simulator, **kwargs)
+
+
+def layer_specifications(cfg, n_in, n_out):
+    """The architecture of a configuration: ``[n_in, *hidden, n_out]``, or with ``conv``
+    ``[Input(image_shape), <conv layers>, Dense(h) ..., Dense(n_out)]``."""
+    if cfg.conv is None:
+        return [n_in, *cfg.hidden, n_out]
+    shape = tuple(cfg.image_shape)
+    if int(np.prod(shape)) != n_in:
+        raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} units but the data "
+                         f"have {n_in} features")
+    return [Input(shape), *layers_from_text(cfg.conv), *map(Dense, cfg.hidden), Dense(n_out)]
 
 
 def tau_mismatch(net):

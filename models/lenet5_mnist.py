@@ -1,0 +1,24 @@
+"""LE LeNet-5 on the full MNIST (the paper's Fig. 2d; needs the MNIST IDX files,
+`--data-path` or $LE_BRIAN_DATA/mnist). Settings as `lenet5_mnist5k` (docs/model.md
+§3.3)."""
+
+from brian2 import Hz, ms
+
+TRAINING = dict(
+    dataset="mnist",
+    image_shape=[1, 28, 28],
+    conv="c20k5,m2,c50k5,m2",  # conv 1 -> 20 (5x5), max-pool 2, conv 20 -> 50, max-pool 2
+    hidden=[500],  # dense 800 -> 500 -> 10
+    activation="hard_sigmoid",
+    output_activation="linear",
+    target_type="rate",
+    tau_m=10 * ms,
+    presentation_time=10 * ms,  # T = tau
+    dt=0.1 * ms,
+    beta=0.1,
+    # the authors' 1600 / 160 Hz (mini-batches of 512) divided by 16 for online learning,
+    # as in lenet5_mnist5k
+    learning_rates=[100 * Hz, 10 * Hz, 10 * Hz, 10 * Hz],
+    epochs=10,
+    device="cpp_standalone",
+)
