@@ -31,17 +31,15 @@
 {% block extra_headers %}
 #include <algorithm>
 #include <vector>
-// Brian2 compiles with -ffast-math; its reassociation would let the compiler add a
-// sum's terms in an order that depends on how this code is inlined and vectorised
-// (it differed between the builds with and without OpenMP). The pass keeps its
-// order: every loop below vectorises without reassociation (the gradient sums per
-// output column, then over the columns).
-#if defined(__clang__)
-#define _CONV_ORDERED _Pragma("clang fp reassociate(off)")
+// Brian2 compiles with -ffast-math, which lets the compiler reassociate sums
+// differently where code is inlined into different callers (measured: the chunk
+// reduction differed between the builds with and without OpenMP). The functions
+// that add terms are therefore not inlined: each is compiled once, the same for any
+// number of threads.
+#if defined(__GNUC__)
+#define _CONV_NOINLINE __attribute__((noinline))
 #else
-#define _CONV_ORDERED
-#pragma GCC push_options
-#pragma GCC optimize("no-associative-math")
+#define _CONV_NOINLINE
 #endif
 namespace {
 namespace _conv_{{codeobj_name}} {
@@ -52,96 +50,136 @@ constexpr int KH = {{_g.KH}}, KW = {{_g.KW}}, SH = {{_g.SH}}, SW = {{_g.SW}};
 constexpr int PH = {{_g.PH}}, PW = {{_g.PW}};
 constexpr int CHUNKS = {{_g.chunks}}, CHUNK_O = {{_g.chunk_o}};
 
-// floor(a / b) for b > 0
-constexpr int floordiv(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-// the output rows / columns whose input row / column (out*s + i - p) lies in [0, n)
-constexpr int lo(int i, int s, int p)
-{ return floordiv(p - i + s - 1, s) > 0 ? floordiv(p - i + s - 1, s) : 0; }
-constexpr int hi(int i, int s, int p, int n, int n_out)
-{ return floordiv(n - 1 + p - i, s) + 1 < n_out ? floordiv(n - 1 + p - i, s) + 1 : n_out; }
+constexpr int HP = H + 2 * PH, WP = W + 2 * PW;  // the padded input
+constexpr int PLANE = HP * WP;
 
-// one (output channel, input channel) pair: r, fb planes of input channel c; e, ff
-// planes of output channel o; k its KH*KW kernel entries
+// One (output channel o, input channel c) pair, from the kernel entries k of (o, c)
+// as they were at the start of the pass:
+//   rp: the zero-padded input plane c (HP x WP); e: the error plane o (HO x WO);
+//   es: the error plane o spread for the feedback (KW planes HO x WP: es[j][y][X] =
+//       e[y][x] where X = x*SW + j, else 0); ff: the forward sums of o (HO x WO);
+//   fb: this chunk's partial feedback sums of c (padded, HP x WP).
+// Each sum is kept in locals (registers) over the kernel entries: the forward sum
+// of an output row, the feedback sum of an input row, the gradient of an entry
+// (one partial sum per output column x, then the columns folded pairwise).
 template <bool FF, bool FB, bool GRAD>
-inline void pair(const T* __restrict r, const T* __restrict e, T* __restrict ff,
-                 T* __restrict fb, T* __restrict k, const T rate)
+inline void pair(const T* __restrict rp, const T* __restrict e, const T* __restrict es,
+                 T* __restrict ff, T* __restrict fb, T* __restrict k, const T rate)
 {
-    _CONV_ORDERED
-    for (int i = 0; i < KH; i++)
-    {
-        const int y_lo = lo(i, SH, PH), y_hi = hi(i, SH, PH, H, HO);
-        for (int j = 0; j < KW; j++)
+    T kv[KH * KW];
+    for (int q = 0; q < KH * KW; q++) kv[q] = k[q];
+    if (FF)
+        for (int y = 0; y < HO; y++)
         {
-            const int x_lo = lo(j, SW, PW), x_hi = hi(j, SW, PW, W, WO);
-            const T kv = k[i * KW + j];
-            T lane[WO];  // the gradient's terms summed per output column x
-            for (int x = 0; x < WO; x++) lane[x] = 0;
-            for (int y = y_lo; y < y_hi; y++)
-            {
-                const int yy = y * SH + i - PH;
-                const T* __restrict rr = r + yy * W + j - PW;
-                const T* __restrict er = e + y * WO;
-                T* __restrict fr = ff + y * WO;
-                T* __restrict br = fb + yy * W + j - PW;
-                for (int x = x_lo; x < x_hi; x++)
+            T acc[WO];
+            for (int x = 0; x < WO; x++) acc[x] = ff[y * WO + x];
+            for (int i = 0; i < KH; i++)
+                for (int j = 0; j < KW; j++)
                 {
-                    const T rv = rr[x * SW];
-                    const T ev = er[x];
-                    if (FF) fr[x] += kv * rv;
-                    if (FB) br[x * SW] += kv * ev;
-                    if (GRAD) lane[x] += ev * rv;
+                    const T* __restrict rr = rp + (y * SH + i) * WP + j;
+                    for (int x = 0; x < WO; x++) acc[x] += kv[i * KW + j] * rr[x * SW];
+                }
+            for (int x = 0; x < WO; x++) ff[y * WO + x] = acc[x];
+        }
+    if (FB)
+        for (int Y = 0; Y < HP; Y++)
+        {
+            T acc[WP];
+            for (int X = 0; X < WP; X++) acc[X] = fb[Y * WP + X];
+            // the kernel rows i with Y = y*SH + i, 0 <= y < HO (bounds, not a test in
+            // the loop: GCC 12 with AVX-512 miscompiled that form, its if-conversion)
+            const int i_lo = Y - HO * SH + 1 > 0 ? Y - HO * SH + 1 : 0;
+            const int i_hi = Y < KH - 1 ? Y : KH - 1;
+            for (int i = i_lo + (Y - i_lo) % SH; i <= i_hi; i += SH)
+            {
+                const int y = (Y - i) / SH;
+                for (int j = 0; j < KW; j++)
+                {
+                    const T* __restrict er = es + (j * HO + y) * WP;
+                    for (int X = 0; X < WP; X++) acc[X] += kv[i * KW + j] * er[X];
                 }
             }
-            if (GRAD)
-            {
-                T grad = 0;
-                for (int x = x_lo; x < x_hi; x++) grad += lane[x];
-                k[i * KW + j] = kv + rate * grad;
-            }
+            for (int X = 0; X < WP; X++) fb[Y * WP + X] = acc[X];
         }
-    }
+    if (GRAD)
+        for (int i = 0; i < KH; i++)
+            for (int j = 0; j < KW; j++)
+            {
+                T lane[WO];
+                for (int x = 0; x < WO; x++) lane[x] = 0;
+                for (int y = 0; y < HO; y++)
+                {
+                    const T* __restrict rr = rp + (y * SH + i) * WP + j;
+                    for (int x = 0; x < WO; x++) lane[x] += e[y * WO + x] * rr[x * SW];
+                }
+                for (int n = WO; n > 1; n = (n + 1) / 2)  // fold: lane[x] += lane[x + h]
+                    for (int x = 0; x < n / 2; x++) lane[x] += lane[x + (n + 1) / 2];
+                k[i * KW + j] = kv[i * KW + j] + rate * lane[0];
+            }
 }
 
-// the output channels of one chunk; fb: this chunk's partial feedback sum
+// the output channels of one chunk; es: its spread error planes; fb: its partial
+// (padded) feedback sums
 template <bool FF, bool FB, bool GRAD>
-inline void chunk(int ch, const T* __restrict r, const T* __restrict e, T* __restrict ff,
-                  T* __restrict fb, T* __restrict K, const T rate)
+_CONV_NOINLINE void chunk(int ch, const T* __restrict rp, const T* __restrict e, T* __restrict es,
+                  T* __restrict ff, T* __restrict fb, T* __restrict K, const T rate)
 {
-    _CONV_ORDERED
     const int o_end = std::min(O, (ch + 1) * CHUNK_O);
     if (FB)
-        for (int n = 0; n < C * H * W; n++) fb[n] = 0;
+        for (int n = 0; n < C * PLANE; n++) fb[n] = 0;
     for (int o = ch * CHUNK_O; o < o_end; o++)
     {
+        const T* __restrict eo = e + o * HO * WO;
+        if (FB)
+        {
+            for (int n = 0; n < KW * HO * WP; n++) es[n] = 0;
+            for (int j = 0; j < KW; j++)
+                for (int y = 0; y < HO; y++)
+                    for (int x = 0; x < WO; x++)
+                        es[(j * HO + y) * WP + x * SW + j] = eo[y * WO + x];
+        }
         if (FF)
             for (int n = 0; n < HO * WO; n++) ff[o * HO * WO + n] = 0;
         for (int c = 0; c < C; c++)
-            pair<FF, FB, GRAD>(r + c * H * W, e + o * HO * WO, ff + o * HO * WO,
-                               fb + c * H * W, K + (o * C + c) * KH * KW, rate);
+            pair<FF, FB, GRAD>(rp + c * PLANE, eo, es, ff + o * HO * WO, fb + c * PLANE,
+                               K + (o * C + c) * KH * KW, rate);
     }
 }
 
-// the partial feedback sums of the chunks, in chunk order, for the inputs n0..n1-1
-inline void reduce(const T* __restrict parts, T* __restrict fb, int n0, int n1)
+// the zero-padded copy of the input (PH, PW > 0)
+_CONV_NOINLINE void pad(const T* __restrict r, T* __restrict rp)
 {
-    _CONV_ORDERED
-    for (int n = n0; n < n1; n++) fb[n] = parts[n];
-    for (int ch = 1; ch < CHUNKS; ch++)
-        for (int n = n0; n < n1; n++) fb[n] += parts[(size_t)ch * C * H * W + n];
+    for (int n = 0; n < C * PLANE; n++) rp[n] = 0;
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                rp[c * PLANE + (y + PH) * WP + x + PW] = r[(c * H + y) * W + x];
+}
+
+// the partial feedback sums of the chunks (padded planes), in chunk order, for the
+// input channel c
+_CONV_NOINLINE void reduce(const T* __restrict parts, T* __restrict fb, int c)
+{
+    for (int y = 0; y < H; y++)
+    {
+        T* __restrict out = fb + (c * H + y) * W;
+        const T* __restrict in = parts + c * PLANE + (y + PH) * WP + PW;
+        for (int x = 0; x < W; x++) out[x] = in[x];
+        for (int ch = 1; ch < CHUNKS; ch++)
+            for (int x = 0; x < W; x++) out[x] += in[(size_t)ch * C * PLANE + x];
+    }
 }
 }  // namespace _conv_{{codeobj_name}}
 }  // namespace
-#if !defined(__clang__)
-#pragma GCC pop_options
-#endif
 {% endblock %}
 
 {% macro _pass(ff, fb, grad) %}
 {{openmp_pragma('parallel-static')}}
 for (int _conv_chunk = 0; _conv_chunk < _conv::CHUNKS; _conv_chunk++)
 {
-    _conv::chunk<{{ff}}, {{fb}}, {{grad}}>(_conv_chunk, _conv_r, _conv_e, _conv_ff,
-        _conv_parts + (size_t)_conv_chunk * _conv::C * _conv::H * _conv::W, _conv_K, _conv_rate);
+    _conv::chunk<{{ff}}, {{fb}}, {{grad}}>(_conv_chunk, _conv_rp, _conv_e,
+        _conv_es + (size_t)_conv_chunk * _conv::KW * _conv::HO * _conv::WP, _conv_ff,
+        _conv_parts + (size_t)_conv_chunk * _conv::C * _conv::PLANE, _conv_K, _conv_rate);
 }
 {% endmacro %}
 
@@ -163,10 +201,20 @@ for (int _conv_chunk = 0; _conv_chunk < _conv::CHUNKS; _conv_chunk++)
     {% endif %}
     _conv::T* const _conv_K = {{get_array_name(variables['_conv_w'])}} + {{_g.w_start}};
     {% if _g.feedback %}
-    static std::vector<_conv::T> _conv_parts_store((size_t)_conv::CHUNKS * _conv::C * _conv::H * _conv::W);
+    static std::vector<_conv::T> _conv_parts_store((size_t)_conv::CHUNKS * _conv::C * _conv::PLANE);
+    static std::vector<_conv::T> _conv_es_store((size_t)_conv::CHUNKS * _conv::KW * _conv::HO * _conv::WP);
     _conv::T* const _conv_parts = _conv_parts_store.data();
+    _conv::T* const _conv_es = _conv_es_store.data();
     {% else %}
     _conv::T* const _conv_parts = NULL;
+    _conv::T* const _conv_es = NULL;
+    {% endif %}
+    {% if _g.PH or _g.PW %}
+    static std::vector<_conv::T> _conv_rp_store((size_t)_conv::C * _conv::PLANE);
+    _conv::pad(_conv_r, _conv_rp_store.data());
+    const _conv::T* const _conv_rp = _conv_rp_store.data();
+    {% else %}
+    const _conv::T* const _conv_rp = _conv_r;
     {% endif %}
     {% if _g.plasticity %}
     const _conv::T _conv_rate = {{get_array_name(variables['dt'])}}[0] * {{get_array_name(variables['_conv_eta'])}}[0];
@@ -187,9 +235,8 @@ for (int _conv_chunk = 0; _conv_chunk < _conv::CHUNKS; _conv_chunk++)
     {% if _g.feedback %}
     // the partial feedback sums in chunk order (the same for any number of threads)
     _conv::T* const _conv_fb = {{get_array_name(variables['_conv_fb'])}} + {{_g.fb_start}};
-    // (blocks of 256 inputs per thread)
     {{openmp_pragma('parallel-static')}}
-    for (int _n0 = 0; _n0 < _conv::C * _conv::H * _conv::W; _n0 += 256)
-        _conv::reduce(_conv_parts, _conv_fb, _n0, std::min(_n0 + 256, _conv::C * _conv::H * _conv::W));
+    for (int _c = 0; _c < _conv::C; _c++)
+        _conv::reduce(_conv_parts, _conv_fb, _c);
     {% endif %}
 {% endblock %}
