@@ -19,6 +19,8 @@ ETA = 300 * Hz
 CASES = (
     (ConvGeometry((2, 5, 7), 3, 3, stride=2, padding=1), (3, 2, 1)),
     (ConvGeometry((3, 6, 6), 10, (3, 2)), (0, 0, 0)),
+    # output rows of 8: the explicit-vector gradient loop (64-byte vectors of float64)
+    (ConvGeometry((2, 4, 10), 3, 3), (1, 0, 2)),
 )
 
 
@@ -106,8 +108,8 @@ def _inner(out, m, var):
 
 @pytest.mark.standalone
 def test_conv_projection_equals_numpy_and_threads_and_evaluation():
-    """40 steps of two projections (stride 2 + padding 1 between subgroups; stride 1,
-    10 output channels in uneven chunks): sums, rates, errors and kernel == the NumPy
+    """40 steps of three projections (stride 2 + padding 1 between subgroups; stride 1,
+    10 output channels in uneven chunks; rows of 8 outputs): sums, rates, errors and kernel == the NumPy
     loop to 1e-12; threads 1 and 2 give the bits of threads 0; a run with eta = 0
     (the evaluation branch, same program) leaves the kernel bit for bit and gives the
     sums of the NumPy loop without learning."""

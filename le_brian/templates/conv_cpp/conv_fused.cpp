@@ -52,6 +52,125 @@ constexpr int CHUNKS = {{_g.chunks}}, CHUNK_O = {{_g.chunk_o}};
 
 constexpr int HP = H + 2 * PH, WP = W + 2 * PW;  // the padded input
 constexpr int PLANE = HP * WP;
+// rows of the spread error planes and the partial feedback sums: WP values padded
+// to whole 64-byte vectors
+constexpr int VL = 64 / sizeof(T), NVP = (WP + VL - 1) / VL, WPV = NVP * VL;
+constexpr int FBPLANE = HP * WPV;
+// rows of the forward sum and kernel columns of the gradient handled at a time
+constexpr int RB = {{_g.RB}}, JB = {{_g.JB}};
+
+// Explicit vectors (GCC / Clang vector extensions: 64 bytes, one AVX-512 register or
+// two AVX2 ones) for the gradient where an output row is a whole number of vectors
+// of contiguous inputs (stride 1 in x): the partial sums of one kernel row's KW
+// entries stay in registers over all output rows, each error row is loaded once.
+#if defined(__GNUC__)
+constexpr int NV = WO / VL > 0 ? WO / VL : 1;
+constexpr bool VEC = SW == 1 && WO % VL == 0;
+typedef T V __attribute__((vector_size(64)));
+inline V loadu(const T* p) { V v; __builtin_memcpy(&v, p, sizeof(V)); return v; }
+inline void storeu(T* p, const V& v) { __builtin_memcpy(p, &v, sizeof(V)); }
+
+inline void gradient_vec(const T* __restrict rp, const T* __restrict e,
+                         const T* __restrict kv, T* __restrict k, const T rate)
+{
+    for (int i = 0; i < KH; i++)
+    {
+        V lane[KW][NV];
+        for (int j = 0; j < KW; j++)
+            for (int v = 0; v < NV; v++) lane[j][v] = V{};
+        for (int y = 0; y < HO; y++)
+        {
+            V ev[NV];
+            for (int v = 0; v < NV; v++) ev[v] = loadu(e + y * WO + v * VL);
+            const T* __restrict rr = rp + (y * SH + i) * WP;
+            for (int j = 0; j < KW; j++)
+                for (int v = 0; v < NV; v++) lane[j][v] += ev[v] * loadu(rr + j + v * VL);
+        }
+        for (int j = 0; j < KW; j++)
+        {
+            V sum = lane[j][0];
+            for (int v = 1; v < NV; v++) sum += lane[j][v];
+            T t[VL];
+            __builtin_memcpy(t, &sum, sizeof(V));
+            for (int n = VL; n > 1; n /= 2)  // fold: t[x] += t[x + n/2]
+                for (int x = 0; x < n / 2; x++) t[x] += t[x + n / 2];
+            k[i * KW + j] = kv[i * KW + j] + rate * t[0];
+        }
+    }
+}
+
+// the feedback sums of one (o, c) pair, by output row y: the KH input rows it
+// reaches (y*SH + i) are kept in registers over the kernel entries
+inline void feedback_vec(const T* __restrict es, T* __restrict fb, const T* __restrict kv)
+{
+    for (int y = 0; y < HO; y++)
+        for (int i = 0; i < KH; i++)
+        {
+            T* __restrict fr = fb + (y * SH + i) * WPV;
+            V acc[NVP];
+            for (int v = 0; v < NVP; v++) acc[v] = loadu(fr + v * VL);
+            for (int j = 0; j < KW; j++)
+            {
+                const T kk = kv[i * KW + j];
+                for (int v = 0; v < NVP; v++)
+                    acc[v] += kk * loadu(es + (j * HO + y) * WPV + v * VL);
+            }
+            for (int v = 0; v < NVP; v++) storeu(fr + v * VL, acc[v]);
+        }
+}
+#define _CONV_VECTORS 1
+#else
+constexpr bool VEC = false;
+inline void gradient_vec(const T*, const T*, const T*, T*, const T) {}
+#endif
+
+// the forward sums of the output rows y0 .. y0+R-1 (R rows at a time: R*WO
+// independent sums in registers)
+template <int R>
+inline void forward_rows(int y0, const T* __restrict rp, const T* __restrict kv,
+                         T* __restrict ff)
+{
+    T acc[R][WO];
+    for (int r = 0; r < R; r++)
+        for (int x = 0; x < WO; x++) acc[r][x] = ff[(y0 + r) * WO + x];
+    for (int i = 0; i < KH; i++)
+        for (int j = 0; j < KW; j++)
+        {
+            const T kk = kv[i * KW + j];
+            for (int r = 0; r < R; r++)
+            {
+                const T* __restrict rr = rp + ((y0 + r) * SH + i) * WP + j;
+                for (int x = 0; x < WO; x++) acc[r][x] += kk * rr[x * SW];
+            }
+        }
+    for (int r = 0; r < R; r++)
+        for (int x = 0; x < WO; x++) ff[(y0 + r) * WO + x] = acc[r][x];
+}
+
+// the gradients of the kernel entries (i, j0) .. (i, j0+J-1) (J at a time: one
+// partial sum per output column and entry, then the columns folded pairwise) and
+// their update
+template <int J>
+inline void gradient_columns(int i, int j0, const T* __restrict rp, const T* __restrict e,
+                             const T* __restrict kv, T* __restrict k, const T rate)
+{
+    T lane[J][WO];
+    for (int q = 0; q < J; q++)
+        for (int x = 0; x < WO; x++) lane[q][x] = 0;
+    for (int y = 0; y < HO; y++)
+    {
+        const T* __restrict rr = rp + (y * SH + i) * WP + j0;
+        const T* __restrict er = e + y * WO;
+        for (int q = 0; q < J; q++)
+            for (int x = 0; x < WO; x++) lane[q][x] += er[x] * rr[x * SW + q];
+    }
+    for (int q = 0; q < J; q++)
+    {
+        for (int n = WO; n > 1; n = (n + 1) / 2)  // fold: lane[x] += lane[x + h]
+            for (int x = 0; x < n / 2; x++) lane[q][x] += lane[q][x + (n + 1) / 2];
+        k[i * KW + j0 + q] = kv[i * KW + j0 + q] + rate * lane[q][0];
+    }
+}
 
 // One (output channel o, input channel c) pair, from the kernel entries k of (o, c)
 // as they were at the start of the pass:
@@ -69,53 +188,35 @@ inline void pair(const T* __restrict rp, const T* __restrict e, const T* __restr
     T kv[KH * KW];
     for (int q = 0; q < KH * KW; q++) kv[q] = k[q];
     if (FF)
+    {
+        int y = 0;
+        for (; y + RB <= HO; y += RB) forward_rows<RB>(y, rp, kv, ff);
+        for (; y < HO; y++) forward_rows<1>(y, rp, kv, ff);
+    }
+    if (FB)
+    {
+#ifdef _CONV_VECTORS
+        feedback_vec(es, fb, kv);
+#else
         for (int y = 0; y < HO; y++)
-        {
-            T acc[WO];
-            for (int x = 0; x < WO; x++) acc[x] = ff[y * WO + x];
             for (int i = 0; i < KH; i++)
                 for (int j = 0; j < KW; j++)
                 {
-                    const T* __restrict rr = rp + (y * SH + i) * WP + j;
-                    for (int x = 0; x < WO; x++) acc[x] += kv[i * KW + j] * rr[x * SW];
+                    const T* __restrict er = es + (j * HO + y) * WPV;
+                    T* __restrict fr = fb + (y * SH + i) * WPV;
+                    for (int X = 0; X < WP; X++) fr[X] += kv[i * KW + j] * er[X];
                 }
-            for (int x = 0; x < WO; x++) ff[y * WO + x] = acc[x];
-        }
-    if (FB)
-        for (int Y = 0; Y < HP; Y++)
-        {
-            T acc[WP];
-            for (int X = 0; X < WP; X++) acc[X] = fb[Y * WP + X];
-            // the kernel rows i with Y = y*SH + i, 0 <= y < HO (bounds, not a test in
-            // the loop: GCC 12 with AVX-512 miscompiled that form, its if-conversion)
-            const int i_lo = Y - HO * SH + 1 > 0 ? Y - HO * SH + 1 : 0;
-            const int i_hi = Y < KH - 1 ? Y : KH - 1;
-            for (int i = i_lo + (Y - i_lo) % SH; i <= i_hi; i += SH)
-            {
-                const int y = (Y - i) / SH;
-                for (int j = 0; j < KW; j++)
-                {
-                    const T* __restrict er = es + (j * HO + y) * WP;
-                    for (int X = 0; X < WP; X++) acc[X] += kv[i * KW + j] * er[X];
-                }
-            }
-            for (int X = 0; X < WP; X++) fb[Y * WP + X] = acc[X];
-        }
-    if (GRAD)
+#endif
+    }
+    if (GRAD && VEC)
+        gradient_vec(rp, e, kv, k, rate);
+    else if (GRAD)
         for (int i = 0; i < KH; i++)
-            for (int j = 0; j < KW; j++)
-            {
-                T lane[WO];
-                for (int x = 0; x < WO; x++) lane[x] = 0;
-                for (int y = 0; y < HO; y++)
-                {
-                    const T* __restrict rr = rp + (y * SH + i) * WP + j;
-                    for (int x = 0; x < WO; x++) lane[x] += e[y * WO + x] * rr[x * SW];
-                }
-                for (int n = WO; n > 1; n = (n + 1) / 2)  // fold: lane[x] += lane[x + h]
-                    for (int x = 0; x < n / 2; x++) lane[x] += lane[x + (n + 1) / 2];
-                k[i * KW + j] = kv[i * KW + j] + rate * lane[0];
-            }
+        {
+            int j = 0;
+            for (; j + JB <= KW; j += JB) gradient_columns<JB>(i, j, rp, e, kv, k, rate);
+            for (; j < KW; j++) gradient_columns<1>(i, j, rp, e, kv, k, rate);
+        }
 }
 
 // the output channels of one chunk; es: its spread error planes; fb: its partial
@@ -126,22 +227,22 @@ _CONV_NOINLINE void chunk(int ch, const T* __restrict rp, const T* __restrict e,
 {
     const int o_end = std::min(O, (ch + 1) * CHUNK_O);
     if (FB)
-        for (int n = 0; n < C * PLANE; n++) fb[n] = 0;
+        for (int n = 0; n < C * FBPLANE; n++) fb[n] = 0;
     for (int o = ch * CHUNK_O; o < o_end; o++)
     {
         const T* __restrict eo = e + o * HO * WO;
         if (FB)
         {
-            for (int n = 0; n < KW * HO * WP; n++) es[n] = 0;
+            for (int n = 0; n < KW * HO * WPV; n++) es[n] = 0;
             for (int j = 0; j < KW; j++)
                 for (int y = 0; y < HO; y++)
                     for (int x = 0; x < WO; x++)
-                        es[(j * HO + y) * WP + x * SW + j] = eo[y * WO + x];
+                        es[(j * HO + y) * WPV + x * SW + j] = eo[y * WO + x];
         }
         if (FF)
             for (int n = 0; n < HO * WO; n++) ff[o * HO * WO + n] = 0;
         for (int c = 0; c < C; c++)
-            pair<FF, FB, GRAD>(rp + c * PLANE, eo, es, ff + o * HO * WO, fb + c * PLANE,
+            pair<FF, FB, GRAD>(rp + c * PLANE, eo, es, ff + o * HO * WO, fb + c * FBPLANE,
                                K + (o * C + c) * KH * KW, rate);
     }
 }
@@ -163,10 +264,10 @@ _CONV_NOINLINE void reduce(const T* __restrict parts, T* __restrict fb, int c)
     for (int y = 0; y < H; y++)
     {
         T* __restrict out = fb + (c * H + y) * W;
-        const T* __restrict in = parts + c * PLANE + (y + PH) * WP + PW;
+        const T* __restrict in = parts + c * FBPLANE + (y + PH) * WPV + PW;
         for (int x = 0; x < W; x++) out[x] = in[x];
         for (int ch = 1; ch < CHUNKS; ch++)
-            for (int x = 0; x < W; x++) out[x] += in[(size_t)ch * C * PLANE + x];
+            for (int x = 0; x < W; x++) out[x] += in[(size_t)ch * C * FBPLANE + x];
     }
 }
 }  // namespace _conv_{{codeobj_name}}
@@ -178,8 +279,8 @@ _CONV_NOINLINE void reduce(const T* __restrict parts, T* __restrict fb, int c)
 for (int _conv_chunk = 0; _conv_chunk < _conv::CHUNKS; _conv_chunk++)
 {
     _conv::chunk<{{ff}}, {{fb}}, {{grad}}>(_conv_chunk, _conv_rp, _conv_e,
-        _conv_es + (size_t)_conv_chunk * _conv::KW * _conv::HO * _conv::WP, _conv_ff,
-        _conv_parts + (size_t)_conv_chunk * _conv::C * _conv::PLANE, _conv_K, _conv_rate);
+        _conv_es + (size_t)_conv_chunk * _conv::KW * _conv::HO * _conv::WPV, _conv_ff,
+        _conv_parts + (size_t)_conv_chunk * _conv::C * _conv::FBPLANE, _conv_K, _conv_rate);
 }
 {% endmacro %}
 
@@ -201,18 +302,18 @@ for (int _conv_chunk = 0; _conv_chunk < _conv::CHUNKS; _conv_chunk++)
     {% endif %}
     _conv::T* const _conv_K = {{get_array_name(variables['_conv_w'])}} + {{_g.w_start}};
     {% if _g.feedback %}
-    static std::vector<_conv::T> _conv_parts_store((size_t)_conv::CHUNKS * _conv::C * _conv::PLANE);
-    static std::vector<_conv::T> _conv_es_store((size_t)_conv::CHUNKS * _conv::KW * _conv::HO * _conv::WP);
-    _conv::T* const _conv_parts = _conv_parts_store.data();
-    _conv::T* const _conv_es = _conv_es_store.data();
+    // scratch on 64-byte boundaries (whole vectors per row: measured +20 % on the
+    // LeNet-5 conv2 projection against 16-byte-aligned storage)
+    alignas(64) static _conv::T _conv_parts[(size_t)_conv::CHUNKS * _conv::C * _conv::FBPLANE];
+    alignas(64) static _conv::T _conv_es[(size_t)_conv::CHUNKS * _conv::KW * _conv::HO * _conv::WPV];
     {% else %}
     _conv::T* const _conv_parts = NULL;
     _conv::T* const _conv_es = NULL;
     {% endif %}
     {% if _g.PH or _g.PW %}
-    static std::vector<_conv::T> _conv_rp_store((size_t)_conv::C * _conv::PLANE);
-    _conv::pad(_conv_r, _conv_rp_store.data());
-    const _conv::T* const _conv_rp = _conv_rp_store.data();
+    alignas(64) static _conv::T _conv_rp_store[(size_t)_conv::C * _conv::PLANE];
+    _conv::pad(_conv_r, _conv_rp_store);
+    const _conv::T* const _conv_rp = _conv_rp_store;
     {% else %}
     const _conv::T* const _conv_rp = _conv_r;
     {% endif %}
