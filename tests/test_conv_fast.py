@@ -178,3 +178,19 @@ def test_runtime_device_is_refused():
     assert not conv_fast_available()
     with pytest.raises(ValueError, match="plain path"):
         ConvProjection(*_groups(geo), geo)
+
+
+@pytest.mark.parametrize("geometry", [CASES[0][0], CASES[1][0],
+                                      ConvGeometry((1, 28, 28), 20, 5),
+                                      ConvGeometry((3, 7, 5), 2, (3, 1), stride=(2, 1),
+                                                   padding=(1, 0))])
+def test_benchmark_pair_count_is_that_of_the_index_table(geometry):
+    """n_pairs (the benchmark's count, computed per axis) == len(ConvGeometry.pairs());
+    multiply-adds per step: one per pair for each of forward, feedback, gradient."""
+    from le_brian.benchmark_conv import fma_per_step, n_pairs
+
+    n = len(geometry.pairs()[0])
+    assert n_pairs(geometry) == n
+    assert fma_per_step(geometry, True, True) == 3 * n
+    assert fma_per_step(geometry, False, True) == fma_per_step(geometry, True, False) == 2 * n
+    assert fma_per_step(geometry, False, False) == n
