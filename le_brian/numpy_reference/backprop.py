@@ -19,7 +19,7 @@ import numpy as np
 
 from ..activations import NP_ACTIVATIONS
 
-__all__ = ["BackpropMLP", "train_backprop"]
+__all__ = ["BackpropMLP", "train_backprop", "run_epochs"]
 
 
 class BackpropMLP:
@@ -153,18 +153,36 @@ def train_backprop(data, hidden, activation="tanh", output_activation="linear",
     def predict(out):
         return data.predict_classes(out, on=target_on, off=target_off)
 
-    rng = np.random.default_rng([seed, 11])
+    splits = [(split, x, y if classification else None, targets(y))
+              for split, x, y in (("val", data.x_val, data.y_val),
+                                  ("test", data.x_test, data.y_test))]
+    history = run_epochs(model, data.x_train, targets(data.y_train), splits, epochs,
+                         np.random.default_rng([seed, 11]), lr_decay, predict)
+    return model, history
+
+
+def run_epochs(model, x_train, t_train, splits, epochs, rng, lr_decay, predict_classes,
+               evaluate_first=False):
+    """The epoch loop of the baselines: per epoch e = 1..``epochs`` the learning rates
+    times ``lr_decay**(e-1)``, one pass of ``model.fit_epoch`` in an order from ``rng``,
+    then ``model.evaluate`` on every non-empty ``(name, x, labels, targets)`` of
+    ``splits`` (labels None: no accuracy). ``evaluate_first``: an epoch-0 row before
+    training. Returns the rows (``epoch``, ``train_loss``, ``<split>_<metric>``)."""
     base = model.learning_rates.copy()
     history = []
-    for epoch in range(1, epochs + 1):
-        model.set_learning_rates(base * lr_decay ** (epoch - 1))
-        row = {"epoch": epoch, "train_loss": model.fit_epoch(data.x_train,
-                                                             targets(data.y_train), rng)}
-        for split, x, y in (("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)):
+
+    def evaluate(row):
+        for split, x, labels, targets in splits:
             if len(x) == 0:
                 continue
-            m = model.evaluate(x, labels=y if classification else None, targets=targets(y),
-                               predict_classes=predict)
+            m = model.evaluate(x, labels=labels, targets=targets,
+                               predict_classes=predict_classes)
             row.update({f"{split}_{k}": v for k, v in m.items()})
         history.append(row)
-    return model, history
+
+    if evaluate_first:
+        evaluate({"epoch": 0, "train_loss": None})
+    for epoch in range(1, epochs + 1):
+        model.set_learning_rates(base * lr_decay ** (epoch - 1))
+        evaluate({"epoch": epoch, "train_loss": model.fit_epoch(x_train, t_train, rng)})
+    return history
