@@ -57,9 +57,16 @@ def _build(tables):
                             name=f"below{m}_up")
         layer.run_regularly("eps = 0.5*eps + 0.2*I_ff/(1 + abs(I_ff)) - 0.1", when="groups", order=4,
                             name=f"layer{m}_up")
-        conv = ConvProjection(kernel[c:c + n_k], below[a:a + n_in], layer[b:b + n_out], geo,
-                              feedback="I_fb", when="groups", order=0, name=f"conv{m}")
-        objects += [below, layer, kernel, conv]
+        groups = (kernel[c:c + n_k], below[a:a + n_in], layer[b:b + n_out], geo)
+        if m < 2:
+            convs = [ConvProjection(*groups, feedback="I_fb", when="groups", order=0,
+                                    name=f"conv{m}")]
+        else:  # the sums, then the kernel update in a second pass (the authors' scheme)
+            convs = [ConvProjection(*groups, feedback="I_fb", plasticity=False,
+                                    when="groups", order=0, name=f"conv{m}"),
+                     ConvProjection(*groups, forward=None, when="groups", order=1,
+                                    name=f"conv{m}_learn")]
+        objects += [below, layer, kernel, *convs]
         for g, var in ((below, "r"), (below, "I_fb"), (layer, "eps"), (layer, "I_ff"),
                        (kernel, "w"), (kernel, "eta")):
             state[f"{m}.{var}"] = (g, var)
@@ -109,7 +116,8 @@ def _inner(out, m, var):
 @pytest.mark.standalone
 def test_conv_projection_equals_numpy_and_threads_and_evaluation():
     """40 steps of three projections (stride 2 + padding 1 between subgroups; stride 1,
-    10 output channels in uneven chunks; rows of 8 outputs): sums, rates, errors and kernel == the NumPy
+    10 output channels in uneven chunks; rows of 8 outputs, as two passes: sums, then
+    the kernel update): sums, rates, errors and kernel == the NumPy
     loop to 1e-12; threads 1 and 2 give the bits of threads 0; a run with eta = 0
     (the evaluation branch, same program) leaves the kernel bit for bit and gives the
     sums of the NumPy loop without learning."""
