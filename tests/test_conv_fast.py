@@ -10,7 +10,8 @@ from brian2 import Clock, Hz, Network, NeuronGroup, ms
 
 from le_brian.engine.conv import ConvProjection, conv_fast_available
 from le_brian.engine.conv_geometry import ConvGeometry
-from le_brian.engine.devices import Built, Simulator, _new_standalone_device, _using
+from le_brian.engine.devices import (Built, Simulator, _new_standalone_device, _using,
+                                    cuda_build_available)
 
 DT = 0.1 * ms
 N_STEPS = 40
@@ -202,3 +203,51 @@ def test_benchmark_pair_count_is_that_of_the_index_table(geometry):
     assert fma_per_step(geometry, True, True) == 3 * n
     assert fma_per_step(geometry, False, True) == fma_per_step(geometry, True, False) == 2 * n
     assert fma_per_step(geometry, False, False) == n
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not cuda_build_available(), reason="needs nvcc and brian2cuda")
+def test_cuda_generate_and_compile(tmp_path, monkeypatch):
+    """brian2cuda generates and compiles (no GPU needed) cases 0 and 2 of the equality
+    test (groups and passes only) with le_brian's conv kernels: forward, feedback and
+    learning kernels where the projection has them, no atomics, no index arrays."""
+    import re
+    import time
+    from pathlib import Path
+
+    from brian2 import prefs
+    from le_brian.engine.devices import _Program, configure_cuda_build
+
+    configure_cuda_build()
+    monkeypatch.setenv("LE_BRIAN_CACHE", str(tmp_path))  # compile (no cached binary)
+    backend = prefs.devices.cuda_standalone.cuda_backend
+    saved = (list(prefs.codegen.cpp.extra_compile_args_gcc),
+             list(backend.extra_compile_args_nvcc))
+    prefs.codegen.cpp.extra_compile_args_gcc = [
+        "-O0" if f.startswith("-O") else f for f in saved[0]]
+    backend.extra_compile_args_nvcc = saved[1] + ["-Xptxas", "-O0"]
+    try:
+        t0 = time.perf_counter()
+        device = _new_standalone_device("cuda_standalone")
+        with _using(device):
+            full = _build({})
+            objects = [o for o in full.network.objects
+                       if o.name[-1] in "02" or o.name == "conv2_learn"]
+            built = Built(Network(objects), {}, {})
+        program = _Program("cuda_standalone", device, built, 20 * DT, None, False)
+        print(f"cuda generate + compile: {time.perf_counter() - t0:.1f} s")
+    finally:
+        prefs.codegen.cpp.extra_compile_args_gcc, backend.extra_compile_args_nvcc = saved
+    d = Path(program.directory)
+    assert (d / "main").exists()
+    code = {p.name: p.read_text() for p in (d / "code_objects").glob("conv*.cu")}
+    kernels = {name: [k for k in ("_conv_forward_", "_conv_feedback_", "_conv_learn_")
+                      if re.search(k + r"\w*<<<", text)] for name, text in code.items()}
+    assert len(code) == 3, sorted(code)
+    for name, text in code.items():
+        kernels_text = text[text.index("__global__ void _conv_"):]
+        assert "atomicAdd" not in kernels_text and "_synaptic_pre" not in text, name
+    by_prefix = {n.split("_codeobject")[0]: k for n, k in kernels.items()}
+    assert by_prefix["conv0"] == ["_conv_forward_", "_conv_feedback_", "_conv_learn_"]
+    assert by_prefix["conv2"] == ["_conv_forward_", "_conv_feedback_"]
+    assert by_prefix["conv2_learn"] == ["_conv_learn_"]

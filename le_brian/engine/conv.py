@@ -69,7 +69,7 @@ CONV_CHUNKS = 8
 CONV_REGISTER_VALUES = 64
 
 #: Whether the CUDA template exists (cuda_standalone uses the plain path otherwise).
-CONV_CUDA = False
+CONV_CUDA = True
 
 #: cpp_standalone code object class of the convolution template.
 ConvCPPStandaloneCodeObject = derived_code_object_class(
@@ -197,7 +197,7 @@ class ConvProjection(CodeRunner):
             raise ValueError(f"ConvProjection: geometry must be a ConvGeometry, got "
                              f"{type(geometry).__name__}")
         if not conv_fast_available():
-            raise ValueError("ConvProjection runs on cpp_standalone only (the active device "
+            raise ValueError("ConvProjection runs on cpp_standalone and cuda_standalone only (the active device "
                              "is a runtime device): use the plain path (kernel group + "
                              "Synapses over ConvGeometry.pairs())")
         C, H, W = geometry.in_shape
@@ -278,7 +278,7 @@ class ConvProjection(CodeRunner):
         """Brian2 hook: the code object class of the active device."""
         codeobj_class = conv_code_object_class()
         if codeobj_class is None:
-            raise ValueError(f"ConvProjection '{self.name}' runs on cpp_standalone only: "
+            raise ValueError(f"ConvProjection '{self.name}' runs on cpp_standalone and cuda_standalone only: "
                              "use the plain path on runtime devices")
         self.codeobj_class = codeobj_class
         super().before_run(run_namespace)
