@@ -251,3 +251,33 @@ def test_cuda_generate_and_compile(tmp_path, monkeypatch):
     assert by_prefix["conv0"] == ["_conv_forward_", "_conv_feedback_", "_conv_learn_"]
     assert by_prefix["conv2"] == ["_conv_forward_", "_conv_feedback_"]
     assert by_prefix["conv2_learn"] == ["_conv_learn_"]
+
+
+def _gpu_listed():
+    from le_brian.benchmark import available_devices
+
+    return "cuda_standalone" in available_devices()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not _gpu_listed(), reason="needs a GPU (nvidia-smi) and brian2cuda")
+def test_cuda_conv_agrees_with_numpy():
+    """On a GPU machine (`le-brian gpu-check`): the circuit of the equality test on
+    cuda_standalone == the NumPy loop to 1e-10 with learning, and with eta = 0 the
+    kernel is unchanged bit for bit. Skipped without a GPU (it has never run)."""
+    import os
+
+    from le_brian.engine.devices import configure_cuda_build
+
+    configure_cuda_build(float(os.environ.get("LE_BRIAN_CUDA_CC", 9.0)))
+    init = _initial()
+    sim = Simulator("cuda_standalone")
+    for eta in (ETA, 0 * Hz):
+        out = sim.run(_build, N_STEPS * DT, _state(init, eta=eta), {}).state
+        for m in range(len(CASES)):
+            ref = _numpy(init, m, eta=eta)
+            for var in ("r", "I_fb", "eps", "I_ff", "w"):
+                np.testing.assert_allclose(_inner(out, m, var), ref[var], rtol=0, atol=1e-10,
+                                           err_msg=f"eta={eta} case {m} {var}")
+            if eta == 0 * Hz:
+                assert np.array_equal(_inner(out, m, "w"), init[m]["w"])
