@@ -3,7 +3,10 @@ devices.
 
 `ConvProjection` is one code object (a Brian2 `CodeRunner`) per convolutional
 projection r_{l-1} (C, H, W) -> layer l (O, H', W') with kernel K (O, C, kh, kw),
-generated from le_brian's template ``templates/conv_cpp/conv_fused.cpp``. The
+generated from le_brian's templates ``templates/conv_cpp/conv_fused.cpp``
+(cpp_standalone) and ``templates/conv_cuda/conv_fused.cu`` (cuda_standalone: three
+kernels, one thread per output unit, input unit and kernel entry, no atomics;
+compile-tested only). The
 geometry (`~le_brian.engine.conv_geometry.ConvGeometry`) is baked into the code as
 constants: the loops run over kernel entries and positions, with no per-pair index
 arrays (a plain `brian2.Synapses` over ``ConvGeometry.pairs()`` reads three index
@@ -68,7 +71,7 @@ CONV_CHUNKS = 8
 #: rows not a whole number of 64-byte vectors) takes half as many per kernel block.
 CONV_REGISTER_VALUES = 64
 
-#: Whether the CUDA template exists (cuda_standalone uses the plain path otherwise).
+#: Whether cuda_standalone uses the CUDA template (else the plain path).
 CONV_CUDA = True
 
 #: cpp_standalone code object class of the convolution template.
