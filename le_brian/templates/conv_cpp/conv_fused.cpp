@@ -99,6 +99,55 @@ inline void gradient_vec(const T* __restrict rp, const T* __restrict e,
     }
 }
 
+// Output rows of exactly one vector at stride 1 (LeNet-5's conv2 in float64): for
+// each kernel column j the HO + KH - 1 input rows shifted by j are loaded once and
+// every forward sum (all output rows in registers) and gradient partial sum (the KH
+// entries of column j) that uses them is formed from registers: one unaligned load
+// per KH multiply-adds instead of one per multiply-add.
+constexpr bool ROWS1 = SW == 1 && SH == 1 && WO == VL;
+constexpr int NR = HO + KH - 1;  // input rows that the output rows read
+
+inline void forward_rows1(const T* __restrict rp, const T* __restrict kv, T* __restrict ff)
+{
+    V acc[HO];
+    for (int y = 0; y < HO; y++) acc[y] = loadu(ff + y * WO);
+    for (int j = 0; j < KW; j++)
+    {
+        V s[NR];
+        for (int Y = 0; Y < NR; Y++) s[Y] = loadu(rp + Y * WP + j);
+        for (int i = 0; i < KH; i++)
+        {
+            const T kk = kv[i * KW + j];
+            for (int y = 0; y < HO; y++) acc[y] += kk * s[y + i];
+        }
+    }
+    for (int y = 0; y < HO; y++) storeu(ff + y * WO, acc[y]);
+}
+
+inline void gradient_rows1(const T* __restrict rp, const T* __restrict e,
+                           const T* __restrict kv, T* __restrict k, const T rate)
+{
+    V ev[HO];
+    for (int y = 0; y < HO; y++) ev[y] = loadu(e + y * WO);
+    for (int j = 0; j < KW; j++)
+    {
+        V s[NR];
+        for (int Y = 0; Y < NR; Y++) s[Y] = loadu(rp + Y * WP + j);
+        V lane[KH];
+        for (int i = 0; i < KH; i++) lane[i] = V{};
+        for (int i = 0; i < KH; i++)
+            for (int y = 0; y < HO; y++) lane[i] += ev[y] * s[y + i];
+        for (int i = 0; i < KH; i++)
+        {
+            T t[VL];
+            __builtin_memcpy(t, &lane[i], sizeof(V));
+            for (int n = VL; n > 1; n /= 2)  // fold: t[x] += t[x + n/2]
+                for (int x = 0; x < n / 2; x++) t[x] += t[x + n / 2];
+            k[i * KW + j] = kv[i * KW + j] + rate * t[0];
+        }
+    }
+}
+
 // the feedback sums of one (o, c) pair, by output row y: the KH input rows it
 // reaches (y*SH + i) are kept in registers over the kernel entries
 inline void feedback_vec(const T* __restrict es, T* __restrict fb, const T* __restrict kv)
@@ -120,8 +169,10 @@ inline void feedback_vec(const T* __restrict es, T* __restrict fb, const T* __re
 }
 #define _CONV_VECTORS 1
 #else
-constexpr bool VEC = false;
+constexpr bool VEC = false, ROWS1 = false;
 inline void gradient_vec(const T*, const T*, const T*, T*, const T) {}
+inline void gradient_rows1(const T*, const T*, const T*, T*, const T) {}
+inline void forward_rows1(const T*, const T*, T*) {}
 #endif
 
 // the forward sums of the output rows y0 .. y0+R-1 (R rows at a time: R*WO
@@ -187,7 +238,9 @@ inline void pair(const T* __restrict rp, const T* __restrict e, const T* __restr
 {
     T kv[KH * KW];
     for (int q = 0; q < KH * KW; q++) kv[q] = k[q];
-    if (FF)
+    if (FF && ROWS1)
+        forward_rows1(rp, kv, ff);
+    else if (FF)
     {
         int y = 0;
         for (; y + RB <= HO; y += RB) forward_rows<RB>(y, rp, kv, ff);
@@ -208,7 +261,9 @@ inline void pair(const T* __restrict rp, const T* __restrict e, const T* __restr
                 }
 #endif
     }
-    if (GRAD && VEC)
+    if (GRAD && ROWS1)
+        gradient_rows1(rp, e, kv, k, rate);
+    else if (GRAD && VEC)
         gradient_vec(rp, e, kv, k, rate);
     else if (GRAD)
         for (int i = 0; i < KH; i++)
