@@ -63,12 +63,14 @@ __all__ = ["ConvProjection", "conv_code_object_class", "conv_fast_available",
 #: The number depends on O only, so the results do not depend on the thread count.
 CONV_CHUNKS = 8
 
-#: Forward sums kept in registers at a time by the C++ loops: a whole output plane
-#: of O's where it has at most this many positions, else one output row (measured on
-#: LeNet-5, Intel Xeon with AVX-512, float64, one thread: conv2's 8x8 plane at once
-#: 4,250 evaluation steps/s against 2,220 row by row; conv1's 24-wide rows one at a
-#: time 63,000 against 35,000 eight at a time). The scalar gradient loop (strides > 1,
-#: rows not a whole number of 64-byte vectors) takes half as many per kernel block.
+#: Forward sums kept in registers at a time by the C++ loops (where an output row is
+#: not exactly one 64-byte vector at stride 1, which has a loop of its own): a whole
+#: output plane where it has at most this many positions, else one output row
+#: (measured in a C++ harness by CPU time, Intel Xeon with AVX-512, float64: an 8x8
+#: plane at once 4,250 evaluation steps/s of LeNet-5's conv2 against 2,220 row by row;
+#: conv1's 24-wide rows one at a time 63,000 against 35,000 eight at a time). The
+#: scalar gradient loop (strides > 1, rows not a whole number of vectors) takes
+#: ``CONV_REGISTER_VALUES // (2 W')`` kernel columns at a time.
 CONV_REGISTER_VALUES = 64
 
 #: Whether cuda_standalone uses the CUDA template (else the plain path).
