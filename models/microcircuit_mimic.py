@@ -1,7 +1,11 @@
 """Cortical microcircuit, "mimic" task (docs/model.md §3.6; Haider et al. 2021 Fig. 5):
-a 1-1-1 student learns to reproduce a 1-1-1 teacher. Not a `le-brian train` model (no
-TRAINING dict): use `le_brian.protocols.mimic.run_mimic` or
-scripts/fig_microcircuit_mimic.py.
+a 1-1-1 student learns to reproduce a 1-1-1 teacher: `le-brian train --model
+microcircuit_mimic` (run folder, `le_brian.protocols.mimic_run`),
+`le_brian.protocols.mimic.run_mimic` or scripts/fig_microcircuit_mimic.py.
+
+`NETWORK` holds the `le_brian.Microcircuit` arguments teacher and student share,
+`TEACHER_NETWORK` / `STUDENT` their own, `SELF_PREDICTION` and `TRAINING_PHASE` the two
+phases; `PROTOCOL` gathers them for the command line (each value written once, here).
 """
 
 from brian2 import ms
@@ -45,4 +49,17 @@ TRAINING_PHASE = dict(
     eta_up=[50 / ms, 10 / ms],  # [hidden, output]
     eta_ip=[20 / ms],
     eta_pi=[0 / ms],
+)
+
+#: The run of `le-brian train --model microcircuit_mimic`: the student (`STUDENT`) is the
+#: run's network; epoch 0 follows the self-prediction phase; epochs 1.. are
+#: `TRAINING_PHASE` epochs (metrics: train_loss, val_loss = the figure's val_error).
+PROTOCOL = dict(
+    protocol="mimic",
+    teacher_seed=TEACHER_NETWORK["seed"],
+    teacher_init=TEACHER_NETWORK["init"],
+    n_patterns=TEACHER["n_patterns"],
+    self_prediction_epochs=SELF_PREDICTION["epochs"],
+    **{f"self_prediction_{k}": SELF_PREDICTION[k] for k in ("eta_up", "eta_ip", "eta_pi")},
+    **TRAINING_PHASE,
 )

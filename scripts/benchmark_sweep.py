@@ -16,23 +16,30 @@ import tempfile
 import time
 from pathlib import Path
 
-from le_brian.cli.script_helpers import add_common_arguments, write_json
+from brian2 import ms
+
+from le_brian.cli.script_helpers import add_common_arguments, add_field_argument, write_json
+from le_brian.params import MicrocircuitTrainingParameters
+
+FIELDS = MicrocircuitTrainingParameters.fields()
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=20, help="epochs per point (default 20)")
-    p.add_argument("--times", nargs="+", default=["0.3 ms", "1 ms", "5 ms", "20 ms"],
-                   help="presentation times with units (default 0.3 1 5 20 ms)")
+    add_field_argument(p, FIELDS["presentation_time"], "--times", nargs="+", metavar="T",
+                       default=[0.3 * ms, 1 * ms, 5 * ms, 20 * ms], doc="presentation times")
     p.add_argument("--seeds", type=int, default=2, help="seeds per configuration (default 2)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                    help="cluster sizes to compare (default 1 2)")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="2 presentation times, 3 epochs, 1 seed")
     args = p.parse_args(argv)
     if args.fast:
-        args.times, args.epochs, args.seeds = ["0.3 ms", "1 ms"], 3, 1
+        args.times, args.epochs, args.seeds = [0.3 * ms, 1 * ms], 3, 1
+    # the sweep specification's text form ("0.3 ms")
+    args.times = FIELDS["presentation_time"].to_json(args.times)
     return args
 
 

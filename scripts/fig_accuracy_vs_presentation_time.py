@@ -31,19 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, add_sweep_arguments,
-                                         resume_results, save_figure, settings_key,
-                                         uses_sweep, write_json)
+from brian2 import ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument,
+                                         add_sweep_arguments, in_unit, resume_results,
+                                         save_figure, settings_key, uses_sweep, write_json)
+from le_brian.params import TrainingParameters
 
 VARIANTS = ("LE", "lagged")
 
 
 def le_config(model, T_ms, seed, epochs, device, prospective, dt_max_ms=0.5,
               codegen_target="auto"):
-    from brian2 import ms
-
-    from le_brian.params import TrainingParameters
-
     cfg = TrainingParameters(**model)
     changes = dict(lr_reference=cfg.presentation_time, presentation_time=T_ms * ms,
                    dt=min(T_ms / 10, dt_max_ms) * ms, seed=seed, device=device,
@@ -270,24 +269,27 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", nargs="+", default=["yinyang", "mnist5k"],
                    help="parameter sets in le_brian.models (default: yinyang mnist5k)")
-    p.add_argument("--times", nargs="+", type=float, default=[0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
-                   help="presentation times in ms (default 0.1 ... 100)")
+    fields = TrainingParameters.fields()
+    add_field_argument(p, fields["presentation_time"], "--times", nargs="+", metavar="T",
+                       default=[T * ms for T in (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)],
+                       doc="presentation times")
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     p.add_argument("--epochs", type=int, default=0,
                    help="epochs per run (default: the model's)")
     p.add_argument("--n-train", type=int, default=0, help="use only N training samples")
     p.add_argument("--n-eval", type=int, default=0,
                    help="use only N validation and N test samples")
-    p.add_argument("--dt-max", type=float, default=0.5,
-                   help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
+    add_field_argument(p, fields["dt"], "--dt-max", default=0.5 * ms,
+                       doc="largest Euler step (dt = min(T/10, dt_max))")
     p.add_argument("--restart", "--rerun", dest="restart", action="store_true",
                    help="ignore the summary's finished runs (and a summary of other settings); "
                         "--restart as in the other figure scripts")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T in {0.3, 10} ms, 1 seed, 1 epoch, "
                          "300 training and 200 evaluation samples", codegen_target=True)
     add_sweep_arguments(p)
     args = p.parse_args(argv)
+    args.times, args.dt_max = in_unit(args.times, ms), in_unit(args.dt_max, ms)  # in ms
     if args.fast:
         args.datasets, args.times, args.seeds, args.epochs, args.n_train, args.n_eval = \
             ["yinyang"], [0.3, 10.0], 1, 1, 300, 200

@@ -16,7 +16,16 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
+from brian2 import Hz, ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, in_unit,
+                                         plain_settings, save_figure, write_json)
+from le_brian.params import Field, LENetworkParameters
+
+#: The script's own times (the network's parameters are le_brian.params fields).
+TIMES = {name: Field(name, default, doc, unit="ms", low=0) for name, default, doc in (
+    ("train", 2000 * ms, "training time"), ("test", 200 * ms, "test time"),
+    ("chunk", 50 * ms, "signal time per run call"))}
 
 
 def signals(t, n_inputs=50, f_min=10.0, f_max=500.0, f_target=20.0, seed=0):
@@ -30,20 +39,18 @@ def signals(t, n_inputs=50, f_min=10.0, f_max=500.0, f_target=20.0, seed=0):
 
 
 def run(args):
-    from brian2 import Hz, ms
-
     from le_brian import LENetwork
 
-    dt = args.dt * 1e-3
-    chunk = int(round(args.chunk / args.dt))
-    n_train = int(round(args.train / args.chunk))
-    n_test = int(round(args.test / args.chunk))
+    dt = float(args.dt)  # seconds
+    chunk = int(round(float(args.chunk / args.dt)))
+    n_train = int(round(float(args.train / args.chunk)))
+    n_test = int(round(float(args.test / args.chunk)))
     results = {}
     for name, prospective in (("LE", True), ("lagged", False)):
         net = LENetwork([50, 30, 1], activation="tanh", output_activation="linear",
-                        tau_m=args.tau_m * ms, prospective=prospective, beta=args.beta,
-                        dt=args.dt * ms, seed=args.seed,
-                        learning_rates=[args.eta_hidden * Hz, args.eta_output * Hz],
+                        tau_m=args.tau_m, prospective=prospective, beta=args.beta,
+                        dt=args.dt, seed=args.seed,
+                        learning_rates=[args.eta_hidden, args.eta_output],
                         device=args.device)
         curve, traces = [], {}
         t0 = time.perf_counter()
@@ -51,7 +58,7 @@ def run(args):
             t = (c * chunk + np.arange(chunk)) * dt
             x, y = signals(t, seed=args.seed)
             train = c < n_train
-            res = net.run(x, args.dt * ms, targets=y if train else None, learn=train)
+            res = net.run(x, args.dt, targets=y if train else None, learn=train)
             curve.append({"t_ms": float(t[-1] * 1e3), "mse": float(np.mean((res.output - y) ** 2)),
                           "phase": "train" if train else "test"})
             if c in (0, n_train - 1, n_train + n_test - 1):
@@ -66,7 +73,6 @@ def run(args):
 
 
 def plot(results, path, args):
-    from brian2 import ms
     from matplotlib.figure import Figure
 
     from le_brian.plotting import plot_output_trace
@@ -77,37 +83,39 @@ def plot(results, path, args):
         for col, key in enumerate(("start", "end of training", "test")):
             ax = axes[row, col]
             t, out, tgt = results[name]["traces"][key]
-            show = slice(0, min(len(t), int(round(100 / args.dt))))
+            show = slice(0, min(len(t), int(round(100 / in_unit(args.dt, ms)))))
             plot_output_trace(np.asarray(t[show]) * ms, out[show], tgt[show], ax=ax, label=name)
             ax.set_title(f"{name}: {key}")
         ax = axes[row, 3]
         curve = results[name]["curve"]
         ax.semilogy([p["t_ms"] for p in curve], [p["mse"] for p in curve], "o-")
-        ax.axvline(args.train, color="k", lw=0.8, ls=":")
+        ax.axvline(in_unit(args.train, ms), color="k", lw=0.8, ls=":")
         ax.set_xlabel("time (ms)")
         ax.set_ylabel("MSE per chunk (dimensionless)")
-        ax.set_title(f"{name}: error (test after {args.train:g} ms)")
-    fig.suptitle(f"Fourier synthesis, tau_m = {args.tau_m:g} ms, dt = {args.dt:g} ms")
+        ax.set_title(f"{name}: error (test after {in_unit(args.train, ms):g} ms)")
+    fig.suptitle(f"Fourier synthesis, tau_m = {in_unit(args.tau_m, ms):g} ms, "
+                 f"dt = {in_unit(args.dt, ms):g} ms")
     save_figure(fig, path, dpi=110, smoke=args.fast)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--train", type=float, default=2000.0, help="training time in ms (2000)")
-    p.add_argument("--test", type=float, default=200.0, help="test time in ms (200)")
-    p.add_argument("--chunk", type=float, default=50.0, help="ms per run call (50)")
-    p.add_argument("--dt", type=float, default=0.005, help="Euler step in ms (0.005)")
-    p.add_argument("--tau-m", type=float, default=10.0, help="membrane time constant, ms")
-    p.add_argument("--beta", type=float, default=0.1)
-    p.add_argument("--eta-hidden", type=float, default=300.0, help="Hz")
-    p.add_argument("--eta-output", type=float, default=300.0, help="Hz")
-    p.add_argument("--seed", type=int, default=0)
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    fields = LENetworkParameters.fields()
+    for field in TIMES.values():
+        add_field_argument(p, field)
+    add_field_argument(p, fields["dt"], default=0.005 * ms)
+    add_field_argument(p, fields["tau_m"])
+    add_field_argument(p, fields["beta"])
+    for layer in ("hidden", "output"):
+        add_field_argument(p, fields["learning_rates"], f"--eta-{layer}", default=300 * Hz,
+                           doc=f"learning rate of the {layer} layer")
+    add_field_argument(p, fields["seed"])
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="short run (CI smoke test)")
     args = p.parse_args(argv)
     if args.fast:
-        args.train, args.test, args.dt = 200.0, 50.0, 0.05
+        args.train, args.test, args.dt = 200 * ms, 50 * ms, 0.05 * ms
     results = run(args)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -115,7 +123,7 @@ def main(argv=None):
     plot(results, out / f"{name}.png", args)
     summary = {k: {"test_mse": v["test_mse"], "curve": v["curve"], "wall_seconds": v["wall_seconds"]}
                for k, v in results.items()}
-    summary["settings"] = vars(args)
+    summary["settings"] = plain_settings(args)  # numbers in ms / Hz, as always
     write_json(out / f"{name}.json", summary, indent=2)
     print(f"wrote {out / name}.png")
     return results

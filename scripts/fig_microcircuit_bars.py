@@ -43,13 +43,18 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, add_sweep_arguments, read_json,
+from brian2 import Hz, ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument,
+                                         add_sweep_arguments, in_unit, read_json,
                                          resume_results, save_figure, uses_sweep, write_json)
+from le_brian.params import MODES, MicrocircuitTrainingParameters
 
 from le_brian.models.microcircuit_bars import NETWORK as _BARS_NETWORK
 
 BARS_SEED = _BARS_NETWORK["seed"]  # the paper's seed; seed k of a sweep is BARS_SEED + k
 ALL_T_MS = [0.3, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+FIELDS = MicrocircuitTrainingParameters.fields()
 
 
 def parse_args(argv=None):
@@ -58,43 +63,41 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=300,
                    help="epochs per run (default 300; the paper: 1000)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default 5)")
-    p.add_argument("--times", type=float, nargs="+", default=None, metavar="T_MS",
-                   help=f"presentation times in ms (default {ALL_T_MS})")
-    p.add_argument("--modes", nargs="+", default=["le", "original"],
-                   choices=["le", "original"])
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    all_times = [T * ms for T in ALL_T_MS]
+    add_field_argument(p, FIELDS["presentation_time"], "--times", nargs="+",
+                       default=all_times, metavar="T",
+                       doc="presentation times")
+    p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: T in {0.3, 1, 5} ms, 20 epochs, 2 seeds",
                          codegen_target=True)
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     p.add_argument("--spiking", action="store_true", help="the spiking microcircuit")
-    p.add_argument("--n-per-unit", type=int, default=20,
-                   help="spiking: Brian2 neurons per unit (default 20)")
-    p.add_argument("--r-max", type=float, default=2000.0,
-                   help="spiking: rate at phi = 1 in Hz (default 2000)")
-    p.add_argument("--tau-s", type=float, default=1.0,
-                   help="spiking: trace time constant in ms (default 1)")
+    add_field_argument(p, FIELDS["n_per_unit"], default=20,
+                       doc="spiking: " + FIELDS["n_per_unit"].doc)
+    for name in ("r_max", "tau_s"):
+        add_field_argument(p, FIELDS[name], doc="spiking: " + FIELDS[name].doc)
     p.add_argument("--compare-numpy", action="store_true",
                    help="also run every configuration in the NumPy step loop (wall-time "
                         "ratio of the same sweep, same process; output curves compared)")
     add_sweep_arguments(p)
     args = p.parse_args(argv)
+    given_times = args.times is not all_times
+    # the script's numbers: presentation times in ms, r_max in Hz, tau_s in ms
+    args.times, args.r_max, args.tau_s = (in_unit(args.times, ms), in_unit(args.r_max, Hz),
+                                          in_unit(args.tau_s, ms))
     if uses_sweep(args) and args.compare_numpy:
         p.error("--compare-numpy runs in this process: not with --scheduler / --workers")
     if args.fast:
         args.epochs, args.seeds = 20, 2
-        args.times = args.times or [0.3, 1.0, 5.0]
-    args.times = args.times or ALL_T_MS
+        args.times = args.times if given_times else [0.3, 1.0, 5.0]
     if args.epochs < 1 or args.seeds < 1:
         p.error("--epochs and --seeds must be >= 1")
-    if args.n_per_unit < 1 or args.r_max <= 0 or args.tau_s <= 0:
-        p.error("--n-per-unit must be >= 1, --r-max and --tau-s > 0")
     return args
 
 
 def spiking_options(args):
     """run_bars' ``spiking`` argument (None: the rate model)."""
-    from brian2 import Hz, ms
-
     if not args.spiking:
         return None
     return {"n_per_unit": args.n_per_unit, "r_max": args.r_max * Hz, "tau_s": args.tau_s * ms}
@@ -108,8 +111,6 @@ def final_accuracy(curve):
 
 
 def run(args, path):
-    from brian2 import ms
-
     from le_brian.protocols.bars import run_bars
 
     # everything that changes a run (times, modes and seeds only add runs)
@@ -216,8 +217,6 @@ def run_on_dask(args, data, path):
 def numpy_run(res, T, mode, seed, epochs):
     """The same configuration in the NumPy step loop: wall time, validation curve, and
     the largest difference of the pattern outputs from the Brian2 run ``res``."""
-    from brian2 import ms
-
     from le_brian.protocols.bars import run_bars_numpy
 
     ref = run_bars_numpy(T * ms, mode, epochs=epochs, seed=seed)  # out_lag: bars_out_lag

@@ -18,15 +18,17 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, save_figure,
+                                         write_json)
+from le_brian.params import MicrocircuitParameters
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
-    p.add_argument("--mode", default="le", choices=["le", "original"])
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_field_argument(p, MicrocircuitParameters.fields()["mode"])
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: 30 epochs")
     args = p.parse_args(argv)
     if args.fast:

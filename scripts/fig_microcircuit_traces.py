@@ -13,19 +13,25 @@ import argparse
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, save_figure, write_json
+from brian2 import ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, in_unit,
+                                         save_figure, write_json)
+from le_brian.params import MicrocircuitTrainingParameters
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--T", type=float, default=5.0, help="presentation time in ms (default 5)")
+    add_field_argument(p, MicrocircuitTrainingParameters.fields()["presentation_time"], "--T",
+                       default=5 * ms, metavar="T")
     p.add_argument("--epochs", type=int, default=3, help="epochs to record (default 3)")
     p.add_argument("--cell", type=int, default=0, help="hidden pyramidal cell index")
     p.add_argument("--interneuron", type=int, default=0, help="interneuron index")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: 2 epochs, runtime device")
     args = p.parse_args(argv)
+    args.T = in_unit(args.T, ms)  # the script's number: ms
     if args.fast:
         args.epochs, args.device = 2, "runtime"
     if not 0 <= args.cell < 30 or not 0 <= args.interneuron < 3:
@@ -34,8 +40,6 @@ def parse_args(argv=None):
 
 
 def record(args, mode):
-    from brian2 import ms
-
     from le_brian.networks.microcircuit import Microcircuit
     from le_brian.protocols.bars import bars_data, bars_learning_rates, bars_out_lag
     from le_brian.protocols.presentation import epoch_orders

@@ -42,7 +42,7 @@ def parse_args(argv=None):
                    help="microcircuit epochs (default: le_brian.models.microcircuit_yinyang)")
     p.add_argument("--backprop-epochs", type=int, default=40)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI mode: 1 seed, 2 epochs, 200 training / validation / test "
                          "samples")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")

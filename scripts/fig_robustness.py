@@ -37,13 +37,20 @@ from pathlib import Path
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
-                                         settings_key, write_json)
+from brian2 import ms, second
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, in_unit,
+                                         resume_results, save_figure, settings_key,
+                                         write_json)
+from le_brian.params import Field, TrainingParameters
 
 PARTS = ("mismatch", "step", "noise")
 #: Noise part: no filter; the synaptic filter (rates and target); the filter with
 #: tau_r = tau_m + tau_syn, which makes up the filter's lag to first order.
 NOISE_VARIANTS = ("plain", "filtered", "compensated")
+#: The step part's own time (the networks' parameters are le_brian.params fields).
+STEP_DURATION = Field("step_duration", 60 * ms, "duration of the step response",
+                      unit="ms", low=0)
 
 
 def train_config(dataset, T_ms, seed, args, **substrate):
@@ -357,17 +364,16 @@ def main(argv=None):
     p.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     p.add_argument("--datasets", nargs="+", default=["yinyang", "digits"],
                    help="parameter sets of the mismatch part (default: yinyang digits)")
-    p.add_argument("--times", nargs="+", type=float, default=[1.0, 3.0, 10.0],
-                   help="presentation times in ms (default 1 3 10)")
+    fields = TrainingParameters.fields()
+    add_field_argument(p, fields["presentation_time"], "--times", nargs="+", metavar="T",
+                       default=[1 * ms, 3 * ms, 10 * ms], doc="presentation times")
     p.add_argument("--sigmas", nargs="+", type=float, default=[0.0, 0.1, 0.2, 0.3])
-    p.add_argument("--eta-tau", type=float, default=0.02,
-                   help="time-constant learning rate in seconds (default 0.02)")
+    add_field_argument(p, fields["eta_tau"], default=0.02 * second, plain_numbers="s")
     p.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.1, 0.2, 0.4],
                    help="rate-noise standard deviations per step (default 0 0.1 0.2 0.4)")
-    p.add_argument("--noise-T", type=float, default=10.0,
-                   help="presentation time of the noise part in ms (default 10)")
-    p.add_argument("--tau-syn", type=float, default=2.0,
-                   help="synaptic filter time constant in ms (default 2)")
+    add_field_argument(p, fields["presentation_time"], "--noise-T", default=10 * ms,
+                       doc="presentation time of the noise part", metavar="T")
+    add_field_argument(p, fields["tau_syn"], default=2 * ms)
     p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     p.add_argument("--epochs", type=int, default=20, help="epochs per run (default 20)")
     p.add_argument("--n-train", type=int, default=2000,
@@ -375,21 +381,25 @@ def main(argv=None):
                    "0: all)")
     p.add_argument("--n-eval", type=int, default=500,
                    help="validation and test samples (default 500, or all; 0: all)")
-    p.add_argument("--dt-max", type=float, default=0.5,
-                   help="largest Euler step in ms (dt = min(T/10, dt_max); default 0.5)")
+    add_field_argument(p, fields["dt"], "--dt-max", default=0.5 * ms,
+                       doc="largest Euler step (dt = min(T/10, dt_max))")
     p.add_argument("--step-phase", type=int, default=300,
                    help="10 ms presentations of the step part's tau-learning phase")
     p.add_argument("--step-seed", type=int, default=2)
-    p.add_argument("--step-duration", type=float, default=60.0,
-                   help="duration of the step response in ms (default 60)")
+    add_field_argument(p, STEP_DURATION)
     p.add_argument("--plot-only", action="store_true",
                    help="draw the mismatch and noise figures from the summary, run nothing")
     p.add_argument("--restart", action="store_true",
                    help="ignore the summary's finished runs (and a summary of other settings)")
-    add_common_arguments(p, device="cpp_standalone", out="figures", out_help="output folder",
+    add_common_arguments(p, out="figures", out_help="output folder",
                          fast_help="CI smoke run: yinyang, T = 2 ms, sigma 0 and 0.3, noise "
                          "0 and 0.2, 1 seed, 1 epoch, 40 samples, eta_tau 0.2 s", codegen_target=True)
     args = p.parse_args(argv)
+    # the script's numbers: times in ms, eta_tau in s (as in its JSON settings)
+    args.times, args.noise_T, args.tau_syn, args.dt_max, args.step_duration = (
+        in_unit(getattr(args, k), ms) for k in ("times", "noise_T", "tau_syn", "dt_max",
+                                                 "step_duration"))
+    args.eta_tau = in_unit(args.eta_tau, second)
     if args.fast:
         args.datasets, args.times, args.sigmas, args.noise = ["yinyang"], [2.0], [0.0, 0.3], \
             [0.0, 0.2]

@@ -21,31 +21,38 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import (add_common_arguments, resume_results, save_figure,
-                                         settings_key, write_json)
+from brian2 import ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, in_unit,
+                                         resume_results, save_figure, settings_key,
+                                         write_json)
+from le_brian.params import TrainingParameters
 
 T_MS = [1.0, 3.0, 10.0]
+DEFAULT_TAU_S_MS = in_unit(TrainingParameters.fields()["tau_s"].default, ms)
 BUDGETS = ["rate", "1x10000", "10x10000"]  # n_per_unit x r_max (Hz)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--times", type=float, nargs="+", default=T_MS, metavar="T_MS",
-                   help=f"presentation times in ms (default {T_MS})")
+    fields = TrainingParameters.fields()
+    add_field_argument(p, fields["presentation_time"], "--times", nargs="+",
+                       default=[T * ms for T in T_MS], metavar="T",
+                       doc="presentation times")
     p.add_argument("--budgets", nargs="+", default=BUDGETS,
                    help=f"'rate' or NxR_MAX_HZ per unit (default {BUDGETS})")
     p.add_argument("--seeds", type=int, default=3, help="seeds per configuration (default 3)")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--n-train", type=int, default=2000)
-    p.add_argument("--tau-s", type=float, default=1.0,
-                   help="trace time constant in ms (default 1; other values are written to "
-                        "spike_budget_tau<value>.json/.png)")
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_field_argument(p, fields["tau_s"], doc=fields["tau_s"].doc + " (other values than "
+                       "the default are written to spike_budget_tau<value in ms>.json/.png)")
+    add_common_arguments(p, out="figures",
                          fast_help="CI mode: T = 1 ms, rate and 1x10000, 2 epochs, "
                                    "300 samples, 1 seed")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     args = p.parse_args(argv)
+    args.times, args.tau_s = in_unit(args.times, ms), in_unit(args.tau_s, ms)  # in ms
     if args.fast:
         args.times, args.budgets, args.seeds = [1.0], ["rate", "1x10000"], 1
         args.epochs, args.n_train = 2, 300
@@ -59,8 +66,6 @@ def parse_args(argv=None):
                 p.error(f"--budgets: expected 'rate' or N x R_MAX_HZ like 10x10000, got {b!r}")
     if args.seeds < 1 or args.epochs < 1 or args.n_train < 1:
         p.error("--seeds, --epochs and --n-train must be >= 1")
-    if args.tau_s <= 0:
-        p.error("--tau-s must be > 0")
     return args
 
 
@@ -173,7 +178,7 @@ def plot(data, args, png):
 def main(argv=None):
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    name = "spike_budget" + (f"_tau{args.tau_s:g}" if args.tau_s != 1.0 else "")
+    name = "spike_budget" + (f"_tau{args.tau_s:g}" if args.tau_s != DEFAULT_TAU_S_MS else "")
     name += "_fast" if args.fast else ""
     path = args.out / f"{name}.json"
     data = run(args, path)

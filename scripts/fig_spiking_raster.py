@@ -14,26 +14,27 @@ import argparse
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, save_figure
+from le_brian.cli.script_helpers import add_common_arguments, add_field_argument, save_figure
+from le_brian.params import LENetworkParameters, MicrocircuitParameters
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
-    p.add_argument("--n-per-unit", type=int, default=20)
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_field_argument(p, LENetworkParameters.fields()["n_per_unit"], default=20)
+    add_common_arguments(p, out="figures",
                          fast_help="CI mode: 3 neurons per unit, 5 epochs")
     args = p.parse_args(argv)
     if args.fast:
         args.epochs, args.n_per_unit = 5, 3
-    if args.epochs < 1 or args.n_per_unit < 1:
-        p.error("--epochs and --n-per-unit must be >= 1")
+    if args.epochs < 1:
+        p.error("--epochs must be >= 1")
     return args
 
 
 def main(argv=None):
-    from brian2 import Hz, ms
+    from brian2 import ms
     from matplotlib.figure import Figure
 
     from le_brian import Microcircuit
@@ -43,7 +44,8 @@ def main(argv=None):
     from le_brian.protocols.bars import bars_data, run_bars
 
     args = parse_args(argv)
-    spiking = {"n_per_unit": args.n_per_unit, "r_max": 2000 * Hz}
+    spiking = {"n_per_unit": args.n_per_unit,
+               "r_max": MicrocircuitParameters.fields()["r_max"].default}  # 2 kHz
     T = 10 * ms
     trained = run_bars(T, "le", epochs=args.epochs, device=args.device, spiking=spiking)
     net = Microcircuit(mode="le", device=args.device, spiking=True, **spiking, **NETWORK)

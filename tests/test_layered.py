@@ -190,15 +190,17 @@ def test_no_learning_at_target_or_without_nudging(target_type):
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(tau_m=10), "tau_m must be a quantity in ms"),
-        (dict(tau_m=10 * Hz), "tau_m must be a quantity in ms"),
-        (dict(tau_r=-1 * ms), "tau_r must be >= 0"),
-        (dict(dt=0 * ms), "dt must be > 0"),
+        (dict(tau_m=10), "parameter tau_m: expected a value with a unit such as '1 ms', got 10"),
+        (dict(tau_m=10 * Hz), r"parameter tau_m: expected a time, got 10. Hz \(a value in ms"),
+        (dict(tau_r=-1 * ms), "parameter tau_r must be a value in ms >= 0 ms .*, got -1 ms"),
+        (dict(dt=0 * ms), "parameter dt must be a value in ms > 0 ms, got 0 ms"),
         (dict(learning_rates=[1 * Hz, 2 * Hz]), "learning_rates must have one entry per layer"),
-        (dict(learning_rates=5), "learning_rates must be a quantity in Hz"),
-        (dict(activation="sigmoidal"), "unknown activation 'sigmoidal'"),
+        (dict(learning_rates=5), "parameter learning_rates: expected a value with a unit such as "
+         "'1 Hz', got 5"),
+        (dict(activation="sigmoidal"), r"parameter activation must be one of \[.*'tanh'.*\], "
+         "got 'sigmoidal'"),
         (dict(target_type="spike"), "target_type must be one of"),
-        (dict(beta=-0.1), "beta must be >= 0"),
+        (dict(beta=-0.1), "parameter beta must be a number >= 0, got -0.1"),
         (dict(tau_m=[10 * ms, 10 * ms]), "tau_m must be a scalar or a list with one entry per layer"),
         (dict(tau_m=[10 * ms, np.ones(5) * ms, 10 * ms]), r"tau_m\[1\] must be a scalar or have shape \(3,\)"),
         (dict(device="gpu"), "device must be one of"),

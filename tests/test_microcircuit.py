@@ -298,18 +298,24 @@ def test_bad_arguments():
         Microcircuit([3, 2], **ok)
     with pytest.raises(ValueError, match="mode"):
         Microcircuit([3, 4, 2], mode="lagged", **ok)
-    with pytest.raises(TypeError, match="g_b must be a conductance in 1/ms"):
+    with pytest.raises(TypeError, match="parameter g_b: expected a value with a unit such as "
+                                        "'1 / ms', got 0.1"):
         Microcircuit([3, 4, 2], g_b=0.1, **ok)
-    with pytest.raises(TypeError, match="g_l must be a conductance"):
+    with pytest.raises(TypeError, match=r"parameter g_l: expected a conductance, got 30. us "
+                                        r"\(a value in / ms"):
         Microcircuit([3, 4, 2], g_l=0.03 * ms, **ok)
-    with pytest.raises(ValueError, match="g_b and g_d must be > 0"):
+    with pytest.raises(ValueError, match="parameter g_b must be a value in / ms > 0 / ms, "
+                                         "got 0 / ms"):
         Microcircuit([3, 4, 2], g_b=0 / ms, **ok)
     with pytest.raises(ValueError, match=r"eta_up must be .* list of 2 rates"):
         Microcircuit([3, 4, 2], eta_up=[1 * Hz], **ok)
     with pytest.raises(TypeError, match="eta_ip"):
         Microcircuit([3, 4, 2], eta_ip=[0.5], **ok)
-    with pytest.raises(TypeError, match="dt must be a quantity in ms"):
+    with pytest.raises(TypeError, match="parameter dt: expected a value with a unit such as "
+                                        "'1 ms', got 0.1"):
         Microcircuit([3, 4, 2], dt=0.1, **ok)
+    with pytest.raises(ValueError, match="parameter g_d must be a value in / ms > 0 / ms"):
+        Microcircuit([3, 4, 2], g_d=0 / ms, **ok)
     with pytest.raises(ValueError, match="init"):
         Microcircuit([3, 4, 2], init="zeros", **ok)
     net = Microcircuit([3, 4, 2], **ok)

@@ -197,3 +197,62 @@ def test_epoch_by_epoch_reproduces_run_classification(tmp_path):
         for kind, ws in ref["weights"].items():
             for k, w in enumerate(ws):
                 np.testing.assert_array_equal(f[f"{kind}_{k + 1}"], w, err_msg=kind)
+
+
+# ---------------------------------------------------------------- the mimic protocol
+def test_mimic_config_takes_the_published_settings():
+    """microcircuit_mimic: the student's seed and random init, the teacher's seed, 6
+    patterns, 3 self-prediction epochs at eta_ip 40/ms, eta_pi 50/ms, then eta_up
+    [50, 10]/ms, eta_ip 20/ms; dt = tau_0 = 0.01 ms, T = 1 ms, no read-out lag in either
+    mode; the mimic fields are refused by the other protocols and needed by this one."""
+    from le_brian.params import ParameterError
+
+    cfg = microcircuit_config("microcircuit_mimic", {"mode": "original"})
+    assert (cfg["protocol"], cfg["hidden"], cfg["seed"], cfg["init"]) == (
+        "mimic", [1], 12345, "random")
+    assert (cfg["teacher_seed"], cfg["teacher_init"], cfg["n_patterns"],
+            cfg["self_prediction_epochs"]) == (42, "self_predicting", 6, 3)
+    assert [float(e * ms) for e in cfg["self_prediction_eta_ip"]] == [40.0]
+    assert [float(e * ms) for e in cfg["self_prediction_eta_pi"]] == [50.0]
+    assert [float(e * ms) for e in cfg["eta_up"]] == [50.0, 10.0]
+    assert float(cfg["dt"] / ms) == float(cfg["tau_0"] / ms) == 0.01
+    assert float(cfg["presentation_time"] / ms) == 1.0 and float(cfg["out_lag"]) == 0.0
+    with pytest.raises(ParameterError, match="parameter teacher_seed: the mimic protocol "
+                                             "needs it"):
+        microcircuit_config("microcircuit_mimic", settings={"teacher_seed": None})
+    with pytest.raises(ParameterError, match="parameter n_patterns: the mimic protocol "
+                                             "needs it, the others leave it null"):
+        microcircuit_config("microcircuit_bars", settings={"n_patterns": 3})
+
+
+def test_mimic_run_folder_equals_run_mimic_and_resumes_to_the_bit(tmp_path):
+    """le-brian train --model microcircuit_mimic (in-process): 1 epoch, resumed to 2,
+    gives run_mimic's validation errors (its val_error) and final student weights to
+    the bit; the folder holds the teacher's data (equal to run_mimic's inputs and
+    targets), and evaluate reads it (the trained student's error is below epoch 0's)."""
+    from le_brian.protocols.microcircuit_run import evaluate_microcircuit
+    from le_brian.protocols.mimic import run_mimic
+    from le_brian.protocols.mimic_run import MimicData
+
+    rt = ["--device", "runtime", "--codegen-target", "numpy"]
+    run = tmp_path / "run"
+    assert main(["train", "--model", "microcircuit_mimic", "--epochs", "1", *rt,
+                 "--out", str(run)]) == 0
+    assert main(["train", "--model", "microcircuit_mimic", "--epochs", "2", *rt,
+                 "--out", str(run), "--resume"]) == 0
+    ref = run_mimic(epochs=2, device="runtime", codegen_target="numpy")
+    hist = json.loads((run / "metrics.json").read_text())
+    assert [r["epoch"] for r in hist] == [0, 1, 2]
+    assert [r["val_loss"] for r in hist[1:]] == ref["training"]["val_error"].tolist()
+    with np.load(run / "checkpoint.npz") as f:
+        for kind, arrays in ref["student"].items():
+            for k, a in enumerate(arrays):
+                np.testing.assert_array_equal(f[f"{kind}_{k + 1}"], a, err_msg=kind)
+    data = MimicData.load(run)
+    np.testing.assert_array_equal(data.inputs, ref["inputs"])
+    np.testing.assert_array_equal(data.outputs, ref["targets"])
+    params = json.loads((run / "config.json").read_text())["parameters"]
+    assert params["training"]["protocol"] == "mimic"
+    assert params["training"]["self_prediction_eta_ip"] == ["40 / ms"]
+    m = evaluate_microcircuit(run, device="runtime", progress=lambda s: None)
+    assert 0 <= m["loss"] < hist[0]["val_loss"]

@@ -125,10 +125,13 @@ def _default_literals(path):
 
 def test_every_default_is_written_once():
     """The r_max defaults (10 kHz layered, 2 kHz microcircuit) appear in le_brian.params
-    and nowhere else in the package; every choice list of devices / targets / dtypes is
+    and nowhere else in the package or the scripts; every choice list of devices / targets / dtypes is
     the registry's."""
     found = {}
     for path in (ROOT / "le_brian").rglob("*.py"):
+        for text, line in _default_literals(path):
+            found.setdefault(text, []).append(f"{path.relative_to(ROOT)}:{line}")
+    for path in (ROOT / "scripts").glob("*.py"):  # the scripts take them from the fields
         for text, line in _default_literals(path):
             found.setdefault(text, []).append(f"{path.relative_to(ROOT)}:{line}")
     places = [p for v in found.values() for p in v]
@@ -239,3 +242,51 @@ def test_a_missing_or_wrong_unit_is_a_unit_error():
     with pytest.raises(ParameterError) as err:
         TrainingParameters(epochs=2.0)
     assert not isinstance(err.value, UnitError)
+
+
+#: Constructor keywords that are no parameter field: the architecture, the simulator
+#: objects, and the microcircuit's plasticity form and substrate jitter (le_brian.params.
+#: Substrate fields, not part of MicrocircuitParameters).
+NOT_FIELDS = {"self", "layer_sizes", "simulator", "keep_builds", "plasticity", "tau_jitter",
+              "tau_bounds"}
+
+
+def _refused_value(field):
+    """A value ``field`` refuses: another dimension, no choice, another type."""
+    from brian2 import volt
+
+    if field.unit is not None:
+        return 1 * volt
+    if field.choices is not None:
+        return "no_such_choice"
+    return {"bool": 3, "int": 2.5, "float": "x"}.get(field.kind)
+
+
+def test_adding_a_parameter_is_one_edit():
+    """Every keyword of the network constructors is a field of its parameter set (or one
+    of NOT_FIELDS), and every field is checked by the constructor with the field's own
+    check: a value the field refuses is refused with the field's message before anything
+    is built. So a new parameter's unit, default, range and doc are written once, in
+    le_brian.params, and the constructor only passes it on."""
+    import inspect
+
+    from le_brian import LENetwork, Microcircuit
+
+    for cls, pset, sizes in ((LENetwork, LENetworkParameters, [2, 3, 1]),
+                             (Microcircuit, MicrocircuitParameters, [2, 3, 1])):
+        keywords = set(inspect.signature(cls.__init__).parameters)
+        fields = pset.fields()
+        assert keywords - set(fields) <= NOT_FIELDS, (cls.__name__, keywords - set(fields))
+        assert set(fields) <= keywords, (cls.__name__, set(fields) - keywords)
+        checked = 0
+        for name, field in fields.items():
+            bad = _refused_value(field)
+            if bad is None:  # kind "any" (checked by its group, e.g. tau_jitter)
+                continue
+            with pytest.raises(ParameterError) as err:
+                field.check(bad)
+            with pytest.raises(ParameterError) as by_constructor:
+                cls(sizes, **{"device": "runtime", name: bad})
+            assert str(by_constructor.value) == str(err.value), name
+            checked += 1
+        assert checked >= len(fields) - 1

@@ -131,7 +131,8 @@ def test_zero_t_ref_gives_the_spikes_without_refractoriness():
 def test_bad_t_ref_is_refused_before_building():
     make = dict(spiking=True, r_max=400 * Hz, activation="sigmoid",
                 output_activation="sigmoid", **RT)
-    with pytest.raises(ValueError, match="t_ref must be >= 0"):
+    with pytest.raises(ValueError, match="parameter t_ref must be a value in ms >= 0 ms .*got "
+                                         "-1 ms"):
         LENetwork([2, 3, 1], t_ref=-1 * ms, **make)
     with pytest.raises(ValueError, match=r"t_ref = 2.5 ms must be shorter than 1/r_max = "
                                          r"2.5 ms \(r_max = 400 Hz\)"):

@@ -350,3 +350,57 @@ def test_fig_robustness_fast(tmp_path):
         assert (tmp_path / f"robustness_{part}_fast.png").stat().st_size > 10_000
     again = _run(script, *args, "--parts", "mismatch", "noise", cwd=tmp_path)
     assert again.returncode == 0 and "test accuracy" not in again.stdout
+
+
+def _script_module(name):
+    """A script of scripts/ imported as a module (its parse_args / main not run)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" /
+                                                  f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_script_options_are_made_from_the_parameter_fields(capsys):
+    """A script's physical options take the fields' text forms ("500 us", "2 kHz"), keep
+    the old plain numbers (read in the old unit), are checked by the field (one line
+    naming the option and the parameter, exit 2), and show the field's doc, unit and
+    default in --help; the script's numbers are the ones typed (0.3, not
+    0.30000000000000004)."""
+    from brian2 import Hz, ms, second
+
+    from le_brian.cli.script_helpers import in_unit
+    from le_brian.params import MicrocircuitTrainingParameters
+
+    bars = _script_module("fig_microcircuit_bars")
+    args = bars.parse_args(["--times", "0.3", "500 us", "2ms", "--r-max", "2.5kHz",
+                            "--tau-s", "0.5"])
+    assert args.times == [0.3, 0.5, 2.0] and args.r_max == 2500.0 and args.tau_s == 0.5
+    assert bars.parse_args([]).times == bars.ALL_T_MS
+    assert bars.parse_args(["--fast"]).times == [0.3, 1.0, 5.0]
+    assert bars.parse_args(["--fast", "--times", "2"]).times == [2.0]
+    field = MicrocircuitTrainingParameters.fields()["r_max"]
+    assert bars.parse_args([]).r_max == float(field.default / Hz)  # the field's default
+    for bad, needle in ((["--r-max", "5 ms"], "argument --r-max: parameter r_max: expected a "
+                         "rate, got '5 ms'"),
+                        (["--times", "-1"], "argument --times: parameter presentation_time "
+                         "must be a value in ms > 0 ms, got -1 ms"),
+                        (["--n-per-unit", "0"], "parameter n_per_unit must be an integer > 0")):
+        with pytest.raises(SystemExit) as stop:
+            bars.parse_args(bad)
+        assert stop.value.code == 2
+        assert needle in capsys.readouterr().err
+    fourier = _script_module("fig_fourier")
+    assert in_unit([0.3 * ms, 0.1 * second], ms) == [0.3, 100.0]
+    assert fourier.TIMES["train"].default == 2000 * ms
+
+
+def test_script_help_shows_the_fields_doc_unit_and_default(tmp_path):
+    out = _run(ROOT / "scripts" / "fig_robustness.py", "--help", cwd=tmp_path)
+    text = " ".join(out.stdout.split())
+    assert "--eta-tau ETA_TAU rate of the time-constant learning, in ms such as '20 ms' " \
+           "(a plain number: s) (default: 20 ms)" in text
+    assert "--tau-syn TAU_SYN synaptic low-pass filter of the rates, in ms such as '2 ms' " \
+           "(a plain number: ms) (default: 2 ms)" in text

@@ -209,7 +209,7 @@ def test_refusals_and_saturation_warning():
     with pytest.raises(ValueError, match="layer2.*'linear'"):
         LENetwork([2, 3, 1], activation="sigmoid", spiking=True, **RT)
     LENetwork([2, 3, 1], activation="sigmoid", spiking=True, spiking_output=False, **RT)
-    with pytest.raises(ValueError, match="n_per_unit must be an int >= 1"):
+    with pytest.raises(ValueError, match="parameter n_per_unit must be an integer > 0, got 0"):
         LENetwork([2, 3, 1], activation="sigmoid", spiking=True, spiking_output=False,
                   n_per_unit=0, **RT)
     with pytest.raises(TypeError, match="r_max"):

@@ -5,8 +5,11 @@ are text forms the fields check (`le_brian.params.parse_quantity` for Quantities
 
 import argparse
 import json
+import re
+from dataclasses import replace
 
-__all__ = ["add_field_options", "field_values", "parse_field_text", "parse_settings"]
+__all__ = ["add_field_options", "field_values", "parse_field_text", "parse_settings",
+           "add_field_argument", "read_field_argument"]
 
 #: Options of le_brian <= 0.2.0 kept as aliases: option -> field.
 ALIASES = {"--layers": "hidden", "--learning-rate": "learning_rates"}
@@ -120,3 +123,81 @@ def parse_settings(items, fields):
             except json.JSONDecodeError:
                 out[name] = text
     return out
+
+
+_PLAIN_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def read_field_argument(field, text, plain_numbers=True):
+    """One value of a script's option made from ``field`` (`add_field_argument`): the
+    field's text form (``"10 ms"``, ``"2kHz"``), checked by the field; with
+    ``plain_numbers`` a bare number is read in the field's unit (``"0.5"`` -> 0.5 ms, the
+    scripts' spelling of le_brian <= 0.2.0), or in the unit ``plain_numbers`` names
+    (``"s"``).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        The field's message (names the parameter and what it expects).
+    """
+    one = replace(field, per_layer=False, pair=False, optional=False)
+    t = text.strip()
+    if field.unit is not None and plain_numbers and _PLAIN_NUMBER.match(t):
+        unit = field.unit if plain_numbers is True else plain_numbers
+        value = float(t) * replace(field, unit=unit).quantity_unit
+    else:
+        value = parse_field_text(one, t)
+    try:
+        return one.check(value)
+    except ValueError as err:  # name the text the user typed
+        head, sep, tail = str(err).rpartition(f"got {value!r}")
+        message = f"{head}got {text!r}{tail}" if sep else str(err)
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def add_field_argument(parser, field, option=None, default=None, nargs=None, doc=None,
+                       plain_numbers=True, **kwargs):
+    """An option of a figure or experiment script made from a parameter ``field``: its
+    values are the field's text forms (``--times 1ms 10ms``), checked by the field, and
+    its help shows the field's doc, unit and default, so that a script writes no unit,
+    default or check of its own.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argument group
+    field : le_brian.params.Field
+    option : str, optional
+        The option (default ``--`` + the field's name with dashes).
+    default : object, optional
+        The script's default if it differs from the field's (Quantities; a list with
+        ``nargs``).
+    nargs : str or int, optional
+        As in argparse (``"+"``: several values, one per token).
+    doc : str, optional
+        The help text if the script's meaning differs from the field's doc.
+    plain_numbers : bool or str
+        Read a bare number in the field's unit (the 0.2.0 spelling of the scripts), or in
+        the unit this names (``"s"``); False: refuse it (the field's message).
+    **kwargs
+        Passed to ``add_argument`` (``dest``, ``metavar``).
+
+    Returns
+    -------
+    argparse.Action
+    """
+    if default is None:
+        default = field.default
+    shown = (" ".join(field.text(v) for v in default) if isinstance(default, list)
+             else field.text(default))
+    unit = ""
+    if field.unit is not None:
+        first = default[0] if isinstance(default, list) and default else default
+        example = field.text(first) if first is not None else f"1 {field.unit}"
+        plain = field.unit if plain_numbers is True else plain_numbers
+        unit = f", in {field.unit} such as '{example}'" + (
+            f" (a plain number: {plain})" if plain_numbers else "")
+    choices = f"; one of {', '.join(field.choices)}" if field.choices else ""
+    text = f"{doc or field.doc}{unit}{choices} (default: {shown})"
+    return parser.add_argument(option or _option(field.name), default=default, nargs=nargs,
+                               type=lambda t: read_field_argument(field, t, plain_numbers),
+                               help=text.replace("%", "%%"), **kwargs)

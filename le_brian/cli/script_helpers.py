@@ -1,6 +1,8 @@
 """Shared pieces of the figure scripts in ``scripts/``: the common command-line
-arguments and resumable JSON results; `write_json`, `read_json` and `save_figure` are
-re-exported from `le_brian.io` (atomic writes) for the scripts.
+arguments, options made from parameter fields (`add_field_argument`: unit strings such
+as ``"10 ms"``, the field's doc, unit and default as help) and resumable JSON results;
+`write_json`, `read_json` and `save_figure` are re-exported from `le_brian.io` (atomic
+writes) for the scripts.
 
 The scripts import the installed package (``from le_brian.cli.script_helpers import
 ...``), so they run from any working directory; nothing here locates the repository.
@@ -10,13 +12,14 @@ import json
 from pathlib import Path
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
+from .fields import add_field_argument
 from ..io import SMOKE_RUN_NOTE, _json_default, read_json, save_figure, write_json
 
-__all__ = ["add_common_arguments", "add_sweep_arguments", "uses_sweep", "write_json",
+__all__ = ["add_common_arguments", "add_field_argument", "in_unit", "plain_settings", "add_sweep_arguments", "uses_sweep", "write_json",
            "read_json", "resume_results", "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
 
 
-def add_common_arguments(parser, device="cpp_standalone", out="figures",
+def add_common_arguments(parser, device=None, out="figures",
                          out_help="output folder", fast_help="short run (CI smoke test)",
                          codegen_target=False):
     """Add ``--device``, ``--out`` and ``--fast`` (and ``--codegen-target``) to an
@@ -25,8 +28,9 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     Parameters
     ----------
     parser : argparse.ArgumentParser
-    device : str
-        Default of ``--device`` (one of `le_brian.engine.devices.DEVICES`).
+    device : str, optional
+        Default of ``--device`` (one of `le_brian.engine.devices.DEVICES`; default: the
+        ``device`` field's, `le_brian.params.Simulation`).
     out : str or path-like
         Default of ``--out``; a relative path is relative to the working directory
         (scripts never locate the repository).
@@ -42,6 +46,10 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     argparse.ArgumentParser
         ``parser``. ``--out`` is parsed into a `pathlib.Path`.
     """
+    from ..params import Simulation
+
+    fields = Simulation.fields()
+    device = fields["device"].default if device is None else device
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
     parser.add_argument("--device", default=device, choices=DEVICES,
@@ -52,9 +60,42 @@ def add_common_arguments(parser, device="cpp_standalone", out="figures",
     if fast_help is not None:
         parser.add_argument("--fast", action="store_true", help=fast_help)
     if codegen_target:
-        parser.add_argument("--codegen-target", default="auto", choices=CODEGEN_TARGETS,
-                            help="code generation of the runtime device (default: auto)")
+        target = fields["codegen_target"].default
+        parser.add_argument("--codegen-target", default=target, choices=CODEGEN_TARGETS,
+                            help=f"code generation of the runtime device (default: {target})")
     return parser
+
+
+def in_unit(value, unit):
+    """A Quantity (or a list of them) as plain numbers in ``unit``: the shortest number
+    that times ``unit`` gives the same float (``in_unit(0.3*ms, ms)`` is 0.3, not
+    0.30000000000000004), so ``in_unit(q, ms) * ms == q`` and a script's keys and JSON
+    numbers are the ones typed."""
+    if isinstance(value, (list, tuple)):
+        return [in_unit(v, unit) for v in value]
+    number, target = float(value / unit), float(value)
+    for digits in range(1, 18):
+        candidate = float(f"{number:.{digits}g}")
+        if float(candidate * unit) == target:
+            return candidate
+    return number
+
+
+def plain_settings(args):
+    """``vars(args)`` with every Quantity as its number in ms (times) or Hz (rates), the
+    form the scripts' JSON ``settings`` have always had."""
+    from brian2 import Hz, Quantity, ms
+    from brian2.units.fundamentalunits import get_dimensions
+
+    def plain(v):
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        if isinstance(v, Quantity):
+            unit = {ms.dim: ms, Hz.dim: Hz}.get(get_dimensions(v))
+            return v if unit is None else in_unit(v, unit)
+        return v
+
+    return {k: plain(v) for k, v in vars(args).items()}
 
 
 def add_sweep_arguments(parser):

@@ -30,7 +30,8 @@ def add_train_commands(sub, parse_time):
         "--set overrides both). Quantities take units: --presentation-time 10ms, "
         "--learning-rates 100Hz,50Hz, --r-max 2kHz. A microcircuit model (--model "
         "microcircuit_bars, microcircuit_yinyang, or a file with NETWORK and PROTOCOL) takes "
-        "the options of le_brian.params.MicrocircuitTrainingParameters; an option that does "
+        "the options of le_brian.params.MicrocircuitTrainingParameters (microcircuit_mimic: the "
+        "teacher-student protocol); an option that does "
         "not apply to the model is refused.")
     p.add_argument("--model", help="parameter set from le_brian.models (e.g. yinyang, digits, "
                    "mnist5k) or the path of a .py file of the same form; a .py file is "
@@ -84,7 +85,10 @@ def _cli_train(args):
 
         history = train_microcircuit(args.model, args.out, resume=args.resume,
                                      overrides=values, settings=settings)
-        print(f"done: {args.out} (validation accuracy {history[-1]['val_accuracy']:.4f})")
+        last = history[-1]
+        what = ("validation accuracy", "val_accuracy") if "val_accuracy" in last else (
+            "validation loss", "val_loss")  # the mimic protocol: a regression
+        print(f"done: {args.out} ({what[0]} {last[what[1]]:.4f})")
         return 0
     params = load_model(args.model) if args.model else {}
     params.update(values)

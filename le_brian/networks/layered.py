@@ -191,6 +191,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         tau_syn=_D["tau_syn"],
         filter_target=_D["filter_target"],
     ):
+        # every keyword that is a parameter field: checked by its field (le_brian.params)
+        LENetworkParameters.check_arguments(locals(), none_is_default=("learning_rates",))
         self.activation = eq.get_activation(activation).name
         self.output_activation = eq.get_activation(output_activation).name
         eq.output_error_code(target_type, "x")  # validates target_type

@@ -53,7 +53,7 @@ from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS, add_spiking, \
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, check_choice,
                                  steps_of)
-from ..params import INITS, MODES, MicrocircuitParameters
+from ..params import INITS, MODES, MicrocircuitParameters, Substrate
 from .microcircuit_weights import draw_weights, self_predicting_weights  # noqa: F401
 from ..equations import microcircuit as mceq
 from ..equations import spiking as sq
@@ -61,6 +61,7 @@ from .. import substrate
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.MicrocircuitParameters`.
 _D = {name: f.default for name, f in MicrocircuitParameters.fields().items()}
+_JITTER = Substrate.fields()["tau_jitter"]
 
 __all__ = [
     "Microcircuit",
@@ -195,8 +196,10 @@ class Microcircuit(BaseNetwork):
                  keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
-                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=0.0,
+                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=_JITTER.default,
                  tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
+        # every keyword that is a parameter field: checked by its field (le_brian.params)
+        MicrocircuitParameters.check_arguments(locals())
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
                          keep_builds=keep_builds, threads=threads, simulator=simulator,
@@ -207,8 +210,6 @@ class Microcircuit(BaseNetwork):
         self.activation = mceq.get_activation(activation).name
         g = {name: float(as_conductance(name, value)) for name, value in
              dict(g_l=g_l, g_b=g_b, g_a=g_a, g_d=g_d, g_som=g_som).items()}
-        if g["g_b"] <= 0 or g["g_d"] <= 0:
-            raise ValueError("g_b and g_d must be > 0 (1/ms)")
         self._g = g
         g_max = g["g_l"] + g["g_b"] + max(g["g_a"], g["g_som"])
         if self._dt * g_max >= 2:

@@ -19,8 +19,8 @@ Examples
 '10 ms'
 """
 
-from .fields import (UNITS, Field, ParameterError, ParameterUnitError, format_quantity,
-                     parse_quantity)
+from .fields import (UNITS, Field, ParameterError, ParameterTypeError, ParameterUnitError,
+                     format_quantity, parse_quantity)
 from .groups import (HAND_DOWN, INITS, MICROCIRCUIT_PROTOCOLS, MODES, MicrocircuitTraining,
                      MicrocircuitTrainingParameters, SCHEMES, SYNAPSE_KINDS, TARGET_TYPES,
                      TAU_LEARNING, Dynamics, Learning, LENetworkParameters,
@@ -28,7 +28,7 @@ from .groups import (HAND_DOWN, INITS, MICROCIRCUIT_PROTOCOLS, MODES, Microcircu
                      MicrocircuitSpiking, ParameterGroup, ParameterSet, Simulation, Spiking,
                      Substrate, Training, TrainingParameters)
 
-__all__ = ["Field", "ParameterError", "ParameterUnitError", "ParameterGroup", "ParameterSet", "UNITS",
+__all__ = ["Field", "ParameterError", "ParameterTypeError", "ParameterUnitError", "ParameterGroup", "ParameterSet", "UNITS",
            "parse_quantity", "format_quantity", "Dynamics", "Learning", "Spiking",
            "Substrate", "Simulation", "Training", "MicrocircuitDynamics",
            "MicrocircuitLearning", "MicrocircuitSpiking", "LENetworkParameters",

@@ -13,7 +13,7 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 from ..engine.validation import UnitError
 
 __all__ = ["Field", "UNITS", "parse_quantity", "format_quantity", "ParameterError",
-           "ParameterUnitError"]
+           "ParameterTypeError", "ParameterUnitError"]
 
 #: Unit names a text form may use.
 UNITS = {"s": second, "second": second, "ms": ms, "us": us, "Hz": Hz, "kHz": kHz}
@@ -24,6 +24,11 @@ _TOKEN = re.compile(r"\s*(?:(\*\*|\^)|([*/()])|(\d+(?:\.\d*)?)|([A-Za-z_]\w*))")
 
 class ParameterError(ValueError):
     """A parameter value that cannot be used (names the parameter and what it expects)."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A value of the wrong type (a number where true or false is expected): a
+    `ParameterError` (ValueError) and a TypeError."""
 
 
 class ParameterUnitError(ParameterError, UnitError):
@@ -57,7 +62,7 @@ def _unit_expression(text, name):
         raise ParameterError(f"{name}: cannot read the unit {text!r}") from None
 
 
-def parse_quantity(name, value, unit):
+def parse_quantity(name, value, unit, unit_text=None):
     """``"10 ms"`` -> ``10*ms``, checked to have ``unit``'s dimensions.
 
     Parameters
@@ -69,6 +74,8 @@ def parse_quantity(name, value, unit):
         ``"0.03 / ms"``, ``"0.01 ms**0.5"``), or a Quantity (checked the same way).
     unit : Quantity
         Any value of the expected dimensions.
+    unit_text : str, optional
+        How messages write the unit (default: ms, Hz, / ms, ... by dimensions).
 
     Returns
     -------
@@ -86,6 +93,7 @@ def parse_quantity(name, value, unit):
     10. * msecond
     """
     dim = get_dimensions(unit)
+    shown = unit_text or _display_unit(unit)
     if isinstance(value, Quantity) or (isinstance(value, np.ndarray) and dim is DIMENSIONLESS):
         q = value
     else:
@@ -93,11 +101,13 @@ def parse_quantity(name, value, unit):
         if m is None or (not m.group(2) and dim is not DIMENSIONLESS):
             raise ParameterUnitError(
                 f"{name}: expected a value with a unit such as "
-                f"{format_quantity(1 * unit, _display_unit(unit))!r}, got {value!r}")
+                f"{format_quantity(1 * unit, shown)!r}, got {value!r}")
         q = float(m.group(1)) * (_unit_expression(m.group(2), name) if m.group(2) else 1)
     if get_dimensions(q) is not dim:
-        raise ParameterUnitError(f"{name}: expected a {_kind(dim)}, got {value!r} (a value in "
-                             f"{_display_unit(unit)}; its dimensions are {get_dimensions(q)})")
+        kind = "conductance" if shown == "/ ms" else _kind(dim)
+        got = str(value) if isinstance(value, Quantity) else repr(value)
+        raise ParameterUnitError(f"{name}: expected a {kind}, got {got} (a value in "
+                                 f"{shown}; its dimensions are {get_dimensions(q)})")
     return q
 
 
@@ -207,9 +217,12 @@ class Field:
         return format_quantity(Quantity(value, dim=get_dimensions(self.quantity_unit)),
                                self.unit)
 
-    def _fail(self, value, why=""):
-        raise ParameterError(f"parameter {self.name} must be {self.expects()}, got "
-                             f"{value!r}{why}")
+    def _fail(self, value, why="", type_error=False):
+        shown = repr(value)
+        if self.unit is not None and isinstance(value, Quantity) and np.ndim(value) == 0:
+            shown = format_quantity(value, self.unit)  # in the field's unit, not SI
+        error = ParameterTypeError if type_error else ParameterError
+        raise error(f"parameter {self.name} must be {self.expects()}, got {shown}{why}")
 
     def check(self, value):
         """The value in its canonical form (Quantities for Quantity fields; text forms
@@ -228,10 +241,35 @@ class Field:
             return [self._check_one(v) for v in value]
         return self._check_one(value)
 
+    def check_argument(self, value):
+        """`check` for a keyword argument of a network constructor: as `check`, and a
+        per-layer Quantity field also takes one array per layer (a value per neuron),
+        each element checked (unit, finite, bounds). Returns the checked value."""
+        if self.per_layer and self.unit is not None and value is not None:
+            if isinstance(value, (list, tuple)) and value:
+                return [self._check_array(v) for v in value]
+            return self._check_array(value)
+        return self.check(value)
+
+    def _check_array(self, value):
+        if np.ndim(value) == 0 or isinstance(value, str):
+            return self._check_one(value)
+        try:
+            q = parse_quantity(self.name, value, self.quantity_unit, self.unit)
+        except ParameterError as err:
+            raise type(err)(f"parameter {err}") from None
+        x = np.asarray(q, dtype=float)
+        if not np.all(np.isfinite(x)):
+            self._fail(value, " (every value finite)")
+        if x.size:
+            self._bounds(float(x.min()), value)
+            self._bounds(float(x.max()), value)
+        return q
+
     def _check_one(self, value):
         if self.unit is not None:
             try:
-                q = parse_quantity(self.name, value, self.quantity_unit)
+                q = parse_quantity(self.name, value, self.quantity_unit, self.unit)
             except ParameterError as err:
                 raise type(err)(f"parameter {err}") from None
             if np.ndim(q) != 0:
@@ -254,7 +292,7 @@ class Field:
             return [int(n) for n in value]
         if self.kind == "bool":
             if not isinstance(value, (bool, np.bool_)):
-                self._fail(value)
+                self._fail(value, type_error=True)
             return bool(value)
         if self.kind == "str" or self.choices is not None:
             if self.choices is not None and value not in self.choices:

@@ -32,8 +32,8 @@ SYNAPSE_KINDS = ("dense", "dense_unfused", "plain")
 TARGET_TYPES = ("voltage", "rate")
 #: The microcircuit's modes: LE (prospective) or the original microcircuit.
 MODES = ("le", "original")
-#: Protocols of a microcircuit training run.
-MICROCIRCUIT_PROTOCOLS = ("bars", "classification")
+#: Protocols of a microcircuit training run (docs/model.md §3.5, §3.6).
+MICROCIRCUIT_PROTOCOLS = ("bars", "classification", "mimic")
 #: Initial weights of the microcircuit (docs/model.md §2.5).
 INITS = ("self_predicting", "random")
 #: Time constants the local time-constant learning can adapt (docs/model.md §1.8).
@@ -355,13 +355,34 @@ class MicrocircuitTraining(ParameterGroup):
         replace(_T["hidden"], default=[30]), _T["presentation_time"], _T["epochs"],
         _T["lr_decay"], _T["eval_every"], _T["target_on"],
         replace(_T["target_off"], default=0.1), _T["n_train"], _T["n_val"], _T["n_test"],
+        # the mimic protocol (docs/model.md §3.6): values in models/microcircuit_mimic.py
+        Field("teacher_seed", None, "mimic: seed of the teacher's weights and inputs",
+              kind="int", optional=True),
+        Field("teacher_init", None, "mimic: initial weights of the teacher", kind="str",
+              choices=INITS, optional=True),
+        Field("n_patterns", None, "mimic: input patterns U(0, 1) the teacher labels",
+              kind="int", low=0, optional=True),
+        Field("self_prediction_epochs", None, "mimic: epochs of the self-prediction phase "
+              "(no nudging, learning on) before epoch 0", kind="int", low=0, low_open=False,
+              optional=True),
+        *(replace(f, name=f"self_prediction_{f.name}", default=None, optional=True,
+                  doc=f"mimic: {f.doc} in the self-prediction phase")
+          for f in MicrocircuitLearning.FIELDS),
     )
     del _T
+    #: The fields the mimic protocol needs (and the other protocols leave null).
+    MIMIC = ("teacher_seed", "teacher_init", "n_patterns", "self_prediction_epochs",
+             "self_prediction_eta_up", "self_prediction_eta_ip", "self_prediction_eta_pi")
 
     def _check_group(self):
-        if (self.dataset is None) != (self.protocol == "bars"):
+        if (self.dataset is None) != (self.protocol in ("bars", "mimic")):
             raise ParameterError("parameter dataset: the bars protocol has its own 8 patterns "
-                                 "(null); a classification protocol needs a dataset")
+                                 "and the mimic protocol its teacher's (null); a "
+                                 "classification protocol needs a dataset")
+        for name in self.MIMIC:
+            if (getattr(self, name) is None) == (self.protocol == "mimic"):
+                raise ParameterError(f"parameter {name}: the mimic protocol needs it, the "
+                                     f"others leave it null (protocol {self.protocol!r})")
 
 
 # ---------------------------------------------------------------------- parameter sets
@@ -401,6 +422,44 @@ class ParameterSet:
                 if name in cls.DEFAULTS:
                     f = replace(f, default=cls.DEFAULTS[name])
                 out[name] = f
+        return out
+
+    @classmethod
+    def check_arguments(cls, values, none_is_default=()):
+        """Check the keyword arguments of a network constructor with this set's fields
+        (`Field.check_argument`: units, ranges, choices; a per-layer time also takes one
+        array per layer), so that a constructor writes no check of its own for them.
+
+        Parameters
+        ----------
+        values : dict
+            ``{keyword: value}`` (e.g. the constructor's ``locals()``); names that are no
+            field of the set are left to the constructor. An object whose ``name`` is
+            among a field's choices (an `le_brian.activations` activation) is checked by
+            its name.
+        none_is_default : sequence of str
+            Keywords whose None means "the constructor's default" (not checked).
+
+        Returns
+        -------
+        dict
+            ``{field name: checked value}`` of the fields among ``values``.
+
+        Raises
+        ------
+        ParameterError
+            The first value its field refuses (names the parameter and what it expects;
+            a `ParameterUnitError` for a missing or wrong unit).
+        """
+        fields = cls.fields()
+        out = {}
+        for name, value in values.items():
+            f = fields.get(name)
+            if f is None or (value is None and name in none_is_default):
+                continue
+            if f.choices is not None and getattr(value, "name", None) in f.choices:
+                value = value.name
+            out[name] = f.check_argument(value)
         return out
 
     @classmethod

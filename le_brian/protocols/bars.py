@@ -14,9 +14,13 @@ from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
 from ..networks.microcircuit import MODES, Microcircuit, draw_weights, self_predicting_weights
 from ..numpy_reference.microcircuit import NumpyMicrocircuit
+from ..params import MicrocircuitParameters
 from .presentation import epoch_orders
 
 __all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
+
+#: Defaults of `run_bars`' keywords: the microcircuit's fields (le_brian.params).
+_F = MicrocircuitParameters.fields()
 
 
 def _lookup(pairs, presentation_time):
@@ -75,9 +79,10 @@ def _accuracies(outputs, labels, order, epochs):
     return hit[:, n_train:].mean(axis=1), hit[:, :n_train].mean(axis=1)
 
 
-def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"], out_lag=None,
-             device="cpp_standalone", codegen_target="auto", simulator=None, dtype="float64",
-             report=None, spiking=None):
+def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.NETWORK["seed"],
+             out_lag=None, device=_F["device"].default,
+             codegen_target=_F["codegen_target"].default, simulator=None,
+             dtype=_F["dtype"].default, report=None, spiking=None):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting

@@ -6,15 +6,23 @@ import numpy as np
 from brian2 import ms, second
 
 from ..networks.microcircuit import Microcircuit
+from ..params import MicrocircuitTrainingParameters
 
 __all__ = ["run_classification"]
 
+#: Defaults of the keyword arguments: the fields of a microcircuit run (le_brian.params).
+_F = MicrocircuitTrainingParameters.fields()
 
-def run_classification(data, presentation_time, hidden=(30,), mode="le", epochs=10,
-                       eta_up=(0.05 / ms, 0.01 / ms), eta_ip=(0.02 / ms,), lr_decay=1.0,
-                       seed=0, target_on=1.0, target_off=0.1, out_lag=0 * ms, dt=0.1 * ms,
-                       activation="soft_relu", device="cpp_standalone", codegen_target="auto",
-                       simulator=None, progress=None):
+
+def run_classification(data, presentation_time, hidden=(30,), mode=_F["mode"].default,
+                       epochs=_F["epochs"].default, eta_up=(0.05 / ms, 0.01 / ms),
+                       eta_ip=(0.02 / ms,), lr_decay=_F["lr_decay"].default,
+                       seed=_F["seed"].default, target_on=_F["target_on"].default,
+                       target_off=_F["target_off"].default, out_lag=_F["out_lag"].default,
+                       dt=_F["dt"].default, activation=_F["activation"].default,
+                       device=_F["device"].default,
+                       codegen_target=_F["codegen_target"].default, simulator=None,
+                       progress=None):
     r"""Train a microcircuit on a classification `le_brian.datasets.Dataset` (e.g.
     Yin-Yang) with the bars protocol's rules: a self-predicting start, every epoch the
     training set in a fresh random order (nudged, learning), then the validation set

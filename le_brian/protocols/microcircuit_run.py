@@ -1,6 +1,8 @@
 """Run folders of the cortical microcircuit: ``le-brian train --model microcircuit_bars``
-(or ``microcircuit_yinyang``, or any parameter file with ``NETWORK`` and ``PROTOCOL``
-dicts), and ``evaluate``, ``record``, ``plot`` on the folder it writes.
+(or ``microcircuit_yinyang``, ``microcircuit_mimic``, or any parameter file with
+``NETWORK`` and ``PROTOCOL`` dicts), and ``evaluate``, ``record``, ``plot`` on the folder
+it writes. The mimic protocol (``PROTOCOL['protocol'] == 'mimic'``) is run by
+`le_brian.protocols.mimic_run`.
 
 The folder is the one of a layered run (`le_brian.protocols.training`): ``config.json``
 (``"network": "Microcircuit"``, the resolved settings with unit strings, version, git
@@ -110,20 +112,24 @@ def microcircuit_config(model, overrides=None, settings=None):
                          "NETWORK and PROTOCOL dicts)")
     module = model_module(model)
     network, protocol = dict(module.NETWORK), dict(module.PROTOCOL)
-    classification = "dataset" in protocol
+    kind = protocol.get("protocol", "classification" if "dataset" in protocol else "bars")
+    if kind == "mimic":  # the student is the run's network
+        network.update(getattr(module, "STUDENT", {}))
     sizes = network.pop("layer_sizes", None)
     hidden = list(network.pop("hidden", sizes[1:-1] if sizes else [30]))
-    if sizes and not classification and (sizes[0], sizes[-1]) != (9, 3):
-        raise ValueError(f"model {model!r}: the bars protocol has 9 inputs and 3 classes, "
-                         f"got layer_sizes {list(sizes)}")
+    shape = {"bars": (9, 3), "mimic": (1, 1)}.get(kind)
+    if sizes and shape and (sizes[0], sizes[-1]) != shape:
+        raise ValueError(f"model {model!r}: the {kind} protocol has {shape[0]} input(s) and "
+                         f"{shape[1]} output(s), got layer_sizes {list(sizes)}")
     on, off = protocol.get("targets", (FIELDS["target_on"].default,
                                        FIELDS["target_off"].default))
-    given = {"model": model, "protocol": "classification" if classification else "bars",
+    given = {"model": model, "protocol": kind,
              "dataset": protocol.get("dataset"), "hidden": hidden, "target_on": on,
              "target_off": off,
              **{k: protocol[k] for k in ("presentation_time", "epochs", "lr_decay", "n_train",
                                          "n_val", "n_test", "eta_up", "eta_ip", "eta_pi",
-                                         "out_lag") if k in protocol}}
+                                         "out_lag", *MicrocircuitTrainingParameters.GROUPS[0]
+                                         .MIMIC) if k in protocol}}
     unknown = set(network) - set(FIELDS)
     if unknown:
         raise ValueError(f"model {model!r}: unknown NETWORK entries {sorted(unknown)}")
@@ -131,8 +137,9 @@ def microcircuit_config(model, overrides=None, settings=None):
     given.update(overrides or {})
     given.update(settings or {})  # --set: text forms, checked by the fields
     given = MicrocircuitTrainingParameters.migrate(given)
-    for k in ("eta_up", "eta_ip", "eta_pi"):  # lists (a Quantity list from a model file)
-        if k in given and not isinstance(given[k], (list, tuple)):
+    rates = [p + k for k in ("eta_up", "eta_ip", "eta_pi") for p in ("", "self_prediction_")]
+    for k in rates:  # lists (a Quantity list from a model file)
+        if given.get(k) is not None and not isinstance(given[k], (list, tuple)):
             given[k] = [given[k]]
     base = MicrocircuitTrainingParameters(**{k: v for k, v in given.items()
                                              if k not in ("eta_up", "eta_ip", "eta_pi",
@@ -141,7 +148,7 @@ def microcircuit_config(model, overrides=None, settings=None):
     derived = {**bars_learning_rates(T), "eta_pi": [0 / ms] * len(base.hidden)}
     for k, v in derived.items():
         given.setdefault(k, v)
-    if "out_lag" not in given:
+    if "out_lag" not in given and kind != "mimic":  # mimic: the network's default
         given["out_lag"] = bars_out_lag(T, base.mode)
     cfg = MicrocircuitTrainingParameters(**given).values()
     if cfg["tau_0"] is None:
@@ -179,9 +186,13 @@ class _Bars:
         return y
 
 
-def _load_data(cfg):
+def _load_data(cfg, run_dir=None):
     if cfg["protocol"] == "bars":
         return _Bars()
+    if cfg["protocol"] == "mimic":  # the teacher's data, saved in the run folder
+        from .mimic_run import MimicData
+
+        return MimicData.load(run_dir)
     from ..datasets import load
 
     data = load(cfg["dataset"], seed=cfg["seed"])
@@ -260,6 +271,10 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
     cfg = microcircuit_config(model, overrides, settings)
     text = config_to_json(cfg)
     out = check_run_folder(out_dir, resume)
+    if cfg["protocol"] == "mimic":
+        from .mimic_run import train_mimic
+
+        return train_mimic(cfg, text, out, resume=resume, progress=progress)
     data = _load_data(cfg)
     net = build_microcircuit(cfg, data.n_features, data.n_outputs)
     bars = cfg["protocol"] == "bars"
@@ -271,13 +286,7 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
             return history
         start = last + 1
     out.mkdir(parents=True, exist_ok=True)
-    from .. import __version__
-
-    _write_json(out / "config.json", {
-        "network": NETWORK_NAME, "parameters": text, "n_in": data.n_features,
-        "n_out": data.n_outputs, "le_brian_version": __version__, "git_commit": _git_commit(),
-        "dataset": {"name": data.name, "n_train": len(data.x_train), "n_val": len(data.x_val),
-                    "n_test": len(data.x_test)}})
+    _write_config(out, text, data)
     spikes = cfg["spiking"]
 
     def test_row(with_val):
@@ -331,6 +340,17 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
     return history
 
 
+def _write_config(out, text, data):
+    """config.json of a microcircuit run folder (parameters, sizes, version, commit)."""
+    from .. import __version__
+
+    _write_json(out / "config.json", {
+        "network": NETWORK_NAME, "parameters": text, "n_in": data.n_features,
+        "n_out": data.n_outputs, "le_brian_version": __version__, "git_commit": _git_commit(),
+        "dataset": {"name": data.name, "n_train": len(data.x_train), "n_val": len(data.x_val),
+                    "n_test": len(data.x_test)}})
+
+
 def _load_checkpoint(out, net, rng, text):
     epoch, history, rng_state = load_checkpoint(
         out, net, MicrocircuitTrainingParameters.from_json(text))
@@ -376,6 +396,10 @@ def evaluate_microcircuit(run_dir, split="test", device=None, progress=print):
     """Accuracy of a microcircuit run's network on a split (bars: the 8 patterns, any
     split), neither nudged nor learning, from the state of its last epoch."""
     net, cfg = load_microcircuit(run_dir, device=device)
+    if cfg["protocol"] == "mimic":
+        from .mimic_run import evaluate_mimic
+
+        return evaluate_mimic(run_dir, split, device, progress)
     data = _load_data(cfg)
     acc, res = _free_run(net, data, cfg, getattr(data, f"x_{split}"),
                          getattr(data, f"y_{split}"), bool(net.spiking_populations()))
@@ -411,9 +435,9 @@ def record_microcircuit(run_dir, n_samples=10, split="test", spiking=None, devic
         net.set_state({p: {v: a for v, a in d.items() if same or v != "ref_left"}
                        for p, d in rate.get_state().items()})
         net.restore_history(rate.run_index, rate.t)
-    data = _load_data(cfg)
+    data = _load_data(cfg, run_dir)
     x, labels = getattr(data, f"x_{split}"), np.asarray(getattr(data, f"y_{split}"))
-    if cfg["protocol"] == "bars":
+    if cfg["protocol"] in ("bars", "mimic"):  # the patterns in turn
         x, labels = np.resize(x, (n_samples, x.shape[1])), np.resize(labels, n_samples)
     elif n_samples > len(x):
         raise ValueError(f"n_samples={n_samples} but the {split} split has {len(x)} samples")
@@ -454,9 +478,11 @@ def plot_microcircuit(run_dir, out=None):
     FigureCanvasAgg(fig)
     grid = fig.subplots(2, 2)
     for split, label in (("train", "train (nudged)"), ("val", "validation"), ("test", "test")):
-        if any(f"{split}_accuracy" in r for r in history):
-            plotting.plot_learning_curves({label: history}, metric=f"{split}_accuracy",
-                                          ax=grid[0, 0], ylabel="accuracy (fraction)")
+        for metric, ylabel in (("accuracy", "accuracy (fraction)"),
+                               ("loss", "mean squared error (mimic)")):
+            if any(f"{split}_{metric}" in r for r in history):
+                plotting.plot_learning_curves({label: history}, metric=f"{split}_{metric}",
+                                              ax=grid[0, 0], ylabel=ylabel)
     if any("spikes_per_presentation" in r for r in history):
         plotting.plot_learning_curves({"training": history}, metric="spikes_per_presentation",
                                       ax=grid[0, 1], ylabel="spikes per presentation")

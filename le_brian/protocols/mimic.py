@@ -7,18 +7,23 @@ from brian2 import ms
 
 from ..models import microcircuit_mimic as MIMIC
 from ..networks.microcircuit import Microcircuit
+from ..params import MicrocircuitParameters
 from .presentation import epoch_orders
 
 __all__ = ["run_mimic"]
+
+#: Defaults of `run_mimic`'s keywords: the microcircuit's fields (le_brian.params).
+_F = MicrocircuitParameters.fields()
 
 
 def _float32(a):
     return np.asarray(a, dtype=np.float32).astype(np.float64)
 
 
-def run_mimic(mode="le", epochs=MIMIC.TRAINING_PHASE["epochs"],
-              self_prediction_epochs=MIMIC.SELF_PREDICTION["epochs"], device="cpp_standalone",
-              codegen_target="auto", simulator=None, record_every=0.1 * ms, report=None):
+def run_mimic(mode=_F["mode"].default, epochs=MIMIC.TRAINING_PHASE["epochs"],
+              self_prediction_epochs=MIMIC.SELF_PREDICTION["epochs"],
+              device=_F["device"].default, codegen_target=_F["codegen_target"].default,
+              simulator=None, record_every=0.1 * ms, report=None):
     r"""The mimic protocol: a 1-1-1 student learns a teacher.
 
     Teacher (`MIMIC.TEACHER_NETWORK`): seed 42, self-predicting; 6 inputs U(0, 1) drawn

@@ -21,15 +21,15 @@ curves go into the point's folder.
 import importlib
 import importlib.util
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from brian2 import Quantity, second
 
 from ..io import write_json
-from ..params import (Field, MicrocircuitDynamics, MicrocircuitSpiking, ParameterError,
-                      Simulation, Training, TrainingParameters)
+from ..params import (Field, MicrocircuitDynamics, MicrocircuitSpiking, MicrocircuitTraining,
+                      ParameterError, Simulation, Training, TrainingParameters)
 from ..params.groups import SPIKING_VIEW
 from .spec import SpecError
 
@@ -164,8 +164,7 @@ def _run_mimic(params, out_dir):
 MIMIC = Protocol(
     "mimic",
     _table(_MC["mode"], _TRAINING["epochs"],
-           _own("self_prediction_epochs", "int", "epochs of the self-prediction phase", low=0,
-                low_open=False),
+           replace(MicrocircuitTraining.fields()["self_prediction_epochs"], optional=False),
            _SIM["device"], _SIM["codegen_target"]),
     _run_mimic, metric="val_error_last", x_axis=("epochs",), run_time_values=("mode",))
 
