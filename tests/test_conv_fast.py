@@ -207,39 +207,18 @@ def test_benchmark_pair_count_is_that_of_the_index_table(geometry):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda_build_available(), reason="needs nvcc and brian2cuda")
-def test_cuda_generate_and_compile(tmp_path, monkeypatch):
+def test_cuda_generate_and_compile(cuda_compile_only):
     """brian2cuda generates and compiles (no GPU needed) cases 0 and 2 of the equality
     test (groups and passes only) with le_brian's conv kernels: forward, feedback and
     learning kernels where the projection has them, no atomics, no index arrays."""
     import re
-    import time
-    from pathlib import Path
 
-    from brian2 import prefs
-    from le_brian.engine.devices import _Program, configure_cuda_build
+    def make_built():
+        full = _build({})
+        return Built(Network([o for o in full.network.objects
+                              if o.name[-1] in "02" or o.name == "conv2_learn"]), {}, {})
 
-    configure_cuda_build()
-    monkeypatch.setenv("LE_BRIAN_CACHE", str(tmp_path))  # compile (no cached binary)
-    backend = prefs.devices.cuda_standalone.cuda_backend
-    saved = (list(prefs.codegen.cpp.extra_compile_args_gcc),
-             list(backend.extra_compile_args_nvcc))
-    prefs.codegen.cpp.extra_compile_args_gcc = [
-        "-O0" if f.startswith("-O") else f for f in saved[0]]
-    backend.extra_compile_args_nvcc = saved[1] + ["-Xptxas", "-O0"]
-    try:
-        t0 = time.perf_counter()
-        device = _new_standalone_device("cuda_standalone")
-        with _using(device):
-            full = _build({})
-            objects = [o for o in full.network.objects
-                       if o.name[-1] in "02" or o.name == "conv2_learn"]
-            built = Built(Network(objects), {}, {})
-        program = _Program("cuda_standalone", device, built, 20 * DT, None, False)
-        print(f"cuda generate + compile: {time.perf_counter() - t0:.1f} s")
-    finally:
-        prefs.codegen.cpp.extra_compile_args_gcc, backend.extra_compile_args_nvcc = saved
-    d = Path(program.directory)
-    assert (d / "main").exists()
+    d = cuda_compile_only(make_built)
     code = {p.name: p.read_text() for p in (d / "code_objects").glob("conv*.cu")}
     kernels = {name: [k for k in ("_conv_forward_", "_conv_feedback_", "_conv_learn_")
                       if re.search(k + r"\w*<<<", text)] for name, text in code.items()}
