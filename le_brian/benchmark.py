@@ -170,7 +170,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
                    n_steps=2000,
                    runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
                    progress=print, microcircuit_steps=100_000, spiking_steps=0, repeats=3,
-                   threads=()):
+                   threads=(), conv_steps=0):
     """Run the grid and return (and optionally write as JSON) every figure.
 
     For every architecture and learning switch: the dense NumPy Euler loop (the
@@ -186,8 +186,10 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
     weights). ``threads`` (OpenMP thread counts, e.g. ``(0, 1, 2)``): also
     `le_brian.benchmark_scaling.benchmark_scaling` on cpp_standalone (evaluation next
     to learning per thread count, ``results['scaling']``). The JSON is rewritten after
-    every entry, so an interrupted run keeps what it measured. Returns ``{'machine',
-    'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
+    every entry, so an interrupted run keeps what it measured. ``conv_steps`` (> 0, with
+    cpp_standalone): also the LeNet-5 convolution projections alone
+    (`le_brian.benchmark_conv.benchmark_lenet5_convs`, ``results['conv']``). Returns
+    ``{'machine', 'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
     """
     devices = available_devices() if devices is None else list(devices)
     if "cuda_standalone" in devices:
@@ -270,6 +272,11 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
         results["scaling"] = benchmark_scaling(
             [parse_architecture(a) for a in architectures], dtypes, threads, n_steps,
             repeats, steps_per_sample, progress)
+        save()
+    if conv_steps and "cpp_standalone" in devices:
+        from .benchmark_conv import benchmark_lenet5_convs
+
+        results["conv"] = benchmark_lenet5_convs(conv_steps, repeats, progress=progress)
         save()
     if microcircuit_steps:
         for device in devices:
@@ -409,6 +416,10 @@ def markdown_table(results):
         from .benchmark_scaling import scaling_markdown
 
         lines += ["", scaling_markdown(results["scaling"])]
+    if results.get("conv"):
+        from .benchmark_conv import conv_markdown
+
+        lines += ["", conv_markdown(results["conv"])]
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
                   "| ratio |", "|---|---|---:|---:|---:|"]
