@@ -98,7 +98,8 @@ def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
 def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype="float64",
                       synapses=None, seed=0, repeats=2, steps_per_sample=10):
     """Build once, then time reruns of ``n_steps`` steps (a new input every
-    ``steps_per_sample`` steps).
+    ``steps_per_sample`` steps). ``sizes``: layer sizes or layer specifications
+    (`le_brian.LENetwork`); ``synapse_updates_per_s`` counts dense weights only.
 
     Returns build seconds (generation + compilation + first run), the best rerun wall
     time (the whole rerun: writing inputs and weights, starting the program, reading
@@ -110,6 +111,7 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
     kw = {} if synapses is None else {"synapses": synapses}
     net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, device=device, dtype=dtype,
                     learning_rates=100 * Hz, keep_builds=False, **kw)
+    sizes = net.layer_sizes  # a list of layer specifications: their flat sizes
     n_samples = max(1, n_steps // steps_per_sample)
     n_steps = n_samples * steps_per_sample
     x, y = _inputs(sizes, n_samples, seed)
@@ -274,9 +276,12 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
             repeats, steps_per_sample, progress)
         save()
     if conv_steps and "cpp_standalone" in devices:
-        from .benchmark_conv import benchmark_lenet5_convs
+        from .benchmark_conv import benchmark_lenet5, benchmark_lenet5_convs
 
         results["conv"] = benchmark_lenet5_convs(conv_steps, repeats, progress=progress)
+        save()
+        results["lenet5"] = [benchmark_lenet5(conv_steps, dtype, repeats, progress=progress)
+                             for dtype in dtypes]
         save()
     if microcircuit_steps:
         for device in devices:

@@ -24,8 +24,9 @@ from .engine.conv import ConvProjection
 from .engine.conv_geometry import ConvGeometry
 from .engine.devices import Built, Simulator
 
-__all__ = ["LENET5_PROJECTIONS", "n_pairs", "fma_per_step", "benchmark_conv_projection",
-           "benchmark_lenet5_convs", "conv_markdown"]
+__all__ = ["LENET5_PROJECTIONS", "LENET5", "n_pairs", "fma_per_step",
+           "benchmark_conv_projection", "benchmark_lenet5_convs", "benchmark_lenet5",
+           "conv_markdown"]
 
 #: The convolutional projections of the authors' LeNet-5 on MNIST (DESIGN.md §7):
 #: name -> (geometry, whether it sums feedback onto the layer below).
@@ -33,6 +34,19 @@ LENET5_PROJECTIONS = {
     "conv1": (ConvGeometry((1, 28, 28), 20, 5), False),
     "conv2": (ConvGeometry((20, 12, 12), 50, 5), True),
 }
+
+
+def lenet5_layers():
+    """The authors' LeNet-5 on MNIST as layer specifications (DESIGN.md §7)."""
+    from .networks.conv_layers import Conv2D, MaxPool2D
+    from .networks.layers import Dense, Input
+
+    return [Input((1, 28, 28)), Conv2D(20, 5), MaxPool2D(2), Conv2D(50, 5), MaxPool2D(2),
+            Dense(500), Dense(10)]
+
+
+#: The fully connected network LeNet-5 is compared with in the same run.
+LENET5 = {"fc": [784, 300, 100, 10], "dense_weights": 800 * 500 + 500 * 10}
 
 
 def n_pairs(geometry):
@@ -137,3 +151,32 @@ def conv_markdown(entries):
                      f"{e['steps_per_s']:,.0f} | {e['n_pairs']:,} | "
                      f"{e['pairs_per_s'] / 1e9:.2f} | {e['fma_per_s'] / 1e9:.2f} |")
     return "\n".join(lines)
+
+
+def benchmark_lenet5(n_steps=2000, dtype="float64", repeats=3, steps_per_sample=100,
+                     progress=print):
+    """LE LeNet-5 (whole network: conv layers on the fused pass, pooling, dense layers)
+    next to the fully connected 784-300-100-10 in the same process, learning, one
+    thread, cpp_standalone (`le_brian.benchmark.benchmark_layered` of each).
+
+    Returns ``{'lenet5': entry, 'fc': entry, 'lenet_over_fc': cost ratio (FC steps/s
+    / LeNet steps/s), 'pairs_per_s': synapse-position pairs (both convolutions) plus
+    dense weights per second}``; the authors' PyTorch LE LeNet-5 costs 2.9 times their
+    784-300-100-10 step on this machine kind (DESIGN.md §7).
+    """
+    from .benchmark import benchmark_layered
+
+    lenet = benchmark_layered(lenet5_layers(), n_steps, "cpp_standalone", True, dtype,
+                              repeats=repeats, steps_per_sample=steps_per_sample)
+    fc = benchmark_layered(LENET5["fc"], n_steps, "cpp_standalone", True, dtype,
+                           repeats=repeats, steps_per_sample=steps_per_sample)
+    pairs = sum(n_pairs(g) for g, _ in LENET5_PROJECTIONS.values()) + LENET5["dense_weights"]
+    out = {"dtype": dtype, "lenet5": lenet, "fc": fc,
+           "lenet_over_fc": fc["steps_per_s"] / lenet["steps_per_s"],
+           "pairs_per_step": pairs, "pairs_per_s": pairs * lenet["steps_per_s"]}
+    progress(f"LE LeNet-5 {dtype}: {lenet['steps_per_s']:,.0f} steps/s "
+             f"({lenet['samples_per_s']:,.1f} samples/s at {steps_per_sample} steps/sample, "
+             f"{out['pairs_per_s'] / 1e9:.2f} G pairs/s); 784-300-100-10 "
+             f"{fc['steps_per_s']:,.0f} steps/s; LeNet/FC cost x{out['lenet_over_fc']:.1f} "
+             f"(authors' PyTorch: x2.9)")
+    return out
