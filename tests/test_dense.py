@@ -267,19 +267,24 @@ def test_fused_updater_with_subgroups_equals_numpy():
 @pytest.mark.standalone
 def test_evaluation_branch_is_bit_identical():
     """eta = 0 on cpp_standalone: the fused pass with its evaluation branch (sums only)
-    gives the same bits as the fused pass without it (the update branch, which writes
-    w + dt*0*...) and as plain Synapses to 1e-12; the weights are the initial ones, bit
-    for bit. With eta != 0 the branch is not taken (weights move)."""
+    gives the results of the fused pass without it (the update branch, which writes
+    w + dt*0*...) to rounding (1e-13; the same bits where the compiler vectorises both
+    alike) and of plain Synapses to 1e-12; the weights are the initial ones, bit for
+    bit. With eta != 0 the branch is not taken (weights move)."""
     init = _initial()
     state = dict(_pair_state(init), **{"dense.eta": 0.0, "plain.eta": 0.0})
     sim = Simulator("cpp_standalone")
     out = {rate: sim.run(lambda t: _build_fusable(t, learning_rate=rate), N_STEPS * DT,
                          state, {}).state for rate in ("auto", None)}
     for var in ("r", "I_fb", "eps", "I_ff", "w"):
-        assert np.array_equal(out["auto"][f"dense.{var}"], out[None][f"dense.{var}"]), var
+        # the same terms in the same order; -ffast-math lets the compiler vectorise the
+        # two branches' feedback reductions differently (seen with AVX-512): rounding
+        np.testing.assert_allclose(out["auto"][f"dense.{var}"], out[None][f"dense.{var}"],
+                                   rtol=0, atol=1e-13, err_msg=var)
         np.testing.assert_allclose(out["auto"][f"dense.{var}"], out["auto"][f"plain.{var}"],
                                    rtol=0, atol=1e-12, err_msg=var)
     assert np.array_equal(out["auto"]["dense.w"], init["W"].T.ravel())
+    assert np.array_equal(out[None]["dense.w"], init["W"].T.ravel())
     assert np.all(out["auto"]["dense.I_fb"][SRC] != 0)
     learned = sim.run(_build_fusable, N_STEPS * DT, _pair_state(init), {}).state
     assert np.abs(learned["dense.w"] - init["W"].T.ravel()).max() > 1e-3

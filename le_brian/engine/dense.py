@@ -353,8 +353,9 @@ class DenseSynapses(Synapses):
         branches in one compiled program: a run in which the rate is 0 (``learn=False``)
         takes the evaluation branch, which computes the sums only (each weight read
         once, none written); other runs take the update branch. Both add the same
-        terms in the same order, so the sums are the same bits; the weights are too
-        (``w + dt*0*...`` is ``w`` for finite values).
+        terms in the same order, so the sums agree to rounding (the same bits where
+        the compiler vectorises both branches alike; see docs/model.md §4.1); the
+        weights are the same bits (``w + dt*0*...`` is ``w`` for finite values).
 
         Parameters
         ----------
