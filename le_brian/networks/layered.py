@@ -182,7 +182,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         r_max=_D["r_max"],
         tau_s=_D["tau_s"],
         spiking_output=_D["spiking_output"],
-        t_ref=_D["t_ref"],
+        t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
+        prospective_trace=_D["prospective_trace"],
         tau_jitter=_D["tau_jitter"],
         tau_bounds=_D["tau_bounds"],
         tau_learning=_D["tau_learning"],
@@ -223,7 +224,8 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         n_spiking = self.n_layers if spiking_output else self.n_layers - 1
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {f"layer{l}": self._layer_activation(l)
-                            for l in range(1, n_spiking + 1)}, t_ref)
+                            for l in range(1, n_spiking + 1)}, t_ref, spike_draw,
+                           prospective_trace)
         self._init_parameters()
         self.reset_state()
 

@@ -20,7 +20,6 @@ from brian2 import Equations, NeuronGroup, Synapses
 from .. import equations as eq
 from ..engine.dense import DenseSynapses
 from ..engine.spiking import add_spiking
-from ..equations import spiking as sq
 from ..equations.activations import ACTIVATIONS
 
 __all__ = ["Layer", "Input", "Dense", "architecture"]
@@ -81,7 +80,7 @@ class Dense(Layer):
                                  net.tau_learning, ctx.noise, ctx.filtered,
                                  l == L and net.filter_target)
         if name in ctx.spiking:
-            eqs += Equations(sq.unit_trace(net.spiking.refractory))
+            eqs += Equations(net.spiking.unit_equations())
         g = NeuronGroup(self.n, eqs, method="euler", clock=ctx.clock, name=name)
         g.state_updater.when = sched.membrane
         slot, order = sched.prospective
@@ -115,8 +114,8 @@ class Dense(Layer):
         L, sched = ctx.n_layers, ctx.schedule
         kind = net.synapses[l - 1]
         projection_class = Synapses if kind == "plain" else DenseSynapses
-        rate_pre = ("x" if f"layer{l - 1}" in ctx.spiking else "rs" if ctx.filtered
-                    else "r")
+        rate_pre = (net.spiking.read_variable if f"layer{l - 1}" in ctx.spiking
+                    else "rs" if ctx.filtered else "r")
         s = projection_class(below, g,
                              model=eq.projection_equations(l >= 2, learn_from=ctx.error,
                                                            hand_down=ctx.hand_down,

@@ -56,7 +56,6 @@ from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, che
 from ..params import INITS, MODES, MicrocircuitParameters
 from .microcircuit_weights import draw_weights, self_predicting_weights  # noqa: F401
 from ..equations import microcircuit as mceq
-from ..equations import spiking as sq
 from .. import substrate
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.MicrocircuitParameters`.
@@ -195,7 +194,8 @@ class Microcircuit(BaseNetwork):
                  keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
-                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=0.0,
+                 t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
+                 prospective_trace=_D["prospective_trace"], plasticity="rate", tau_jitter=0.0,
                  tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
@@ -229,7 +229,8 @@ class Microcircuit(BaseNetwork):
             raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {p: self.activation for p in self.populations()
-                            if spiking_output or p != "out"}, t_ref)
+                            if spiking_output or p != "out"}, t_ref, spike_draw,
+                           prospective_trace)
         self.plasticity = check_choice("plasticity", plasticity, PLASTICITY_FORMS)
         if plasticity == "urbanczik_senn" and not (spiking and spiking_output):
             raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "
@@ -397,7 +398,7 @@ class Microcircuit(BaseNetwork):
             kind = self._kind_of(name)
             eqs = mceq.population_equations(kind)
             if name in spiking:
-                eqs += Equations(sq.unit_trace(self.spiking.refractory))
+                eqs += Equations(self.spiking.unit_equations())
             g = NeuronGroup(self.populations()[name], eqs, clock=clock, name=name)
             g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
             post = "s" if self.plasticity == "urbanczik_senn" else "post"
@@ -425,7 +426,7 @@ class Microcircuit(BaseNetwork):
         def project(kind, index, source, target):
             pname = f"{kind}{index}"
             cls = DenseSynapses if self.synapses == "dense" else Synapses
-            rate = "x" if source in spiking else "r"
+            rate = self.spiking.read_variable if source in spiking else "r"
             S = cls(groups[source], groups[target],
                     model=mceq.projection_equations(kind[2:], rate), clock=clock, name=pname)
             S.connect()
