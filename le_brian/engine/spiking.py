@@ -21,8 +21,8 @@ from ..params.groups import SPIKE_DRAWS, MicrocircuitSpiking, Spiking
 from .validation import as_rate, as_time
 
 __all__ = ["SpikingSpec", "SpikeSaturationWarning", "add_spiking", "spike_seed",
-           "DEFAULT_R_MAX", "DEFAULT_R_MAX_MICROCIRCUIT", "counts_to_neurons", "DEFAULT_TAU_S", "SPIKE_STRIDE",
-           "SPIKING_OPS",
+           "DEFAULT_R_MAX", "DEFAULT_R_MAX_MICROCIRCUIT", "DEFAULT_TAU_S", "SPIKE_STRIDE",
+           "SPIKING_OPS", "counts_to_neurons", "check_ref_counts",
            "document_spiking_parameters"]
 
 #: Operations of one population's spiking step (see `add_spiking`).

@@ -96,7 +96,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
         Default `bars_out_lag`.
     spiking : dict, optional
         Run the spiking microcircuit with these options (``n_per_unit``, ``r_max``,
-        ``tau_s``, ``spiking_output``; docs/model.md §5); None: the rate model.
+        ``tau_s``, ``t_ref``, ``spike_draw``, ``prospective_trace``, ``spiking_output``;
+        docs/model.md §5); None: the rate model.
 
     Returns
     -------
@@ -123,7 +124,7 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
     res = net.run(x[order], presentation_time, targets=y[order], nudge=train, learn=train,
-                  record={}, report=report, record_spikes=spiking is not None)
+                  record={}, report=report)
     val, tr = _accuracies(res.pattern_outputs, labels, order, epochs)
     steps = int(len(order) * res.steps_per_sample)
     out = {"val_accuracy": val, "train_accuracy": tr,
@@ -131,8 +132,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
            "weights": net.get_parameters(), "run_time": float(res.run_time / second),
            "build_time": float(res.build_time / second), "steps": steps}
     if spiking is not None:
-        n_neurons = sum(s["n_neurons"] for s in res.spikes.values())
-        n_spikes = sum(len(s["i"]) for s in res.spikes.values())
+        n_spikes = int(sum(c.sum() for c in res.spike_counts.values()))
+        n_neurons = sum(len(c) for c in res.spike_counts.values()) * net.spiking.n_per_unit
         out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
                    spikes_per_presentation=n_spikes / len(order))
     return out
