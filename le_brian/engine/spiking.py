@@ -94,6 +94,11 @@ class SpikingSpec:
         """The unit variable projections read: ``'xp'`` or ``'x'``."""
         return "xp" if self.prospective else "x"
 
+    @property
+    def recordable(self):
+        """The spiking variables a unit can record: x, s (and xp)."""
+        return SPIKING_DYNAMIC + (("xp",) if self.prospective else ())
+
     def unit_equations(self):
         """The equations a spiking unit adds to its group (`le_brian.equations.spiking`)."""
         return sq.unit_trace(self.refractory, self.counts, self.n_ring, self.prospective)

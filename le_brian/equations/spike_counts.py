@@ -199,6 +199,9 @@ def le_binomial_numpy(seed, step, i, n, p):
 le_binomial = Function(le_binomial_numpy, arg_units=[1, 1, 1, 1, 1], return_unit=1,
                        arg_types=["integer", "integer", "integer", "float", "float"],
                        return_type="float", stateless=True)
+# numpy: without Brian2's unit-checking wrapper, which formats the result array into an
+# error message on every call (most of a runtime step's time)
+le_binomial.implementations.add_numpy_implementation(le_binomial_numpy, discard_units=True)
 le_binomial.implementations.add_implementation("cpp", _CPP, name="le_binomial")
 le_binomial.implementations.add_implementation("cython", _CYTHON, name="le_binomial")
 try:  # brian2cuda registers the 'cuda' code-generation target

@@ -281,6 +281,9 @@ def le_normal_numpy(seed, step, i):
 le_uniform = Function(le_uniform_numpy, arg_units=[1, 1, 1], return_unit=1,
                       arg_types=["integer", "integer", "integer"], return_type="float",
                       stateless=True)
+# numpy: without Brian2's unit-checking wrapper, which formats the result array into an
+# error message on every call (most of a runtime step's time)
+le_uniform.implementations.add_numpy_implementation(le_uniform_numpy, discard_units=True)
 le_uniform.implementations.add_implementation("cpp", _CPP, name="le_uniform")
 le_uniform.implementations.add_implementation("cython", _CYTHON, name="le_uniform")
 try:  # brian2cuda registers the 'cuda' code-generation target

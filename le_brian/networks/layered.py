@@ -17,7 +17,7 @@ from .. import equations as eq
 from ..activations import np_activation
 from ..engine.network import BaseNetwork, Prepared
 from ..engine.results import RunResult
-from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters
+from ..engine.spiking import SPIKE_STRIDE, document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import as_dimensionless, as_rate, as_time, check_choice, per_neuron
 from ..equations import spiking as sq
@@ -253,9 +253,9 @@ class LENetwork(SubstrateMixin, BaseNetwork):
 
     def recordable(self):
         """``{layer name: variables}`` (`RECORDABLE` for every layer; spiking layers add
-        their trace ``x``)."""
+        their trace ``x``, and ``xp`` with a prospective trace)."""
         spiking = self.spiking_populations()
-        return {name: RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ())
+        return {name: RECORDABLE + (self.spiking.recordable if name in spiking else ())
                 + tuple(v for v in self._dynamic(l) if v not in DYNAMIC)
                 for l, name in enumerate(self.populations(), start=1)}
 

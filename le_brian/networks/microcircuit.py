@@ -48,7 +48,7 @@ from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.network import BaseNetwork, Prepared, monitor_clock
 from ..engine.results import MicrocircuitResult
-from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS, add_spiking, \
+from ..engine.spiking import SPIKING_OPS, add_spiking, \
     document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, check_choice,
@@ -282,10 +282,10 @@ class Microcircuit(BaseNetwork):
 
     def recordable(self):
         """``{population: variables}`` (`POPULATION_VARIABLES` by kind; spiking
-        populations add their trace ``x``)."""
+        populations add their trace ``x``, and ``xp`` with a prospective trace)."""
         spiking = self.spiking_populations()
-        return {p: POPULATION_VARIABLES[self._kind_of(p)] + (SPIKING_DYNAMIC if p in spiking
-                                                             else ())
+        return {p: POPULATION_VARIABLES[self._kind_of(p)]
+                + (self.spiking.recordable if p in spiking else ())
                 for p in self.populations()}
 
     def projections_shapes(self):
