@@ -33,7 +33,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import BrianObject, Network, NeuronGroup, StateMonitor, second
+from brian2 import BrianObject, Hz, Network, NeuronGroup, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Built, Simulator
@@ -597,6 +597,8 @@ class BaseNetwork(RecordingMixin):
                     spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],
                     spike_counts={p: np.asarray(out.state[f"{p}.n_fired"])
                                   for p in self.spiking_populations()},
+                    peak_rates={p: np.asarray(out.state[f"{p}.phi_max"]) * self.spiking.r_max
+                                * Hz for p in self.spiking_populations()},
                     recorded_neurons=self._recorded_neurons(info),
                     record_every_steps=info["every"], n_samples=info["n_samples"],
                     dt=self.dt, presentation_time=info["steps"] * self.dt,

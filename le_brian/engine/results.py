@@ -51,6 +51,9 @@ class RunResult:
     spike_counts : dict
         Spiking networks: ``spike_counts[population]`` -> spikes of every rate unit in
         this run (all its neurons; recorded or not).
+    peak_rates : dict
+        Spiking networks: ``peak_rates[population]`` -> the largest rate of every unit's
+        neurons in this run, r_max times the unit's largest phi (Quantity, Hz).
     steps_per_sample, record_every_steps, n_samples : int
     dt, presentation_time : Quantity
     build_time, run_time : Quantity
@@ -79,6 +82,7 @@ class RunResult:
     recordings: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     spike_counts: dict = field(default_factory=dict)
+    peak_rates: dict = field(default_factory=dict)
     recorded_neurons: dict = field(default_factory=dict)
     build_time: object = 0.0
     run_time: object = 0.0

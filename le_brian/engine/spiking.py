@@ -285,7 +285,7 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
 
 def _unit_state(unit, name, spec):
     """``key -> (group, variable)`` of a spiking unit's own state."""
-    names = ["x", "s", "n_saturated", "n_fired", "tau_s", "r_max", "x_jump", "s_jump"]
+    names = ["x", "s", "n_saturated", "n_fired", "phi_max", "tau_s", "r_max", "x_jump", "s_jump"]
     names += ["n_ref"] if spec.refractory else []
     names += ["spike_seed", "n_draw", *sq.ring_names(spec.n_ring)] if spec.counts else []
     names += ["xp"] if spec.prospective else []
@@ -334,7 +334,7 @@ def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
     x = state["x"]
     budget = spec.n_per_unit * spec.r_max
     out = {f"{name}.x": x, f"{name}.s": state["s"], f"{name}.n_saturated": np.zeros(len(x)),
-           f"{name}.n_fired": np.zeros(len(x)),
+           f"{name}.n_fired": np.zeros(len(x)), f"{name}.phi_max": np.zeros(len(x)),
            f"{name}.x_jump": 1.0 / (budget * spec.tau_s), f"{name}.s_jump": 1.0 / (budget * dt),
            f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max}
     if spec.prospective:

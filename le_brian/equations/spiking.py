@@ -138,9 +138,11 @@ _UNIT_PROSPECTIVE = """
 xp : 1  # x + tau_s dx/dt of the step (mean phi, no lag)
 """
 
-#: Spikes of the unit in this run (every draw; the mean rate without a monitor).
+#: Spikes of the unit in this run (every draw; the mean rate without a monitor) and its
+#: largest rate phi in this run (a neuron's peak rate is r_max times it).
 _UNIT_FIRED = """
 n_fired : 1  # spikes of the unit's neurons in this run
+phi_max : 1  # largest phi of the unit in this run
 """
 
 
@@ -166,7 +168,8 @@ def trace_update(rate, refractory=False, prospective=False):
     counts as saturated where the compensated probability exceeds 1; with
     ``prospective`` also ``xp = x_k - x_{k-1} + s_k`` (= x + tau_s dx/dt of the Euler
     step, docs/model.md §5.2)."""
-    code = TRACE_UPDATE.format(rate=rate) + "n_fired = n_fired + count\n"
+    code = (TRACE_UPDATE.format(rate=rate) + "n_fired = n_fired + count\n"
+            + f"phi_max = phi_max + ({rate} - phi_max)*int({rate} > phi_max)\n")
     if refractory:
         code = code.replace(f"int(r_max*{rate}*dt > 1)",
                             f"int(r_max*{rate}*dt*(1 + n_ref) > 1)")

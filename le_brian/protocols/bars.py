@@ -8,7 +8,7 @@ Defaults come from the parameter set `le_brian.models.microcircuit_bars`.
 import time
 
 import numpy as np
-from brian2 import ms, second
+from brian2 import Hz, ms, second
 
 from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
@@ -106,7 +106,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
         nudged), ``pattern_outputs`` (16 epochs, 3), ``order`` (16 epochs,) pattern
         indices, ``weights`` (final, `Microcircuit.get_parameters`), ``run_time``,
         ``build_time`` (s), ``steps`` (total); spiking: ``n_spikes`` (all
-        populations), ``mean_rate_hz`` (per neuron), ``spikes_per_presentation``.
+        populations), ``mean_rate_hz`` (per neuron), ``max_rate_hz`` (the largest rate
+        of any neuron: r_max times the largest phi), ``spikes_per_presentation``.
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -134,6 +135,7 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     if spiking is not None:
         n_spikes = int(sum(c.sum() for c in res.spike_counts.values()))
         n_neurons = sum(len(c) for c in res.spike_counts.values()) * net.spiking.n_per_unit
+        out["max_rate_hz"] = max(float(np.max(r / Hz)) for r in res.peak_rates.values())
         out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
                    spikes_per_presentation=n_spikes / len(order))
     return out
