@@ -26,6 +26,9 @@ CORTICAL = dict(
     spike_draw="counts",  # one binomial count per unit and step (docs/model.md §5.5)
 )
 
+#: Factor on the bars learning rates (`le_brian.protocols.bars.bars_learning_rates`).
+ETA_SCALE = 1.0
+
 NETWORK = dict(_BARS, spiking=True, **CORTICAL)
 
 PROTOCOL = dict(_BARS_PROTOCOL, presentation_time=10 * ms, epochs=300)

@@ -25,6 +25,7 @@ from le_brian.cli.script_helpers import add_common_arguments, resume_results, wr
 
 def parse_args(argv=None):
     from le_brian.models.microcircuit_bars_cortical import CORTICAL
+    from le_brian.models.microcircuit_bars_cortical import ETA_SCALE as CORTICAL_ETA_SCALE
 
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,6 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--t-ref", type=float, default=float(CORTICAL["t_ref"] * 1e3), help="ms")
     p.add_argument("--draw", default=CORTICAL.get("spike_draw", "neurons"),
                    choices=["neurons", "counts"])
+    p.add_argument("--eta-scale", type=float, default=CORTICAL_ETA_SCALE,
+                   help="factor on the bars learning rates (default: the preset's)")
     p.add_argument("--prospective", nargs="+", type=int, default=[0], choices=[0, 1],
                    help="prospective trace off (0) and/or on (1)")
     p.add_argument("--name", default="cortical_bars", help="JSON file name (no suffix)")
@@ -59,7 +62,7 @@ def main(argv=None):
 
     settings = dict(epochs=args.epochs, last=args.last, n_per_unit=args.n_per_unit,
                     r_max_hz=args.r_max, tau_s_ms=args.tau_s, t_ref_ms=args.t_ref,
-                    draw=args.draw, device=args.device)
+                    draw=args.draw, device=args.device, eta_scale=args.eta_scale)
     path = os.path.join(args.out, f"{args.name}.json")
     os.makedirs(args.out, exist_ok=True)
     results = resume_results(path, settings, restart=args.restart)
@@ -78,7 +81,8 @@ def main(argv=None):
                         spiking["prospective_trace"] = True
                     t0 = time.perf_counter()
                     r = run_bars(t_ms * ms, mode=mode, epochs=args.epochs, seed=seed,
-                                 device=args.device, spiking=spiking)
+                                 device=args.device, spiking=spiking,
+                                 eta_scale=args.eta_scale)
                     wall = time.perf_counter() - t0
                     val = np.asarray(r["val_accuracy"])
                     results["runs"][key] = dict(

@@ -201,3 +201,25 @@ def test_same_counts_on_runtime_and_standalone():
                                        np.asarray(b.spikes[pop]["t"]), rtol=0, atol=1e-12)
     np.testing.assert_allclose(runs["runtime"][2].states["pyr1"]["xp"],
                                runs["cpp_standalone"][2].states["pyr1"]["xp"], atol=1e-12)
+
+
+def test_cortical_preset_trains_from_the_command_line(tmp_path):
+    """``le-brian train --model microcircuit_bars_cortical`` (1000 neurons per unit at
+    20 Hz phi, t_ref 2 ms, tau_s 1 ms, counts drawn per unit) writes the preset's values
+    into the run's config and the units' dead-time rings (20 steps x units, at most 1000
+    spikes) into its checkpoint."""
+    from le_brian.cli import main
+    from le_brian.models.microcircuit_bars_cortical import CORTICAL
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "microcircuit_bars_cortical", "--epochs", "1",
+                 "--set", "presentation_time=2ms", "--device", "runtime",
+                 "--codegen-target", "numpy", "--out", str(run)]) == 0
+    config = (run / "config.json").read_text()
+    r_max, tau_s = float(CORTICAL["r_max"] / Hz), float(CORTICAL["tau_s"] / ms)
+    for text in ('"n_per_unit": 1000', f'"r_max": "{r_max:g} Hz"', '"t_ref": "2 ms"',
+                 f'"tau_s": "{tau_s:g} ms"', '"spike_draw": "counts"'):
+        assert text in config
+    with np.load(run / "checkpoint.npz") as f:
+        ring = f["state/pyr1/ref_counts"]
+        assert ring.shape == (20, 30) and ring.sum() > 0 and ring.sum(axis=0).max() <= 1000

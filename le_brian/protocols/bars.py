@@ -77,7 +77,7 @@ def _accuracies(outputs, labels, order, epochs):
 
 def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"], out_lag=None,
              device="cpp_standalone", codegen_target="auto", simulator=None, dtype="float64",
-             report=None, spiking=None):
+             report=None, spiking=None, eta_scale=1.0):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
@@ -94,6 +94,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
     seed : int
     out_lag : Quantity, optional
         Default `bars_out_lag`.
+    eta_scale : float
+        Factor on every learning rate of `bars_learning_rates` (default 1).
     spiking : dict, optional
         Run the spiking microcircuit with these options (``n_per_unit``, ``r_max``,
         ``tau_s``, ``t_ref``, ``spike_draw``, ``prospective_trace``, ``spiking_output``;
@@ -120,7 +122,8 @@ def run_bars(presentation_time, mode="le", epochs=100, seed=BARS.NETWORK["seed"]
         network.update(spiking=True, **spiking)
     net = Microcircuit(mode=mode, device=device, codegen_target=codegen_target,
                        simulator=simulator, dtype=dtype, out_lag=lag, **network,
-                       **bars_learning_rates(presentation_time))
+                       **{k: [eta_scale * e for e in v]
+                          for k, v in bars_learning_rates(presentation_time).items()})
     x, labels, y = bars_data()
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
