@@ -196,6 +196,8 @@ def le_binomial_numpy(seed, step, i, n, p):
     return out.reshape(shape)
 
 
+#: The Brian2 function ``le_binomial(seed, step, i, n, p)``: a Binomial(n, p) count
+#: (float) of unit ``i`` in step ``step`` of the stream ``seed``.
 le_binomial = Function(le_binomial_numpy, arg_units=[1, 1, 1, 1, 1], return_unit=1,
                        arg_types=["integer", "integer", "integer", "float", "float"],
                        return_type="float", stateless=True)
