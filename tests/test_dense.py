@@ -479,12 +479,11 @@ def _cuda_build(spiking):
     the bars microcircuit (dense projections); ``True``: the bars microcircuit alone in
     spiking mode (pyramidal cells and interneurons: le_uniform, summed spike counts onto
     the traces; the output stays a rate: fewer kernels)."""
-    mc = Microcircuit([9, 30, 3], device="runtime",
-                      **(dict(spiking=True, n_per_unit=2, spiking_output=False)
-                         if spiking else {}),
-                      **(dict(spike_draw="counts", t_ref=1 * ms, prospective_trace=True,
-                              n_per_unit=500, r_max=50 * Hz)
-                         if spiking == "counts" else {}))
+    options = dict(spiking=True, n_per_unit=2, spiking_output=False) if spiking else {}
+    if spiking == "counts":
+        options.update(spike_draw="counts", t_ref=1 * ms, prospective_trace=True,
+                       n_per_unit=500, r_max=50 * Hz)
+    mc = Microcircuit([9, 30, 3], device="runtime", **options)
     n = 8
     mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
                                 "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},

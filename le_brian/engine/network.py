@@ -42,9 +42,8 @@ from ..equations import spiking as sq
 from ..equations.spike_counts import le_binomial
 from .resources import (BYTES_PER_COUNTED_NEURON, BYTES_PER_SPIKING_NEURON, check_memory,
                         estimate_network_bytes)
-from .spiking import SPIKING_DYNAMIC, SpikingSpec, check_ref_counts, check_ref_left, \
-    counts_to_neurons, \
-    spike_seed, warn_saturation
+from .spiking import (SPIKING_DYNAMIC, SpikingSpec, check_ref_counts, check_ref_left,
+                      counts_to_neurons, spike_seed, warn_saturation)
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
                          steps_of)

@@ -3,7 +3,8 @@
 `SpikingSpec` holds and checks the spiking parameters of a network; `add_spiking`
 attaches to a rate unit group the Brian2 objects of its spiking view: a spike group of
 ``n_per_unit`` neurons per unit (threshold ``le_uniform(...) < r_max*rate*dt``), the
-sum of every unit's spikes of the step onto the unit, and the trace update. The rate
+sum of every unit's spikes of the step onto the unit, and the trace update
+(``spike_draw='counts'``: each unit's count drawn at once, no spike group). The rate
 network's projections then read ``x_pre`` instead of ``r_pre``. Values (``r_max``,
 ``tau_s``, the seed of the run) are state set per run: one compiled program serves all.
 """
@@ -239,7 +240,8 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     spike group's marks cleared, its threshold (the draw), its reset (marking the
     neurons that fired), the sum of the marks onto their units (``count``), and the
     unit's trace update (decay + count / (n r_max tau_s)), spike train and saturation
-    count.
+    count. With ``spec.draw == 'counts'`` one operation at ``order`` draws every unit's
+    count at once and updates its trace (docs/model.md §5.5; no spike group).
 
     Returns
     -------
