@@ -3,14 +3,16 @@ neurons that fire as recorded cortical neurons do (issue 30; docs/guide/spiking.
 docs/model.md §5): `le-brian train --model microcircuit_bars_cortical --out RUN`.
 
 Every rate unit is read by ``n_per_unit`` = 1000 Poisson neurons of rate r_max phi with
-r_max = 20 Hz: bars' soft_relu rates stay below ~5, so every neuron fires at <= 100 Hz,
-and the mean over neurons is ~15-20 Hz. An absolute refractory period of 2 ms (rate kept
-at r_max phi by the compensated hazard, §5.4) and a trace time constant of 2 ms (a fast
-AMPA-like synaptic current; the dendritic filter of the published spiking microcircuit is
-1 ms). ``spike_draw = 'counts'`` draws every unit's spike count per step (cost per spike,
-not per neuron and step, §5.5) with the same statistics as one draw per neuron.
+r_max = 20 Hz: the largest phi of a bars run stays below ~4.5, so every neuron fires at
+<= ~85 Hz, and the mean over neurons is ~19 Hz. An absolute refractory period of 2 ms
+(rate kept at r_max phi by the compensated hazard, §5.4), a trace time constant of 1 ms (a
+fast AMPA current, the dendritic filter of the published spiking microcircuit; 2-5 ms cost
+accuracy at T = 10 ms), learning rates 1.5 x those of bars. ``spike_draw = 'counts'``
+draws every unit's spike count per step (cost per spike, not per neuron and step, §5.5)
+with the same statistics as one draw per neuron.
 
-`CORTICAL` holds the spiking values (also read by scripts/cortical_bars.py).
+`CORTICAL` holds the spiking values, `ETA_SCALE` the learning-rate factor (both also read
+by scripts/cortical_bars.py).
 """
 
 from brian2 import Hz, ms
@@ -20,15 +22,21 @@ from .microcircuit_bars import PROTOCOL as _BARS_PROTOCOL
 
 CORTICAL = dict(
     n_per_unit=1000,  # neurons per unit: the budget 1000 x 20 Hz = 20 k spikes/s per unit
-    r_max=20 * Hz,  # rate at phi = 1; phi < 5 on bars -> every neuron <= 100 Hz
+    r_max=20 * Hz,  # rate at phi = 1; phi < ~4.5 on bars -> every neuron <= ~90 Hz
     t_ref=2 * ms,  # absolute refractory period (pyramidal cells: ~1-2 ms)
-    tau_s=2 * ms,  # trace (synaptic current) time constant
+    tau_s=1 * ms,  # trace (synaptic current) time constant: a fast AMPA current
     spike_draw="counts",  # one binomial count per unit and step (docs/model.md §5.5)
 )
 
-#: Factor on the bars learning rates (`le_brian.protocols.bars.bars_learning_rates`).
-ETA_SCALE = 1.0
+#: Factor on the bars learning rates (`le_brian.protocols.bars.bars_learning_rates`):
+#: learning from spikes is slower; 1.5 converges within 300 epochs (docs/guide/spiking.md).
+ETA_SCALE = 1.5
 
 NETWORK = dict(_BARS, spiking=True, **CORTICAL)
 
-PROTOCOL = dict(_BARS_PROTOCOL, presentation_time=10 * ms, epochs=300)
+# the bars rates at T = 10 ms (eta_up = [0.5, 0.1] / T, eta_ip = 0.2 / T) times ETA_SCALE;
+# for another T give them with --set (e.g. T = 20 ms: eta_up=0.0375/ms,0.0075/ms
+# eta_ip=0.015/ms)
+PROTOCOL = dict(_BARS_PROTOCOL, presentation_time=10 * ms, epochs=300,
+                eta_up=[ETA_SCALE * 0.05 / ms, ETA_SCALE * 0.01 / ms],
+                eta_ip=[ETA_SCALE * 0.02 / ms])
