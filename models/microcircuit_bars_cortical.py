@@ -3,8 +3,8 @@ neurons that fire as recorded cortical neurons do (issue 30; docs/guide/spiking.
 docs/model.md §5): `le-brian train --model microcircuit_bars_cortical --out RUN`.
 
 Every rate unit is read by ``n_per_unit`` = 1000 Poisson neurons of rate r_max phi with
-r_max = 20 Hz: the largest phi of a bars run stays below ~4.5, so every neuron fires at
-<= ~85 Hz, and the mean over neurons is ~19 Hz. An absolute refractory period of 2 ms
+r_max = 22 Hz: the largest phi of a bars run stays below ~4.2, so every neuron fires at
+<= ~92 Hz, and the mean over neurons is ~21 Hz. An absolute refractory period of 2 ms
 (rate kept at r_max phi by the compensated hazard, §5.4), a trace time constant of 1 ms (a
 fast AMPA current, the dendritic filter of the published spiking microcircuit; 2-5 ms cost
 accuracy at T = 10 ms), learning rates 1.5 x those of bars. ``spike_draw = 'counts'``
@@ -21,8 +21,8 @@ from .microcircuit_bars import NETWORK as _BARS
 from .microcircuit_bars import PROTOCOL as _BARS_PROTOCOL
 
 CORTICAL = dict(
-    n_per_unit=1000,  # neurons per unit: the budget 1000 x 20 Hz = 20 k spikes/s per unit
-    r_max=20 * Hz,  # rate at phi = 1; phi < ~4.5 on bars -> every neuron <= ~90 Hz
+    n_per_unit=1000,  # neurons per unit: the budget 1000 x 22 Hz = 22 k spikes/s per unit
+    r_max=22 * Hz,  # rate at phi = 1; phi < ~4.2 on bars -> every neuron <= ~92 Hz
     t_ref=2 * ms,  # absolute refractory period (pyramidal cells: ~1-2 ms)
     tau_s=1 * ms,  # trace (synaptic current) time constant: a fast AMPA current
     spike_draw="counts",  # one binomial count per unit and step (docs/model.md §5.5)
