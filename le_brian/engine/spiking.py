@@ -189,6 +189,14 @@ t_ref : Quantity or None
     that fired is silent for t_ref (a whole number of steps dt, below 1/r_max), and
     fires otherwise at the compensated rate that keeps its mean rate r_max * phi
     (docs/model.md §5).
+spike_draw : {'neurons', 'counts'}
+    ``'neurons'`` (default): one Bernoulli draw per neuron and step; ``'counts'``: one
+    binomial count per unit and step, the same statistics at a cost per spike (no Brian2
+    object per neuron; recorded spikes get their neurons after the run; docs/model.md
+    §5.5).
+prospective_trace : bool
+    Projections read ``x + tau_s dx/dt`` instead of the trace x (no synaptic lag, the
+    noise of one step's spikes; default False; docs/model.md §5.2).
 spiking_output : bool
     {output}"""
 
