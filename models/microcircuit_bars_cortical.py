@@ -3,8 +3,9 @@ neurons that fire as recorded cortical neurons do (issue 30; docs/guide/spiking.
 docs/model.md §5): `le-brian train --model microcircuit_bars_cortical --out RUN`.
 
 Every rate unit is read by ``n_per_unit`` = 1000 Poisson neurons of rate r_max phi with
-r_max = 22 Hz: the largest phi of a bars run stays below ~4.2, so every neuron fires at
-<= ~92 Hz, and the mean over neurons is ~21 Hz. An absolute refractory period of 2 ms
+r_max = 22 Hz: the largest phi of a bars run mostly stays below ~4.2, so a neuron fires at
+<= ~92 Hz, and ``max_rate`` = 100 Hz caps the rare steps above; the mean over neurons is
+~21 Hz. An absolute refractory period of 2 ms
 (rate kept at r_max phi by the compensated hazard, §5.4), a trace time constant of 1 ms (a
 fast AMPA current, the dendritic filter of the published spiking microcircuit; 2-5 ms cost
 accuracy at T = 10 ms), learning rates 1.5 x those of bars. ``spike_draw = 'counts'``
@@ -26,6 +27,7 @@ CORTICAL = dict(
     t_ref=2 * ms,  # absolute refractory period (pyramidal cells: ~1-2 ms)
     tau_s=1 * ms,  # trace (synaptic current) time constant: a fast AMPA current
     spike_draw="counts",  # one binomial count per unit and step (docs/model.md §5.5)
+    max_rate=100 * Hz,  # no neuron fires faster (reached by r_max phi in rare steps only)
 )
 
 #: Factor on the bars learning rates (`le_brian.protocols.bars.bars_learning_rates`):

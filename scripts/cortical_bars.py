@@ -38,6 +38,9 @@ def parse_args(argv=None):
     p.add_argument("--r-max", type=float, default=float(CORTICAL["r_max"]), help="Hz")
     p.add_argument("--tau-s", type=float, default=float(CORTICAL["tau_s"] * 1e3), help="ms")
     p.add_argument("--t-ref", type=float, default=float(CORTICAL["t_ref"] * 1e3), help="ms")
+    p.add_argument("--max-rate", type=float,
+                   default=float(CORTICAL["max_rate"]) if CORTICAL.get("max_rate") is not None
+                   else None, help="Hz, largest rate of a neuron (0: none)")
     p.add_argument("--draw", default=CORTICAL.get("spike_draw", "neurons"),
                    choices=["neurons", "counts"])
     p.add_argument("--eta-scale", type=float, default=CORTICAL_ETA_SCALE,
@@ -62,7 +65,8 @@ def main(argv=None):
 
     settings = dict(epochs=args.epochs, last=args.last, n_per_unit=args.n_per_unit,
                     r_max_hz=args.r_max, tau_s_ms=args.tau_s, t_ref_ms=args.t_ref,
-                    draw=args.draw, device=args.device, eta_scale=args.eta_scale)
+                    draw=args.draw, device=args.device, eta_scale=args.eta_scale,
+                    max_rate_hz=args.max_rate or None)
     path = os.path.join(args.out, f"{args.name}.json")
     os.makedirs(args.out, exist_ok=True)
     results = resume_results(path, settings, restart=args.restart)
@@ -77,6 +81,8 @@ def main(argv=None):
                                    tau_s=args.tau_s * ms, t_ref=args.t_ref * ms)
                     if args.draw != "neurons":
                         spiking["spike_draw"] = args.draw
+                    if args.max_rate:
+                        spiking["max_rate"] = args.max_rate * Hz
                     if prosp:
                         spiking["prospective_trace"] = True
                     t0 = time.perf_counter()

@@ -179,7 +179,7 @@ def test_counted_dead_time_is_state_that_a_restored_network_continues():
 
 @pytest.mark.standalone
 def test_same_counts_on_runtime_and_standalone():
-    """A counting LENetwork (t_ref) and Microcircuit (prospective trace): the same spikes
+    """A counting LENetwork (t_ref) and Microcircuit (prospective trace, max_rate): the same spikes
     (neuron and time) and traces on runtime (numpy) and cpp_standalone over two runs."""
     x = np.random.default_rng(0).random((3, 4))
     runs = {}
@@ -189,8 +189,8 @@ def test_same_counts_on_runtime_and_standalone():
                         spike_draw="counts", device=dev, codegen_target="numpy")
         runs[dev] = [net.run(x, 5 * ms, learn=False, record_spikes=True) for _ in range(2)]
         mc = Microcircuit([4, 5, 3], spiking=True, n_per_unit=400, r_max=50 * Hz,
-                          spike_draw="counts", prospective_trace=True, seed=2, device=dev,
-                          codegen_target="numpy")
+                          spike_draw="counts", prospective_trace=True, max_rate=60 * Hz,
+                          seed=2, device=dev, codegen_target="numpy")
         runs[dev].append(mc.run(x, 10 * ms, record_spikes=["pyr1", "out"],
                                 record={"pyr1": ["xp"]}))
     for a, b in zip(runs["runtime"], runs["cpp_standalone"]):
@@ -223,3 +223,27 @@ def test_cortical_preset_trains_from_the_command_line(tmp_path):
     with np.load(run / "checkpoint.npz") as f:
         ring = f["state/pyr1/ref_counts"]
         assert ring.shape == (20, 30) and ring.sum() > 0 and ring.sum(axis=0).max() <= 1000
+
+
+@pytest.mark.parametrize("draw", ["neurons", "counts"])
+def test_max_rate_caps_every_neuron(draw):
+    """phi 0.9 at r_max 400 Hz with max_rate 200 Hz and t_ref 1 ms: every neuron fires at
+    min(r_max phi, max_rate) = 200 Hz (50 units x 10 neurons, 0.1 s: 10,000 spikes, 4 SD
+    of a dead-time count with CV 0.8), the trace's mean is max_rate / r_max = 0.5, the
+    peak rate reported is 200 Hz, no ISI below t_ref + dt; without the cap 360 Hz."""
+    make = dict(n_per_unit=10, r_max=400 * Hz, t_ref=1 * ms, spike_draw=draw, **RT)
+    net = _constant_rate_net(0.9, 50, max_rate=200 * Hz, **make)
+    res = net.run(np.zeros((1, 1)), 100 * ms, learn=False, record={1: ["x"]},
+                  record_spikes=True)
+    n = res.spike_counts["layer1"].sum()
+    assert abs(n - 10_000) < 4 * 0.8 * np.sqrt(10_000)
+    assert res.states["layer1"]["x"][50:].mean() == pytest.approx(0.5, abs=0.01)
+    np.testing.assert_allclose(np.asarray(res.peak_rates["layer1"] / Hz), 200.0)
+    s = res.spikes["layer1"]
+    t = np.asarray(s["t"] / second)
+    isi = np.concatenate([np.diff(np.sort(t[s["i"] == k])) for k in range(0, 500, 7)])
+    assert isi.min() >= 1.1e-3 - 1e-9
+    free = _constant_rate_net(0.9, 50, **make).run(np.zeros((1, 1)), 100 * ms, learn=False)
+    assert abs(free.spike_counts["layer1"].sum() - 18_000) < 4 * 0.7 * np.sqrt(18_000)
+    with pytest.raises(ValueError, match="max_rate must be > 0 Hz"):
+        _constant_rate_net(0.9, 5, max_rate=0 * Hz, **make)

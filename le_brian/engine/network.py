@@ -151,13 +151,13 @@ class BaseNetwork(RecordingMixin):
 
     # ------------------------------------------------------------------ spiking view
     def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None,
-                      spike_draw="neurons", prospective_trace=False):
+                      spike_draw="neurons", prospective_trace=False, max_rate=None):
         """Spiking mode (docs/model.md §5): ``activations`` maps every population that
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
         self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt,
-                                          t_ref, spike_draw, prospective_trace)
+                                          t_ref, spike_draw, prospective_trace, max_rate)
                         if spiking else None)
         if not spiking and t_ref is not None:
             raise ValueError(f"t_ref = {t_ref!r} is the refractory period of spiking "
@@ -596,8 +596,10 @@ class BaseNetwork(RecordingMixin):
                     spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],
                     spike_counts={p: np.asarray(out.state[f"{p}.n_fired"])
                                   for p in self.spiking_populations()},
-                    peak_rates={p: np.asarray(out.state[f"{p}.phi_max"]) * self.spiking.r_max
-                                * Hz for p in self.spiking_populations()},
+                    peak_rates={p: np.minimum(np.asarray(out.state[f"{p}.phi_max"])
+                                              * self.spiking.r_max,
+                                              self.spiking.max_rate or np.inf) * Hz
+                                for p in self.spiking_populations()},
                     recorded_neurons=self._recorded_neurons(info),
                     record_every_steps=info["every"], n_samples=info["n_samples"],
                     dt=self.dt, presentation_time=info["steps"] * self.dt,

@@ -70,6 +70,8 @@ class SpikingSpec:
         (docs/model.md §5.5).
     prospective : bool
         Projections read the prospective trace ``xp = x + tau_s dx/dt`` (§5.2).
+    max_rate : float or None
+        Largest rate of a neuron in Hz (its rate is min(r_max phi, max_rate)); None: none.
     """
 
     n_per_unit: int
@@ -79,6 +81,12 @@ class SpikingSpec:
     n_ref: int = None
     draw: str = "neurons"
     prospective: bool = False
+    max_rate: float = None
+
+    @property
+    def cap(self):
+        """Whether a neuron's rate is capped at ``max_rate``."""
+        return self.max_rate is not None
 
     @property
     def counts(self):
@@ -102,7 +110,8 @@ class SpikingSpec:
 
     def unit_equations(self):
         """The equations a spiking unit adds to its group (`le_brian.equations.spiking`)."""
-        return sq.unit_trace(self.refractory, self.counts, self.n_ring, self.prospective)
+        return sq.unit_trace(self.refractory, self.counts, self.n_ring, self.prospective,
+                             self.cap)
 
     @property
     def refractory(self):
@@ -111,14 +120,15 @@ class SpikingSpec:
 
     @classmethod
     def check(cls, n_per_unit, r_max, tau_s, activations, dt=None, t_ref=None,
-              draw="neurons", prospective=False):
+              draw="neurons", prospective=False, max_rate=None):
         """A checked spec; ``activations`` maps every spiking population to its
         activation name; ``dt`` the network's time step in seconds (``tau_s`` must not be
         shorter: the trace's Euler decay ``x -= x dt / tau_s`` overshoots below zero
         then); ``t_ref`` (Quantity or None) the absolute refractory period: >= 0, below
         1/r_max (no dead-time process can fire at r_max otherwise) and a whole number
         of steps dt (the dead time is counted in steps). Raises ValueError / UnitError
-        naming the parameter; ``draw`` one of `SPIKE_DRAWS`, ``prospective`` a bool."""
+        naming the parameter; ``draw`` one of `SPIKE_DRAWS`, ``prospective`` a bool,
+        ``max_rate`` (Quantity or None) > 0 Hz."""
         if draw not in SPIKE_DRAWS:
             raise ValueError(f"spike_draw must be one of {list(SPIKE_DRAWS)}, got {draw!r}")
         if not isinstance(prospective, (bool, np.bool_)):
@@ -141,8 +151,14 @@ class SpikingSpec:
                     f"spiking: population {pop!r} uses activation {name!r}, whose range "
                     f"includes negative values, which no firing rate can have; spiking "
                     f"layers need one of {allowed} (or keep that layer a rate read-out)")
+        cap = None
+        if max_rate is not None:
+            cap = float(as_rate("max_rate", max_rate))
+            if not cap > 0:
+                raise ValueError(f"max_rate must be > 0 Hz (the largest rate of a neuron), "
+                                 f"got {max_rate!r}")
         return cls(int(n_per_unit), rate, tau, tuple(activations),
-                   check_refractory(t_ref, rate, dt), draw, bool(prospective))
+                   check_refractory(t_ref, rate, dt), draw, bool(prospective), cap)
 
 
 def check_refractory(t_ref, r_max, dt):
@@ -197,6 +213,9 @@ spike_draw : {'neurons', 'counts'}
 prospective_trace : bool
     Projections read ``x + tau_s dx/dt`` instead of the trace x (no synaptic lag, the
     noise of one step's spikes; default False; docs/model.md §5.2).
+max_rate : Quantity or None
+    Largest rate of a neuron (default None: none): it fires at min(r_max phi, max_rate),
+    and its unit's trace then has the mean min(phi, max_rate / r_max) (docs/model.md §5.1).
 spiking_output : bool
     {output}"""
 
@@ -262,7 +281,7 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     if spec.counts:
         return _add_counts(unit, name, spec, rate_var, slot, order, clock, record_spikes)
     n_units, n = len(unit), spec.n_per_unit
-    model, threshold, reset, clear = sq.spike_group(spec.refractory)
+    model, threshold, reset, clear = sq.spike_group(spec.refractory, spec.cap)
     group = NeuronGroup(n_units * n, model, threshold=threshold, reset=reset, clock=clock,
                         name=f"{name}_spikes", namespace={"le_uniform": sq.le_uniform})
     group.rate = linked_var(unit, rate_var, index=np.repeat(np.arange(n_units), n))
@@ -277,7 +296,8 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     count.connect(i=np.arange(n_units * n), j=np.repeat(np.arange(n_units), n))
     count.summed_updaters["count_post"].when = slot
     count.summed_updaters["count_post"].order = order + 3
-    unit.run_regularly(sq.trace_update(rate_var, spec.refractory, spec.prospective),
+    unit.run_regularly(sq.trace_update(rate_var, spec.refractory, spec.prospective,
+                                       spec.cap),
                        when=slot, order=order + 4, name=f"{name}_trace")
     objects = [group, count]
     monitor = None
@@ -287,6 +307,8 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     state = _unit_state(unit, name, spec)
     state.update({f"{name}_spikes.r_max": (group, "r_max"),
                   f"{name}_spikes.spike_seed": (group, "spike_seed")})
+    if spec.cap:
+        state[f"{name}_spikes.max_rate"] = (group, "max_rate")
     if spec.refractory:
         state.update({f"{name}_spikes.n_ref": (group, "n_ref"),
                       f"{name}_spikes.ref_left": (group, "ref_left")})
@@ -299,6 +321,7 @@ def _unit_state(unit, name, spec):
     names += ["n_ref"] if spec.refractory else []
     names += ["spike_seed", "n_draw", *sq.ring_names(spec.n_ring)] if spec.counts else []
     names += ["xp"] if spec.prospective else []
+    names += ["max_rate"] if spec.cap else []
     return {f"{name}.{v}": (unit, v) for v in names}
 
 
@@ -307,8 +330,8 @@ def _add_counts(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     the unit's binomial count and trace update; a recorded unit adds a group of one
     element per unit that 'fires' in the steps its unit spikes (its SpikeMonitor records
     the count; `counts_to_neurons` gives every spike a neuron after the run)."""
-    code = (sq.counts_draw(rate_var, spec.refractory, spec.n_ring)
-            + sq.trace_update(rate_var, spec.refractory, spec.prospective))
+    code = (sq.counts_draw(rate_var, spec.refractory, spec.n_ring, spec.cap)
+            + sq.trace_update(rate_var, spec.refractory, spec.prospective, spec.cap))
     unit.run_regularly(code, when=slot, order=order, name=f"{name}_trace")
     objects, monitor = [], None
     if record_spikes:
@@ -349,6 +372,8 @@ def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
            f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max}
     if spec.prospective:
         out[f"{name}.xp"] = x
+    if spec.cap:
+        out[f"{name}.max_rate"] = spec.max_rate
     if spec.counts:  # the dead-time ring (n_ring, units): spikes of the last steps
         ring = np.zeros((spec.n_ring, len(x))) if ref_left is None else ref_left
         out.update({f"{name}.spike_seed": spike_seed(seed, run_index, name),
@@ -359,6 +384,8 @@ def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
         return out
     out.update({f"{name}_spikes.r_max": spec.r_max,
                 f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)})
+    if spec.cap:
+        out[f"{name}_spikes.max_rate"] = spec.max_rate
     if spec.refractory:
         out.update({f"{name}.n_ref": float(spec.n_ref), f"{name}_spikes.n_ref": spec.n_ref,
                     f"{name}_spikes.ref_left": (np.zeros(len(x) * spec.n_per_unit, dtype=int)

@@ -52,7 +52,7 @@ __all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MA
            "SPIKE_THRESHOLD", "SPIKE_COUNT", "unit_trace", "trace_update", "spike_group",
            "REFRACTORY_CLEAR", "REFRACTORY_MARK", "REFRACTORY_THRESHOLD", "GAUSSIAN_DRAW",
            "le_uniform", "le_uniform_numpy", "le_normal_numpy", "ring_names", "counts_draw",
-           "COUNT_GROUP"]
+           "COUNT_GROUP", "capped"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """
@@ -152,18 +152,32 @@ def ring_names(n_ring):
     return [f"ref_h{k}" for k in range(1, n_ring + 1)]
 
 
-def unit_trace(refractory=False, counts=False, n_ring=0, prospective=False):
+#: The largest rate of a neuron (``max_rate``): its rate is min(r_max phi, max_rate).
+_CAP = """
+max_rate : hertz (shared)  # largest rate of a neuron
+"""
+
+
+def capped(code, rate):
+    """``code`` with the firing probability ``r_max*<rate>*dt`` of a neuron replaced by
+    ``clip(r_max*<rate>, 0*max_rate, max_rate)*dt`` (a neuron fires at most at max_rate)."""
+    return code.replace(f"r_max*{rate}*dt", f"clip(r_max*{rate}, 0*max_rate, max_rate)*dt")
+
+
+def unit_trace(refractory=False, counts=False, n_ring=0, prospective=False, cap=False):
     """`UNIT_TRACE`, with the unit's ``n_ref`` for a refractory spike group; with
     ``counts`` the variables of the unit's binomial draw and ``n_ring`` dead-time
-    counters (docs/model.md §5.5); with ``prospective`` the trace ``xp``."""
-    text = UNIT_TRACE + _UNIT_FIRED + (_UNIT_REFRACTORY if refractory else "")
+    counters (docs/model.md §5.5); with ``prospective`` the trace ``xp``; with ``cap``
+    the largest rate ``max_rate``."""
+    text = (UNIT_TRACE + _UNIT_FIRED + (_UNIT_REFRACTORY if refractory else "")
+            + (_CAP if cap else ""))
     if counts:
         text += _UNIT_COUNTS + "".join(f"{n} : 1  # spikes {k} step(s) ago\n"
                                        for k, n in enumerate(ring_names(n_ring), 1))
     return text + (_UNIT_PROSPECTIVE if prospective else "")
 
 
-def trace_update(rate, refractory=False, prospective=False):
+def trace_update(rate, refractory=False, prospective=False, cap=False):
     """`TRACE_UPDATE` of the unit rate variable ``rate``; with refractoriness a step
     counts as saturated where the compensated probability exceeds 1; with
     ``prospective`` also ``xp = x_k - x_{k-1} + s_k`` (= x + tau_s dx/dt of the Euler
@@ -175,15 +189,15 @@ def trace_update(rate, refractory=False, prospective=False):
                             f"int(r_max*{rate}*dt*(1 + n_ref) > 1)")
     if prospective:
         code = "xp = -x\n" + code + "xp = xp + x + s\n"
-    return code
+    return capped(code, rate) if cap else code
 
 
-def counts_draw(rate, refractory=False, n_ring=0):
+def counts_draw(rate, refractory=False, n_ring=0, cap=False):
     """The unit's spike count of the step drawn at once (docs/model.md §5.5):
     Binomial(free neurons, p') with p = r_max phi dt, p' = p / (1 - n_ref p) (capped at
     1) and the free neurons those that did not fire in the last n_ref steps (the ring
     ``ref_h1 .. ref_h<n_ring>``, shifted after the draw)."""
-    p = f"r_max*{rate}*dt"
+    p = f"clip(r_max*{rate}, 0*max_rate, max_rate)*dt" if cap else f"r_max*{rate}*dt"
     draw = "le_binomial(spike_seed, int(t/dt + 0.5), i, {n}, {p})"
     if not refractory:
         return f"count = {draw.format(n='n_draw', p=p)}\n"
@@ -202,12 +216,16 @@ n_spk : 1 (linked)  # the unit's spikes of the step
 """
 
 
-def spike_group(refractory=False):
-    """``(equations, threshold, reset, clear)`` of the spike group."""
-    if refractory:
-        return (SPIKE_GROUP + _GROUP_REFRACTORY, REFRACTORY_THRESHOLD, REFRACTORY_MARK,
-                REFRACTORY_CLEAR)
-    return SPIKE_GROUP, SPIKE_THRESHOLD, SPIKE_MARK, SPIKE_CLEAR
+def spike_group(refractory=False, cap=False):
+    """``(equations, threshold, reset, clear)`` of the spike group (with ``cap`` its
+    neurons fire at most at ``max_rate``)."""
+    model, threshold, reset, clear = (
+        (SPIKE_GROUP + _GROUP_REFRACTORY, REFRACTORY_THRESHOLD, REFRACTORY_MARK,
+         REFRACTORY_CLEAR) if refractory else
+        (SPIKE_GROUP, SPIKE_THRESHOLD, SPIKE_MARK, SPIKE_CLEAR))
+    if cap:
+        model, threshold = model + _CAP, capped(threshold, "rate")
+    return model, threshold, reset, clear
 
 
 #: The spike group -> unit sum: the unit's spikes of this step (a summed variable over

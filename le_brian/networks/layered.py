@@ -184,6 +184,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         spiking_output=_D["spiking_output"],
         t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
         prospective_trace=_D["prospective_trace"],
+        max_rate=_D["max_rate"],
         tau_jitter=_D["tau_jitter"],
         tau_bounds=_D["tau_bounds"],
         tau_learning=_D["tau_learning"],
@@ -225,7 +226,7 @@ class LENetwork(SubstrateMixin, BaseNetwork):
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {f"layer{l}": self._layer_activation(l)
                             for l in range(1, n_spiking + 1)}, t_ref, spike_draw,
-                           prospective_trace)
+                           prospective_trace, max_rate)
         self._init_parameters()
         self.reset_state()
 

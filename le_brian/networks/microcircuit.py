@@ -195,7 +195,8 @@ class Microcircuit(BaseNetwork):
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
                  t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
-                 prospective_trace=_D["prospective_trace"], plasticity="rate", tau_jitter=0.0,
+                 prospective_trace=_D["prospective_trace"], max_rate=_D["max_rate"],
+                 plasticity="rate", tau_jitter=0.0,
                  tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         super().__init__(layer_sizes, min_layers=3, sizes_form="[n_in, n_hidden..., n_out]",
                          dt=dt, seed=seed, device=device, codegen_target=codegen_target,
@@ -230,7 +231,7 @@ class Microcircuit(BaseNetwork):
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {p: self.activation for p in self.populations()
                             if spiking_output or p != "out"}, t_ref, spike_draw,
-                           prospective_trace)
+                           prospective_trace, max_rate)
         self.plasticity = check_choice("plasticity", plasticity, PLASTICITY_FORMS)
         if plasticity == "urbanczik_senn" and not (spiking and spiking_output):
             raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "

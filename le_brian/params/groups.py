@@ -201,6 +201,8 @@ class Spiking(ParameterGroup):
               kind="str", choices=SPIKE_DRAWS),
         Field("prospective_trace", False, "projections read the prospective trace "
               "x + tau_s dx/dt instead of x (no synaptic lag)", kind="bool"),
+        _rate("max_rate", None, "largest rate of a spiking neuron (it fires at "
+              "min(r_max phi, max_rate))", low=0, optional=True),
     )
 
     def _check_group(self):
@@ -212,7 +214,8 @@ class Spiking(ParameterGroup):
 
 #: The options of a spiking view (of a rate network, a sweep, a recording), besides
 #: ``spiking`` and ``spiking_output``.
-SPIKING_VIEW = ("n_per_unit", "r_max", "tau_s", "t_ref", "spike_draw", "prospective_trace")
+SPIKING_VIEW = ("n_per_unit", "r_max", "tau_s", "t_ref", "spike_draw", "prospective_trace",
+                "max_rate")
 
 
 class Substrate(ParameterGroup):
