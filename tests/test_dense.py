@@ -483,9 +483,11 @@ def _cuda_build(spiking):
     the bars microcircuit (dense projections); ``True``: the bars microcircuit alone in
     spiking mode (pyramidal cells and interneurons: le_uniform, summed spike counts onto
     the traces; the output stays a rate: fewer kernels)."""
-    mc = Microcircuit([9, 30, 3], device="runtime",
-                      **(dict(spiking=True, n_per_unit=2, spiking_output=False)
-                         if spiking else {}))
+    options = dict(spiking=True, n_per_unit=2, spiking_output=False) if spiking else {}
+    if spiking == "counts":
+        options.update(spike_draw="counts", t_ref=1 * ms, prospective_trace=True,
+                       n_per_unit=500, r_max=50 * Hz)
+    mc = Microcircuit([9, 30, 3], device="runtime", **options)
     n = 8
     mc_built = mc._build_model({"mc_input": np.zeros((n, 9)), "mc_target": np.zeros((n, 3)),
                                 "mc_nudge": np.zeros(n), "mc_learn": np.zeros(n)},
@@ -569,6 +571,22 @@ def test_cuda_generate_and_compile_spiking_microcircuit(cuda_compile_only):
     assert "le_uniform" in source("pyr1_spikes_spike_thresholder")
     assert "le_uniform" in source("int1_spikes_spike_thresholder")
     _assert_dense_kernels(source, ("W_up1_summed_variable_v_B_post", "W_up1_plasticity"))
+
+
+@pytest.mark.slow
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs nvcc and brian2cuda")
+def test_cuda_generate_and_compile_counted_spiking_microcircuit(tmp_path, monkeypatch):
+    """brian2cuda generates and compiles the spiking bars microcircuit with spike counts
+    drawn per unit (``spike_draw='counts'``: le_binomial's CUDA implementation, the
+    dead-time ring of t_ref, the prospective trace; docs/model.md §5.5), its pyramidal
+    spikes recorded through the counting group. (-m slow: minutes of nvcc.)"""
+    source = _compile_cuda("counts", tmp_path, monkeypatch)
+    trace = source("pyr1_trace")
+    assert "le_binomial" in trace and "ref_h10" in trace and "xp" in trace
+    assert "le_binomial" in source("int1_trace")
+    assert "xp" in source("W_up2_plasticity") and "xp" in source("W_ip1_plasticity")
+    assert "n_spk" in source("pyr1_counts_spike_thresholder")
 
 
 def _gpu_listed():

@@ -404,3 +404,22 @@ def test_script_help_shows_the_fields_doc_unit_and_default(tmp_path):
            "(a plain number: s) (default: 20 ms)" in text
     assert "--tau-syn TAU_SYN synaptic low-pass filter of the rates, in ms such as '2 ms' " \
            "(a plain number: ms) (default: 2 ms)" in text
+
+
+@pytest.mark.slow
+def test_cortical_scripts_fast(tmp_path):
+    """scripts/cortical_bars.py and scripts/fig_cortical_raster.py in their smoke modes on
+    the runtime device: the JSON holds a run of the cortical preset (rates at most
+    r_max x the largest phi, a mean rate in Hz) and the figure is written."""
+    out = _run(ROOT / "scripts" / "cortical_bars.py", "--fast", "--device", "runtime",
+               "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    run = json.loads((tmp_path / "cortical_bars.json").read_text())["runs"]["le/T10/prosp0/seed1"]
+    assert 0 < run["mean_rate_hz"] < run["max_rate_hz"] <= 200
+    assert len(run["val_curve"]) == 3
+    out = _run(ROOT / "scripts" / "fig_cortical_raster.py", "--fast", "--device", "runtime",
+               "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "cortical_raster.png").stat().st_size > 10_000
+    summary = json.loads((tmp_path / "cortical_raster.json").read_text())
+    assert {r["statistic"] for r in summary["comparison"]} == {"rate", "cv", "cv2", "lv"}
