@@ -153,7 +153,8 @@ def test_counts_memory_is_estimated_without_brian2_neurons(monkeypatch):
 def test_bad_spike_draw_is_refused():
     with pytest.raises(ValueError, match="spike_draw must be one of"):
         LENetwork([2, 3, 1], spiking=True, spike_draw="poisson", **RT)
-    with pytest.raises(TypeError, match="prospective_trace must be True or False"):
+    with pytest.raises(TypeError, match="parameter prospective_trace must be true or false, "
+                       "got .yes."):
         LENetwork([2, 3, 1], spiking=True, prospective_trace="yes", **RT)
 
 

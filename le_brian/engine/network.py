@@ -171,8 +171,8 @@ class BaseNetwork(RecordingMixin):
             units = sum(sizes[p] for p in activations)
             counts = self.spiking.counts
             check_memory(estimate_network_bytes(
-                self.layer_sizes, units, n_per_unit,
-                BYTES_PER_COUNTED_NEURON if counts else BYTES_PER_SPIKING_NEURON),
+                self.layer_sizes, units, n_per_unit, bytes_per_neuron=(
+                    BYTES_PER_COUNTED_NEURON if counts else BYTES_PER_SPIKING_NEURON)),
                 f"spiking with n_per_unit = {n_per_unit} on {units} units "
                 f"({units * int(n_per_unit):,} " + ("neurons drawn as unit counts)" if counts
                                                     else "Brian2 neurons)"))
