@@ -148,6 +148,7 @@ def test_benchmark_script_fast(tmp_path):
     (["--dtypes", "float16"], "--dtypes: expected"),
     (["--architectures", "784-x"], "--architectures"),
     (["--microcircuit-steps", "3"], "--microcircuit-steps must be 0"),
+    (["--conv-steps", "-1"], "--conv-steps must be 0"),
     pytest.param(["--devices", "cuda_standalone"], "cannot run on this machine",
                  marks=pytest.mark.skipif(__import__("shutil").which("nvidia-smi") is not None,
                                           reason="a GPU may be listed here")),
