@@ -387,9 +387,9 @@ REFERENCE_CASES = {
     "sweep-overlapping-max-conv-output": dict(
         layers=[Input((1, 7, 7)), Conv2D(2, 3), MaxPool2D(3, stride=2, padding=1),
                 Conv2D(2, 3)], scheme="sweep", target_type="rate"),
-    "reference-max-stride": dict(
+    "reference-max-stride-plain": dict(
         layers=[Input((1, 9, 9)), Conv2D(2, 3, stride=2), MaxPool2D(2), Dense(3)],
-        scheme="reference", target_type="voltage"),
+        scheme="reference", target_type="voltage", synapses="plain"),
 }
 
 
@@ -404,7 +404,7 @@ def _against_reference(case, device, steps_per_sample=50, n=4, synapses="dense")
     net = LENetwork(layers, activation="tanh", output_activation="linear", beta=0.1,
                     target_type=c["target_type"], learning_rates=[e * Hz for e in etas],
                     dt=DT * 1e3 * ms, scheme=c["scheme"], device=device,
-                    codegen_target="numpy", seed=21, synapses=synapses)
+                    codegen_target="numpy", seed=21, synapses=c.get("synapses", synapses))
     p = net.get_parameters()
     p["biases"] = [np.random.default_rng(m).normal(0, 0.2, b.shape)
                    for m, b in enumerate(p["biases"])]
