@@ -246,5 +246,5 @@ def test_max_rate_caps_every_neuron(draw):
     assert isi.min() >= 1.1e-3 - 1e-9
     free = _constant_rate_net(0.9, 50, **make).run(np.zeros((1, 1)), 100 * ms, learn=False)
     assert abs(free.spike_counts["layer1"].sum() - 18_000) < 4 * 0.7 * np.sqrt(18_000)
-    with pytest.raises(ValueError, match="max_rate must be > 0 Hz"):
+    with pytest.raises(ValueError, match="parameter max_rate must be a value in Hz > 0 Hz"):
         _constant_rate_net(0.9, 5, max_rate=0 * Hz, **make)
