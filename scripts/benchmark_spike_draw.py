@@ -66,7 +66,7 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n-per-unit", type=int, nargs="+", default=[100, 1000, 10000])
     p.add_argument("--epochs", type=int, default=10)
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_common_arguments(p, out="figures",
                          fast_help="n_per_unit 10 and 100, 2 epochs")
     args = p.parse_args(argv)
     if args.fast:

@@ -48,7 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--prospective", nargs="+", type=int, default=[0], choices=[0, 1],
                    help="prospective trace off (0) and/or on (1)")
     p.add_argument("--name", default="cortical_bars", help="JSON file name (no suffix)")
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_common_arguments(p, out="figures",
                          fast_help="3 epochs, T = 10 ms, one seed, LE only")
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     args = p.parse_args(argv)

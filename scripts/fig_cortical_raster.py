@@ -39,7 +39,7 @@ def parse_args(argv=None):
                    help="epochs of training recorded (default 20: 3.2 s)")
     p.add_argument("--neurons", type=int, default=300, help="pyramidal neurons analysed")
     p.add_argument("--seed", type=int, default=12354)
-    add_common_arguments(p, device="cpp_standalone", out="figures",
+    add_common_arguments(p, out="figures",
                          fast_help="100 neurons per unit, 5 + 2 epochs, 40 neurons")
     args = p.parse_args(argv)
     if args.fast:

@@ -9,6 +9,7 @@ import sys
 from brian2 import ms
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
+from ..params import Simulation
 from .benchmark import add_benchmark_command
 from .cache import add_cache_command
 from .ephys import add_ephys_commands
@@ -42,11 +43,14 @@ def _demo(args):
     return 0
 
 
-def _add_device(p, default="cpp_standalone"):
-    p.add_argument("--device", choices=DEVICES, default=default,
-                   help=f"Brian2 device (default: {default})")
-    p.add_argument("--codegen-target", choices=CODEGEN_TARGETS, default="auto",
-                   help="runtime code generation target (device=runtime only)")
+def _add_device(p):
+    sim = Simulation.fields()  # the defaults are the parameter fields'
+    device, target = sim["device"].default, sim["codegen_target"].default
+    p.add_argument("--device", choices=DEVICES, default=device,
+                   help=f"Brian2 device (default: {device})")
+    p.add_argument("--codegen-target", choices=CODEGEN_TARGETS, default=target,
+                   help=f"runtime code generation target (device=runtime only; default: "
+                        f"{target})")
 
 
 def build_parser():

@@ -24,7 +24,7 @@ from ..engine.validation import check_count
 from ..io import save_figure, write_json
 from ..networks.layered import LENetwork
 from ..networks.microcircuit import Microcircuit
-from ..params import MicrocircuitSpiking
+from ..params import MicrocircuitSpiking, Simulation
 
 __all__ = ["teacher_student", "microcircuit_spiking", "run_demo", "plot_teacher_student"]
 
@@ -36,10 +36,15 @@ def _teacher(seed, n_in, n_hidden, n_out, n_samples):
                 n_train=n_samples[0], n_val=n_samples[1], n_test=n_samples[2])
 
 
-def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
+#: The demo's device and code generation target defaults: the parameter fields'.
+_DEVICE = Simulation.fields()["device"].default
+_TARGET = Simulation.fields()["codegen_target"].default
+
+
+def teacher_student(device=_DEVICE, epochs=8, presentation_time=1 * ms,
                     tau_m=10 * ms, dt=0.1 * ms, learning_rate=800 * Hz, beta=0.1,
                     n_hidden=30, n_train=2000, n_test=500, seed=0, readout_fraction=0.5,
-                    progress=print, codegen_target="auto"):
+                    progress=print, codegen_target=_TARGET):
     """Train an LE and a lagged student on the same teacher; return the histories.
 
     Returns
@@ -87,10 +92,10 @@ def teacher_student(device="cpp_standalone", epochs=8, presentation_time=1 * ms,
             "epochs": epochs, "device": device, "seed": seed, "programs": programs}
 
 
-def microcircuit_spiking(device="cpp_standalone", epochs=100, presentation_time=5 * ms,
+def microcircuit_spiking(device=_DEVICE, epochs=100, presentation_time=5 * ms,
                          n_per_unit=5, r_max=MicrocircuitSpiking.fields()["r_max"].default,
                          seed=12354, order_seed=0,
-                         progress=print, codegen_target="auto"):
+                         progress=print, codegen_target=_TARGET):
     """The spiking LE microcircuit (9-30-3, self-predicting start) learns the bars task.
 
     One run presents the 8 patterns once without nudging or plasticity (the accuracy
@@ -195,8 +200,8 @@ def _figure(result, path, mc=None):
     save_figure(fig, path, dpi=100 if mc is not None else 120)  # atomic; closes the figure
 
 
-def run_demo(out_dir="le_brian_demo", device="cpp_standalone", epochs=None, fast=False,
-             seed=0, codegen_target="auto", microcircuit=True):
+def run_demo(out_dir="le_brian_demo", device=_DEVICE, epochs=None, fast=False,
+             seed=0, codegen_target=_TARGET, microcircuit=True):
     """Run `teacher_student` and `microcircuit_spiking`, print both test errors and the
     microcircuit's accuracy, save ``demo.png`` and ``demo.json`` in ``out_dir``; returns the
     result dict (the microcircuit's under ``"microcircuit"``). ``epochs`` defaults to 8
