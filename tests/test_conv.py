@@ -356,25 +356,19 @@ def test_cli_lenet5_model_train_resume_evaluate(tmp_path):
 
 # ------------------------------------------------ against NumpyConvLENetwork (issue 28)
 def _reference_layers(layers):
-    """The NumPy reference's plain tuples of LENetwork layer specifications."""
-    def pair(v):
-        return (v, v) if isinstance(v, int) else tuple(v)
+    """The NumPy reference's description of LENetwork layer specifications: each layer
+    type gives its own (``reference()``)."""
+    return [spec.reference() for spec in layers]
 
-    out = []
-    for spec in layers:
-        if isinstance(spec, Input):
-            out.append(("input", spec.shape))
-        elif isinstance(spec, Conv2D):
-            out.append(("conv", spec.channels, pair(spec.kernel_size), pair(spec.stride),
-                        pair(spec.padding)))
-        elif isinstance(spec, (MaxPool2D, AvgPool2D)):
-            kind = "maxpool" if isinstance(spec, MaxPool2D) else "avgpool"
-            out.append((kind, pair(spec.size),
-                        pair(spec.size if spec.stride is None else spec.stride),
-                        pair(spec.padding)))
-        else:
-            out.append(("dense", spec.n))
-    return out
+
+def test_layer_types_describe_themselves_to_the_reference():
+    assert _reference_layers([Input((2, 7, 7)), Conv2D(3, 3, stride=2, padding=1),
+                              MaxPool2D(2), AvgPool2D(3, stride=1, padding=(1, 0)),
+                              Dense(4, activation="relu"), Dense(2)]) == [
+        ("input", (2, 7, 7)), ("conv", 3, (3, 3), (2, 2), (1, 1)),
+        ("maxpool", (2, 2), (2, 2), (0, 0)), ("avgpool", (3, 3), (1, 1), (1, 0)),
+        ("dense", 4, "relu"), ("dense", 2)]
+    assert Input(5).reference() == ("input", 5)
 
 
 REFERENCE_CASES = {

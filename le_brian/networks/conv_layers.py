@@ -103,6 +103,14 @@ class Conv2D(SpatialLayer):
             raise ValueError(f"Conv2D: activation must be one of {sorted(ACTIVATIONS)}, got "
                              f"{self.activation!r}")
 
+    def reference(self):
+        """This layer in the description of the NumPy reference
+        (`le_brian.numpy_reference.NumpyConvLENetwork`):
+        ``("conv", O, (kh, kw), (sh, sw), (ph, pw)[, activation])``."""
+        return (("conv", self.channels, as_pair(self.kernel_size, "kernel_size"),
+                 as_pair(self.stride, "stride"), as_pair(self.padding, "padding", 0))
+                + ((self.activation,) if self.activation else ()))
+
     def geometry(self, in_shape):
         """`le_brian.engine.conv_geometry.ConvGeometry` of this layer on ``in_shape``."""
         return ConvGeometry(in_shape, self.channels, self.kernel_size, self.stride,
@@ -208,6 +216,15 @@ class _Pool(SpatialLayer):
         if self.stride is not None:
             as_pair(self.stride, f"{what}: stride")
         as_pair(self.padding, f"{what}: padding", 0)
+
+    def reference(self):
+        """This layer in the description of the NumPy reference
+        (`le_brian.numpy_reference.NumpyConvLENetwork`):
+        ``("maxpool" | "avgpool", (kh, kw), (sh, sw), (ph, pw))``."""
+        size = as_pair(self.size, "size")
+        return (f"{self.kind}pool", size,
+                size if self.stride is None else as_pair(self.stride, "stride"),
+                as_pair(self.padding, "padding", 0))
 
     def geometry(self, in_shape):
         """`le_brian.engine.conv_geometry.PoolGeometry` of this layer on ``in_shape``."""

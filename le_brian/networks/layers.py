@@ -6,9 +6,10 @@ Convolution and pooling layers: `le_brian.networks.conv_layers`.
 A layer type owns what is particular to it: its population (`Dense.population`: the LE
 neuron equations, its operations in the scheme's slots), its projection from the layer
 below (`Dense.projection`: the synapse equations and their slots, fused where the schedule
-allows) and its parameter shapes. Its NumPy reference is written apart, independently
-of the Brian2 path, in the reference package under the layer type's name (dense layers:
-``NumpyLENetwork``). The network (`le_brian.LENetwork`) owns what is shared: the clock,
+allows), its parameter shapes and its description for the NumPy reference
+(``reference()``: the plain tuple `le_brian.numpy_reference.NumpyConvLENetwork` reads; the
+reference itself is written apart, independently of the Brian2 path, and imports nothing
+of it). The network (`le_brian.LENetwork`) owns what is shared: the clock,
 the input tables, the schedule, the spiking view and the lifecycle.
 """
 
@@ -67,6 +68,11 @@ class Input(Layer):
             raise ValueError("Input: give the shape as the first argument, Input((C, H, W))")
         super().__post_init__()
 
+    def reference(self):
+        """This layer in the description of the NumPy reference
+        (`le_brian.numpy_reference.NumpyConvLENetwork`): ``("input", shape or n)``."""
+        return ("input", self.shape if self.shape is not None else self.n)
+
 
 @dataclass(frozen=True)
 class Dense(Layer):
@@ -88,6 +94,11 @@ class Dense(Layer):
         if self.activation is not None and self.activation not in ACTIVATIONS:
             raise ValueError(f"Dense: activation must be one of {sorted(ACTIVATIONS)}, got "
                              f"{self.activation!r}")
+
+    def reference(self):
+        """This layer in the description of the NumPy reference
+        (`le_brian.numpy_reference.NumpyConvLENetwork`): ``("dense", n[, activation])``."""
+        return ("dense", self.n) + ((self.activation,) if self.activation else ())
 
     def parameter_shapes(self, n_pre):
         """``{'weights': (n, n_pre), 'biases': (n,)}``."""
