@@ -23,6 +23,8 @@ This module imports nothing from the rest of the package.
 import numpy as np
 from brian2 import Function
 
+from .spiking import _mix, mix64_source
+
 __all__ = ["le_binomial", "le_binomial_numpy", "le_uniform4_numpy", "CHUNK_LOG"]
 
 #: Largest -m log(1 - q) of one chunk of m neurons: (1 - q)^m >= e^-500.
@@ -82,13 +84,7 @@ _CUDA = _CPP.replace("static inline", "__host__ __device__ static inline")
 
 _CYTHON = """
 from libc.math cimport exp as _le_exp, log1p as _le_log1p
-
-cdef inline unsigned long long _le_bmix64(unsigned long long z) nogil:
-    z = z + 0x9E3779B97F4A7C15ULL
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
-
+""" + mix64_source("cython", "_le_bmix64") + """
 cdef inline double _le_uniform4(int seed, int step, int i, int c) nogil:
     cdef unsigned long long h = _le_bmix64(<unsigned long long>(<unsigned int>seed))
     h = _le_bmix64(h ^ <unsigned long long>(<unsigned int>step))
@@ -132,11 +128,6 @@ cdef inline double le_binomial(int seed, int step, int i, double n_d, double p) 
 """.replace("CHUNK_LOG_VALUE", repr(CHUNK_LOG))
 
 
-def _mix(z):
-    z = z + np.uint64(_GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
-    return z ^ (z >> np.uint64(31))
 
 
 def _as_u64(v):

@@ -237,15 +237,32 @@ count_post = spiked_pre : 1 (summed)
 
 _M1, _M2, _GOLDEN = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15
 
-_CPP = """
-static inline uint64_t _le_mix64(uint64_t z)
+#: splitmix64's finaliser, the mixing step of every counter-based draw, in C++ and
+#: Cython (`mix64_source`).
+_MIX64 = {"cpp": """
+static inline uint64_t MIX_NAME(uint64_t z)
 {
     z += 0x9E3779B97F4A7C15ULL;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
 }
-static inline double le_uniform(int32_t seed, int32_t step, int32_t i)
+""", "cython": """
+cdef inline unsigned long long MIX_NAME(unsigned long long z) nogil:
+    z = z + 0x9E3779B97F4A7C15ULL
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+"""}
+
+
+def mix64_source(target, name):
+    """The mixing function (splitmix64's finaliser) named ``name`` in ``target``'s
+    language ("cpp", also CUDA; "cython"), for the support code of a draw."""
+    return _MIX64[target].replace("MIX_NAME", name)
+
+
+_CPP = mix64_source("cpp", "_le_mix64") + """static inline double le_uniform(int32_t seed, int32_t step, int32_t i)
 {
     uint64_t h = _le_mix64((uint64_t)(uint32_t)seed);
     h = _le_mix64(h ^ (uint64_t)(uint32_t)step);
@@ -256,13 +273,7 @@ static inline double le_uniform(int32_t seed, int32_t step, int32_t i)
 
 _CUDA = _CPP.replace("static inline", "__host__ __device__ static inline")
 
-_CYTHON = """
-cdef inline unsigned long long _le_mix64(unsigned long long z) nogil:
-    z = z + 0x9E3779B97F4A7C15ULL
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
-
+_CYTHON = mix64_source("cython", "_le_mix64") + """
 cdef inline double le_uniform(int seed, int step, int i) nogil:
     cdef unsigned long long h = _le_mix64(<unsigned long long>(<unsigned int>seed))
     h = _le_mix64(h ^ <unsigned long long>(<unsigned int>step))
