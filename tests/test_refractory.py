@@ -65,7 +65,13 @@ def test_constant_rate_unit_matches_the_dead_time_closed_forms():
     net = _constant_rate_net(phi, n_units, n_per_unit=n_per_unit, r_max=r_max * Hz,
                              t_ref=2 * ms, **RT)
     res = net.run(np.zeros((1, 1)), T * second, learn=False, record_spikes=True)
-    s = res.spikes["layer1"]
+    check_dead_time_statistics(res.spikes["layer1"], phi, r_max, n_ref, T)
+
+
+def check_dead_time_statistics(s, phi, r_max, n_ref, T):
+    """The spikes ``s`` of a constant-rate population against the discrete dead-time
+    closed forms (the test above): count, shortest ISI and its frequency p', ISI CV,
+    the continuous-time CV 1 - rate t_ref (t_ref = 2 ms) and the mean ISI."""
     n = s["n_neurons"]
     p = r_max * phi * DT
     p_free = p / (1 - n_ref * p)

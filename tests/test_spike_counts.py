@@ -12,6 +12,7 @@ from scipy import stats
 from le_brian import LENetwork, Microcircuit
 from le_brian.engine.spiking import spike_seed
 from le_brian.equations.spike_counts import le_binomial_numpy
+from test_refractory import check_dead_time_statistics  # the dead-time closed forms
 from test_spiking import _constant_rate_net  # a layer at a constant rate phi
 
 RT = dict(device="runtime", codegen_target="numpy")
@@ -59,18 +60,7 @@ def test_counted_unit_matches_the_dead_time_closed_forms():
     assert n == n_units * n_per_unit and s["i"].max() < n
     np.testing.assert_array_equal(np.bincount(s["unit"], minlength=n_units),
                                   res.spike_counts["layer1"])
-    p = r_max * phi * DT
-    p_free = p / (1 - n_ref * p)
-    cv_exact = np.sqrt(1 - p_free) * (1 - n_ref * p)
-    n_expected = n * phi * r_max * T
-    assert abs(len(s["i"]) - n_expected) < 4 * cv_exact * np.sqrt(n_expected)
-    t = np.asarray(s["t"] / second)
-    isi = np.concatenate([np.diff(np.sort(t[s["i"] == k])) for k in range(n)])
-    assert isi.min() == pytest.approx((n_ref + 1) * DT, abs=1e-9)
-    shortest = np.mean(np.isclose(isi, (n_ref + 1) * DT, atol=1e-9))
-    assert abs(shortest - p_free) < 4 * np.sqrt(p_free * (1 - p_free) / len(isi))
-    cv = isi.std() / isi.mean()
-    assert abs(cv - cv_exact) < 4 * 2 * cv_exact / np.sqrt(len(isi))
+    check_dead_time_statistics(s, phi, r_max, n_ref, T)
 
 
 def test_trace_equals_a_numpy_reimplementation_and_xp_has_no_lag():
