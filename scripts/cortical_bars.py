@@ -20,7 +20,11 @@ import time
 
 import numpy as np
 
-from le_brian.cli.script_helpers import add_common_arguments, resume_results, write_json
+from brian2 import Hz, ms
+
+from le_brian.cli.script_helpers import (add_common_arguments, add_field_argument, in_unit,
+                                         resume_results, write_json)
+from le_brian.params import MicrocircuitTrainingParameters
 
 
 def parse_args(argv=None):
@@ -29,18 +33,16 @@ def parse_args(argv=None):
 
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--times", type=float, nargs="+", default=[10.0, 20.0], metavar="T_MS")
+    fields = MicrocircuitTrainingParameters.fields()  # units, checks and docs: the fields'
+    add_field_argument(p, fields["presentation_time"], "--times", nargs="+",
+                       default=[10 * ms, 20 * ms], metavar="T", doc="presentation times")
     p.add_argument("--modes", nargs="+", default=["le", "original"], choices=["le", "original"])
     p.add_argument("--seeds", type=int, nargs="+", default=[12354, 1, 2])
     p.add_argument("--epochs", type=int, default=300)
     p.add_argument("--last", type=int, default=30, help="epochs averaged (default 30)")
-    p.add_argument("--n-per-unit", type=int, default=CORTICAL["n_per_unit"])
-    p.add_argument("--r-max", type=float, default=float(CORTICAL["r_max"]), help="Hz")
-    p.add_argument("--tau-s", type=float, default=float(CORTICAL["tau_s"] * 1e3), help="ms")
-    p.add_argument("--t-ref", type=float, default=float(CORTICAL["t_ref"] * 1e3), help="ms")
-    p.add_argument("--max-rate", type=float,
-                   default=float(CORTICAL["max_rate"]) if CORTICAL.get("max_rate") is not None
-                   else None, help="Hz, largest rate of a neuron (0: none)")
+    for name in ("n_per_unit", "r_max", "tau_s", "t_ref", "max_rate"):
+        add_field_argument(p, fields[name], default=CORTICAL[name],
+                           doc=fields[name].doc + " (default: the cortical preset's)")
     p.add_argument("--draw", default=CORTICAL.get("spike_draw", "neurons"),
                    choices=["neurons", "counts"])
     p.add_argument("--eta-scale", type=float, default=CORTICAL_ETA_SCALE,
@@ -53,36 +55,35 @@ def parse_args(argv=None):
     p.add_argument("--restart", action="store_true", help="ignore an existing JSON")
     args = p.parse_args(argv)
     if args.fast:
-        args.times, args.modes, args.seeds, args.epochs, args.last = [10.0], ["le"], [1], 3, 1
+        args.times, args.modes, args.seeds, args.epochs, args.last = [10 * ms], ["le"], [1], 3, 1
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from brian2 import Hz, ms
-
     from le_brian.protocols.bars import run_bars
 
     settings = dict(epochs=args.epochs, last=args.last, n_per_unit=args.n_per_unit,
-                    r_max_hz=args.r_max, tau_s_ms=args.tau_s, t_ref_ms=args.t_ref,
+                    r_max_hz=in_unit(args.r_max, Hz), tau_s_ms=in_unit(args.tau_s, ms),
+                    t_ref_ms=in_unit(args.t_ref, ms),
                     draw=args.draw, device=args.device, eta_scale=args.eta_scale,
-                    max_rate_hz=args.max_rate or None)
+                    max_rate_hz=None if args.max_rate is None else in_unit(args.max_rate, Hz))
     path = os.path.join(args.out, f"{args.name}.json")
     os.makedirs(args.out, exist_ok=True)
     results = resume_results(path, settings, restart=args.restart)
     for prosp in args.prospective:
         for mode in args.modes:
-            for t_ms in args.times:
+            for t_ms in in_unit(args.times, ms):
                 for seed in args.seeds:
                     key = f"{mode}/T{t_ms:g}/prosp{prosp}/seed{seed}"
                     if key in results["runs"]:
                         continue
-                    spiking = dict(n_per_unit=args.n_per_unit, r_max=args.r_max * Hz,
-                                   tau_s=args.tau_s * ms, t_ref=args.t_ref * ms)
+                    spiking = dict(n_per_unit=args.n_per_unit, r_max=args.r_max,
+                                   tau_s=args.tau_s, t_ref=args.t_ref)
                     if args.draw != "neurons":
                         spiking["spike_draw"] = args.draw
-                    if args.max_rate:
-                        spiking["max_rate"] = args.max_rate * Hz
+                    if args.max_rate is not None:
+                        spiking["max_rate"] = args.max_rate
                     if prosp:
                         spiking["prospective_trace"] = True
                     t0 = time.perf_counter()
