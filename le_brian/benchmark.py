@@ -98,7 +98,8 @@ def benchmark_numpy(sizes, n_steps, learn=True, seed=0, steps_per_sample=10):
 def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype="float64",
                       synapses=None, seed=0, repeats=2, steps_per_sample=10):
     """Build once, then time reruns of ``n_steps`` steps (a new input every
-    ``steps_per_sample`` steps).
+    ``steps_per_sample`` steps). ``sizes``: layer sizes or layer specifications
+    (`le_brian.LENetwork`); ``synapse_updates_per_s`` counts dense weights only.
 
     Returns build seconds (generation + compilation + first run), the best rerun wall
     time (the whole rerun: writing inputs and weights, starting the program, reading
@@ -110,6 +111,7 @@ def benchmark_layered(sizes, n_steps, device="cpp_standalone", learn=True, dtype
     kw = {} if synapses is None else {"synapses": synapses}
     net = LENetwork(sizes, activation="hard_sigmoid", seed=seed, device=device, dtype=dtype,
                     learning_rates=100 * Hz, keep_builds=False, **kw)
+    sizes = net.layer_sizes  # a list of layer specifications: their flat sizes
     n_samples = max(1, n_steps // steps_per_sample)
     n_steps = n_samples * steps_per_sample
     x, y = _inputs(sizes, n_samples, seed)
@@ -170,7 +172,7 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
                    n_steps=2000,
                    runtime_steps=200, numpy_steps=300, steps_per_sample=10, out=None,
                    progress=print, microcircuit_steps=100_000, spiking_steps=0, repeats=3,
-                   threads=()):
+                   threads=(), conv_steps=0):
     """Run the grid and return (and optionally write as JSON) every figure.
 
     For every architecture and learning switch: the dense NumPy Euler loop (the
@@ -186,8 +188,10 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
     weights). ``threads`` (OpenMP thread counts, e.g. ``(0, 1, 2)``): also
     `le_brian.benchmark_scaling.benchmark_scaling` on cpp_standalone (evaluation next
     to learning per thread count, ``results['scaling']``). The JSON is rewritten after
-    every entry, so an interrupted run keeps what it measured. Returns ``{'machine',
-    'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
+    every entry, so an interrupted run keeps what it measured. ``conv_steps`` (> 0, with
+    cpp_standalone): also the LeNet-5 convolution projections alone
+    (`le_brian.benchmark_conv.benchmark_lenet5_convs`, ``results['conv']``). Returns
+    ``{'machine', 'entries', 'bandwidth', 'microcircuit', 'ratios'}``.
     """
     devices = available_devices() if devices is None else list(devices)
     if "cuda_standalone" in devices:
@@ -270,6 +274,14 @@ def run_benchmarks(architectures=tuple(ARCHITECTURES), devices=None, dtypes=DTYP
         results["scaling"] = benchmark_scaling(
             [parse_architecture(a) for a in architectures], dtypes, threads, n_steps,
             repeats, steps_per_sample, progress)
+        save()
+    if conv_steps and "cpp_standalone" in devices:
+        from .benchmark_conv import benchmark_lenet5, benchmark_lenet5_convs
+
+        results["conv"] = benchmark_lenet5_convs(conv_steps, repeats, progress=progress)
+        save()
+        results["lenet5"] = [benchmark_lenet5(conv_steps, dtype, repeats, progress=progress)
+                             for dtype in dtypes]
         save()
     if microcircuit_steps:
         for device in devices:
@@ -409,6 +421,10 @@ def markdown_table(results):
         from .benchmark_scaling import scaling_markdown
 
         lines += ["", scaling_markdown(results["scaling"])]
+    if results.get("conv"):
+        from .benchmark_conv import conv_markdown
+
+        lines += ["", conv_markdown(results["conv"])]
     if results.get("microcircuit"):
         lines += ["", "| microcircuit bars 9-30-3 | path | steps/s | NumPy loop steps/s "
                   "| ratio |", "|---|---|---:|---:|---:|"]

@@ -40,12 +40,13 @@ _EQUALITY = "tests/test_dense.py::test_cuda_fused_agrees_with_cpp"
 
 #: The CUDA equality tests (pytest node ids relative to the repository root), in two
 #: groups: the fused path first (before the benchmark), the unfused and plain paths
-#: after it (while the budget lasts). One CUDA program each; run in parallel where
+#: and the convolution pass after it (while the budget lasts). One CUDA program each; run in parallel where
 #: pytest-xdist is installed.
 CUDA_TESTS = {
     "fused": tuple(f"{_EQUALITY}[dense-{s}]" for s in ("sweep", "reference")),
     "unfused_plain": tuple(f"{_EQUALITY}[{p}-{s}]" for p in ("dense_unfused", "plain")
-                           for s in ("sweep", "reference")),
+                           for s in ("sweep", "reference"))
+    + ("tests/test_conv_fast.py::test_cuda_conv_agrees_with_numpy",),
 }
 
 

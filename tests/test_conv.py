@@ -13,6 +13,7 @@ import pytest
 from brian2 import Hz, ms
 
 from le_brian import AvgPool2D, Conv2D, Dense, Input, LENetwork, MaxPool2D
+from le_brian.engine.conv import ConvProjection
 from le_brian.numpy_reference import NumpyLENetwork
 from le_brian.numpy_reference.conv import NumpyConvLENetwork
 
@@ -392,7 +393,7 @@ REFERENCE_CASES = {
 }
 
 
-def _against_reference(case, device, steps_per_sample=50, n=4):
+def _against_reference(case, device, steps_per_sample=50, n=4, synapses="dense"):
     """Run LENetwork and NumpyConvLENetwork side by side: every step's output, I_ff,
     I_fb and held error of every neuron layer, the pooled rates, and the final kernels,
     biases and weights (float64, 1e-10)."""
@@ -403,7 +404,7 @@ def _against_reference(case, device, steps_per_sample=50, n=4):
     net = LENetwork(layers, activation="tanh", output_activation="linear", beta=0.1,
                     target_type=c["target_type"], learning_rates=[e * Hz for e in etas],
                     dt=DT * 1e3 * ms, scheme=c["scheme"], device=device,
-                    codegen_target="numpy", seed=21)
+                    codegen_target="numpy", seed=21, synapses=synapses)
     p = net.get_parameters()
     p["biases"] = [np.random.default_rng(m).normal(0, 0.2, b.shape)
                    for m, b in enumerate(p["biases"])]
@@ -443,6 +444,7 @@ def _against_reference(case, device, steps_per_sample=50, n=4):
         np.testing.assert_allclose(q["biases"][m], ref.b[m], rtol=0, atol=1e-10)
     assert np.abs(q["weights"][0] - p["weights"][0]).max() > 1e-5  # it learned
     assert np.abs(q["biases"][0] - p["biases"][0]).max() > 1e-5
+    return net
 
 
 @pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
@@ -451,11 +453,21 @@ def test_against_numpy_conv_reference_runtime(case):
     _against_reference(case, "runtime")
 
 
-@pytest.mark.parametrize("case", ["reference-avg-conv-conv", "sweep-stride-padding-max"])
-def test_against_numpy_conv_reference_cpp_standalone(case):
-    """The same on cpp_standalone (Brian2's own templates for the conv and pooling layers,
-    the fused dense template for a Dense layer after a pooling layer)."""
-    _against_reference(case, "cpp_standalone")
+@pytest.mark.parametrize("case, synapses", [("reference-avg-conv-conv", "dense"),
+                                             ("sweep-stride-padding-max", "dense"),
+                                             ("sweep-stride-padding-max", "plain")])
+def test_against_numpy_conv_reference_cpp_standalone(case, synapses):
+    """The same on cpp_standalone: ``synapses="dense"`` (default) runs every conv
+    projection as one fused pass (`le_brian.engine.conv.ConvProjection`; the reference
+    scheme adds a plasticity-only pass), ``"plain"`` Brian2's own templates; a Dense layer
+    after a pooling layer takes the fused dense template."""
+    net = _against_reference(case, "cpp_standalone", synapses=synapses)
+    fused = [name for name, obj in net.projections.items()
+             if isinstance(obj, ConvProjection)]
+    n_conv = sum(isinstance(s, Conv2D) for s in REFERENCE_CASES[case]["layers"])
+    scheme = REFERENCE_CASES[case]["scheme"]
+    assert len(fused) == (0 if synapses == "plain" else
+                          n_conv * (2 if scheme == "reference" else 1)), fused
 
 
 def test_inputs_must_match_the_image():

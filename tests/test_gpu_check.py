@@ -66,10 +66,11 @@ def test_dry_run_writes_the_report(monkeypatch, tmp_path, capsys):
     assert code == 0
     report = json.loads((out / "gpu_check.json").read_text())
     assert report["complete"] and report["devices"] == ["cpp_standalone"]
-    # both groups run, their cases skipped without a GPU (fused: sweep and reference)
+    # both groups run, their cases skipped without a GPU (fused: sweep and reference;
+    # unfused_plain: the unfused and plain paths in both schemes and the conv pass)
     assert report["tests"]["fused"]["status"] == "no test ran", report["tests"]
     assert report["tests"]["fused"]["skipped"] == 2
-    assert report["tests"]["unfused_plain"]["skipped"] == 4
+    assert report["tests"]["unfused_plain"]["skipped"] == 5  # 4 dense paths + the conv pass
     entries = report["entries"]
     assert [(e["architecture"], e["learn"]) for e in entries] == [("20-10-5", True),
                                                                    ("20-10-5", False)]

@@ -219,7 +219,8 @@ def test_wheel_build_is_quiet_and_has_the_templates(tmp_path):
     assert "absent from the" not in out.stdout + out.stderr
     (wheel,) = (tmp_path / "dist").glob("le_brian-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for folder, suffix in (("dense_cpp", ".cpp"), ("dense_cuda", ".cu")):
+    for folder, suffix in (("dense_cpp", ".cpp"), ("dense_cuda", ".cu"), ("conv_cpp", ".cpp"),
+                           ("conv_cuda", ".cu")):
         expected = sorted(p.name for p in (root / "le_brian" / "templates" / folder).iterdir()
                           if p.suffix == suffix)
         assert sorted(n.rsplit("/", 1)[1] for n in names

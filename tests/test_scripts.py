@@ -148,6 +148,7 @@ def test_benchmark_script_fast(tmp_path):
     (["--dtypes", "float16"], "--dtypes: expected"),
     (["--architectures", "784-x"], "--architectures"),
     (["--microcircuit-steps", "3"], "--microcircuit-steps must be 0"),
+    (["--conv-steps", "-1"], "--conv-steps must be 0"),
     pytest.param(["--devices", "cuda_standalone"], "cannot run on this machine",
                  marks=pytest.mark.skipif(__import__("shutil").which("nvidia-smi") is not None,
                                           reason="a GPU may be listed here")),
@@ -454,3 +455,22 @@ def test_accuracy_vs_T_skips_datasets_without_files(tmp_path, monkeypatch, capsy
     assert kept == ["lenet5_mnist5k"]
     assert len(lines) == 2
     assert lines[0].startswith("higgs: skipped") and lines[1].startswith("lenet5_cifar10: ")
+
+
+@pytest.mark.slow
+def test_cortical_scripts_fast(tmp_path):
+    """scripts/cortical_bars.py and scripts/fig_cortical_raster.py in their smoke modes on
+    the runtime device: the JSON holds a run of the cortical preset (rates at most
+    r_max x the largest phi, a mean rate in Hz) and the figure is written."""
+    out = _run(ROOT / "scripts" / "cortical_bars.py", "--fast", "--device", "runtime",
+               "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    run = json.loads((tmp_path / "cortical_bars.json").read_text())["runs"]["le/T10/prosp0/seed1"]
+    assert 0 < run["mean_rate_hz"] < run["max_rate_hz"] <= 200
+    assert len(run["val_curve"]) == 3
+    out = _run(ROOT / "scripts" / "fig_cortical_raster.py", "--fast", "--device", "runtime",
+               "--out", str(tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "cortical_raster.png").stat().st_size > 10_000
+    summary = json.loads((tmp_path / "cortical_raster.json").read_text())
+    assert {r["statistic"] for r in summary["comparison"]} == {"rate", "cv", "cv2", "lv"}

@@ -14,7 +14,7 @@ __all__ = ["add_benchmark_command", "QUICK"]
 #: microcircuit (under a minute here, mostly three compilations).
 QUICK = dict(architectures="784-100-10", devices="cpp_standalone", dtypes="float64",
              paths="dense,dense_unfused,plain", learn="on", steps=2000, numpy_steps=300,
-             microcircuit_steps=0, spiking_steps=0)
+             microcircuit_steps=0, spiking_steps=0, conv_steps=0)
 
 PATHS = SYNAPSE_KINDS
 LEARN = {"on": True, "off": False}
@@ -55,6 +55,9 @@ def add_benchmark_command(sub):
     p.add_argument("--spiking-steps", type=int, default=20_000,
                    help="steps of the rate-vs-spiking benchmark (bars microcircuit and "
                    "784-100-10, n_per_unit 1; 0: skip)")
+    p.add_argument("--conv-steps", type=int, default=2000,
+                   help="steps of the LeNet-5 convolution projections alone on cpp_standalone "
+                   "(the fused shared-kernel pass, learning on and off; 0: skip)")
     p.add_argument("--threads", default="",
                    help="comma-separated OpenMP thread counts, e.g. 0,1,2: also time "
                    "learning and evaluation (learn=False) of each architecture and dtype "
@@ -102,6 +105,9 @@ def _options(args):
                     f"{getattr(args, name)}")
     if args.microcircuit_steps != 0 and args.microcircuit_steps < 8:
         p.error(f"--microcircuit-steps must be 0 (skip) or >= 8, got {args.microcircuit_steps}")
+    if args.conv_steps < 0:
+        p.error(f"--conv-steps must be 0 (skip) or a positive number of steps, got "
+                f"{args.conv_steps}")
     if args.spiking_steps != 0 and args.spiking_steps < 80:
         p.error(f"--spiking-steps must be 0 (skip) or >= 80, got {args.spiking_steps}")
     threads = []
@@ -132,7 +138,8 @@ def _cli(args):
     results = run_benchmarks(**options, n_steps=args.steps, runtime_steps=args.runtime_steps,
                              numpy_steps=args.numpy_steps, out=args.out,
                              microcircuit_steps=args.microcircuit_steps,
-                             spiking_steps=args.spiking_steps, repeats=args.repeats)
+                             spiking_steps=args.spiking_steps, repeats=args.repeats,
+                             conv_steps=args.conv_steps)
     if args.markdown:
         text = markdown_table(results)
         atomic_write(args.markdown, lambda f: f.write(text), text=True)

@@ -53,10 +53,11 @@ import numpy as np
 from brian2 import Quantity, Synapses
 from brian2.codegen.generators.cpp_generator import CPPCodeGenerator
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
-from brian2.devices.device import get_device
 from brian2.groups.group import CodeRunner
 from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.units.fundamentalunits import fail_for_dimension_mismatch
+
+from .codegen import derived_code_object_class, standalone_kind
 
 __all__ = ["DenseSynapses", "FusedDenseUpdater", "check_all_to_all",
            "dense_code_object_class", "learning_rate_of", "DENSE_INDEX_VARIABLES"]
@@ -125,26 +126,10 @@ class _DenseIndexMixin:
         return lines + super().translate_to_read_arrays(set(read) - hoisted, write, rest)
 
 
-def _dense_code_object_class(name, codeobj_base, generator_base, templates_dir,
-                             hoist_neuron_values=False):
-    """A code object class: ``codeobj_base`` with le_brian's dense templates in front of
-    its own and a generator that adds `_DenseIndexMixin` to ``generator_base``."""
-    generator = type(f"Dense{generator_base.__name__}", (_DenseIndexMixin, generator_base),
-                     {"__doc__": f"{generator_base.__name__} for le_brian's dense templates.",
-                      "hoist_neuron_values": hoist_neuron_values})
-    return type(name, (codeobj_base,), {
-        "__doc__": f"{codeobj_base.__name__} with le_brian's dense templates ({templates_dir}).",
-        "templater": codeobj_base.templater.derive("le_brian", templates_dir=templates_dir),
-        "generator_class": generator,
-        # function implementations registered for the base generator apply here too
-        "original_generator_class": generator_base,
-    })
-
-
 #: cpp_standalone code object class of the dense templates.
-DenseCPPStandaloneCodeObject = _dense_code_object_class(
+DenseCPPStandaloneCodeObject = derived_code_object_class(
     "DenseCPPStandaloneCodeObject", CPPStandaloneCodeObject, CPPCodeGenerator,
-    "templates/dense_cpp", hoist_neuron_values=True)
+    "templates/dense_cpp", _DenseIndexMixin, hoist_neuron_values=True)
 
 @functools.cache
 def _cuda_code_object_class():
@@ -153,8 +138,8 @@ def _cuda_code_object_class():
     from brian2cuda.codeobject import CUDAStandaloneCodeObject
     from brian2cuda.cuda_generator import CUDACodeGenerator
 
-    return _dense_code_object_class("DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject,
-                                    CUDACodeGenerator, "templates/dense_cuda")
+    return derived_code_object_class("DenseCUDAStandaloneCodeObject", CUDAStandaloneCodeObject,
+                                     CUDACodeGenerator, "templates/dense_cuda", _DenseIndexMixin)
 
 
 def check_all_to_all(synapses, what=None):
@@ -176,11 +161,10 @@ def check_all_to_all(synapses, what=None):
 def dense_code_object_class(device=None):
     """The dense code object class for ``device`` (default: the active device), or
     None where Brian2's own templates are used (runtime targets)."""
-    device = get_device() if device is None else device
-    name = type(device).__name__
-    if name == "CUDAStandaloneDevice":
+    kind = standalone_kind(device)
+    if kind == "cuda":
         return _cuda_code_object_class()
-    if name == "CPPStandaloneDevice":
+    if kind == "cpp":
         return DenseCPPStandaloneCodeObject
     return None
 
@@ -369,8 +353,9 @@ class DenseSynapses(Synapses):
         branches in one compiled program: a run in which the rate is 0 (``learn=False``)
         takes the evaluation branch, which computes the sums only (each weight read
         once, none written); other runs take the update branch. Both add the same
-        terms in the same order, so the sums are the same bits; the weights are too
-        (``w + dt*0*...`` is ``w`` for finite values).
+        terms in the same order, so the sums agree to rounding (the same bits where
+        the compiler vectorises both branches alike; see docs/model.md §4.1); the
+        weights are the same bits (``w + dt*0*...`` is ``w`` for finite values).
 
         Parameters
         ----------

@@ -49,7 +49,7 @@ def _describe(obj):
     desc = [type(obj).__module__, type(obj).__qualname__, obj.name, obj.when, obj.order,
             float(obj.clock.dt_), bool(obj.active)]
     for attr in ("equations", "abstract_code", "template", "record_variables", "dense",
-                 "event", "method_choice"):
+                 "event", "method_choice", "conv_signature"):
         value = getattr(obj, attr, None)
         if value is not None:
             desc.append((attr, str(value)))

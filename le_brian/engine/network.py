@@ -33,13 +33,17 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import BrianObject, Network, NeuronGroup, StateMonitor, second
+from brian2 import BrianObject, Hz, Network, NeuronGroup, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Built, Simulator
 from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
-from .resources import check_memory, estimate_network_bytes
-from .spiking import SPIKING_DYNAMIC, SpikingSpec, check_ref_left, warn_saturation
+from ..equations import spiking as sq
+from ..equations.spike_counts import le_binomial
+from .resources import (BYTES_PER_COUNTED_NEURON, BYTES_PER_SPIKING_NEURON, check_memory,
+                        estimate_network_bytes)
+from .spiking import (SPIKING_DYNAMIC, SpikingSpec, check_ref_counts, check_ref_left,
+                      counts_to_neurons, spike_seed, warn_saturation)
 from .spiking import run_state as spike_run_state
 from .validation import (DIVERGENCE_BOUND, as_matrix, as_time, check_seed, check_sizes,
                          steps_of)
@@ -141,6 +145,7 @@ class BaseNetwork(RecordingMixin):
         self._params = {}
         self.spiking = None  # a SpikingSpec in spiking mode (set by `_init_spiking`)
         self._refractory = {}  # with t_ref: population -> ref_left of its neurons
+        self._identities = {}  # spike_draw='counts': population -> ref_left of recorded ids
         self._n_runs = 0  # completed runs: each draws new spikes
 
     def _estimate_bytes(self):
@@ -148,13 +153,15 @@ class BaseNetwork(RecordingMixin):
         return estimate_network_bytes(self.layer_sizes)
 
     # ------------------------------------------------------------------ spiking view
-    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None):
+    def _init_spiking(self, spiking, n_per_unit, r_max, tau_s, activations, t_ref=None,
+                      spike_draw="neurons", prospective_trace=False, max_rate=None):
         """Spiking mode (docs/model.md §5): ``activations`` maps every population that
         spikes to its activation; everything is checked before anything is built."""
         if not isinstance(spiking, (bool, np.bool_)):
             raise TypeError(f"spiking must be True or False, got {spiking!r}")
         self.spiking = (SpikingSpec.check(n_per_unit, r_max, tau_s, activations, self._dt,
-                                          t_ref) if spiking else None)
+                                          t_ref, spike_draw, prospective_trace, max_rate)
+                        if spiking else None)
         if not spiking and t_ref is not None:
             raise ValueError(f"t_ref = {t_ref!r} is the refractory period of spiking "
                              "neurons: it needs spiking=True")
@@ -162,9 +169,13 @@ class BaseNetwork(RecordingMixin):
         if self.spiking is not None:  # before any neuron or index array is made
             sizes = dict(self.populations())
             units = sum(sizes[p] for p in activations)
-            check_memory(estimate_network_bytes(self.layer_sizes, units, n_per_unit),
-                         f"spiking with n_per_unit = {n_per_unit} on {units} units "
-                         f"({units * int(n_per_unit):,} Brian2 neurons)")
+            counts = self.spiking.counts
+            check_memory(estimate_network_bytes(
+                self.layer_sizes, units, n_per_unit,
+                BYTES_PER_COUNTED_NEURON if counts else BYTES_PER_SPIKING_NEURON),
+                f"spiking with n_per_unit = {n_per_unit} on {units} units "
+                f"({units * int(n_per_unit):,} " + ("neurons drawn as unit counts)" if counts
+                                                    else "Brian2 neurons)"))
 
     def spiking_populations(self):
         """The populations that emit spikes (empty for a rate network)."""
@@ -213,7 +224,16 @@ class BaseNetwork(RecordingMixin):
         for pop in self.spiking_populations():
             rec = out.user_records.get(f"spikemonitor_{pop}")
             if rec is None:
+                self._identities.pop(pop, None)  # dead times of this run unknown
                 continue
+            if self.spiking.counts:  # unit counts -> a neuron for every spike
+                i, t, self._identities[pop] = counts_to_neurons(
+                    self.spiking, rec["i"], np.asarray(rec["t"] / second), rec["n_spk"],
+                    self._dt, int(round((self._t - t0) / self._dt)),
+                    dict(self.populations())[pop],
+                    spike_seed(self.seed, self._n_runs - 1, f"{pop}/neurons"),
+                    self._identities.get(pop))
+                rec = {"i": i, "t": t * second}
             i = np.asarray(rec["i"], dtype=int)
             trains[pop] = {"i": i, "unit": i // self.spiking.n_per_unit,
                            "t": rec["t"] + t0 * second,
@@ -352,6 +372,7 @@ class BaseNetwork(RecordingMixin):
         which)."""
         self._state = self._initial_state()
         self._refractory = {}
+        self._identities = {}
 
     def get_state(self):
         """Copies of the dynamic state: ``{population: {variable: array}}`` (with a
@@ -361,6 +382,10 @@ class BaseNetwork(RecordingMixin):
         if self.spiking is not None and self.spiking.refractory:
             sizes = dict(self.populations())
             for pop in self.spiking_populations():
+                if self.spiking.counts:  # spikes of the last n_ref steps (n_ref, units)
+                    state[pop]["ref_counts"] = np.array(self._refractory.get(
+                        pop, np.zeros((self.spiking.n_ring, sizes[pop]))))
+                    continue
                 n = sizes[pop] * self.spiking.n_per_unit
                 state[pop]["ref_left"] = np.array(self._refractory.get(pop, np.zeros(n, int)))
         return state
@@ -381,8 +406,15 @@ class BaseNetwork(RecordingMixin):
         refractory = dict(self._refractory)
         for key, variables in state.items():
             pop = self._population_key(key)
+            if "ref_counts" in variables and pop in self.spiking_populations() \
+                    and self.spiking.refractory and self.spiking.counts:
+                variables = dict(variables)
+                refractory[pop] = check_ref_counts(
+                    f"state[{key!r}]['ref_counts']", variables.pop("ref_counts"),
+                    (self.spiking.n_ring, dict(self.populations())[pop]),
+                    self.spiking.n_per_unit)
             if "ref_left" in variables and pop in self.spiking_populations() \
-                    and self.spiking.refractory:
+                    and self.spiking.refractory and not self.spiking.counts:
                 variables = dict(variables)
                 refractory[pop] = check_ref_left(
                     f"state[{key!r}]['ref_left']", variables.pop("ref_left"),
@@ -473,6 +505,8 @@ class BaseNetwork(RecordingMixin):
         net = Network(list(groups.values()), list(projections.values()),
                       list(monitors.values()), spike_objects, name=NETWORK_NAME)
         groups.update({o.name: o for o in spike_objects if isinstance(o, NeuronGroup)})
+        if self.spiking is not None and self.spiking.counts:
+            namespace = {**namespace, "le_binomial": le_binomial}
         return Built(net, state, tables, monitors, namespace, groups=groups,
                      projections=projections, clock=clock, user_monitors=spike_monitors)
 
@@ -534,7 +568,10 @@ class BaseNetwork(RecordingMixin):
         for pop in self.spiking_populations():
             for var in SPIKING_DYNAMIC:
                 state[pop][var] = out.state[f"{pop}.{var}"]
-            if self.spiking.refractory:  # dead time carried into the next run
+            if self.spiking.counts and self.spiking.n_ring:  # the units' dead-time rings
+                refractory[pop] = np.array([out.state[f"{pop}.{v}"]
+                                            for v in sq.ring_names(self.spiking.n_ring)])
+            elif self.spiking.refractory and not self.spiking.counts:  # dead time carried
                 refractory[pop] = np.asarray(out.state[f"{pop}_spikes.ref_left"], dtype=int)
         self._check_finite(state, params)  # before anything changes
         self._check_saturation(out, int(round(float(prepared.duration / second) / self._dt)))
@@ -560,6 +597,12 @@ class BaseNetwork(RecordingMixin):
                     recordings={k: v for k, v in out.user_records.items()
                                 if not k.startswith("spikemonitor_")},
                     spikes=self._spike_trains(out, t0), steps_per_sample=info["steps"],
+                    spike_counts={p: np.asarray(out.state[f"{p}.n_fired"])
+                                  for p in self.spiking_populations()},
+                    peak_rates={p: np.minimum(np.asarray(out.state[f"{p}.phi_max"])
+                                              * self.spiking.r_max,
+                                              self.spiking.max_rate or np.inf) * Hz
+                                for p in self.spiking_populations()},
                     recorded_neurons=self._recorded_neurons(info),
                     record_every_steps=info["every"], n_samples=info["n_samples"],
                     dt=self.dt, presentation_time=info["steps"] * self.dt,

@@ -17,13 +17,16 @@ generous (it is an order of magnitude, not a measurement):
 * ``BYTES_PER_UNIT`` per rate unit (a NeuronGroup's state variables and monitors);
 * ``BYTES_PER_SPIKING_NEURON`` per Brian2 neuron of a spiking view (``n_per_unit`` per
   unit): its spike group's variables, the synapse that sums its spikes onto its unit
-  (pre/post indices and Brian2's bookkeeping) and the index arrays of creating both.
+  (pre/post indices and Brian2's bookkeeping) and the index arrays of creating both;
+  ``BYTES_PER_COUNTED_NEURON`` with ``spike_draw='counts'`` (no Brian2 object per
+  neuron).
 """
 
 import os
 import re
 
 __all__ = ["BYTES_PER_WEIGHT", "BYTES_PER_UNIT", "BYTES_PER_SPIKING_NEURON",
+           "BYTES_PER_COUNTED_NEURON",
            "PROJECTIONS_PER_LAYER", "check_memory", "estimate_network_bytes", "format_size",
            "memory_limit", "parse_size"]
 
@@ -35,6 +38,9 @@ PROJECTIONS_PER_LAYER = 4
 BYTES_PER_UNIT = 512
 #: Bytes per spiking Brian2 neuron (measured ~92 on runtime), an upper estimate.
 BYTES_PER_SPIKING_NEURON = 160
+#: Bytes per neuron of a unit whose spike count is drawn at once (``spike_draw='counts'``):
+#: no Brian2 object per neuron, only the dead times of the neurons a recording names.
+BYTES_PER_COUNTED_NEURON = 16
 
 _UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 
@@ -70,15 +76,17 @@ def memory_limit():
         return None
 
 
-def estimate_network_bytes(layer_sizes, spiking_units=0, n_per_unit=0, weights=None):
+def estimate_network_bytes(layer_sizes, spiking_units=0, n_per_unit=0, weights=None,
+                           bytes_per_neuron=BYTES_PER_SPIKING_NEURON):
     """Estimated peak bytes of building a network of ``layer_sizes`` whose
-    ``spiking_units`` units have ``n_per_unit`` spiking neurons each (module docstring);
-    ``weights``: the number of synapses when the projections are not all-to-all."""
+    ``spiking_units`` units have ``n_per_unit`` spiking neurons each of
+    ``bytes_per_neuron`` (module docstring); ``weights``: the number of synapses when
+    the projections are not all-to-all."""
     sizes = [int(n) for n in layer_sizes]
     if weights is None:
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return (PROJECTIONS_PER_LAYER * BYTES_PER_WEIGHT * weights + BYTES_PER_UNIT * sum(sizes)
-            + BYTES_PER_SPIKING_NEURON * int(spiking_units) * int(n_per_unit))
+            + int(bytes_per_neuron) * int(spiking_units) * int(n_per_unit))
 
 
 def check_memory(estimate, what):

@@ -48,6 +48,12 @@ class RunResult:
         ``{'i': neuron index in the population's spike group, 'unit': its rate unit
         (i // n_per_unit), 't': spike times (Quantity, network time), 'n_neurons',
         'n_per_unit'}``.
+    spike_counts : dict
+        Spiking networks: ``spike_counts[population]`` -> spikes of every rate unit in
+        this run (all its neurons; recorded or not).
+    peak_rates : dict
+        Spiking networks: ``peak_rates[population]`` -> the largest rate of every unit's
+        neurons in this run, r_max times the unit's largest phi (Quantity, Hz).
     steps_per_sample, record_every_steps, n_samples : int
     dt, presentation_time : Quantity
     build_time, run_time : Quantity
@@ -75,6 +81,8 @@ class RunResult:
     t_start: object = None
     recordings: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
+    spike_counts: dict = field(default_factory=dict)
+    peak_rates: dict = field(default_factory=dict)
     recorded_neurons: dict = field(default_factory=dict)
     build_time: object = 0.0
     run_time: object = 0.0

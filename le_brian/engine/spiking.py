@@ -3,7 +3,8 @@
 `SpikingSpec` holds and checks the spiking parameters of a network; `add_spiking`
 attaches to a rate unit group the Brian2 objects of its spiking view: a spike group of
 ``n_per_unit`` neurons per unit (threshold ``le_uniform(...) < r_max*rate*dt``), the
-sum of every unit's spikes of the step onto the unit, and the trace update. The rate
+sum of every unit's spikes of the step onto the unit, and the trace update
+(``spike_draw='counts'``: each unit's count drawn at once, no spike group). The rate
 network's projections then read ``x_pre`` instead of ``r_pre``. Values (``r_max``,
 ``tau_s``, the seed of the run) are state set per run: one compiled program serves all.
 """
@@ -17,12 +18,12 @@ from brian2 import NeuronGroup, SpikeMonitor, Synapses, linked_var
 
 from .. import equations as eq
 from ..equations import spiking as sq
-from ..params.groups import MicrocircuitSpiking, Spiking
+from ..params.groups import SPIKE_DRAWS, MicrocircuitSpiking, Spiking
 from .validation import as_rate, as_time
 
 __all__ = ["SpikingSpec", "SpikeSaturationWarning", "add_spiking", "spike_seed",
            "DEFAULT_R_MAX", "DEFAULT_R_MAX_MICROCIRCUIT", "DEFAULT_TAU_S", "SPIKE_STRIDE",
-           "SPIKING_OPS",
+           "SPIKING_OPS", "counts_to_neurons", "check_ref_counts",
            "document_spiking_parameters"]
 
 #: Operations of one population's spiking step (see `add_spiking`).
@@ -64,6 +65,13 @@ class SpikingSpec:
         The populations that spike.
     n_ref : int or None
         Absolute refractory period in steps (``t_ref / dt``); None: no refractoriness.
+    draw : {'neurons', 'counts'}
+        One draw per neuron and step, or one binomial count per unit and step
+        (docs/model.md §5.5).
+    prospective : bool
+        Projections read the prospective trace ``xp = x + tau_s dx/dt`` (§5.2).
+    max_rate : float or None
+        Largest rate of a neuron in Hz (its rate is min(r_max phi, max_rate)); None: none.
     """
 
     n_per_unit: int
@@ -71,6 +79,39 @@ class SpikingSpec:
     tau_s: float
     populations: tuple
     n_ref: int = None
+    draw: str = "neurons"
+    prospective: bool = False
+    max_rate: float = None
+
+    @property
+    def cap(self):
+        """Whether a neuron's rate is capped at ``max_rate``."""
+        return self.max_rate is not None
+
+    @property
+    def counts(self):
+        """Whether each unit's spike count is drawn at once (``draw == 'counts'``)."""
+        return self.draw == "counts"
+
+    @property
+    def n_ring(self):
+        """Dead-time counters of a counting unit (n_ref; 0 without them)."""
+        return (self.n_ref or 0) if self.counts else 0
+
+    @property
+    def read_variable(self):
+        """The unit variable projections read: ``'xp'`` or ``'x'``."""
+        return "xp" if self.prospective else "x"
+
+    @property
+    def recordable(self):
+        """The spiking variables a unit can record: x, s (and xp)."""
+        return SPIKING_DYNAMIC + (("xp",) if self.prospective else ())
+
+    def unit_equations(self):
+        """The equations a spiking unit adds to its group (`le_brian.equations.spiking`)."""
+        return sq.unit_trace(self.refractory, self.counts, self.n_ring, self.prospective,
+                             self.cap)
 
     @property
     def refractory(self):
@@ -78,14 +119,20 @@ class SpikingSpec:
         return self.n_ref is not None
 
     @classmethod
-    def check(cls, n_per_unit, r_max, tau_s, activations, dt=None, t_ref=None):
+    def check(cls, n_per_unit, r_max, tau_s, activations, dt=None, t_ref=None,
+              draw="neurons", prospective=False, max_rate=None):
         """A checked spec; ``activations`` maps every spiking population to its
         activation name; ``dt`` the network's time step in seconds (``tau_s`` must not be
         shorter: the trace's Euler decay ``x -= x dt / tau_s`` overshoots below zero
         then); ``t_ref`` (Quantity or None) the absolute refractory period: >= 0, below
         1/r_max (no dead-time process can fire at r_max otherwise) and a whole number
         of steps dt (the dead time is counted in steps). Raises ValueError / UnitError
-        naming the parameter."""
+        naming the parameter; ``draw`` one of `SPIKE_DRAWS`, ``prospective`` a bool,
+        ``max_rate`` (Quantity or None) > 0 Hz."""
+        if draw not in SPIKE_DRAWS:
+            raise ValueError(f"spike_draw must be one of {list(SPIKE_DRAWS)}, got {draw!r}")
+        if not isinstance(prospective, (bool, np.bool_)):
+            raise TypeError(f"prospective_trace must be True or False, got {prospective!r}")
         if (isinstance(n_per_unit, (bool, np.bool_))
                 or not isinstance(n_per_unit, (int, np.integer)) or n_per_unit < 1):
             raise ValueError(f"n_per_unit must be an int >= 1, got {n_per_unit!r}")
@@ -104,8 +151,14 @@ class SpikingSpec:
                     f"spiking: population {pop!r} uses activation {name!r}, whose range "
                     f"includes negative values, which no firing rate can have; spiking "
                     f"layers need one of {allowed} (or keep that layer a rate read-out)")
+        cap = None
+        if max_rate is not None:
+            cap = float(as_rate("max_rate", max_rate))
+            if not cap > 0:
+                raise ValueError(f"max_rate must be > 0 Hz (the largest rate of a neuron), "
+                                 f"got {max_rate!r}")
         return cls(int(n_per_unit), rate, tau, tuple(activations),
-                   check_refractory(t_ref, rate, dt))
+                   check_refractory(t_ref, rate, dt), draw, bool(prospective), cap)
 
 
 def check_refractory(t_ref, r_max, dt):
@@ -152,6 +205,17 @@ t_ref : Quantity or None
     that fired is silent for t_ref (a whole number of steps dt, below 1/r_max), and
     fires otherwise at the compensated rate that keeps its mean rate r_max * phi
     (docs/model.md §5).
+spike_draw : {'neurons', 'counts'}
+    ``'neurons'`` (default): one Bernoulli draw per neuron and step; ``'counts'``: one
+    binomial count per unit and step, the same statistics at a cost per spike (no Brian2
+    object per neuron; recorded spikes get their neurons after the run; docs/model.md
+    §5.5).
+prospective_trace : bool
+    Projections read ``x + tau_s dx/dt`` instead of the trace x (no synaptic lag, the
+    noise of one step's spikes; default False; docs/model.md §5.2).
+max_rate : Quantity or None
+    Largest rate of a neuron (default None: none): it fires at min(r_max phi, max_rate),
+    and its unit's trace then has the mean min(phi, max_rate / r_max) (docs/model.md §5.1).
 spiking_output : bool
     {output}"""
 
@@ -203,7 +267,8 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     spike group's marks cleared, its threshold (the draw), its reset (marking the
     neurons that fired), the sum of the marks onto their units (``count``), and the
     unit's trace update (decay + count / (n r_max tau_s)), spike train and saturation
-    count.
+    count. With ``spec.draw == 'counts'`` one operation at ``order`` draws every unit's
+    count at once and updates its trace (docs/model.md §5.5; no spike group).
 
     Returns
     -------
@@ -213,8 +278,10 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
         ``key -> (group, variable)`` entries for `Built.state`.
     monitor : SpikeMonitor or None
     """
+    if spec.counts:
+        return _add_counts(unit, name, spec, rate_var, slot, order, clock, record_spikes)
     n_units, n = len(unit), spec.n_per_unit
-    model, threshold, reset, clear = sq.spike_group(spec.refractory)
+    model, threshold, reset, clear = sq.spike_group(spec.refractory, spec.cap)
     group = NeuronGroup(n_units * n, model, threshold=threshold, reset=reset, clock=clock,
                         name=f"{name}_spikes", namespace={"le_uniform": sq.le_uniform})
     group.rate = linked_var(unit, rate_var, index=np.repeat(np.arange(n_units), n))
@@ -229,23 +296,56 @@ def add_spiking(unit, name, spec, rate_var, slot, order, clock, record_spikes):
     count.connect(i=np.arange(n_units * n), j=np.repeat(np.arange(n_units), n))
     count.summed_updaters["count_post"].when = slot
     count.summed_updaters["count_post"].order = order + 3
-    unit.run_regularly(sq.trace_update(rate_var, spec.refractory), when=slot, order=order + 4,
-                       name=f"{name}_trace")
+    unit.run_regularly(sq.trace_update(rate_var, spec.refractory, spec.prospective,
+                                       spec.cap),
+                       when=slot, order=order + 4, name=f"{name}_trace")
     objects = [group, count]
     monitor = None
     if record_spikes:
         monitor = SpikeMonitor(group, name=f"spikemonitor_{name}", when="end")
         objects.append(monitor)
-    state = {f"{name}.x": (unit, "x"), f"{name}.s": (unit, "s"),
-             f"{name}.n_saturated": (unit, "n_saturated"),
-             f"{name}.tau_s": (unit, "tau_s"), f"{name}.r_max": (unit, "r_max"),
-             f"{name}.x_jump": (unit, "x_jump"), f"{name}.s_jump": (unit, "s_jump"),
-             f"{name}_spikes.r_max": (group, "r_max"),
-             f"{name}_spikes.spike_seed": (group, "spike_seed")}
+    state = _unit_state(unit, name, spec)
+    state.update({f"{name}_spikes.r_max": (group, "r_max"),
+                  f"{name}_spikes.spike_seed": (group, "spike_seed")})
+    if spec.cap:
+        state[f"{name}_spikes.max_rate"] = (group, "max_rate")
     if spec.refractory:
-        state.update({f"{name}.n_ref": (unit, "n_ref"), f"{name}_spikes.n_ref": (group, "n_ref"),
+        state.update({f"{name}_spikes.n_ref": (group, "n_ref"),
                       f"{name}_spikes.ref_left": (group, "ref_left")})
     return objects, state, monitor
+
+
+def _unit_state(unit, name, spec):
+    """``key -> (group, variable)`` of a spiking unit's own state."""
+    names = ["x", "s", "n_saturated", "n_fired", "phi_max", "tau_s", "r_max", "x_jump", "s_jump"]
+    names += ["n_ref"] if spec.refractory else []
+    names += ["spike_seed", "n_draw", *sq.ring_names(spec.n_ring)] if spec.counts else []
+    names += ["xp"] if spec.prospective else []
+    names += ["max_rate"] if spec.cap else []
+    return {f"{name}.{v}": (unit, v) for v in names}
+
+
+def _add_counts(unit, name, spec, rate_var, slot, order, clock, record_spikes):
+    """`add_spiking` with ``spike_draw='counts'`` (docs/model.md §5.5): one operation,
+    the unit's binomial count and trace update; a recorded unit adds a group of one
+    element per unit that 'fires' in the steps its unit spikes (its SpikeMonitor records
+    the count; `counts_to_neurons` gives every spike a neuron after the run)."""
+    code = (sq.counts_draw(rate_var, spec.refractory, spec.n_ring, spec.cap)
+            + sq.trace_update(rate_var, spec.refractory, spec.prospective, spec.cap))
+    unit.run_regularly(code, when=slot, order=order, name=f"{name}_trace")
+    objects, monitor = [], None
+    if record_spikes:
+        group = NeuronGroup(len(unit), sq.COUNT_GROUP, threshold="n_spk > 0", reset="",
+                            clock=clock, name=f"{name}_counts")
+        group.n_spk = linked_var(unit, "count")
+        group.state_updater.when = slot  # no equations to integrate
+        group.state_updater.order = order + 1
+        group.thresholder["spike"].when = slot
+        group.thresholder["spike"].order = order + 1
+        monitor = SpikeMonitor(group, variables=["n_spk"], name=f"spikemonitor_{name}",
+                               when="end")
+        objects += [group, monitor]
+    return objects, _unit_state(unit, name, spec), monitor
 
 
 #: Dynamic variables of a spiking unit (kept across runs like u).
@@ -260,19 +360,98 @@ def initial_state(n, rest):
 def run_state(spec, name, seed, run_index, state, dt, ref_left=None):
     """Per-run values of one spiking population: trace and spike train (from the
     population's ``state``), constants (``dt`` in seconds), seed, counter; with
-    refractoriness the dead time and every neuron's ``ref_left`` (None: all free)."""
+    refractoriness the dead time and every neuron's ``ref_left`` (None: all free); with
+    ``spike_draw='counts'`` ``ref_left`` is the units' dead-time ring (n_ref, units) of
+    spikes of the last n_ref steps (None: none). The prospective trace ``xp`` starts a
+    run at x."""
     x = state["x"]
     budget = spec.n_per_unit * spec.r_max
     out = {f"{name}.x": x, f"{name}.s": state["s"], f"{name}.n_saturated": np.zeros(len(x)),
+           f"{name}.n_fired": np.zeros(len(x)), f"{name}.phi_max": np.zeros(len(x)),
            f"{name}.x_jump": 1.0 / (budget * spec.tau_s), f"{name}.s_jump": 1.0 / (budget * dt),
-           f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max,
-           f"{name}_spikes.r_max": spec.r_max,
-           f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)}
+           f"{name}.tau_s": spec.tau_s, f"{name}.r_max": spec.r_max}
+    if spec.prospective:
+        out[f"{name}.xp"] = x
+    if spec.cap:
+        out[f"{name}.max_rate"] = spec.max_rate
+    if spec.counts:  # the dead-time ring (n_ring, units): spikes of the last steps
+        ring = np.zeros((spec.n_ring, len(x))) if ref_left is None else ref_left
+        out.update({f"{name}.spike_seed": spike_seed(seed, run_index, name),
+                    f"{name}.n_draw": float(spec.n_per_unit)})
+        out.update({f"{name}.{v}": ring[k] for k, v in enumerate(sq.ring_names(spec.n_ring))})
+        if spec.refractory:
+            out[f"{name}.n_ref"] = float(spec.n_ref)
+        return out
+    out.update({f"{name}_spikes.r_max": spec.r_max,
+                f"{name}_spikes.spike_seed": spike_seed(seed, run_index, name)})
+    if spec.cap:
+        out[f"{name}_spikes.max_rate"] = spec.max_rate
     if spec.refractory:
         out.update({f"{name}.n_ref": float(spec.n_ref), f"{name}_spikes.n_ref": spec.n_ref,
                     f"{name}_spikes.ref_left": (np.zeros(len(x) * spec.n_per_unit, dtype=int)
                                                 if ref_left is None else ref_left)})
     return out
+
+
+def counts_to_neurons(spec, units, times, counts, dt, n_steps, n_units, seed, ref_left=None):
+    """A neuron for every spike of counted units (``spike_draw='counts'``, docs/model.md
+    §5.5): each step's ``counts[e]`` spikes of unit ``units[e]`` at ``times[e]``
+    (seconds from the run's start) go to as many distinct neurons of that unit, drawn
+    uniformly among those outside their dead time (the neurons are exchangeable: this is
+    the distribution of one draw per neuron given the unit's count).
+
+    ``ref_left`` (per neuron, as `run_state`'s; None: all free) is the dead time carried
+    from the previous recorded run. Returns ``(i, t, ref_left)``: neuron indices, spike
+    times (seconds) and the dead times after this run's ``n_steps`` steps."""
+    n, n_ref = spec.n_per_unit, spec.n_ref or 0
+    rng = np.random.default_rng(seed)
+    units = np.asarray(units, dtype=np.int64)
+    times = np.asarray(times, dtype=float)
+    counts = np.rint(np.asarray(counts, dtype=float)).astype(np.int64)
+    steps = np.rint(times / dt).astype(np.int64)
+    # the step of every neuron's last spike; a carried ref_left r means step r - n_ref - 2
+    last = np.full(n_units * n, -(n_ref + 2), dtype=np.int64)
+    if ref_left is not None:
+        last = np.asarray(ref_left, dtype=np.int64) - n_ref - 2
+    out = np.empty(int(counts.sum()), dtype=np.int64)
+    t = np.empty(len(out))
+    pos = 0
+    for e in np.argsort(steps, kind="stable"):
+        u, k, c = units[e], steps[e], counts[e]
+        base = u * n
+        chosen = set()
+        for _ in range(8 * c + 16):  # rejection: busy or chosen neurons are rare
+            j = int(rng.integers(n))
+            if j not in chosen and k - last[base + j] > n_ref:
+                chosen.add(j)
+                if len(chosen) == c:
+                    break
+        if len(chosen) < c:  # many busy neurons: draw among the free ones explicitly
+            free = np.flatnonzero(k - last[base:base + n] > n_ref)
+            free = free[~np.isin(free, list(chosen))]
+            chosen |= set(rng.choice(free, min(c - len(chosen), len(free)), replace=False)
+                          .tolist())
+        picked = base + np.fromiter(sorted(chosen), dtype=np.int64, count=len(chosen))
+        last[picked] = k
+        out[pos:pos + len(picked)] = picked
+        t[pos:pos + len(picked)] = times[e]
+        pos += len(picked)
+    carried = np.clip(last + n_ref + 1 - (n_steps - 1), 0, None) if n_ref else None
+    return out[:pos], t[:pos], carried
+
+
+def check_ref_counts(name, value, shape, n_per_unit):
+    """The dead-time ring of counted units (whole numbers in [0, n_per_unit], shape
+    ``(n_ref, units)``) as a float array, else ValueError naming ``name``."""
+    a = np.asarray(value)
+    if a.shape != tuple(shape) or not np.issubdtype(a.dtype, np.number) \
+            or not np.isfinite(a).all() or np.any(a != np.round(a)) \
+            or a.min(initial=0) < 0 or a.max(initial=0) > n_per_unit \
+            or np.any(a.sum(axis=0) > n_per_unit):
+        raise ValueError(f"{name} must hold whole numbers of spikes in [0, {n_per_unit}] "
+                         f"of shape (n_ref, units) = {tuple(shape)} (at most n_per_unit per "
+                         f"unit in all), got shape {a.shape}")
+    return a.astype(float)
 
 
 def check_ref_left(name, value, n, n_ref):

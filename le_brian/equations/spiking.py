@@ -51,7 +51,8 @@ from brian2 import Function
 __all__ = ["UNIT_TRACE", "TRACE_UPDATE", "SPIKE_GROUP", "SPIKE_CLEAR", "SPIKE_MARK",
            "SPIKE_THRESHOLD", "SPIKE_COUNT", "unit_trace", "trace_update", "spike_group",
            "REFRACTORY_CLEAR", "REFRACTORY_MARK", "REFRACTORY_THRESHOLD", "GAUSSIAN_DRAW",
-           "le_uniform", "le_uniform_numpy", "le_normal_numpy"]
+           "le_uniform", "le_uniform_numpy", "le_normal_numpy", "ring_names", "counts_draw",
+           "COUNT_GROUP", "capped"]
 
 #: Added to a unit's equations: its trace, saturation counter and the two constants.
 UNIT_TRACE = """
@@ -126,27 +127,105 @@ REFRACTORY_THRESHOLD = ("ref_left == 0 and le_uniform(spike_seed, int(t/dt + 0.5
                         "*(1 - n_ref*r_max*rate*dt) < r_max*rate*dt")
 
 
-def unit_trace(refractory=False):
-    """`UNIT_TRACE`, with the unit's ``n_ref`` for a refractory spike group."""
-    return UNIT_TRACE + (_UNIT_REFRACTORY if refractory else "")
+#: Variables of a unit whose spike count is drawn at once (``spike_draw='counts'``).
+_UNIT_COUNTS = """
+spike_seed : integer (shared)  # seed of this run's counts
+n_draw : 1 (shared)  # neurons per unit
+"""
+
+#: The prospective trace a postsynaptic cell reads with ``prospective_trace=True``.
+_UNIT_PROSPECTIVE = """
+xp : 1  # x + tau_s dx/dt of the step (mean phi, no lag)
+"""
+
+#: Spikes of the unit in this run (every draw; the mean rate without a monitor) and its
+#: largest rate phi in this run (a neuron's peak rate is r_max times it).
+_UNIT_FIRED = """
+n_fired : 1  # spikes of the unit's neurons in this run
+phi_max : 1  # largest phi of the unit in this run
+"""
 
 
-def trace_update(rate, refractory=False):
+def ring_names(n_ring):
+    """Names of a counting unit's dead-time ring: its spikes of the last ``n_ring``
+    steps (``ref_h1``: the previous step)."""
+    return [f"ref_h{k}" for k in range(1, n_ring + 1)]
+
+
+#: The largest rate of a neuron (``max_rate``): its rate is min(r_max phi, max_rate).
+_CAP = """
+max_rate : hertz (shared)  # largest rate of a neuron
+"""
+
+
+def capped(code, rate):
+    """``code`` with the firing probability ``r_max*<rate>*dt`` of a neuron replaced by
+    ``clip(r_max*<rate>, 0*max_rate, max_rate)*dt`` (a neuron fires at most at max_rate)."""
+    return code.replace(f"r_max*{rate}*dt", f"clip(r_max*{rate}, 0*max_rate, max_rate)*dt")
+
+
+def unit_trace(refractory=False, counts=False, n_ring=0, prospective=False, cap=False):
+    """`UNIT_TRACE`, with the unit's ``n_ref`` for a refractory spike group; with
+    ``counts`` the variables of the unit's binomial draw and ``n_ring`` dead-time
+    counters (docs/model.md §5.5); with ``prospective`` the trace ``xp``; with ``cap``
+    the largest rate ``max_rate``."""
+    text = (UNIT_TRACE + _UNIT_FIRED + (_UNIT_REFRACTORY if refractory else "")
+            + (_CAP if cap else ""))
+    if counts:
+        text += _UNIT_COUNTS + "".join(f"{n} : 1  # spikes {k} step(s) ago\n"
+                                       for k, n in enumerate(ring_names(n_ring), 1))
+    return text + (_UNIT_PROSPECTIVE if prospective else "")
+
+
+def trace_update(rate, refractory=False, prospective=False, cap=False):
     """`TRACE_UPDATE` of the unit rate variable ``rate``; with refractoriness a step
-    counts as saturated where the compensated probability exceeds 1."""
-    code = TRACE_UPDATE.format(rate=rate)
+    counts as saturated where the compensated probability exceeds 1; with
+    ``prospective`` also ``xp = x_k - x_{k-1} + s_k`` (= x + tau_s dx/dt of the Euler
+    step, docs/model.md §5.2)."""
+    code = (TRACE_UPDATE.format(rate=rate) + "n_fired = n_fired + count\n"
+            + f"phi_max = phi_max + ({rate} - phi_max)*int({rate} > phi_max)\n")
     if refractory:
         code = code.replace(f"int(r_max*{rate}*dt > 1)",
                             f"int(r_max*{rate}*dt*(1 + n_ref) > 1)")
-    return code
+    if prospective:
+        code = "xp = -x\n" + code + "xp = xp + x + s\n"
+    return capped(code, rate) if cap else code
 
 
-def spike_group(refractory=False):
-    """``(equations, threshold, reset, clear)`` of the spike group."""
-    if refractory:
-        return (SPIKE_GROUP + _GROUP_REFRACTORY, REFRACTORY_THRESHOLD, REFRACTORY_MARK,
-                REFRACTORY_CLEAR)
-    return SPIKE_GROUP, SPIKE_THRESHOLD, SPIKE_MARK, SPIKE_CLEAR
+def counts_draw(rate, refractory=False, n_ring=0, cap=False):
+    """The unit's spike count of the step drawn at once (docs/model.md §5.5):
+    Binomial(free neurons, p') with p = r_max phi dt, p' = p / (1 - n_ref p) (capped at
+    1) and the free neurons those that did not fire in the last n_ref steps (the ring
+    ``ref_h1 .. ref_h<n_ring>``, shifted after the draw)."""
+    p = f"clip(r_max*{rate}, 0*max_rate, max_rate)*dt" if cap else f"r_max*{rate}*dt"
+    draw = "le_binomial(spike_seed, int(t/dt + 0.5), i, {n}, {p})"
+    if not refractory:
+        return f"count = {draw.format(n='n_draw', p=p)}\n"
+    ring = ring_names(n_ring)
+    busy = " - ".join(["n_draw", *ring])
+    p_comp = f"{p}/clip(1 - n_ref*{p}, {p}, 1)"
+    lines = [f"count = {draw.format(n=busy, p=p_comp)}"]
+    lines += [f"{ring[k]} = {ring[k - 1]}" for k in range(len(ring) - 1, 0, -1)]
+    lines += [f"{ring[0]} = count"] if ring else []
+    return "\n".join(lines) + "\n"
+
+
+#: The counting group of a recorded counting unit: its count, seen by a SpikeMonitor.
+COUNT_GROUP = """
+n_spk : 1 (linked)  # the unit's spikes of the step
+"""
+
+
+def spike_group(refractory=False, cap=False):
+    """``(equations, threshold, reset, clear)`` of the spike group (with ``cap`` its
+    neurons fire at most at ``max_rate``)."""
+    model, threshold, reset, clear = (
+        (SPIKE_GROUP + _GROUP_REFRACTORY, REFRACTORY_THRESHOLD, REFRACTORY_MARK,
+         REFRACTORY_CLEAR) if refractory else
+        (SPIKE_GROUP, SPIKE_THRESHOLD, SPIKE_MARK, SPIKE_CLEAR))
+    if cap:
+        model, threshold = model + _CAP, capped(threshold, "rate")
+    return model, threshold, reset, clear
 
 
 #: The spike group -> unit sum: the unit's spikes of this step (a summed variable over
@@ -223,6 +302,9 @@ def le_normal_numpy(seed, step, i):
 le_uniform = Function(le_uniform_numpy, arg_units=[1, 1, 1], return_unit=1,
                       arg_types=["integer", "integer", "integer"], return_type="float",
                       stateless=True)
+# numpy: without Brian2's unit-checking wrapper, which formats the result array into an
+# error message on every call (most of a runtime step's time)
+le_uniform.implementations.add_numpy_implementation(le_uniform_numpy, discard_units=True)
 le_uniform.implementations.add_implementation("cpp", _CPP, name="le_uniform")
 le_uniform.implementations.add_implementation("cython", _CYTHON, name="le_uniform")
 try:  # brian2cuda registers the 'cuda' code-generation target

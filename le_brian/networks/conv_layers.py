@@ -4,7 +4,8 @@ r"""Convolution and pooling layers of a layered LE network (issue 28, docs/model
 Dense(500), Dense(10)]`` is LeNet-5. Shapes, checks and index tables come from
 `le_brian.engine.conv_geometry`; the equation strings from `le_brian.equations.conv`.
 
-Brian2 objects of a `Conv2D` layer l (Brian2's own code on every device, exact):
+Brian2 objects of a `Conv2D` layer l on the plain path (Brian2's own code, exact: the
+runtime devices, and ``synapses="plain"``):
 
 ==================  ===============================================================
 object              what it does
@@ -26,6 +27,12 @@ object              what it does
 followed by ``kernel{l}_update`` (``w += dt eta g``, plasticity slot) and
 ``bias{l}_update`` (``b += dt eta_b gb``, membrane slot).
 
+On cpp_standalone and cuda_standalone with ``synapses="dense"`` (the default),
+``proj{l}``, ``proj{l}_fb`` and ``kernel{l}_update`` are one fused pass instead,
+`le_brian.engine.conv.ConvProjection` named ``proj{l}`` at the forward sum's place (in
+the authors' scheme the kernel learns from eps_new in a second, plasticity-only pass
+``proj{l}_plasticity``; docs/model.md §4.1, §4.2).
+
 A pooling layer l is the group ``layer{l}`` (``r``, ``I_fb``; max: the arg-max ``am``)
 whose rates are computed by one run-regularly operation in the forward slot from linked
 variables into the rates of the layer below (one per window position), and the synapses
@@ -38,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
+from ..engine.conv import ConvProjection, conv_fast_available
 from ..engine.conv_geometry import ConvGeometry, PoolGeometry, as_pair, parse_layers
 from ..equations import conv as ceq
 from ..equations.activations import ACTIVATIONS
@@ -114,15 +122,35 @@ class Conv2D(SpatialLayer):
     def projection(self, net, ctx, l, below, g):
         """Kernel group, forward / gradient, feedback and bias-gradient synapses and
         the kernel and bias updates of layer ``l`` (module docstring)."""
-        L, sched, S = ctx.n_layers, ctx.schedule, ctx.stride
+        sched = ctx.schedule
         geo = net._geometry[l]
-        k, n_out, n_in = geo.pairs()
         kernel = NeuronGroup(geo.n_kernel, ceq.CONV_KERNEL, clock=ctx.clock,
                              name=f"kernel{l}")
         kernel.state_updater.when = sched.plasticity
+        ctx.groups[f"kernel{l}"] = kernel
+        if net.synapses[l - 1] == "dense" and conv_fast_available():
+            s = self._fused_projection(ctx, l, kernel, below, g, geo)
+        else:
+            s = self._plain_projection(ctx, l, kernel, below, g, geo)
+        bias = ctx.groups[f"bias{l}"]
+        O, Ho, Wo = geo.out_shape
+        sb = Synapses(bias, g, model=ceq.conv_bias_equations(ctx.error), clock=ctx.clock,
+                      name=f"proj{l}_bias")
+        sb.connect(i=np.repeat(np.arange(O), Ho * Wo), j=np.arange(O * Ho * Wo))
+        sb.summed_updaters["gb_pre"].when = sched.membrane
+        sb.summed_updaters["gb_pre"].order = 1
+        bias.run_regularly(ceq.CONV_BIAS_UPDATE, when=sched.membrane, order=2,
+                           name=f"bias{l}_update")
+        ctx.synapses[f"proj{l}_bias"] = sb
+        return s
+
+    @staticmethod
+    def _plain_projection(ctx, l, kernel, below, g, geo):
+        """Brian2's own objects: synapses over ``geo.pairs()`` and the kernel update."""
+        L, sched, S = ctx.n_layers, ctx.schedule, ctx.stride
+        k, n_out, n_in = geo.pairs()
         kernel.run_regularly(ceq.CONV_KERNEL_UPDATE, when=sched.plasticity,
                              order=S * l + 1, name=f"kernel{l}_update")
-        ctx.groups[f"kernel{l}"] = kernel
         s = Synapses(kernel, g, model=ceq.conv_forward_equations()
                      + ceq.conv_gradient_line(ctx.error), clock=ctx.clock, name=f"proj{l}")
         s.connect(i=k, j=n_out)
@@ -143,16 +171,26 @@ class Conv2D(SpatialLayer):
             fb.summed_updaters["I_fb_post"].when = slot
             fb.summed_updaters["I_fb_post"].order = S * order(l, L)
             ctx.synapses[f"proj{l}_fb"] = fb
-        bias = ctx.groups[f"bias{l}"]
-        O, Ho, Wo = geo.out_shape
-        sb = Synapses(bias, g, model=ceq.conv_bias_equations(ctx.error), clock=ctx.clock,
-                      name=f"proj{l}_bias")
-        sb.connect(i=np.repeat(np.arange(O), Ho * Wo), j=np.arange(O * Ho * Wo))
-        sb.summed_updaters["gb_pre"].when = sched.membrane
-        sb.summed_updaters["gb_pre"].order = 1
-        bias.run_regularly(ceq.CONV_BIAS_UPDATE, when=sched.membrane, order=2,
-                           name=f"bias{l}_update")
-        ctx.synapses[f"proj{l}_bias"] = sb
+        return s
+
+    @staticmethod
+    def _fused_projection(ctx, l, kernel, below, g, geo):
+        """`le_brian.engine.conv.ConvProjection` at the forward sum's place: forward
+        sum, feedback sum (held error) and, where the schedule allows (sweep), the kernel
+        update in one pass; otherwise (reference: it learns from eps_new) a second,
+        plasticity-only pass at the plasticity slot (docs/model.md §4.1)."""
+        L, sched, S = ctx.n_layers, ctx.schedule, ctx.stride
+        slot, order = sched.forward
+        fuse = sched.fuse_plasticity
+        s = ConvProjection(kernel, below, g, geo, rate="r", forward="I_ff",
+                           feedback="I_fb" if ctx.feedback(l) else None,
+                           error=ctx.hand_down, plasticity=fuse, when=slot,
+                           order=S * order(l, L), name=f"proj{l}")
+        if not fuse:
+            ctx.synapses[f"proj{l}_plasticity"] = ConvProjection(
+                kernel, below, g, geo, rate="r", forward=None, feedback=None,
+                error=ctx.error, plasticity=True, when=sched.plasticity, order=S * l,
+                name=f"proj{l}_plasticity")
         return s
 
 

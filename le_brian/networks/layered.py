@@ -17,7 +17,7 @@ from .. import equations as eq
 from ..activations import np_activation
 from ..engine.network import BaseNetwork, Prepared
 from ..engine.results import RunResult
-from ..engine.spiking import SPIKE_STRIDE, SPIKING_DYNAMIC, document_spiking_parameters
+from ..engine.spiking import SPIKE_STRIDE, document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.resources import estimate_network_bytes
 from ..engine.validation import as_dimensionless, as_time, check_choice, per_neuron
@@ -198,7 +198,9 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
         r_max=_D["r_max"],
         tau_s=_D["tau_s"],
         spiking_output=_D["spiking_output"],
-        t_ref=_D["t_ref"],
+        t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
+        prospective_trace=_D["prospective_trace"],
+        max_rate=_D["max_rate"],
         tau_jitter=_D["tau_jitter"],
         tau_bounds=_D["tau_bounds"],
         tau_learning=_D["tau_learning"],
@@ -246,7 +248,8 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
         n_spiking = self.n_layers if spiking_output else self.n_layers - 1
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {f"layer{l}": self._layer_activation(l)
-                            for l in range(1, n_spiking + 1)}, t_ref)
+                            for l in range(1, n_spiking + 1)}, t_ref, spike_draw,
+                           prospective_trace, max_rate)
         self._init_parameters()
         self.reset_state()
 
@@ -276,10 +279,10 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
 
     def recordable(self):
         """``{layer name: variables}`` (`RECORDABLE` for every layer; spiking layers add
-        their trace ``x``)."""
+        their trace ``x``, and ``xp`` with a prospective trace)."""
         spiking = self.spiking_populations()
         return {name: (POOL_RECORDABLE if l not in self._plan.learnable else
-                       RECORDABLE + (SPIKING_DYNAMIC if name in spiking else ()))
+                       RECORDABLE + (self.spiking.recordable if name in spiking else ()))
                 + tuple(v for v in self._dynamic(l) if v not in DYNAMIC)
                 for l, name in enumerate(self.populations(), start=1)}
 

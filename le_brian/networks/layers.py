@@ -22,7 +22,6 @@ from .. import equations as eq
 from ..engine.conv_geometry import as_shape
 from ..engine.dense import DenseSynapses
 from ..engine.spiking import add_spiking
-from ..equations import spiking as sq
 from ..equations.activations import ACTIVATIONS
 
 __all__ = ["Layer", "Input", "Dense", "le_population"]
@@ -106,8 +105,8 @@ class Dense(Layer):
         L, sched = ctx.n_layers, ctx.schedule
         kind = net.synapses[l - 1]
         projection_class = Synapses if kind == "plain" else DenseSynapses
-        rate_pre = ("x" if f"layer{l - 1}" in ctx.spiking else "rs" if ctx.filtered
-                    else "r")
+        rate_pre = (net.spiking.read_variable if f"layer{l - 1}" in ctx.spiking
+                    else "rs" if ctx.filtered else "r")
         feedback = ctx.feedback(l)
         s = projection_class(below, g,
                              model=eq.projection_equations(feedback, learn_from=ctx.error,
@@ -138,7 +137,7 @@ def le_population(net, ctx, l, n, shared_bias=False):
                              net.tau_learning, ctx.noise, ctx.filtered,
                              l == L and net.filter_target, shared_bias=shared_bias)
     if name in ctx.spiking:
-        eqs += Equations(sq.unit_trace(net.spiking.refractory))
+        eqs += Equations(net.spiking.unit_equations())
     g = NeuronGroup(n, eqs, method="euler", clock=ctx.clock, name=name)
     g.state_updater.when = sched.membrane
     slot, order = sched.prospective

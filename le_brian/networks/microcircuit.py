@@ -48,7 +48,7 @@ from ..activations import np_activation
 from ..engine.dense import DenseSynapses
 from ..engine.network import BaseNetwork, Prepared, monitor_clock
 from ..engine.results import MicrocircuitResult
-from ..engine.spiking import SPIKING_DYNAMIC, SPIKING_OPS, add_spiking, \
+from ..engine.spiking import SPIKING_OPS, add_spiking, \
     document_spiking_parameters
 from ..engine.spiking import initial_state as spiking_initial_state
 from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, check_choice,
@@ -56,7 +56,6 @@ from ..engine.validation import (as_conductance, as_flags, as_rate, as_time, che
 from ..params import INITS, MODES, MicrocircuitParameters, Substrate
 from .microcircuit_weights import draw_weights, self_predicting_weights  # noqa: F401
 from ..equations import microcircuit as mceq
-from ..equations import spiking as sq
 from .. import substrate
 
 #: Defaults of the keyword constructor: the fields of `le_brian.params.MicrocircuitParameters`.
@@ -196,7 +195,9 @@ class Microcircuit(BaseNetwork):
                  keep_builds=False, out_lag=_D["out_lag"], synapses=_D["synapses"],
                  threads=_D["threads"], spiking=_D["spiking"], n_per_unit=_D["n_per_unit"],
                  r_max=_D["r_max"], tau_s=_D["tau_s"], spiking_output=_D["spiking_output"],
-                 t_ref=_D["t_ref"], plasticity="rate", tau_jitter=_JITTER.default,
+                 t_ref=_D["t_ref"], spike_draw=_D["spike_draw"],
+                 prospective_trace=_D["prospective_trace"], max_rate=_D["max_rate"],
+                 plasticity="rate", tau_jitter=_JITTER.default,
                  tau_bounds=substrate.DEFAULT_TAU_BOUNDS):
         # every keyword that is a parameter field: checked by its field (le_brian.params)
         MicrocircuitParameters.check_arguments(locals())
@@ -230,7 +231,8 @@ class Microcircuit(BaseNetwork):
             raise TypeError(f"spiking_output must be True or False, got {spiking_output!r}")
         self._init_spiking(spiking, n_per_unit, r_max, tau_s,
                            {p: self.activation for p in self.populations()
-                            if spiking_output or p != "out"}, t_ref)
+                            if spiking_output or p != "out"}, t_ref, spike_draw,
+                           prospective_trace, max_rate)
         self.plasticity = check_choice("plasticity", plasticity, PLASTICITY_FORMS)
         if plasticity == "urbanczik_senn" and not (spiking and spiking_output):
             raise ValueError("plasticity='urbanczik_senn' uses the postsynaptic spike train: "
@@ -282,10 +284,10 @@ class Microcircuit(BaseNetwork):
 
     def recordable(self):
         """``{population: variables}`` (`POPULATION_VARIABLES` by kind; spiking
-        populations add their trace ``x``)."""
+        populations add their trace ``x``, and ``xp`` with a prospective trace)."""
         spiking = self.spiking_populations()
-        return {p: POPULATION_VARIABLES[self._kind_of(p)] + (SPIKING_DYNAMIC if p in spiking
-                                                             else ())
+        return {p: POPULATION_VARIABLES[self._kind_of(p)]
+                + (self.spiking.recordable if p in spiking else ())
                 for p in self.populations()}
 
     def projections_shapes(self):
@@ -398,7 +400,7 @@ class Microcircuit(BaseNetwork):
             kind = self._kind_of(name)
             eqs = mceq.population_equations(kind)
             if name in spiking:
-                eqs += Equations(sq.unit_trace(self.spiking.refractory))
+                eqs += Equations(self.spiking.unit_equations())
             g = NeuronGroup(self.populations()[name], eqs, clock=clock, name=name)
             g.state_updater.when = "mc_soma"  # no equations to integrate (run_regularly)
             post = "s" if self.plasticity == "urbanczik_senn" else "post"
@@ -426,7 +428,7 @@ class Microcircuit(BaseNetwork):
         def project(kind, index, source, target):
             pname = f"{kind}{index}"
             cls = DenseSynapses if self.synapses == "dense" else Synapses
-            rate = "x" if source in spiking else "r"
+            rate = self.spiking.read_variable if source in spiking else "r"
             S = cls(groups[source], groups[target],
                     model=mceq.projection_equations(kind[2:], rate), clock=clock, name=pname)
             S.connect()

@@ -20,8 +20,10 @@ __all__ = ["ParameterGroup", "ParameterSet", "Dynamics", "Learning", "Spiking", 
            "MicrocircuitSpiking", "LENetworkParameters", "MicrocircuitParameters",
            "TrainingParameters", "MicrocircuitTraining", "MicrocircuitTrainingParameters",
            "MICROCIRCUIT_PROTOCOLS", "SCHEMES", "HAND_DOWN", "SYNAPSE_KINDS", "TARGET_TYPES",
-           "MODES", "INITS", "TAU_LEARNING"]
+           "MODES", "INITS", "TAU_LEARNING", "SPIKE_DRAWS"]
 
+#: How the spikes of a spiking view are drawn (docs/model.md §5.1, §5.5).
+SPIKE_DRAWS = ("neurons", "counts")
 #: Discrete-time schemes of a layered network (docs/model.md §1.2, §1.3).
 SCHEMES = ("sweep", "reference")
 #: What a layer passes down: its held error or its mismatch (docs/model.md §1.4).
@@ -194,6 +196,13 @@ class Spiking(ParameterGroup):
               "number of steps dt, below 1/r_max; its rate stays r_max phi)", low=0,
               low_open=False, optional=True),
         Field("spiking_output", True, "the output layer spikes too", kind="bool"),
+        Field("spike_draw", "neurons", "how spikes are drawn: one draw per neuron and step, "
+              "or one binomial count per unit and step (cost per spike; same statistics)",
+              kind="str", choices=SPIKE_DRAWS),
+        Field("prospective_trace", False, "projections read the prospective trace "
+              "x + tau_s dx/dt instead of x (no synaptic lag)", kind="bool"),
+        _rate("max_rate", None, "largest rate of a spiking neuron (it fires at "
+              "min(r_max phi, max_rate))", low=0, optional=True),
     )
 
     def _check_group(self):
@@ -205,7 +214,8 @@ class Spiking(ParameterGroup):
 
 #: The options of a spiking view (of a rate network, a sweep, a recording), besides
 #: ``spiking`` and ``spiking_output``.
-SPIKING_VIEW = ("n_per_unit", "r_max", "tau_s", "t_ref")
+SPIKING_VIEW = ("n_per_unit", "r_max", "tau_s", "t_ref", "spike_draw", "prospective_trace",
+                "max_rate")
 
 
 class Substrate(ParameterGroup):

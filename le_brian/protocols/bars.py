@@ -8,7 +8,7 @@ Defaults come from the parameter set `le_brian.models.microcircuit_bars`.
 import time
 
 import numpy as np
-from brian2 import ms, second
+from brian2 import Hz, ms, second
 
 from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
@@ -82,7 +82,7 @@ def _accuracies(outputs, labels, order, epochs):
 def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.NETWORK["seed"],
              out_lag=None, device=_F["device"].default,
              codegen_target=_F["codegen_target"].default, simulator=None,
-             dtype=_F["dtype"].default, report=None, spiking=None):
+             dtype=_F["dtype"].default, report=None, spiking=None, eta_scale=1.0):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
@@ -99,9 +99,12 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
     seed : int
     out_lag : Quantity, optional
         Default `bars_out_lag`.
+    eta_scale : float
+        Factor on every learning rate of `bars_learning_rates` (default 1).
     spiking : dict, optional
         Run the spiking microcircuit with these options (``n_per_unit``, ``r_max``,
-        ``tau_s``, ``spiking_output``; docs/model.md §5); None: the rate model.
+        ``tau_s``, ``t_ref``, ``spike_draw``, ``prospective_trace``, ``spiking_output``;
+        docs/model.md §5); None: the rate model.
 
     Returns
     -------
@@ -110,7 +113,8 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
         nudged), ``pattern_outputs`` (16 epochs, 3), ``order`` (16 epochs,) pattern
         indices, ``weights`` (final, `Microcircuit.get_parameters`), ``run_time``,
         ``build_time`` (s), ``steps`` (total); spiking: ``n_spikes`` (all
-        populations), ``mean_rate_hz`` (per neuron), ``spikes_per_presentation``.
+        populations), ``mean_rate_hz`` (per neuron), ``max_rate_hz`` (the largest rate
+        of any neuron: r_max times the largest phi), ``spikes_per_presentation``.
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -123,12 +127,13 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
         network.update(spiking=True, **spiking)
     net = Microcircuit(mode=mode, device=device, codegen_target=codegen_target,
                        simulator=simulator, dtype=dtype, out_lag=lag, **network,
-                       **bars_learning_rates(presentation_time))
+                       **{k: [eta_scale * e for e in v]
+                          for k, v in bars_learning_rates(presentation_time).items()})
     x, labels, y = bars_data()
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
     res = net.run(x[order], presentation_time, targets=y[order], nudge=train, learn=train,
-                  record={}, report=report, record_spikes=spiking is not None)
+                  record={}, report=report)
     val, tr = _accuracies(res.pattern_outputs, labels, order, epochs)
     steps = int(len(order) * res.steps_per_sample)
     out = {"val_accuracy": val, "train_accuracy": tr,
@@ -136,8 +141,9 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
            "weights": net.get_parameters(), "run_time": float(res.run_time / second),
            "build_time": float(res.build_time / second), "steps": steps}
     if spiking is not None:
-        n_neurons = sum(s["n_neurons"] for s in res.spikes.values())
-        n_spikes = sum(len(s["i"]) for s in res.spikes.values())
+        n_spikes = int(sum(c.sum() for c in res.spike_counts.values()))
+        n_neurons = sum(len(c) for c in res.spike_counts.values()) * net.spiking.n_per_unit
+        out["max_rate_hz"] = max(float(np.max(r / Hz)) for r in res.peak_rates.values())
         out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
                    spikes_per_presentation=n_spikes / len(order))
     return out

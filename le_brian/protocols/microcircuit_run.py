@@ -432,7 +432,8 @@ def record_microcircuit(run_dir, n_samples=10, split="test", spiking=None, devic
         # a spiking view other than the trained one starts with every neuron free
         same = cfg["spiking"] and all(options[k] is cfg[k] or bool(options[k] == cfg[k])
                                       for k in _SPIKING_KEYS)
-        net.set_state({p: {v: a for v, a in d.items() if same or v != "ref_left"}
+        net.set_state({p: {v: a for v, a in d.items()
+                           if same or v not in ("ref_left", "ref_counts")}
                        for p, d in rate.get_state().items()})
         net.restore_history(rate.run_index, rate.t)
     data = _load_data(cfg, run_dir)
