@@ -32,7 +32,7 @@ import numpy as np
 __all__ = ["atomic_write", "atomic_path", "check_overwrite", "write_json", "read_json",
            "save_figure", "read_npz", "NpzContents", "read_limit", "format_bytes",
            "open_limited", "read_limited", "names_file", "MAX_READ_BYTES", "READ_LIMIT_ENV",
-           "SMOKE_RUN_NOTE"]
+           "SMOKE_RUN_NOTE", "settings_key"]
 
 #: Default limit (bytes) of the data one file may declare: the arrays of an ``.npz``
 #: file together, or the decompressed size of a gzip file. Override it per call
@@ -164,6 +164,17 @@ def write_json(path, obj, indent=2):
     """
     text = json.dumps(obj, indent=indent, default=_json_default)
     return atomic_write(path, lambda f: f.write(text), text=True)
+
+
+def settings_key(settings):
+    """A short hash of ``settings`` (a JSON-able dict; tuples and lists, paths and
+    strings hash alike, keys in any order): names run folders so that runs of other
+    settings never share one."""
+    import hashlib
+
+    plain = json.loads(json.dumps(settings, default=_json_default))
+    text = json.dumps(plain, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def read_json(path, default=None):

@@ -18,3 +18,7 @@ TRAINING = dict(
     epochs=10,
     device="cpp_standalone",
 )
+
+# Backprop baseline, same 28-300-300-300-1 network (online SGD): the LE rates times
+# T * beta (300 Hz * 2 ms * 0.1 = 0.06); not checked (no HIGGS file here).
+BACKPROP = dict(learning_rate=0.06, epochs=10)

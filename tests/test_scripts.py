@@ -406,6 +406,57 @@ def test_script_help_shows_the_fields_doc_unit_and_default(tmp_path):
            "(a plain number: ms) (default: 2 ms)" in text
 
 
+def test_fig_conv_fast(tmp_path):
+    """fig_conv.py --fast (LeNet-5 on 4 + 4 MNIST-subset images, runtime device): every
+    run is in the JSON with an accuracy in [0, 1], the backprop row equals a direct
+    `train_backprop_conv` run of LeNet-5 (layers written out here) on the same images
+    with the model's BACKPROP rates, and the figure is written; a second call only
+    redraws."""
+    from le_brian.datasets import load
+    from le_brian.numpy_reference import train_backprop_conv
+
+    script = ROOT / "scripts" / "fig_conv.py"
+    args = ("--fast", "--device", "runtime", "--out", str(tmp_path))
+    out = _run(script, *args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads((tmp_path / "conv_accuracy_vs_T_fast.json").read_text())
+    assert summary["settings"]["n_val"] == 0 and summary["settings"]["n_train"] == 4
+    runs = summary["lenet5_mnist5k"]["runs"]
+    assert set(runs) == {"backprop_seed0", "LE_T1_seed0", "lagged_T1_seed0",
+                         "LE_T10_seed0", "lagged_T10_seed0"}
+    for r in runs.values():
+        assert 0.0 <= r["test_accuracy"] <= 1.0
+    assert summary["lenet5_mnist5k"]["tau_m_ms"] == 10.0
+    data = load("mnist5k", seed=0).subset(n_train=4, n_val=0, n_test=4)
+    layers = [("input", (1, 28, 28)), ("conv", 20, (5, 5), (1, 1), (0, 0)),
+              ("maxpool", (2, 2), (2, 2), (0, 0)), ("conv", 50, (5, 5), (1, 1), (0, 0)),
+              ("maxpool", (2, 2), (2, 2), (0, 0)), ("dense", 500), ("dense", 10)]
+    _, history = train_backprop_conv(layers, data.x_train, data.y_train, data.x_test,
+                                     data.y_test, "hard_sigmoid", "linear",
+                                     [0.1, 0.01, 0.01, 0.01], epochs=1, seed=0)
+    assert runs["backprop_seed0"]["test_accuracy"] == history[-1]["test_accuracy"]
+    assert (tmp_path / "conv_accuracy_vs_T_fast.png").stat().st_size > 10_000
+    again = _run(script, *args, cwd=tmp_path)
+    assert again.returncode == 0 and "test accuracy" not in again.stdout
+
+
+def test_accuracy_vs_T_skips_datasets_without_files(tmp_path, monkeypatch, capsys):
+    """A parameter set whose data files are missing is dropped with one line naming it;
+    the embedded MNIST subset stays."""
+    import argparse
+
+    from le_brian.protocols.accuracy_vs_T import available_datasets
+
+    monkeypatch.setenv("LE_BRIAN_DATA", str(tmp_path))
+    args = argparse.Namespace(n_train=4, n_eval=4, n_val=0)
+    lines = []
+    kept = available_datasets(["lenet5_mnist5k", "higgs", "lenet5_cifar10"], args,
+                              log=lines.append)
+    assert kept == ["lenet5_mnist5k"]
+    assert len(lines) == 2
+    assert lines[0].startswith("higgs: skipped") and lines[1].startswith("lenet5_cifar10: ")
+
+
 @pytest.mark.slow
 def test_cortical_scripts_fast(tmp_path):
     """scripts/cortical_bars.py and scripts/fig_cortical_raster.py in their smoke modes on

@@ -1,8 +1,8 @@
 """Shared pieces of the figure scripts in ``scripts/``: the common command-line
 arguments, options made from parameter fields (`add_field_argument`: unit strings such
 as ``"10 ms"``, the field's doc, unit and default as help) and resumable JSON results;
-`write_json`, `read_json` and `save_figure` are re-exported from `le_brian.io` (atomic
-writes) for the scripts.
+`write_json`, `read_json`, `settings_key` and `save_figure` are re-exported from
+`le_brian.io` (atomic writes) for the scripts.
 
 The scripts import the installed package (``from le_brian.cli.script_helpers import
 ...``), so they run from any working directory; nothing here locates the repository.
@@ -13,9 +13,10 @@ from pathlib import Path
 
 from ..engine.devices import CODEGEN_TARGETS, DEVICES
 from .fields import add_field_argument
-from ..io import SMOKE_RUN_NOTE, _json_default, read_json, save_figure, write_json
+from ..io import SMOKE_RUN_NOTE, _json_default, read_json, save_figure, settings_key, write_json
 
-__all__ = ["add_common_arguments", "add_field_argument", "in_unit", "plain_settings", "add_sweep_arguments", "uses_sweep", "write_json",
+__all__ = ["add_accuracy_vs_T_arguments", "finish_accuracy_vs_T_arguments",
+           "add_common_arguments", "add_field_argument", "in_unit", "plain_settings", "add_sweep_arguments", "uses_sweep", "write_json",
            "read_json", "resume_results", "settings_key", "save_figure", "SMOKE_RUN_NOTE"]
 
 
@@ -119,15 +120,6 @@ def _plain(obj):
     return json.loads(json.dumps(obj, default=_json_default))
 
 
-def settings_key(settings):
-    """A short hash of ``settings`` (a JSON-able dict): names run folders so that runs
-    of other settings never share one."""
-    import hashlib
-
-    text = json.dumps(_plain(settings), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
 def resume_results(path, settings, restart=False, empty=None):
     """The results of a resumable sweep: those in ``path`` when it holds results made
     with the same ``settings`` (everything that changes a result; the grid axes that
@@ -166,3 +158,51 @@ def resume_results(path, settings, restart=False, empty=None):
               'recorded'}); choose another --out or pass --restart", file=sys.stderr)
         raise SystemExit(2)
     return old
+
+
+def add_accuracy_vs_T_arguments(parser, datasets, times_ms, seeds, dt_max_ms, fast_help,
+                                device=None, epochs=0, n_train=0, n_eval=0):
+    """The options of the accuracy-against-presentation-time scripts
+    (`le_brian.protocols.accuracy_vs_T`): ``--datasets``, ``--times``, ``--seeds``,
+    ``--epochs``, ``--n-train``, ``--n-eval``, ``--dt-max``, ``--restart``, the common
+    arguments (`add_common_arguments`, with ``--codegen-target``) and the sweep
+    arguments, with the given defaults (times and dt_max in ms; ``epochs`` 0: the
+    model's, ``n_train`` / ``n_eval`` 0: all samples). After parsing, pass the result
+    through `finish_accuracy_vs_T_arguments`."""
+    from brian2 import ms
+
+    from ..params import TrainingParameters
+
+    parser.add_argument("--datasets", nargs="+", default=list(datasets),
+                        help=f"parameter sets in le_brian.models (default: "
+                             f"{' '.join(datasets)})")
+    fields = TrainingParameters.fields()
+    add_field_argument(parser, fields["presentation_time"], "--times", nargs="+", metavar="T",
+                       default=[T * ms for T in times_ms], doc="presentation times")
+    parser.add_argument("--seeds", type=int, default=seeds,
+                        help=f"seeds 0..N-1 (default {seeds})")
+    parser.add_argument("--epochs", type=int, default=epochs,
+                        help=f"epochs per run (0: the model's; default {epochs or 'the model'})")
+    parser.add_argument("--n-train", type=int, default=n_train,
+                        help=f"use only N training samples (0: all; default {n_train})")
+    parser.add_argument("--n-eval", type=int, default=n_eval,
+                        help=f"use only N validation and N test samples (0: all; default "
+                             f"{n_eval})")
+    add_field_argument(parser, fields["dt"], "--dt-max", default=dt_max_ms * ms,
+                       doc="largest Euler step (dt = min(T/10, dt_max))")
+    parser.add_argument("--restart", "--rerun", dest="restart", action="store_true",
+                        help="ignore the summary's finished runs (and a summary of other "
+                             "settings); --restart as in the other figure scripts")
+    add_common_arguments(parser, device=device, out="figures", out_help="output folder",
+                         fast_help=fast_help, codegen_target=True)
+    add_sweep_arguments(parser)
+    return parser
+
+
+def finish_accuracy_vs_T_arguments(args):
+    """``args.times`` and ``args.dt_max`` as plain numbers in ms (`in_unit`); returns
+    ``args``."""
+    from brian2 import ms
+
+    args.times, args.dt_max = in_unit(args.times, ms), in_unit(args.dt_max, ms)
+    return args
