@@ -213,8 +213,11 @@ def test_cuda_generate_and_compile(cuda_compile_only):
     learning kernels where the projection has them, no atomics, no index arrays."""
     import re
 
+    kept = []  # the device's array table refers to every group built (weakly): all live
+
     def make_built():
         full = _build({})
+        kept.append(full)
         return Built(Network([o for o in full.network.objects
                               if o.name[-1] in "02" or o.name == "conv2_learn"]), {}, {})
 

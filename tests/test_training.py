@@ -12,6 +12,7 @@ from brian2 import Hz, ms
 from le_brian import parameter_sets
 from le_brian.protocols import training
 from le_brian.datasets import load
+from le_brian.engine.conv_geometry import parse_layers
 from le_brian.params import TrainingParameters
 from le_brian.protocols.training import evaluate_network, load_network, train
 
@@ -91,7 +92,8 @@ def test_every_model_file_is_a_valid_config():
             continue
         cfg = TrainingParameters(**params)
         assert cfg.dataset in load.__globals__["_LOADERS"]
-        assert len(cfg.learning_rates_of_epoch()) == len(cfg.hidden) + 1
+        n_conv = sum(t[0] == "conv" for t in parse_layers(cfg.conv)) if cfg.conv else 0
+        assert len(cfg.learning_rates_of_epoch()) == n_conv + len(cfg.hidden) + 1
         found += 1
     assert found >= 3
     with pytest.raises(ValueError, match="unknown model"):
