@@ -104,8 +104,8 @@ class Conv2D(SpatialLayer):
                              f"{self.activation!r}")
 
     def reference(self):
-        """This layer in the description of the NumPy reference
-        (`le_brian.numpy_reference.NumpyConvLENetwork`):
+        """This layer in the description the NumPy reference ``NumpyConvLENetwork``
+        reads:
         ``("conv", O, (kh, kw), (sh, sw), (ph, pw)[, activation])``."""
         return (("conv", self.channels, as_pair(self.kernel_size, "kernel_size"),
                  as_pair(self.stride, "stride"), as_pair(self.padding, "padding", 0))
@@ -218,8 +218,8 @@ class _Pool(SpatialLayer):
         as_pair(self.padding, f"{what}: padding", 0)
 
     def reference(self):
-        """This layer in the description of the NumPy reference
-        (`le_brian.numpy_reference.NumpyConvLENetwork`):
+        """This layer in the description the NumPy reference ``NumpyConvLENetwork``
+        reads:
         ``("maxpool" | "avgpool", (kh, kw), (sh, sw), (ph, pw))``."""
         size = as_pair(self.size, "size")
         return (f"{self.kind}pool", size,

@@ -7,7 +7,7 @@ A layer type owns what is particular to it: its population (`Dense.population`: 
 neuron equations, its operations in the scheme's slots), its projection from the layer
 below (`Dense.projection`: the synapse equations and their slots, fused where the schedule
 allows), its parameter shapes and its description for the NumPy reference
-(``reference()``: the plain tuple `le_brian.numpy_reference.NumpyConvLENetwork` reads; the
+(``reference()``: the plain tuple the NumPy reference ``NumpyConvLENetwork`` reads; the
 reference itself is written apart, independently of the Brian2 path, and imports nothing
 of it). The network (`le_brian.LENetwork`) owns what is shared: the clock,
 the input tables, the schedule, the spiking view and the lifecycle.
@@ -69,8 +69,8 @@ class Input(Layer):
         super().__post_init__()
 
     def reference(self):
-        """This layer in the description of the NumPy reference
-        (`le_brian.numpy_reference.NumpyConvLENetwork`): ``("input", shape or n)``."""
+        """This layer in the description the NumPy reference ``NumpyConvLENetwork``
+        reads: ``("input", shape or n)``."""
         return ("input", self.shape if self.shape is not None else self.n)
 
 
@@ -96,8 +96,8 @@ class Dense(Layer):
                              f"{self.activation!r}")
 
     def reference(self):
-        """This layer in the description of the NumPy reference
-        (`le_brian.numpy_reference.NumpyConvLENetwork`): ``("dense", n[, activation])``."""
+        """This layer in the description the NumPy reference ``NumpyConvLENetwork``
+        reads: ``("dense", n[, activation])``."""
         return ("dense", self.n) + ((self.activation,) if self.activation else ())
 
     def parameter_shapes(self, n_pre):

@@ -12,7 +12,7 @@ model module's ``BACKPROP`` dict (``learning_rate``, ``lr_decay``, ``epochs``).
 
 At each T the Euler step is ``dt = min(T / 10, dt_max)`` and the learning rates are
 scaled by ``T_model / T`` (``lr_reference``), so that the weight change per sample is
-the same at every T. The options object (an `argparse.Namespace` of the scripts) carries
+the same at every T. The options object (the scripts' parsed command-line options) carries
 ``datasets``, ``times`` (ms), ``seeds``, ``epochs`` (0: the model's), ``n_train`` /
 ``n_eval`` (0: all), ``dt_max`` (ms), ``device``, ``codegen_target``, ``restart``,
 ``out``, ``scheduler`` / ``workers`` (Dask) and ``fast``. Nothing here reads the command
