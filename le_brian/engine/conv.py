@@ -155,7 +155,7 @@ class ConvProjection(CodeRunner):
         ``feedback``).
     layer : NeuronGroup or Subgroup
         The convolutional layer: ``O*H'*W'`` neurons with ``forward`` and ``error``.
-    geometry : ConvGeometry
+    geometry : le_brian.engine.conv_geometry.ConvGeometry
     rate : str
         Rate variable of ``below`` (read by the forward sum and the gradient).
     forward : str or None

@@ -51,7 +51,7 @@ from ..equations import conv as ceq
 from ..equations.activations import ACTIVATIONS
 from .layers import le_population
 
-__all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "SpatialLayer", "layers_from_text"]
+__all__ = ["Conv2D", "Pool2D", "MaxPool2D", "AvgPool2D", "SpatialLayer", "layers_from_text"]
 
 
 def _check_channels(value, what):
@@ -203,7 +203,10 @@ class Conv2D(SpatialLayer):
 
 
 @dataclass(frozen=True)
-class _Pool(SpatialLayer):
+class Pool2D(SpatialLayer):
+    """Base of the pooling layers (`MaxPool2D`, `AvgPool2D`): parameter-free, no
+    neurons; ``kind`` "max" or "avg" (docs/model.md §1.9)."""
+
     size: object
     stride: object = None
     padding: object = 0
@@ -277,7 +280,7 @@ class _Pool(SpatialLayer):
 
 
 @dataclass(frozen=True)
-class MaxPool2D(_Pool):
+class MaxPool2D(Pool2D):
     """Max pooling (no parameters, no neurons): ``r[c, y, x]`` is the largest rate in its
     window of the layer below (the first one in row-major window order on ties); the
     error goes back to that unit (docs/model.md §1.9).
@@ -296,7 +299,7 @@ class MaxPool2D(_Pool):
 
 
 @dataclass(frozen=True)
-class AvgPool2D(_Pool):
+class AvgPool2D(Pool2D):
     """Average pooling (no parameters, no neurons): ``r[c, y, x]`` is the sum of its
     window's rates divided by ``kh*kw`` (padding counts as zeros); the error is spread
     evenly, ``I_fb / (kh*kw)`` to every unit of the window (docs/model.md §1.9).

@@ -66,15 +66,15 @@ class NumpyConvLENetwork:
         Seconds.
     scheme : {"sweep", "reference"}
 
-    Attributes
-    ----------
-    W, b : list of array
-        The parameters, one per learnable layer (kernels keep their 4-d shape).
-    u, ub, r, rp, e, I_ff, I_fb, argmax : list
-        Per layer 1..L (index l - 1), flat arrays of this step: membrane, prospective
-        potential, rate, phi'(ub), held error, forward sum without bias, feedback sum
-        (the output's is zero); a pool layer has only r, I_fb and (max) ``argmax``, the
-        window position i*kw + j of each output's maximum (None elsewhere).
+    Notes
+    -----
+    State, read after a step: ``W``, ``b`` (lists of arrays) are the parameters, one per
+    learnable layer (kernels keep their 4-d shape); ``u``, ``ub``, ``r``, ``rp``, ``e``,
+    ``I_ff``, ``I_fb``, ``argmax`` (lists, per layer 1..L at index l - 1) are flat arrays
+    of this step: membrane, prospective potential, rate, phi'(ub), held error, forward
+    sum without bias, feedback sum (the output's is zero); a pool layer has only ``r``,
+    ``I_fb`` and (max) ``argmax``, the window position i*kw + j of each output's maximum
+    (None elsewhere).
     """
 
     def __init__(self, layers, weights, biases, activation="tanh", output_activation="linear",
