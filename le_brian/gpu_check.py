@@ -5,12 +5,14 @@ cuda_standalone against cpp_standalone, in one JSON + Markdown report.
 a GPU that ``nvidia-smi`` lists); `run_gpu_check` then
 
 1. runs the CUDA equality tests of tests/test_dense.py for the fused projections
-   (cuda_standalone against cpp_standalone's fused path, learning and evaluation) in a
+   (cuda_standalone against cpp_standalone's fused path, learning and evaluation: the
+   fused kernels' evaluation branch on both devices) in a
    pytest subprocess with a time limit;
 2. times 784-300-100-10 and 784-1000-1000-10 (float64, dense projections, learning on
    and off) and the bars microcircuit on cpp_standalone and cuda_standalone in this
    process (`le_brian.benchmark.benchmark_layered`, `benchmark_microcircuit`), with
-   the cuda/cpp ratio of each;
+   the cuda/cpp ratio of each and each device's evaluation (learning off: the
+   evaluation branch) over learning steps/s;
 3. runs the equality tests of the unfused and plain projections;
 
 within a budget of seconds (an entry that would start after the budget is left out,
@@ -240,6 +242,14 @@ def _ratio(entries, arch, learn):
     return ""
 
 
+def _eval_over_learn(entries, arch, device):
+    by = {e["learn"]: e["steps_per_s"] for e in entries
+          if e["architecture"] == arch and e["device"] == device}
+    if True in by and False in by:
+        return f"x{by[False] / by[True]:.2f}"
+    return ""
+
+
 def gpu_check_markdown(report):
     """The report of `run_gpu_check` as Markdown."""
     gpu = report["gpu"]
@@ -253,14 +263,18 @@ def gpu_check_markdown(report):
         lines += [f"CUDA equality tests, {group}: **{t['status']}** ({t.get('summary', '')})",
                   ""]
     if report["entries"]:
-        lines += ["| network | learn | device | steps/s | build s | cuda/cpp |",
-                  "|---|---|---|---:|---:|---:|"]
+        # eval/learn: a learn=False row's steps/s over the same device's learning ones
+        # (the fused pass's evaluation branch on either device)
+        lines += ["| network | learn | device | steps/s | build s | cuda/cpp | eval/learn |",
+                  "|---|---|---|---:|---:|---:|---:|"]
         for e in report["entries"]:
             ratio = _ratio(report["entries"], e["architecture"], e["learn"]) \
                 if e["device"] == "cuda_standalone" else ""
+            speedup = "" if e["learn"] else _eval_over_learn(
+                report["entries"], e["architecture"], e["device"])
             lines.append(f"| {e['architecture']} | {'on' if e['learn'] else 'off'} | "
                          f"{e['device']} | {e['steps_per_s']:,.0f} | "
-                         f"{e['build_seconds']:.1f} | {ratio} |")
+                         f"{e['build_seconds']:.1f} | {ratio} | {speedup} |")
         lines.append("")
     if report["microcircuit"]:
         lines += ["| bars microcircuit 9-30-3 | steps/s | NumPy loop steps/s | build s |",

@@ -553,6 +553,14 @@ def test_cuda_generate_and_compile_dense_plain_microcircuit(cuda_compile_only):
         assert "_dense_reduce_" in fused and "atomicAdd" not in kernels, name
         assert ("__shfl_down_sync" in kernels) == feedback, name
         assert "_synaptic_ff" in kernels and "_ptr_array_proj" in kernels, name
+        # the evaluation branch (eta == 0): the sums only, no weight written
+        head, _, update = kernels.partition("// le_brian dense: update branch")
+        evaluation = head.split("// le_brian dense: evaluation branch")[1]
+        prefix = name.split("_")[0]
+        assert f"if (_ptr_array_{prefix}_eta[0] == 0)" in kernels, name
+        assert "_synaptic_ff" in evaluation and f"_ptr_array_{prefix}_w[_idx] =" not in evaluation
+        assert f"_ptr_array_{prefix}_w[_idx] =" in update, name
+        assert ("__shfl_down_sync" in evaluation) == feedback, name
     _assert_dense_kernels(source, ("proj3_stateupdater", "W_up1_summed_variable_v_B_post",
                                    "W_up1_plasticity", "proj1_fused", "proj4_fused"))
     prospective = source("layer1_prospective")
@@ -603,7 +611,8 @@ def test_cuda_fused_agrees_with_cpp(scheme, path):
     """On a GPU machine: the fused, unfused and plain projections on cuda_standalone agree
     with cpp_standalone's fused path to 1e-10 with learning (40-33-35-3: chunks of 32 rows
     with a remainder, warps with padding lanes), and in an evaluation run (learn=False:
-    cpp's evaluation branch, CUDA's update kernel with eta = 0) of the learned weights.
+    the fused kernels' evaluation branch on both devices) of the learned weights, which
+    learns nothing.
     One program per case, so that ``pytest -n`` (`le-brian gpu-check`) builds them in
     parallel. Skipped without a GPU (it has never run: no GPU was lent to this project
     yet)."""
@@ -621,8 +630,11 @@ def test_cuda_fused_agrees_with_cpp(scheme, path):
         net = LENetwork(sizes, activation="tanh", beta=0.5, device=device, seed=4,
                         learning_rates=[40 * Hz] * 3, synapses=path, scheme=scheme)
         res = net.run(x, 1 * ms, targets=y, record=["eps", "I_fb"])
+        learned = net.get_parameters()
         evaluation = net.run(x, 1 * ms, targets=y, learn=False, record=["eps", "I_fb"])
-        return res, net.get_parameters(), evaluation
+        for a, b in zip(sum(learned.values(), []), sum(net.get_parameters().values(), [])):
+            assert np.array_equal(a, b)  # nothing learned
+        return res, learned, evaluation
 
     ref, p_ref, ev_ref = run("cpp_standalone", "dense")
     res, p, ev = run("cuda_standalone", path)

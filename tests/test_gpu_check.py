@@ -89,15 +89,22 @@ def test_dry_run_writes_the_report(monkeypatch, tmp_path, capsys):
 
 
 def test_markdown_ratios():
-    """The cuda/cpp ratio per network and learning switch, on the cuda row."""
-    entries = [{"architecture": "a", "learn": True, "device": d, "steps_per_s": s,
-                "build_seconds": 1.0} for d, s in (("cpp_standalone", 1000.0),
-                                                   ("cuda_standalone", 2500.0))]
+    """The cuda/cpp ratio per network and learning switch, on the cuda row; evaluation
+    over learning steps/s per device, on the learning-off rows."""
+    entries = [{"architecture": "a", "learn": learn, "device": d, "steps_per_s": s,
+                "build_seconds": 1.0}
+               for learn, d, s in ((True, "cpp_standalone", 1000.0),
+                                   (True, "cuda_standalone", 2500.0),
+                                   (False, "cpp_standalone", 1500.0),
+                                   (False, "cuda_standalone", 6000.0))]
     report = {"gpu": {"ok": True, "reason": "GPU X", "gpus": []},
               "machine": {"cpu": "CPU Y", "cpu_count": 4}, "budget_s": 450, "elapsed_s": 10,
               "complete": True, "entries": entries, "microcircuit": [], "skipped": [],
               "tests": {"fused": {"status": "passed", "summary": "2 passed"}}}
     md = gpu_check_markdown(report)
-    assert "| a | on | cuda_standalone | 2,500 | 1.0 | x2.50 |" in md
-    assert "| a | on | cpp_standalone | 1,000 | 1.0 |  |" in md
+    assert "| a | on | cuda_standalone | 2,500 | 1.0 | x2.50 |  |" in md
+    assert "| a | on | cpp_standalone | 1,000 | 1.0 |  |  |" in md
+    # evaluation over learning steps/s of the same device
+    assert "| a | off | cpp_standalone | 1,500 | 1.0 |  | x1.50 |" in md
+    assert "| a | off | cuda_standalone | 6,000 | 1.0 | x4.00 | x2.40 |" in md
     assert "GPU: GPU X" in md and "fused: **passed** (2 passed)" in md

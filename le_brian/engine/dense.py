@@ -28,9 +28,10 @@ Brian2's own templates: a dense loop gains nothing there.
 code object (`FusedDenseUpdater`, template ``dense_fused``) computes both sums and the
 state update in a single pass that reads and writes every weight once, instead of
 three passes (docs/model.md §4.1). On cpp_standalone it runs under OpenMP threads too
-(chunks of presynaptic rows, the same bits for any number of threads), and a run in
-which the group's learning rate is 0 takes its evaluation branch: the sums only, every
-weight read once and none written, in the same compiled program.
+(chunks of presynaptic rows, the same bits for any number of threads), and on both
+standalone devices a run in which the group's learning rate is 0 takes its evaluation
+branch: the sums only, every weight read once and none written, in the same compiled
+program.
 
 What the fast path relies on (checked by tests/test_dense.py, which fails loudly if a
 Brian2 upgrade changes it; Brian2 is pinned in setup.cfg):
@@ -237,15 +238,11 @@ class FusedDenseUpdater(CodeRunner):
             updater = self.group.state_updater
             updater.update_abstract_code(run_namespace)
             lines.append(updater.abstract_code)
-        code = "\n".join(lines)
-        if self.codeobj_class is DenseCPPStandaloneCodeObject:
-            # the C++ template's blocks: 'update' always, 'eval' (the sums only) where
-            # a learning rate selects the branch at run time
-            self.abstract_code = {"update": code}
-            if self.rate is not None:
-                self.abstract_code["eval"] = sums
-        else:  # CUDA: one block (no evaluation branch)
-            self.abstract_code = code
+        # the templates' blocks (C++ and CUDA): 'update' always, 'eval' (the sums
+        # only) where a learning rate selects the branch at run time
+        self.abstract_code = {"update": "\n".join(lines)}
+        if self.rate is not None:
+            self.abstract_code["eval"] = sums
 
 
 def learning_rate_of(synapses):
@@ -349,8 +346,8 @@ class DenseSynapses(Synapses):
         ``dense_fused.cpp``) and on cuda_standalone; elsewhere (runtime targets,
         ``dense=False``) nothing changes.
 
-        On cpp_standalone, a fused pass with plasticity and a learning rate has two
-        branches in one compiled program: a run in which the rate is 0 (``learn=False``)
+        On cpp_standalone and cuda_standalone, a fused pass with plasticity and a
+        learning rate has two branches in one compiled program: a run in which the rate is 0 (``learn=False``)
         takes the evaluation branch, which computes the sums only (each weight read
         once, none written); other runs take the update branch. Both add the same
         terms in the same order, so the sums agree to rounding (the same bits where
@@ -366,8 +363,8 @@ class DenseSynapses(Synapses):
         plasticity : bool
             Include the group's state update.
         learning_rate : str, None or 'auto'
-            Shared parameter whose value 0 in a run selects the evaluation branch
-            (cpp_standalone); it must be a factor of every differential equation.
+            Shared parameter whose value 0 in a run selects the evaluation branch;
+            it must be a factor of every differential equation.
             'auto': `learning_rate_of` (None if there is none); None: no evaluation
             branch.
 

@@ -155,7 +155,7 @@ const size_t _vectorisation_idx = -1;
     {{openmp_pragma('static')}}
     for (int _dense_chunk = 0; _dense_chunk < _dense_n_chunks; _dense_chunk++)
     {
-        {{c_data_type(_ff_var.dtype)}}* const _dense_part = _dense_parts + (size_t)_dense_chunk * _dense_n_post;
+        {{c_data_type(_ff_var.dtype)}}* const _dense_part = _dense_parts + (size_t)_dense_chunk * _dense_part_stride;
         for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
             _dense_part[_dense_post] = 0;
         const int _dense_begin = _dense_chunk * _dense_chunk_rows;
@@ -168,7 +168,7 @@ const size_t _vectorisation_idx = -1;
     {
         {{c_data_type(_ff_var.dtype)}} _dense_ff = _dense_parts[_dense_post];
         for (int _dense_chunk = 1; _dense_chunk < _dense_n_chunks; _dense_chunk++)
-            _dense_ff += _dense_parts[(size_t)_dense_chunk * _dense_n_post + _dense_post];
+            _dense_ff += _dense_parts[(size_t)_dense_chunk * _dense_part_stride + _dense_post];
         {{_ff_array}}[_dense_post + {{_ff_start}}] = _dense_ff;
     }
 }
@@ -189,9 +189,12 @@ for (int _dense_post = 0; _dense_post < _dense_n_post; _dense_post++)
     // chunks of whole blocks of rows, at most {{dense_chunks}}: a function of N_pre only
     const int _dense_chunk_rows = std::max({{dense_rows}}, (_dense_n_pre + {{dense_chunks * dense_rows}} - 1) / {{dense_chunks * dense_rows}} * {{dense_rows}});
     const int _dense_n_chunks = (_dense_n_pre + _dense_chunk_rows - 1) / _dense_chunk_rows;
+    // each chunk's partial forward sums on whole 64-byte lines of their own, from a
+    // line boundary on: threads write no line that another thread writes
+    const size_t _dense_part_stride = ((size_t)_dense_n_post * sizeof({{c_data_type(_ff_var.dtype)}}) + 63) / 64 * 64 / sizeof({{c_data_type(_ff_var.dtype)}});
     static std::vector<{{c_data_type(_ff_var.dtype)}}> _dense_parts_store;
-    _dense_parts_store.resize((size_t)_dense_n_chunks * _dense_n_post);
-    {{c_data_type(_ff_var.dtype)}}* const _dense_parts = _dense_parts_store.data();
+    _dense_parts_store.resize((size_t)_dense_n_chunks * _dense_part_stride + 64 / sizeof({{c_data_type(_ff_var.dtype)}}));
+    {{c_data_type(_ff_var.dtype)}}* const _dense_parts = ({{c_data_type(_ff_var.dtype)}}*)(((uintptr_t)_dense_parts_store.data() + 63) / 64 * 64);
     {% endif %}
     {% if 'eval' in vector_code %}
     if ({{get_array_name(variables[_dense_rate])}}[0] == 0)

@@ -10,7 +10,13 @@
    stored in scratch[i][warp]. A second kernel then adds the partial sums in a fixed
    order: the forward sum of j over the chunks, the feedback sum of i over the warps.
    The postsynaptic axis is padded to whole warps; padding lanes touch no memory and
-   add 0 to the shuffles. #}
+   add 0 to the shuffles.
+
+   Evaluation branch: where the group has a learning rate (_dense_rate; code blocks
+   'update' and 'eval' of FusedDenseUpdater.update_abstract_code), a run in which it is
+   0 takes the 'eval' block in the kernel: the sums only, every weight read once and
+   none written. The branch is taken by every thread alike (one shared value), and both
+   blocks add the same terms in the same order. #}
 {% extends 'common_group.cu' %}
 
 {% import 'dense_common.cu' as dense with context %}
@@ -56,42 +62,59 @@
     const int num_blocks = (_N + num_threads - 1) / num_threads;
 {% endblock prepare_kernel %}
 
-{% block kernel_maincode %}
-    ///// scalar_code /////
-    {{scalar_code|autoindent}}
+{# the chunk's rows for one code block ('update' or 'eval') #}
+{% macro _chunk_rows(block) %}
+///// scalar_code['{{block}}'] /////
+{{scalar_code[block]|autoindent}}
+for (int _dense_pre = _dense_first; _dense_pre < _dense_last; _dense_pre++)
+{
+    {{_fb_t}} _dense_fb = 0;
+    if (_dense_valid)
+    {
+        const int _idx = _dense_pre * {{dense_n_post}} + _dense_post;
+        const int _vectorisation_idx = _idx;
+        ///// vector_code['{{block}}'] /////
+        {{vector_code[block]|autoindent}}
+        _dense_ff += _synaptic_ff;
+        {% if _fb_var is not none %}
+        _dense_fb = _synaptic_fb;
+        {% endif %}
+    }
+    {% if _fb_var is not none %}
+    // every lane of the warp takes part (the loop bounds are the same for the warp)
+    for (int _offset = 16; _offset > 0; _offset /= 2)
+    {
+        _dense_fb += __shfl_down_sync(0xffffffff, _dense_fb, _offset);
+    }
+    if (_dense_post % 32 == 0)
+    {
+        _dense_scratch_fb[_dense_pre * {{_n_warps}} + _dense_post / 32] = _dense_fb;
+    }
+    {% endif %}
+}
+{% endmacro %}
 
+{% block kernel_maincode %}
     const int _dense_chunk = _idx / {{_n_pad}};
     const int _dense_post = _idx % {{_n_pad}};
     const bool _dense_valid = _dense_post < {{dense_n_post}};
     const int _dense_first = _dense_chunk * {{_rows}};
     const int _dense_last = min(_dense_first + {{_rows}}, {{dense_n_pre}});
     {{_ff_t}} _dense_ff = 0;
-    for (int _dense_pre = _dense_first; _dense_pre < _dense_last; _dense_pre++)
+    {% if 'eval' in vector_code %}
+    if ({{get_array_name(variables[_dense_rate], prefix='_ptr')}}[0] == 0)
     {
-        {{_fb_t}} _dense_fb = 0;
-        if (_dense_valid)
-        {
-            const int _idx = _dense_pre * {{dense_n_post}} + _dense_post;
-            const int _vectorisation_idx = _idx;
-            ///// vector_code /////
-            {{vector_code|autoindent}}
-            _dense_ff += _synaptic_ff;
-            {% if _fb_var is not none %}
-            _dense_fb = _synaptic_fb;
-            {% endif %}
-        }
-        {% if _fb_var is not none %}
-        // every lane of the warp takes part (the loop bounds are the same for the warp)
-        for (int _offset = 16; _offset > 0; _offset /= 2)
-        {
-            _dense_fb += __shfl_down_sync(0xffffffff, _dense_fb, _offset);
-        }
-        if (_dense_post % 32 == 0)
-        {
-            _dense_scratch_fb[_dense_pre * {{_n_warps}} + _dense_post / 32] = _dense_fb;
-        }
-        {% endif %}
+        // le_brian dense: evaluation branch ({{_dense_rate}} == 0): sums only, no weight written
+        {{ _chunk_rows('eval') }}
     }
+    else
+    {
+        // le_brian dense: update branch
+        {{ _chunk_rows('update') }}
+    }
+    {% else %}
+    {{ _chunk_rows('update') }}
+    {% endif %}
     if (_dense_valid)
     {
         _dense_scratch_ff[_dense_chunk * {{dense_n_post}} + _dense_post] = _dense_ff;
