@@ -41,7 +41,8 @@ def test_fused_threads_same_bits_and_agree_with_one_thread():
     their partial forward sums are added depend on N_pre only); both agree with the
     one-thread fused loop (threads=0) and the separate templates to 1e-12 (measured:
     9.2e-16; the forward sums are added in another order); the fused code objects run
-    the chunk loop in an OpenMP parallel region, with an evaluation branch."""
+    the chunk loop in an OpenMP parallel region, with an evaluation branch, and keep
+    each chunk's partial sums on cache lines of their own (no false sharing)."""
     one, _ = _run(1)
     two, code = _run(2)
     zero, _ = _run(0)
@@ -49,7 +50,9 @@ def test_fused_threads_same_bits_and_agree_with_one_thread():
     assert sorted(code) == ["proj1_fused", "proj2_fused", "proj3_fused"]
     for name, text in code.items():
         assert text.count("#pragma omp parallel") == 2, name  # evaluation and update
-        assert "_dense_parts[(size_t)_dense_chunk * _dense_n_post + _dense_post]" in text
+        # the chunks' partial forward sums, each on cache lines of its own, added in order
+        assert "_dense_parts[(size_t)_dense_chunk * _dense_part_stride + _dense_post]" in text
+        assert "+ 63) / 64 * 64" in text
     assert len(one) == len(two) == len(zero) == len(unfused)
     for k, (a, b) in enumerate(zip(one, two)):
         assert np.array_equal(a, b), k
