@@ -14,13 +14,15 @@ from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
 from ..networks.microcircuit import MODES, Microcircuit, draw_weights, self_predicting_weights
 from ..numpy_reference.microcircuit import NumpyMicrocircuit
-from ..params import MicrocircuitParameters
+from ..params import MicrocircuitParameters, MicrocircuitTrainingParameters
 from .presentation import epoch_orders, lr_factor
 
 __all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
 
 #: Defaults of `run_bars`' keywords: the microcircuit's fields (le_brian.params).
 _F = MicrocircuitParameters.fields()
+#: The learning-rate schedule's defaults: the training fields (constant rates).
+_S = MicrocircuitTrainingParameters.fields()
 
 
 def _lookup(pairs, presentation_time):
@@ -83,7 +85,7 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
              out_lag=None, device=_F["device"].default,
              codegen_target=_F["codegen_target"].default, simulator=None,
              dtype=_F["dtype"].default, report=None, spiking=None, eta_scale=1.0,
-             lr_decay=1.0, lr_decay_every=1):
+             lr_decay=_S["lr_decay"].default, lr_decay_every=_S["lr_decay_every"].default):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
@@ -171,7 +173,8 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
 
 
 def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["seed"],
-                   out_lag=None, lr_decay=1.0, lr_decay_every=1):
+                   out_lag=None, lr_decay=_S["lr_decay"].default,
+                   lr_decay_every=_S["lr_decay_every"].default):
     """The same protocol on the NumPy reference microcircuit (float64); the learning
     rates of epoch e (1-based) times ``lr_decay ** ((e - 1) // lr_decay_every)``, set
     before every epoch.
