@@ -31,8 +31,8 @@ CORTICAL = dict(
 )
 
 #: Factor on the bars learning rates (`le_brian.protocols.bars.bars_learning_rates`):
-#: learning from spikes is slower than from rates; twice the rate-model factor of 1.5
-#: converges early, and the step schedule below removes the weight noise it brings
+#: learning from spikes is slower than from rates; 3 (twice the first preset's constant
+#: 1.5) converges earlier, and the step schedule below removes the weight noise it brings
 #: (docs/guide/spiking.md).
 ETA_SCALE = 3.0
 #: Learning-rate schedule: the rates times LR_DECAY ** ((epoch - 1) // LR_DECAY_EVERY)
