@@ -5,12 +5,12 @@ docs/model.md §5): `le-brian train --model microcircuit_bars_cortical --out RUN
 Every rate unit is read by ``n_per_unit`` = 1000 Poisson neurons of rate r_max phi with
 r_max = 22 Hz: the largest phi of a bars run mostly stays below ~4.2, so a neuron fires at
 <= ~92 Hz, and ``max_rate`` = 100 Hz caps the rare steps above; the mean over neurons is
-~21 Hz. An absolute refractory period of 2 ms
-(rate kept at r_max phi by the compensated hazard, §5.4), a trace time constant of 1 ms (a
-fast AMPA current, the dendritic filter of the published spiking microcircuit; 2-5 ms cost
-accuracy at T = 10 ms), learning rates 3 x those of bars, times 0.8 every 30 epochs. ``spike_draw = 'counts'``
-draws every unit's spike count per step (cost per spike, not per neuron and step, §5.5)
-with the same statistics as one draw per neuron.
+~21-22 Hz. An absolute refractory period of 2 ms (rate kept at r_max phi by the
+compensated hazard, §5.4), a trace time constant of 1 ms (a fast AMPA current, the
+dendritic filter of the published spiking microcircuit; 2-5 ms cost accuracy at
+T = 10 ms), learning rates 3 x those of bars, times 0.8 every 30 epochs.
+``spike_draw = 'counts'`` draws every unit's spike count per step (cost per spike, not
+per neuron and step, §5.5) with the same statistics as one draw per neuron.
 
 `CORTICAL` holds the spiking values, `ETA_SCALE` the learning-rate factor, `LR_DECAY` and
 `LR_DECAY_EVERY` the schedule (all also read by scripts/cortical_bars.py).
