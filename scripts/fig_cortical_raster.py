@@ -5,7 +5,8 @@ rate and ISI CV of the model's pyramidal neurons next to those of a recording.
 
 The circuit: the `cortical` preset (`le_brian.models.microcircuit_bars_cortical`:
 n_per_unit neurons per unit at r_max phi, t_ref, tau_s; spike counts drawn per unit;
-its learning rates and their schedule), LE, T = 10 ms, trained --epochs epochs, then --record-epochs more epochs of training
+its learning rates and their schedule), LE, T = 10 ms, trained --epochs epochs, then
+--record-epochs more epochs of training
 (nudged, learning, with the validation patterns in between) with the spikes recorded.
 Statistics of --neurons pyramidal neurons (the first of every unit, in turn).
 

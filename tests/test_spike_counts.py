@@ -215,7 +215,8 @@ def test_cortical_preset_trains_from_the_command_line(tmp_path):
                  f'"tau_s": "{tau_s:g} ms"', '"spike_draw": "counts"',
                  f'"lr_decay": {LR_DECAY!r}', f'"lr_decay_every": {LR_DECAY_EVERY}'):
         assert text in config
-    eta_up = json.loads(config)["parameters"]["learning"]["eta_up"]  # 3 x the bars rates at T = 10 ms
+    # 3 x the bars rates at T = 10 ms
+    eta_up = json.loads(config)["parameters"]["learning"]["eta_up"]
     assert [float(e.split()[0]) for e in eta_up] == pytest.approx([ETA_SCALE * 0.05,
                                                                    ETA_SCALE * 0.01])
     with np.load(run / "checkpoint.npz") as f:
