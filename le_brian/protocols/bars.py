@@ -206,7 +206,7 @@ def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["s
     n = len(order) // epochs
     outs = []
     for e in range(epochs):
-        f = float(lr_decay) ** (e // int(lr_decay_every))
+        f = lr_factor(e + 1, lr_decay, lr_decay_every)
         net.eta_up, net.eta_ip, net.eta_pi = ([f * v for v in hz[k]]
                                               for k in ("eta_up", "eta_ip", "eta_pi"))
         part = slice(e * n, (e + 1) * n)
