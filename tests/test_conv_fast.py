@@ -22,6 +22,9 @@ CASES = (
     (ConvGeometry((3, 6, 6), 10, (3, 2)), (0, 0, 0)),
     # output rows of 8: the explicit-vector gradient loop (64-byte vectors of float64)
     (ConvGeometry((2, 4, 10), 3, 3), (1, 0, 2)),
+    # the same rows, padding 1 and 9 output channels in uneven chunks, fused with
+    # learning: the feedback by rows (LeNet-5's conv2) reads the kernel of the start
+    (ConvGeometry((3, 5, 8), 9, 3, padding=1), (2, 1, 0)),
 )
 
 
@@ -59,7 +62,7 @@ def _build(tables):
         layer.run_regularly("eps = 0.5*eps + 0.2*I_ff/(1 + abs(I_ff)) - 0.1", when="groups", order=4,
                             name=f"layer{m}_up")
         groups = (kernel[c:c + n_k], below[a:a + n_in], layer[b:b + n_out], geo)
-        if m < 2:
+        if m != 2:
             convs = [ConvProjection(*groups, feedback="I_fb", when="groups", order=0,
                                     name=f"conv{m}")]
         else:  # the sums, then the kernel update in a second pass (the authors' scheme)
@@ -116,9 +119,10 @@ def _inner(out, m, var):
 
 @pytest.mark.standalone
 def test_conv_projection_equals_numpy_and_threads_and_evaluation():
-    """40 steps of three projections (stride 2 + padding 1 between subgroups; stride 1,
+    """40 steps of four projections (stride 2 + padding 1 between subgroups; stride 1,
     10 output channels in uneven chunks; rows of 8 outputs, as two passes: sums, then
-    the kernel update): sums, rates, errors and kernel == the NumPy
+    the kernel update; rows of 8 outputs with padding, fused: the feedback by rows):
+    sums, rates, errors and kernel == the NumPy
     loop to 1e-12; threads 1 and 2 give the bits of threads 0; a run with eta = 0
     (the evaluation branch, same program) leaves the kernel bit for bit and gives the
     sums of the NumPy loop without learning."""
