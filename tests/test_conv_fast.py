@@ -209,11 +209,33 @@ def test_benchmark_pair_count_is_that_of_the_index_table(geometry):
     assert fma_per_step(geometry, False, False) == n
 
 
+def _aux_objects(kept):
+    """A channel sum and the forward and routing passes of a max and an average
+    pooling layer (le_brian.engine.conv_aux) over one group of 2 x 4 x 4 units."""
+    from le_brian.engine.conv_aux import ChannelSum, PoolPass
+    from le_brian.engine.conv_geometry import PoolGeometry
+    from le_brian.equations.conv import pool_unit_equations
+
+    clock = Clock(DT, name="clk_aux")
+    below = NeuronGroup(32, "r : 1\nI_fb : 1", clock=clock, name="aux_below")
+    bias = NeuronGroup(2, "gb : 1", clock=clock, name="aux_bias")
+    objects = [below, bias, ChannelSum(below, "r", bias, "gb", 16, name="aux_bias_sum")]
+    for kind, geo in (("max", PoolGeometry((2, 4, 4), 2, kind="max")),
+                      ("avg", PoolGeometry((2, 4, 4), 3, 1, 1, kind="avg"))):
+        pool = NeuronGroup(int(np.prod(geo.out_shape)), pool_unit_equations(kind),
+                           clock=clock, name=f"aux_{kind}")
+        objects += [pool] + [PoolPass(below, pool, geo, mode, name=f"aux_{kind}_{mode}")
+                             for mode in ("forward", "route")]
+    kept.append(objects)
+    return objects
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda_build_available(), reason="needs nvcc and brian2cuda")
 def test_cuda_generate_and_compile(cuda_compile_only):
     """brian2cuda generates and compiles (no GPU needed) cases 0 and 2 of the equality
-    test (groups and passes only) with le_brian's conv kernels: forward, feedback and
+    test (groups and passes only), a channel sum and max and average pooling passes
+    with le_brian's conv kernels: forward, feedback and
     learning kernels where the projection has them, no atomics, no index arrays."""
     import re
 
@@ -223,9 +245,18 @@ def test_cuda_generate_and_compile(cuda_compile_only):
         full = _build({})
         kept.append(full)
         return Built(Network([o for o in full.network.objects
-                              if o.name[-1] in "02" or o.name == "conv2_learn"]), {}, {})
+                              if o.name[-1] in "02" or o.name == "conv2_learn"]
+                             + _aux_objects(kept)), {}, {})
 
     d = cuda_compile_only(make_built)
+    aux = {p.name.split("_codeobject")[0]: p.read_text()
+           for p in (d / "code_objects").glob("aux_*.cu")}
+    assert sorted(aux) == ["aux_avg_forward", "aux_avg_route", "aux_bias_sum",
+                           "aux_max_forward", "aux_max_route"], sorted(aux)
+    for name, text in aux.items():
+        assert "<<<" in text, name
+        assert "atomicAdd" not in text[text.index("__global__ void _pool_" if "pool" in name
+                                                  else "__global__ void _channel_"):], name
     code = {p.name: p.read_text() for p in (d / "code_objects").glob("conv*.cu")}
     kernels = {name: [k for k in ("_conv_forward_", "_conv_feedback_", "_conv_learn_")
                       if re.search(k + r"\w*<<<", text)] for name, text in code.items()}
