@@ -255,8 +255,8 @@ def test_cuda_generate_and_compile(cuda_compile_only):
                            "aux_max_forward", "aux_max_route"], sorted(aux)
     for name, text in aux.items():
         assert "<<<" in text, name
-        assert "atomicAdd" not in text[text.index("__global__ void _pool_" if "pool" in name
-                                                  else "__global__ void _channel_"):], name
+        kernel = "_channel_sum_" if name == "aux_bias_sum" else "_pool_"
+        assert "atomicAdd" not in text[text.index(f"__global__ void {kernel}"):], name
     code = {p.name: p.read_text() for p in (d / "code_objects").glob("conv*.cu")}
     kernels = {name: [k for k in ("_conv_forward_", "_conv_feedback_", "_conv_learn_")
                       if re.search(k + r"\w*<<<", text)] for name, text in code.items()}
