@@ -31,7 +31,9 @@ On cpp_standalone and cuda_standalone with ``synapses="dense"`` (the default),
 ``proj{l}``, ``proj{l}_fb`` and ``kernel{l}_update`` are one fused pass instead,
 `le_brian.engine.conv.ConvProjection` named ``proj{l}`` at the forward sum's place (in
 the authors' scheme the kernel learns from eps_new in a second, plasticity-only pass
-``proj{l}_plasticity``; docs/model.md §4.1, §4.2).
+``proj{l}_plasticity``; docs/model.md §4.1, §4.2), ``proj{l}_bias`` is a
+`le_brian.engine.conv_aux.ChannelSum`, and a pooling layer's operation and routing below
+are `le_brian.engine.conv_aux.PoolPass` objects (same names, slots and orders).
 
 A pooling layer l is the group ``layer{l}`` (``r``, ``I_fb``; max: the arg-max ``am``)
 whose rates are computed by one run-regularly operation in the forward slot from linked
