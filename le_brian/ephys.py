@@ -252,7 +252,6 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
     require_ephys()
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
     from pynwb.file import Subject
-    from pynwb.misc import Units
 
     from . import __version__
     from .io import atomic_path, check_overwrite
@@ -278,24 +277,7 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
     dt = float(result.dt / second)
     t0, t1 = float(result.t_start / second), float(result.t_stop / second)
     if result.spikes:  # a rate network has no units (an empty table has no dtypes)
-        units = Units(name="units", resolution=dt,
-                      description="neurons of le_brian's spiking populations")
-        for column, text in (("population", "le_brian population"),
-                             ("layer", "layer of the population"),
-                             ("cell_type", "LE unit, pyramidal, interneuron or output "
-                                           "pyramidal"),
-                             ("unit_index", "rate unit the neuron belongs to")):
-            units.add_column(column, text)
-        nwb.units = units
-    for pop, s in result.spikes.items():
-        layer, cell_type = population_info(pop)
-        times, index = np.asarray(s["t"] / second), np.asarray(s["i"])
-        if not np.isfinite(times).all():
-            raise ValueError(f"to_nwb: population {pop!r} has a non-finite spike time")
-        for j in range(s["n_neurons"]):
-            nwb.add_unit(spike_times=np.sort(times[index == j]), obs_intervals=[[t0, t1]],
-                         population=pop, layer=str(layer), cell_type=cell_type,
-                         unit_index=int(j // s["n_per_unit"]))
+        nwb.units = _units_table(result, dt, t0, t1)
     onsets, duration = sample_onsets(result)
     if labels is not None:
         labels = np.asarray(labels)
@@ -325,6 +307,51 @@ def to_nwb(result, path, session_description="le_brian simulation", network=None
         with NWBHDF5IO(str(tmp), "w") as io:
             io.write(nwb)
     return path
+
+
+def _units_table(result, dt, t0, t1):
+    """The NWB Units table of a run's spikes, one row per neuron of every spiking
+    population, built as whole columns (the ragged spike_times / obs_intervals columns as
+    flat data plus an index of row ends): the cost follows the spikes, not a table row
+    added per neuron (a 36,000-neuron recording: ~0.3 s instead of ~25 s)."""
+    from hdmf.common import ElementIdentifiers, VectorData, VectorIndex
+    from pynwb.misc import Units
+
+    times, ends, pops, layers, cells, unit_index = [], [], [], [], [], []
+    offset = 0
+    for pop, s in result.spikes.items():
+        layer, cell_type = population_info(pop)
+        t, i = np.asarray(s["t"] / second, dtype=float), np.asarray(s["i"], dtype=np.int64)
+        if not np.isfinite(t).all():
+            raise ValueError(f"to_nwb: population {pop!r} has a non-finite spike time")
+        n = int(s["n_neurons"])
+        order = np.lexsort((t, i))  # by neuron, then time
+        times.append(t[order])
+        ends.append(offset + np.cumsum(np.bincount(i, minlength=n)))
+        offset += len(t)
+        pops += [pop] * n
+        layers += [str(layer)] * n
+        cells += [cell_type] * n
+        unit_index.append(np.arange(n) // int(s["n_per_unit"]))
+    n_rows = len(pops)
+    spike_times = VectorData(name="spike_times", description="the spike times for each unit "
+                             "in seconds", data=np.concatenate(times))
+    obs = VectorData(name="obs_intervals", description="the observation intervals for each "
+                     "unit", data=np.tile([[t0, t1]], (n_rows, 1)))
+    columns = [spike_times,
+               VectorIndex(name="spike_times_index", data=np.concatenate(ends),
+                           target=spike_times),
+               obs, VectorIndex(name="obs_intervals_index", data=np.arange(1, n_rows + 1),
+                                target=obs)]
+    for name, text, data in (
+            ("population", "le_brian population", pops),
+            ("layer", "layer of the population", layers),
+            ("cell_type", "LE unit, pyramidal, interneuron or output pyramidal", cells),
+            ("unit_index", "rate unit the neuron belongs to", np.concatenate(unit_index))):
+        columns.append(VectorData(name=name, description=text, data=data))
+    return Units(name="units", id=ElementIdentifiers(name="id", data=np.arange(n_rows)),
+                 columns=columns, resolution=dt,
+                 description="neurons of le_brian's spiking populations")
 
 
 def spike_statistics(trains, sample_onsets=None, sample_duration=None, bin_size=None):
@@ -454,6 +481,18 @@ def _damaged(path, err):
     return ValueError(f"{path}: damaged NWB file ({type(err).__name__}: {err})")
 
 
+def _ragged(table, column, n):
+    """The ``n`` rows of a ragged (indexed) column of a DynamicTable as arrays, read as
+    two whole datasets (flat data, row ends) rather than one read per row."""
+    col = table[column]
+    ends = np.asarray(col.data[:], dtype=np.int64)
+    flat = np.asarray(col.target.data[:], dtype=float)
+    if len(ends) != n or (n and (np.any(np.diff(ends) < 0) or ends[-1] > len(flat)
+                                 or ends[0] < 0)):
+        raise ValueError(f"the index of column {column!r} does not match its {n} rows")
+    return np.split(flat, ends[:-1]) if n else []
+
+
 def read_nwb_units(path, units_column=None):
     """The Units table of an NWB file as neo SpikeTrains, grouped by ``units_column``
     (e.g. 'population' or 'location'; None: one group 'all').
@@ -488,10 +527,10 @@ def read_nwb_units(path, units_column=None):
             raise ValueError(f"{path}: the Units table has no column {units_column!r}; "
                              f"columns: {list(columns)}")
         try:
-            all_times = [np.asarray(table["spike_times"][k], dtype=float) for k in range(n)]
-            all_intervals = [np.asarray(table["obs_intervals"][k], dtype=float).reshape(-1, 2)
-                             if "obs_intervals" in columns else np.zeros((0, 2))
-                             for k in range(n)]
+            all_times = _ragged(table, "spike_times", n)
+            all_intervals = ([np.asarray(a, dtype=float).reshape(-1, 2)
+                              for a in _ragged(table, "obs_intervals", n)]
+                             if "obs_intervals" in columns else [np.zeros((0, 2))] * n)
             labels = ["all" if units_column is None else str(table[units_column][k])
                       for k in range(n)]
         except Exception as err:  # noqa: BLE001 (h5py / hdmf on a damaged file)

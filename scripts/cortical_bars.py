@@ -30,6 +30,7 @@ from le_brian.params import MicrocircuitTrainingParameters
 def parse_args(argv=None):
     from le_brian.models.microcircuit_bars_cortical import CORTICAL
     from le_brian.models.microcircuit_bars_cortical import ETA_SCALE as CORTICAL_ETA_SCALE
+    from le_brian.models.microcircuit_bars_cortical import LR_DECAY, LR_DECAY_EVERY
 
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,6 +48,11 @@ def parse_args(argv=None):
                    choices=["neurons", "counts"])
     p.add_argument("--eta-scale", type=float, default=CORTICAL_ETA_SCALE,
                    help="factor on the bars learning rates (default: the preset's)")
+    p.add_argument("--lr-decay", type=float, default=LR_DECAY,
+                   help="learning rates times LR_DECAY every --lr-decay-every epochs "
+                   "(default: the preset's)")
+    p.add_argument("--lr-decay-every", type=int, default=LR_DECAY_EVERY,
+                   help="epochs between two decays (default: the preset's)")
     p.add_argument("--prospective", nargs="+", type=int, default=[0], choices=[0, 1],
                    help="prospective trace off (0) and/or on (1)")
     p.add_argument("--name", default="cortical_bars", help="JSON file name (no suffix)")
@@ -67,6 +73,7 @@ def main(argv=None):
                     r_max_hz=in_unit(args.r_max, Hz), tau_s_ms=in_unit(args.tau_s, ms),
                     t_ref_ms=in_unit(args.t_ref, ms),
                     draw=args.draw, device=args.device, eta_scale=args.eta_scale,
+                    lr_decay=args.lr_decay, lr_decay_every=args.lr_decay_every,
                     max_rate_hz=None if args.max_rate is None else in_unit(args.max_rate, Hz))
     path = os.path.join(args.out, f"{args.name}.json")
     os.makedirs(args.out, exist_ok=True)
@@ -89,7 +96,8 @@ def main(argv=None):
                     t0 = time.perf_counter()
                     r = run_bars(t_ms * ms, mode=mode, epochs=args.epochs, seed=seed,
                                  device=args.device, spiking=spiking,
-                                 eta_scale=args.eta_scale)
+                                 eta_scale=args.eta_scale, lr_decay=args.lr_decay,
+                                 lr_decay_every=args.lr_decay_every)
                     wall = time.perf_counter() - t0
                     val = np.asarray(r["val_accuracy"])
                     results["runs"][key] = dict(

@@ -4,8 +4,9 @@
 rate and ISI CV of the model's pyramidal neurons next to those of a recording.
 
 The circuit: the `cortical` preset (`le_brian.models.microcircuit_bars_cortical`:
-n_per_unit neurons per unit at r_max phi, t_ref, tau_s; spike counts drawn per unit),
-LE, T = 10 ms, trained --epochs epochs, then --record-epochs more epochs of training
+n_per_unit neurons per unit at r_max phi, t_ref, tau_s; spike counts drawn per unit;
+its learning rates and their schedule), LE, T = 10 ms, trained --epochs epochs, then
+--record-epochs more epochs of training
 (nudged, learning, with the validation patterns in between) with the spikes recorded.
 Statistics of --neurons pyramidal neurons (the first of every unit, in turn).
 
@@ -84,19 +85,31 @@ def main(argv=None):
     from le_brian import Microcircuit
     from le_brian.ephys import compare_statistics, read_nwb_units, spike_statistics
     from le_brian.models.microcircuit_bars import NETWORK
-    from le_brian.models.microcircuit_bars_cortical import CORTICAL
+    from le_brian.models.microcircuit_bars_cortical import (CORTICAL, ETA_SCALE, LR_DECAY,
+                                                            LR_DECAY_EVERY)
     from le_brian.protocols.bars import bars_data, bars_learning_rates, epoch_orders
+    from le_brian.protocols.presentation import lr_factor
 
     args = parse_args(argv)
     spiking = dict(CORTICAL, n_per_unit=100 if args.fast else CORTICAL["n_per_unit"])
     T = 10 * ms
-    net = Microcircuit(**dict(NETWORK, seed=args.seed), **bars_learning_rates(T),
+    rates = {k: [ETA_SCALE * e for e in v] for k, v in bars_learning_rates(T).items()}
+    net = Microcircuit(**dict(NETWORK, seed=args.seed), **rates,
                        spiking=True, device=args.device, **spiking)
     x, labels, y = bars_data()
     order, train = epoch_orders(net.rng, 8, 8, args.epochs + args.record_epochs)
     n_before = 16 * args.epochs
-    net.run(x[order[:n_before]], T, targets=y[order[:n_before]], nudge=train[:n_before],
-            learn=train[:n_before], record={})
+
+    def learning_rates(epoch):  # the preset's schedule (1-based epoch)
+        f = lr_factor(epoch, LR_DECAY, LR_DECAY_EVERY)
+        net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
+
+    for first in range(0, args.epochs, LR_DECAY_EVERY):  # blocks of constant rates
+        learning_rates(first + 1)
+        part = slice(16 * first, 16 * min(args.epochs, first + LR_DECAY_EVERY))
+        net.run(x[order[part]], T, targets=y[order[part]], nudge=train[part],
+                learn=train[part], record={})
+    learning_rates(args.epochs + 1)
     res = net.run(x[order[n_before:]], T, targets=y[order[n_before:]],
                   nudge=train[n_before:], learn=train[n_before:], record={},
                   record_spikes=True)
@@ -127,6 +140,7 @@ def main(argv=None):
     summary = dict(epochs=args.epochs, record_epochs=args.record_epochs, seed=args.seed,
                    n_per_unit=n, r_max_hz=float(CORTICAL["r_max"] / Hz),
                    t_ref_ms=float(CORTICAL["t_ref"] / ms), tau_s_ms=float(CORTICAL["tau_s"] / ms),
+                   eta_scale=ETA_SCALE, lr_decay=LR_DECAY, lr_decay_every=LR_DECAY_EVERY,
                    validation_accuracy_recorded=accuracy,
                    mean_rate_hz=n_spikes / (n_neurons * duration), max_rate_hz=peak,
                    spikes_per_presentation=n_spikes / len(val),

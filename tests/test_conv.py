@@ -406,8 +406,20 @@ def _against_reference(case, device, steps_per_sample=50, n=4, synapses="dense")
     n_in, n_out = net.layer_sizes[0], net.layer_sizes[-1]
     x, y = _data(n, n_in, n_out, seed=9)
     y = y + 0.5
-    res = net.run(x, steps_per_sample * DT * 1e3 * ms, y,
-                  record=["I_ff", "I_fb", "eps", "r"])
+    pools = (MaxPool2D, AvgPool2D)
+    record = {f"layer{l}": ["r", "I_fb"] if isinstance(spec, pools) else
+              ["I_ff", "I_fb", "eps", "r"] for l, spec in enumerate(layers[1:], start=1)}
+    # the kernels (and biases) of the convolutions over time: the whole first kernel, a
+    # few entries of the others
+    convs = {f"proj{l}": m for m, (l, spec) in enumerate(
+        [(l, s) for l, s in enumerate(layers[1:], start=1) if not isinstance(s, pools)])
+        if isinstance(spec, Conv2D)}
+    entries = {}
+    for k, (proj, m) in enumerate(convs.items()):
+        entries[proj] = True if k == 0 else [(1, 0, 2, 1), (0, 1, 0, 0)]
+        record[proj] = entries[proj]
+    res = net.run(x, steps_per_sample * DT * 1e3 * ms, y, record=record)
+    kernels = {proj: [] for proj in convs}
     ref = NumpyConvLENetwork(_reference_layers(layers), p["weights"], p["biases"],
                              activation="tanh", output_activation="linear", tau_m=TAU,
                              beta=0.1, target_type=c["target_type"], learning_rates=etas,
@@ -420,6 +432,8 @@ def _against_reference(case, device, steps_per_sample=50, n=4, synapses="dense")
             for l in range(len(layers) - 1):
                 value = getattr(ref, name)[l]
                 rec[name][l].append(None if value is None else np.array(value))
+        for proj, m in convs.items():
+            kernels[proj].append((np.array(ref.W[m]), np.array(ref.b[m])))
     np.testing.assert_allclose(res.output, np.array(outs), rtol=0, atol=1e-10)
     for l, spec in enumerate(layers[1:], start=1):
         states = res.states[f"layer{l}"]
@@ -432,6 +446,18 @@ def _against_reference(case, device, steps_per_sample=50, n=4, synapses="dense")
         if l < len(layers) - 1:
             np.testing.assert_allclose(states["I_fb"], np.array(rec["I_fb"][l - 1]), rtol=0,
                                        atol=1e-10, err_msg=f"layer{l}.I_fb")
+    for proj, m in convs.items():  # record={'projN': ...}: kernels and biases over time
+        got = res.weights[proj]
+        K = np.array([k for k, _ in kernels[proj]])
+        idx = (np.argwhere(np.ones(K.shape[1:], bool)) if entries[proj] is True
+               else np.array(entries[proj]))
+        np.testing.assert_array_equal(got["index"], idx)
+        np.testing.assert_allclose(got["w"], K[(slice(None), *idx.T)], rtol=0, atol=1e-10,
+                                   err_msg=proj)
+        np.testing.assert_allclose(got["b"], np.array([b for _, b in kernels[proj]]),
+                                   rtol=0, atol=1e-10, err_msg=proj)
+        assert len(got["t"]) == n * steps_per_sample
+        assert np.abs(got["w"][-1] - got["w"][0]).max() > 1e-6  # it moved
     q = net.get_parameters()
     for m in range(n_learn):
         np.testing.assert_allclose(q["weights"][m], ref.W[m], rtol=0, atol=1e-10)
@@ -478,3 +504,22 @@ def test_inputs_must_match_the_image():
                                          r"have 63 features"):
         layer_specifications(cfg, 63, 10)
     assert layer_specifications(cfg, 64, 10)[1:3] == [Conv2D(2, 3), MaxPool2D(2)]
+
+
+def test_kernel_recording_is_checked():
+    """record={'projN': ...} of a convolution takes True or (o, c, i, j) entries inside
+    its kernel; a pooling layer has no weights to record (before anything is built)."""
+    net = LENetwork([Input((1, 6, 6)), Conv2D(2, 3), MaxPool2D(2), Dense(3)],
+                    device="runtime", codegen_target="numpy", seed=1)
+    assert net.kernel_shapes() == {"proj1": (2, 1, 3, 3)}
+    x, y = _data(1, 36, 3)
+    for bad, error, message in (
+            ([(0, 0, 0)], ValueError, r"\(o, c, i, j\) integer kernel entries \(kernel shape "
+                                      r"\(2, 1, 3, 3\)\)"),
+            ([(2, 0, 0, 0)], ValueError, r"must lie within the kernel shape \(2, 1, 3, 3\)"),
+            ("w", TypeError, r"True \(the whole kernel\) or a list of \(o, c, i, j\)")):
+        with pytest.raises(error, match=message):
+            net.run(x, 1 * ms, y, record={"proj1": bad})
+    with pytest.raises(ValueError, match=r"unknown key 'proj2'.*projections \['proj3', 'proj1'\]"):
+        net.run(x, 1 * ms, y, record={"proj2": True})
+    assert net.n_builds == 0

@@ -22,6 +22,9 @@ CASES = (
     (ConvGeometry((3, 6, 6), 10, (3, 2)), (0, 0, 0)),
     # output rows of 8: the explicit-vector gradient loop (64-byte vectors of float64)
     (ConvGeometry((2, 4, 10), 3, 3), (1, 0, 2)),
+    # the same rows, padding 1 and 9 output channels in uneven chunks, fused with
+    # learning: the feedback by rows (LeNet-5's conv2) reads the kernel of the start
+    (ConvGeometry((3, 5, 8), 9, 3, padding=1), (2, 1, 0)),
 )
 
 
@@ -59,7 +62,7 @@ def _build(tables):
         layer.run_regularly("eps = 0.5*eps + 0.2*I_ff/(1 + abs(I_ff)) - 0.1", when="groups", order=4,
                             name=f"layer{m}_up")
         groups = (kernel[c:c + n_k], below[a:a + n_in], layer[b:b + n_out], geo)
-        if m < 2:
+        if m != 2:
             convs = [ConvProjection(*groups, feedback="I_fb", when="groups", order=0,
                                     name=f"conv{m}")]
         else:  # the sums, then the kernel update in a second pass (the authors' scheme)
@@ -116,9 +119,10 @@ def _inner(out, m, var):
 
 @pytest.mark.standalone
 def test_conv_projection_equals_numpy_and_threads_and_evaluation():
-    """40 steps of three projections (stride 2 + padding 1 between subgroups; stride 1,
+    """40 steps of four projections (stride 2 + padding 1 between subgroups; stride 1,
     10 output channels in uneven chunks; rows of 8 outputs, as two passes: sums, then
-    the kernel update): sums, rates, errors and kernel == the NumPy
+    the kernel update; rows of 8 outputs with padding, fused: the feedback by rows):
+    sums, rates, errors and kernel == the NumPy
     loop to 1e-12; threads 1 and 2 give the bits of threads 0; a run with eta = 0
     (the evaluation branch, same program) leaves the kernel bit for bit and gives the
     sums of the NumPy loop without learning."""
@@ -205,11 +209,33 @@ def test_benchmark_pair_count_is_that_of_the_index_table(geometry):
     assert fma_per_step(geometry, False, False) == n
 
 
+def _aux_objects(kept):
+    """A channel sum and the forward and routing passes of a max and an average
+    pooling layer (le_brian.engine.conv_aux) over one group of 2 x 4 x 4 units."""
+    from le_brian.engine.conv_aux import ChannelSum, PoolPass
+    from le_brian.engine.conv_geometry import PoolGeometry
+    from le_brian.equations.conv import pool_unit_equations
+
+    clock = Clock(DT, name="clk_aux")
+    below = NeuronGroup(32, "r : 1\nI_fb : 1", clock=clock, name="aux_below")
+    bias = NeuronGroup(2, "gb : 1", clock=clock, name="aux_bias")
+    objects = [below, bias, ChannelSum(below, "r", bias, "gb", 16, name="aux_bias_sum")]
+    for kind, geo in (("max", PoolGeometry((2, 4, 4), 2, kind="max")),
+                      ("avg", PoolGeometry((2, 4, 4), 3, 1, 1, kind="avg"))):
+        pool = NeuronGroup(int(np.prod(geo.out_shape)), pool_unit_equations(kind),
+                           clock=clock, name=f"aux_{kind}")
+        objects += [pool] + [PoolPass(below, pool, geo, mode, name=f"aux_{kind}_{mode}")
+                             for mode in ("forward", "route")]
+    kept.append(objects)
+    return objects
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda_build_available(), reason="needs nvcc and brian2cuda")
 def test_cuda_generate_and_compile(cuda_compile_only):
     """brian2cuda generates and compiles (no GPU needed) cases 0 and 2 of the equality
-    test (groups and passes only) with le_brian's conv kernels: forward, feedback and
+    test (groups and passes only), a channel sum and max and average pooling passes
+    with le_brian's conv kernels: forward, feedback and
     learning kernels where the projection has them, no atomics, no index arrays."""
     import re
 
@@ -219,9 +245,18 @@ def test_cuda_generate_and_compile(cuda_compile_only):
         full = _build({})
         kept.append(full)
         return Built(Network([o for o in full.network.objects
-                              if o.name[-1] in "02" or o.name == "conv2_learn"]), {}, {})
+                              if o.name[-1] in "02" or o.name == "conv2_learn"]
+                             + _aux_objects(kept)), {}, {})
 
     d = cuda_compile_only(make_built)
+    aux = {p.name.split("_codeobject")[0]: p.read_text()
+           for p in (d / "code_objects").glob("aux_*.cu")}
+    assert sorted(aux) == ["aux_avg_forward", "aux_avg_route", "aux_bias_sum",
+                           "aux_max_forward", "aux_max_route"], sorted(aux)
+    for name, text in aux.items():
+        assert "<<<" in text, name
+        kernel = "_channel_sum_" if name == "aux_bias_sum" else "_pool_"
+        assert "atomicAdd" not in text[text.index(f"__global__ void {kernel}"):], name
     code = {p.name: p.read_text() for p in (d / "code_objects").glob("conv*.cu")}
     kernels = {name: [k for k in ("_conv_forward_", "_conv_feedback_", "_conv_learn_")
                       if re.search(k + r"\w*<<<", text)] for name, text in code.items()}

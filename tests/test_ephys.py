@@ -157,6 +157,42 @@ def test_missing_extra_names_it(monkeypatch):
         ephys.require_ephys()
 
 
+def test_to_nwb_of_many_slow_neurons_keeps_every_neuron(tmp_path):
+    """Counted spikes of 3 x 400 + 2 x 400 sigmoid neurons at 20 Hz (most silent, so
+    empty rows inside and at the end of the ragged spike_times column): one unit per
+    neuron, the spike times of every neuron as the run's (sorted), population and
+    unit_index columns; read_nwb_units reads the same trains; nwbinspector finds nothing
+    critical."""
+    from nwbinspector import Importance, inspect_nwbfile
+    from pynwb import NWBHDF5IO
+
+    from le_brian.ephys import read_nwb_units
+
+    net = LENetwork([2, 3, 2], activation="sigmoid", output_activation="sigmoid",
+                    spiking=True, n_per_unit=400, r_max=20 * Hz, spike_draw="counts", seed=3,
+                    **RT)
+    res = net.run(np.full((3, 2), 0.8), 10 * ms, learn=False, record_spikes=True)
+    path = to_nwb(res, tmp_path / "slow.nwb", network=net)
+    expected = [np.sort(np.asarray(res.spikes[p]["t"] / second)[res.spikes[p]["i"] == j])
+                for p in ("layer1", "layer2") for j in range(res.spikes[p]["n_neurons"])]
+    n_spiking = sum(len(t) > 0 for t in expected)
+    assert len(expected) == 2000 and 0 < n_spiking < 1000 and len(expected[-1]) == 0
+    with NWBHDF5IO(str(path), "r") as io:
+        units = io.read().units
+        assert len(units) == 2000
+        for k in range(0, 2000, 7):
+            np.testing.assert_array_equal(units["spike_times"][k], expected[k])
+        assert units["population"][1199] == "layer1" and units["population"][1200] == "layer2"
+        assert units["unit_index"][1199] == 2 and units["unit_index"][1999] == 1
+        np.testing.assert_allclose(units["obs_intervals"][5], [[0.0, 0.03]])
+    trains = read_nwb_units(path, "population")
+    got = [st.rescale(pq.s).magnitude for p in ("layer1", "layer2") for st in trains[p]]
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected)) and len(got) == 2000
+    bad = [m for m in inspect_nwbfile(nwbfile_path=str(path))
+           if m.importance in (Importance.CRITICAL, Importance.BEST_PRACTICE_VIOLATION)]
+    assert not bad, [(m.check_function_name, m.message) for m in bad]
+
+
 @pytest.fixture(scope="module")
 def rate_run():
     """A rate 3-5-2 tanh LENetwork (the README's kind of model): no spikes."""

@@ -539,6 +539,32 @@ def test_bars_protocol_le_mode_matches_numpy_loop():
     np.testing.assert_array_equal(res["train_accuracy"], ref["train_accuracy"])
 
 
+def test_bars_learning_rate_schedule_matches_numpy_loop():
+    """run_bars with a step schedule (lr_decay = 0.5 every 2 epochs, 4 epochs: blocks of
+    2 epochs, one run each) == the NumPy microcircuit setting the rates before every
+    epoch (factors 1, 1, 0.5, 0.5), read-outs to 1e-10; the schedule changes them (the
+    constant rates' read-outs differ by more than 1e-4 in the last two epochs); the
+    factor itself is lr_decay ** ((e - 1) // every)."""
+    from le_brian.protocols.presentation import lr_factor
+
+    assert [lr_factor(e, 0.5, 2) for e in range(1, 6)] == [1, 1, 0.5, 0.5, 0.25]
+    assert [lr_factor(e, 0.9) for e in (1, 2, 3)] == [1, 0.9, 0.9 ** 2]
+    for bad, name in ((dict(epoch=0), "epoch"), (dict(epoch=1, every=0), "lr_decay_every"),
+                      (dict(epoch=1, lr_decay=0), "lr_decay must")):
+        with pytest.raises(ValueError, match=name):
+            lr_factor(**bad)
+    res = run_bars(1 * ms, "le", epochs=4, device="runtime", codegen_target="numpy",
+                   lr_decay=0.5, lr_decay_every=2)
+    ref = run_bars_numpy(1 * ms, "le", epochs=4, lr_decay=0.5, lr_decay_every=2)
+    const = run_bars_numpy(1 * ms, "le", epochs=4)
+    np.testing.assert_array_equal(res["order"], ref["order"])
+    np.testing.assert_allclose(res["pattern_outputs"], ref["pattern_outputs"], rtol=0,
+                               atol=1e-10)
+    np.testing.assert_allclose(res["pattern_outputs"][:32], const["pattern_outputs"][:32],
+                               rtol=0, atol=1e-10)
+    assert np.max(np.abs(res["pattern_outputs"][32:] - const["pattern_outputs"][32:])) > 1e-4
+
+
 def test_mimic_dataset_follows_the_authors_draws():
     """run_mimic's teacher dataset: 6 inputs U(0, 1) from the teacher's stream after its
     weights (np.random.seed(42) semantics), reordered by the second of the two

@@ -174,6 +174,27 @@ def test_epoch_by_epoch_reproduces_run_bars(tmp_path):
                 np.testing.assert_array_equal(f[f"{kind}_{k + 1}"], w, err_msg=kind)
 
 
+def test_step_schedule_per_epoch_reproduces_run_bars_blocks(tmp_path):
+    """lr_decay = 0.5 every 2 epochs (runtime, numpy; T = 1 ms, 3 epochs): the command
+    line's one run per epoch with the rates set per epoch == run_bars' blocks of 2 epochs;
+    accuracies and final weights to 1e-12; config.json keeps the field."""
+    from le_brian.protocols.bars import run_bars
+
+    sim = {"device": "runtime", "codegen_target": "numpy"}
+    ref = run_bars(1 * ms, epochs=3, lr_decay=0.5, lr_decay_every=2, **sim)
+    hist = train_microcircuit("microcircuit_bars", tmp_path / "run",
+                              {"epochs": 3, "lr_decay": 0.5, "lr_decay_every": 2, **sim},
+                              progress=lambda s: None)
+    np.testing.assert_array_equal([r["val_accuracy"] for r in hist[1:]], ref["val_accuracy"])
+    with np.load(tmp_path / "run" / "checkpoint.npz") as f:
+        for kind, ws in ref["weights"].items():
+            for k, w in enumerate(ws):
+                np.testing.assert_allclose(f[f"{kind}_{k + 1}"], w, rtol=0, atol=1e-12,
+                                           err_msg=kind)
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "lr_decay_every" in json.dumps(cfg) and "0.5" in json.dumps(cfg)
+
+
 @pytest.mark.slow
 def test_epoch_by_epoch_reproduces_run_classification(tmp_path):
     """The same for run_classification on a 20/10/10-sample Yin-Yang subset (4-8-3):

@@ -4,6 +4,8 @@ distribution, a constant-rate unit against the closed forms of the dead-time pro
 the trace against a NumPy re-implementation of its update, its step response against
 the closed form, the same spikes on runtime and cpp_standalone, the memory refusal."""
 
+import json
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms, second
@@ -200,7 +202,8 @@ def test_cortical_preset_trains_from_the_command_line(tmp_path):
     into the run's config and the units' dead-time rings (20 steps x units, at most 1000
     spikes) into its checkpoint."""
     from le_brian.cli import main
-    from le_brian.models.microcircuit_bars_cortical import CORTICAL
+    from le_brian.models.microcircuit_bars_cortical import (CORTICAL, ETA_SCALE, LR_DECAY,
+                                                            LR_DECAY_EVERY)
 
     run = tmp_path / "run"
     assert main(["train", "--model", "microcircuit_bars_cortical", "--epochs", "1",
@@ -209,8 +212,13 @@ def test_cortical_preset_trains_from_the_command_line(tmp_path):
     config = (run / "config.json").read_text()
     r_max, tau_s = float(CORTICAL["r_max"] / Hz), float(CORTICAL["tau_s"] / ms)
     for text in ('"n_per_unit": 1000', f'"r_max": "{r_max:g} Hz"', '"t_ref": "2 ms"',
-                 f'"tau_s": "{tau_s:g} ms"', '"spike_draw": "counts"'):
+                 f'"tau_s": "{tau_s:g} ms"', '"spike_draw": "counts"',
+                 f'"lr_decay": {LR_DECAY!r}', f'"lr_decay_every": {LR_DECAY_EVERY}'):
         assert text in config
+    # 3 x the bars rates at T = 10 ms
+    eta_up = json.loads(config)["parameters"]["learning"]["eta_up"]
+    assert [float(e.split()[0]) for e in eta_up] == pytest.approx([ETA_SCALE * 0.05,
+                                                                   ETA_SCALE * 0.01])
     with np.load(run / "checkpoint.npz") as f:
         ring = f["state/pyr1/ref_counts"]
         assert ring.shape == (20, 30) and ring.sum() > 0 and ring.sum(axis=0).max() <= 1000

@@ -22,7 +22,10 @@ it computes (docs/model.md §4.1, CONV layers)
 each part optional (``forward``, ``feedback``, ``plasticity``). Loop order: output
 channel o, input channel c, kernel row i, column j, output row y, column x; the
 innermost loop runs over contiguous memory (for stride 1) and is vectorised by the
-compiler. The forward sum of a position adds its terms in kernel-entry order and the
+compiler. Where output rows are one float64 vector at stride 1 and padded input rows at
+most two (LeNet-5's conv2), input channel c is the outer loop of a chunk and its
+feedback goes by input rows (vector shuffles for the kernel column's shift), before
+the gradients of (o, c) update the kernel. The forward sum of a position adds its terms in kernel-entry order and the
 kernel gradient its positions in row-major order, as Brian2's summed variables over
 ``ConvGeometry.pairs()`` do; the feedback sums are added per chunk of output
 channels and the chunks in a fixed order, so the results are the same bits for any

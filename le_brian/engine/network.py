@@ -37,7 +37,8 @@ from brian2 import BrianObject, Hz, Network, NeuronGroup, StateMonitor, second
 
 from .dense import check_all_to_all
 from .devices import Built, Simulator
-from .recording import RecordingMixin, monitor_clock, weight_monitor, weight_monitor_indices
+from .recording import (RecordingMixin, kernel_monitors, monitor_clock, weight_monitor,
+                        weight_monitor_indices)
 from ..equations import spiking as sq
 from ..equations.spike_counts import le_binomial
 from .resources import (BYTES_PER_COUNTED_NEURON, BYTES_PER_SPIKING_NEURON, check_memory,
@@ -496,8 +497,12 @@ class BaseNetwork(RecordingMixin):
             monitors[f"pop:{pop}"] = StateMonitor(
                 groups[pop], list(variables), record=neurons.get(pop, True), when="end",
                 clock=monitor_clock(record_every, f"monitor_{pop}"), name=f"monitor_{pop}")
-        shapes = self.projections_shapes()
+        shapes, kernels = self.projections_shapes(), self.kernel_shapes()
         for proj, pairs in wrecord.items():
+            if proj in kernels:  # a shared kernel (and the biases of its channels)
+                monitors.update(kernel_monitors(groups, proj, pairs, kernels[proj],
+                                                wrecord_every))
+                continue
             monitors[f"proj:{proj}"] = weight_monitor(
                 projections[proj], self.weight_variable,
                 weight_monitor_indices(pairs, shapes[proj][0]), wrecord_every,
@@ -589,6 +594,8 @@ class BaseNetwork(RecordingMixin):
             r = out.records[f"proj:{proj}"]
             weights[proj] = {"t": (t0 + r["t"]) * second, "w": r[self.weight_variable],
                              "index": pairs}
+            if f"bias:{proj}" in out.records:  # a convolution: its channels' biases
+                weights[proj]["b"] = out.records[f"bias:{proj}"]["b"]
         states = {p: {v: out.records[f"pop:{p}"][v] for v in vs}
                   for p, vs in info.get("rec", {}).items()}
         t_rec = next((out.records[f"pop:{p}"]["t"] for p in info.get("rec", {})), np.zeros(0))

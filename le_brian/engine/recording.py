@@ -5,7 +5,8 @@ of recordable variables, and the monitors of states and weights (a mixin of
 import numpy as np
 from brian2 import Clock, StateMonitor
 
-__all__ = ["RecordingMixin", "monitor_clock", "weight_monitor", "weight_monitor_indices"]
+__all__ = ["RecordingMixin", "monitor_clock", "weight_monitor", "weight_monitor_indices",
+           "kernel_monitors"]
 
 
 def monitor_clock(dt, name):
@@ -17,7 +18,14 @@ def monitor_clock(dt, name):
 
 class RecordingMixin:
     """Record parsing of `BaseNetwork` (uses the hooks ``recordable``,
-    ``projections_shapes``, ``populations`` and ``_population_key``)."""
+    ``projections_shapes``, ``kernel_shapes``, ``populations`` and
+    ``_population_key``)."""
+
+    def kernel_shapes(self):
+        """``{projection: (O, C, kh, kw)}`` of the projections with a shared kernel
+        (convolutions), whose kernel ``w`` and bias ``b`` live in the groups
+        ``kernel{l}`` and ``bias{l}`` of projection ``proj{l}``; none by default."""
+        return {}
 
     def _parse_record(self, record, default):
         """``record`` -> (``{population: [variables]}``, ``{projection: (post, pre)
@@ -28,6 +36,7 @@ class RecordingMixin:
             raise TypeError("record must be a dict {population: [variables], projection: "
                             f"True or [(post, pre), ...]}}, got {type(record).__name__}")
         table, shapes = self.recordable(), self.projections_shapes()
+        kernels = self.kernel_shapes()
         rec, wrec = {}, {}
         for key, value in record.items():
             pop = self._population_key(key)
@@ -44,9 +53,11 @@ class RecordingMixin:
                     rec[pop] = sorted(set(rec.get(pop, [])) | set(names))
             elif key in shapes:
                 wrec[key] = _synapse_pairs(key, value, shapes[key])
+            elif key in kernels:
+                wrec[key] = _kernel_entries(key, value, kernels[key])
             else:
                 raise ValueError(f"record: unknown key {key!r}; populations {sorted(table)}, "
-                                 f"projections {sorted(shapes)}")
+                                 f"projections {sorted(shapes) + sorted(kernels)}")
         return rec, wrec
 
     def _parse_record_neurons(self, record_neurons, rec, whole):
@@ -106,6 +117,42 @@ def _synapse_pairs(key, value, shape):
         raise ValueError(f"record[{key!r}]: (post, pre) pairs must lie within "
                          f"(0..{n_post - 1}, 0..{n_pre - 1}), got {value!r}")
     return arr.astype(int)
+
+
+def _kernel_entries(key, value, shape):
+    """``True`` (every kernel entry) or (o, c, i, j) integer entries within ``shape``
+    ``(O, C, kh, kw)``, as an (n, 4) int array."""
+    if value is True:
+        return np.argwhere(np.ones(shape, dtype=bool)).astype(int)
+    if value is False or value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"record[{key!r}] must be True (the whole kernel) or a list of "
+                        f"(o, c, i, j) kernel entries, got {value!r}")
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(int)
+    if arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"record[{key!r}] must be True or a non-empty list of (o, c, i, j) "
+                         f"integer kernel entries (kernel shape {tuple(shape)}), got {value!r}")
+    if np.any(arr < 0) or np.any(arr >= np.asarray(shape)):
+        raise ValueError(f"record[{key!r}]: (o, c, i, j) entries must lie within the kernel "
+                         f"shape {tuple(shape)}, got {value!r}")
+    return arr.astype(int)
+
+
+def kernel_monitors(groups, proj, entries, shape, dt):
+    """StateMonitors (when='end', every ``dt``) of the kernel entries ``entries``
+    ((n, 4) array of (o, c, i, j)) of projection ``proj`` (``'proj{l}'``: group
+    ``kernel{l}``, entry index ``((o C + c) kh + i) kw + j``) and of every bias of its
+    group ``bias{l}``: ``{'proj:<proj>': ..., 'bias:<proj>': ...}``."""
+    layer = proj[len("proj"):]
+    name = f"monitor_{proj}"
+    flat = np.ravel_multi_index(tuple(entries.T), shape)
+    return {f"proj:{proj}": StateMonitor(groups[f"kernel{layer}"], "w", record=flat,
+                                         when="end", clock=monitor_clock(dt, name),
+                                         name=name),
+            f"bias:{proj}": StateMonitor(groups[f"bias{layer}"], "b", record=True,
+                                         when="end", clock=monitor_clock(dt, f"{name}_bias"),
+                                         name=f"{name}_bias")}
 
 
 def weight_monitor(synapses, variable, indices, dt, name):

@@ -35,7 +35,9 @@ class RunResult:
         of ``states[population]`` (every neuron unless ``record_neurons`` chose some).
     weights : dict
         ``weights[projection]`` -> ``{'t': Quantity, 'w': (n_recorded, n_synapses),
-        'index': (n_synapses, 2) array of (post, pre)}``.
+        'index': (n_synapses, 2) array of (post, pre)}``; for a convolution ``'w'`` is
+        (n_recorded, n_entries) of the kernel entries ``'index'`` ((n_entries, 4) array
+        of (o, c, i, j)) and ``'b'`` (n_recorded, O) its channels' biases.
     recordings : dict
         ``recordings[monitor name][variable]``: Quantities copied from the monitors a
         user added with ``objects=`` (StateMonitor, SpikeMonitor,

@@ -31,7 +31,7 @@ unit of a max-pooling unit), ``m_q`` (1 inside the input, 0 in the padding).
 
 __all__ = ["CONV_KERNEL", "CONV_KERNEL_UPDATE", "CONV_BIAS", "CONV_BIAS_UPDATE",
            "CONV_FORWARD", "CONV_GRADIENT", "CONV_FEEDBACK", "CONV_BIAS_SUM", "POOL_LAYER",
-           "POOL_ROUTE", "conv_forward_equations", "conv_gradient_line",
+           "POOL_ROUTE", "conv_forward_equations", "pool_unit_equations", "conv_gradient_line",
            "conv_bias_equations", "pool_equations", "pool_code", "pool_route_equations"]
 
 #: The kernel group: one neuron per kernel entry.
@@ -117,6 +117,13 @@ def pool_equations(kind, n_window):
     else:
         lines += [f"m_q{q} : 1 (constant)" for q in range(n_window)]
     return "\n".join(lines) + "\n"
+
+
+def pool_unit_equations(kind):
+    """Model of a pooling group whose rates and routing are computed by
+    `le_brian.engine.conv_aux.PoolPass` (standalone devices): no linked variables, the
+    arg-max ``am`` for max pooling."""
+    return POOL_LAYER.lstrip("\n") + ("am : integer\n" if kind == "max" else "")
 
 
 def pool_code(kind, n_window, area):

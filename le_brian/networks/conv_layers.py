@@ -31,7 +31,9 @@ On cpp_standalone and cuda_standalone with ``synapses="dense"`` (the default),
 ``proj{l}``, ``proj{l}_fb`` and ``kernel{l}_update`` are one fused pass instead,
 `le_brian.engine.conv.ConvProjection` named ``proj{l}`` at the forward sum's place (in
 the authors' scheme the kernel learns from eps_new in a second, plasticity-only pass
-``proj{l}_plasticity``; docs/model.md §4.1, §4.2).
+``proj{l}_plasticity``; docs/model.md §4.1, §4.2), ``proj{l}_bias`` is a
+`le_brian.engine.conv_aux.ChannelSum`, and a pooling layer's operation and routing below
+are `le_brian.engine.conv_aux.PoolPass` objects (same names, slots and orders).
 
 A pooling layer l is the group ``layer{l}`` (``r``, ``I_fb``; max: the arg-max ``am``)
 whose rates are computed by one run-regularly operation in the forward slot from linked
@@ -46,6 +48,7 @@ import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
 from ..engine.conv import ConvProjection, conv_fast_available
+from ..engine.conv_aux import ChannelSum, PoolPass
 from ..engine.conv_geometry import ConvGeometry, PoolGeometry, as_pair, parse_layers
 from ..equations import conv as ceq
 from ..equations.activations import ACTIVATIONS
@@ -136,17 +139,22 @@ class Conv2D(SpatialLayer):
                              name=f"kernel{l}")
         kernel.state_updater.when = sched.plasticity
         ctx.groups[f"kernel{l}"] = kernel
-        if net.synapses[l - 1] == "dense" and conv_fast_available():
+        fast = _fast(net, l)
+        if fast:
             s = self._fused_projection(ctx, l, kernel, below, g, geo)
         else:
             s = self._plain_projection(ctx, l, kernel, below, g, geo)
         bias = ctx.groups[f"bias{l}"]
         O, Ho, Wo = geo.out_shape
-        sb = Synapses(bias, g, model=ceq.conv_bias_equations(ctx.error), clock=ctx.clock,
-                      name=f"proj{l}_bias")
-        sb.connect(i=np.repeat(np.arange(O), Ho * Wo), j=np.arange(O * Ho * Wo))
-        sb.summed_updaters["gb_pre"].when = sched.membrane
-        sb.summed_updaters["gb_pre"].order = 1
+        if fast:  # the bias gradient: one loop over the error planes
+            sb = ChannelSum(g, ctx.error, bias, "gb", Ho * Wo, when=sched.membrane, order=1,
+                            name=f"proj{l}_bias")
+        else:
+            sb = Synapses(bias, g, model=ceq.conv_bias_equations(ctx.error),
+                          clock=ctx.clock, name=f"proj{l}_bias")
+            sb.connect(i=np.repeat(np.arange(O), Ho * Wo), j=np.arange(O * Ho * Wo))
+            sb.summed_updaters["gb_pre"].when = sched.membrane
+            sb.summed_updaters["gb_pre"].order = 1
         bias.run_regularly(ceq.CONV_BIAS_UPDATE, when=sched.membrane, order=2,
                            name=f"bias{l}_update")
         ctx.synapses[f"proj{l}_bias"] = sb
@@ -237,6 +245,15 @@ class Pool2D(SpatialLayer):
         """``layer{l}``: the pooled rates (and arg-max) of the layer below, computed in
         the forward slot where the next projection reads them."""
         geo, below = net._geometry[l], ctx.below
+        slot, order = ctx.schedule.forward
+        if _fast(net, l):  # the geometry baked into one pass (no linked variables)
+            g = NeuronGroup(int(np.prod(geo.out_shape)), ceq.pool_unit_equations(self.kind),
+                            clock=ctx.clock, name=f"layer{l}")
+            g.state_updater.when = slot
+            g.contained_objects.append(PoolPass(
+                below, g, geo, "forward", when=slot,
+                order=ctx.stride * order(l, ctx.n_layers), name=f"layer{l}_pool"))
+            return g
         (kh, kw), n_window = geo.size, geo.size[0] * geo.size[1]
         n_out, n_in, q = geo.windows()
         n = int(np.prod(geo.out_shape))
@@ -248,7 +265,6 @@ class Pool2D(SpatialLayer):
         table = np.where(inside, table, first[:, None])
         g = NeuronGroup(n, ceq.pool_equations(self.kind, n_window), clock=ctx.clock,
                         name=f"layer{l}")
-        slot, order = ctx.schedule.forward
         g.state_updater.when = slot
         for j in range(n_window):
             setattr(g, f"r_q{j}", linked_var(below, "r", index=table[:, j]))
@@ -267,13 +283,16 @@ class Pool2D(SpatialLayer):
         if not ctx.feedback(l):
             return None
         geo = net._geometry[l]
+        slot, order = ctx.schedule.feedback
+        if _fast(net, l):
+            return PoolPass(below, g, geo, "route", when=slot,
+                            order=ctx.stride * order(l, ctx.n_layers), name=f"proj{l}")
         n_out, n_in, _ = geo.windows()
         s = Synapses(below, g, model=ceq.pool_route_equations(self.kind), clock=ctx.clock,
                      name=f"proj{l}")
         s.connect(i=n_in, j=n_out)
         if self.kind == "avg":
             s.area = float(geo.size[0] * geo.size[1])
-        slot, order = ctx.schedule.feedback
         s.summed_updaters["I_fb_pre"].when = slot
         s.summed_updaters["I_fb_pre"].order = ctx.stride * order(l, ctx.n_layers)
         return s
@@ -315,6 +334,12 @@ class AvgPool2D(Pool2D):
     """
 
     kind = "avg"
+
+
+def _fast(net, l):
+    """Whether layer ``l`` runs on le_brian's convolution templates (standalone devices,
+    ``synapses="dense"``) rather than Brian2's own objects."""
+    return net.synapses[l - 1] == "dense" and conv_fast_available()
 
 
 def layers_from_text(text):

@@ -549,8 +549,10 @@ class LENetwork(ParametersMixin, SubstrateMixin, BaseNetwork):
         record : list of str or dict, optional
             Extra variables to record (`RECORDABLE`): a list for every layer, or a dict
             ``{layer: [names]}`` (layer 1..L or ``'layer1'``...) and
-            ``{'proj1': True or [(post, pre), ...]}`` for weights. The output rates are
-            always recorded.
+            ``{'proj1': True or [(post, pre), ...]}`` for weights; for a convolution
+            ``{'proj1': True or [(o, c, i, j), ...]}`` records its kernel entries and
+            every bias of its channels (``result.weights['proj1']``). The output rates
+            are always recorded.
         record_every : Quantity, optional
             Recording interval (a multiple of dt; default dt).
         objects : callable, optional

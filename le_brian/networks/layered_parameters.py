@@ -47,6 +47,13 @@ class ParametersMixin:
                 out.append((geo.kernel_shape, (O,), C * kh * kw))
         return out
 
+    def kernel_shapes(self):
+        """``{'proj{l}': (O, C, kh, kw)}``: the convolutions' kernel shapes (their
+        kernels and biases can be recorded: ``record={'proj1': True}``)."""
+        geometry = self._plan.geometry
+        return {f"proj{l}": geometry[l].kernel_shape for l in self._plan.learnable
+                if geometry[l] is not None}
+
     def _parameter_shapes(self):
         shapes = self._learnable_shapes()
         return {"weights": [w for w, _, _ in shapes], "biases": [b for _, b, _ in shapes]}

@@ -369,7 +369,11 @@ class MicrocircuitTraining(ParameterGroup):
         Field("dataset", None, "classification protocol: dataset name", kind="str",
               optional=True),
         replace(_T["hidden"], default=[30]), _T["presentation_time"], _T["epochs"],
-        _T["lr_decay"], _T["eval_every"], _T["target_on"],
+        _T["lr_decay"],
+        Field("lr_decay_every", 1, "apply lr_decay once every N epochs (a step schedule: "
+              "the learning rates of epoch e are times lr_decay ** ((e - 1) // N))",
+              kind="int", low=0),
+        _T["eval_every"], _T["target_on"],
         replace(_T["target_off"], default=0.1), _T["n_train"], _T["n_val"], _T["n_test"],
         # the mimic protocol (docs/model.md §3.6): values in models/microcircuit_mimic.py
         Field("teacher_seed", None, "mimic: seed of the teacher's weights and inputs",

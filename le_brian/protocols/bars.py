@@ -14,13 +14,15 @@ from ..engine.validation import as_time, check_choice
 from ..models import microcircuit_bars as BARS
 from ..networks.microcircuit import MODES, Microcircuit, draw_weights, self_predicting_weights
 from ..numpy_reference.microcircuit import NumpyMicrocircuit
-from ..params import MicrocircuitParameters
-from .presentation import epoch_orders
+from ..params import MicrocircuitParameters, MicrocircuitTrainingParameters
+from .presentation import epoch_orders, lr_factor
 
 __all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
 
 #: Defaults of `run_bars`' keywords: the microcircuit's fields (le_brian.params).
 _F = MicrocircuitParameters.fields()
+#: The learning-rate schedule's defaults: the training fields (constant rates).
+_S = MicrocircuitTrainingParameters.fields()
 
 
 def _lookup(pairs, presentation_time):
@@ -82,7 +84,8 @@ def _accuracies(outputs, labels, order, epochs):
 def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.NETWORK["seed"],
              out_lag=None, device=_F["device"].default,
              codegen_target=_F["codegen_target"].default, simulator=None,
-             dtype=_F["dtype"].default, report=None, spiking=None, eta_scale=1.0):
+             dtype=_F["dtype"].default, report=None, spiking=None, eta_scale=1.0,
+             lr_decay=_S["lr_decay"].default, lr_decay_every=_S["lr_decay_every"].default):
     r"""The bars protocol on a Brian2 `Microcircuit`.
 
     A 9-30-3 microcircuit (`le_brian.models.microcircuit_bars.NETWORK`: self-predicting
@@ -101,6 +104,13 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
         Default `bars_out_lag`.
     eta_scale : float
         Factor on every learning rate of `bars_learning_rates` (default 1).
+    lr_decay, lr_decay_every : float, int
+        Learning-rate schedule: during epoch e (1-based) the rates are times
+        ``lr_decay ** ((e - 1) // lr_decay_every)`` (`lr_factor`; the ``lr_decay`` and
+        ``lr_decay_every`` fields of ``le-brian train``). With ``lr_decay != 1`` the
+        epochs run in blocks of ``lr_decay_every`` epochs, one ``net.run`` each, the
+        state persisting (the same arithmetic as one run; a spiking network draws other
+        spikes of the same law).
     spiking : dict, optional
         Run the spiking microcircuit with these options (``n_per_unit``, ``r_max``,
         ``tau_s``, ``t_ref``, ``spike_draw``, ``prospective_trace``, ``spiking_output``;
@@ -118,6 +128,7 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
     """
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    lr_factor(1, lr_decay, lr_decay_every)  # checks both
     lag = bars_out_lag(presentation_time, mode) if out_lag is None else out_lag
     network = dict(BARS.NETWORK, seed=seed)
     if spiking is not None:
@@ -125,33 +136,48 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
             raise TypeError(f"spiking must be a dict of spiking options or None, got "
                             f"{spiking!r}")
         network.update(spiking=True, **spiking)
+    rates = {k: [eta_scale * e for e in v]
+             for k, v in bars_learning_rates(presentation_time).items()}
     net = Microcircuit(mode=mode, device=device, codegen_target=codegen_target,
-                       simulator=simulator, dtype=dtype, out_lag=lag, **network,
-                       **{k: [eta_scale * e for e in v]
-                          for k, v in bars_learning_rates(presentation_time).items()})
+                       simulator=simulator, dtype=dtype, out_lag=lag, **network, **rates)
     x, labels, y = bars_data()
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
-    res = net.run(x[order], presentation_time, targets=y[order], nudge=train, learn=train,
-                  record={}, report=report)
-    val, tr = _accuracies(res.pattern_outputs, labels, order, epochs)
+    per_epoch = BARS.PROTOCOL["train_patterns"] + BARS.PROTOCOL["validation_patterns"]
+    block = epochs if float(lr_decay) == 1 else int(lr_decay_every)
+    runs = []
+    for first in range(0, epochs, block):  # epochs first+1 .. first+block
+        f = lr_factor(first + 1, lr_decay, lr_decay_every)
+        if f != 1:
+            net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
+        part = slice(first * per_epoch, min(epochs, first + block) * per_epoch)
+        runs.append(net.run(x[order[part]], presentation_time, targets=y[order[part]],
+                            nudge=train[part], learn=train[part], record={}, report=report))
+    res = runs[-1]
+    outputs = np.concatenate([r.pattern_outputs for r in runs])
+    val, tr = _accuracies(outputs, labels, order, epochs)
     steps = int(len(order) * res.steps_per_sample)
     out = {"val_accuracy": val, "train_accuracy": tr,
-           "pattern_outputs": res.pattern_outputs, "order": order,
-           "weights": net.get_parameters(), "run_time": float(res.run_time / second),
-           "build_time": float(res.build_time / second), "steps": steps}
+           "pattern_outputs": outputs, "order": order,
+           "weights": net.get_parameters(),
+           "run_time": sum(float(r.run_time / second) for r in runs),
+           "build_time": sum(float(r.build_time / second) for r in runs), "steps": steps}
     if spiking is not None:
-        n_spikes = int(sum(c.sum() for c in res.spike_counts.values()))
+        n_spikes = int(sum(c.sum() for r in runs for c in r.spike_counts.values()))
         n_neurons = sum(len(c) for c in res.spike_counts.values()) * net.spiking.n_per_unit
-        out["max_rate_hz"] = max(float(np.max(r / Hz)) for r in res.peak_rates.values())
+        out["max_rate_hz"] = max(float(np.max(p / Hz)) for r in runs
+                                 for p in r.peak_rates.values())
         out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
                    spikes_per_presentation=n_spikes / len(order))
     return out
 
 
 def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["seed"],
-                   out_lag=None):
-    """The same protocol on the NumPy reference microcircuit (float64).
+                   out_lag=None, lr_decay=_S["lr_decay"].default,
+                   lr_decay_every=_S["lr_decay_every"].default):
+    """The same protocol on the NumPy reference microcircuit (float64); the learning
+    rates of epoch e (1-based) times ``lr_decay ** ((e - 1) // lr_decay_every)``, set
+    before every epoch.
 
     Returns
     -------
@@ -177,7 +203,16 @@ def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["s
     order, train = epoch_orders(rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
     t0 = time.perf_counter()
-    outs, _ = net.run(x[order], steps, y[order], nudge=train, learn=train, lag_steps=lag_steps)
+    n = len(order) // epochs
+    outs = []
+    for e in range(epochs):
+        f = lr_factor(e + 1, lr_decay, lr_decay_every)
+        net.eta_up, net.eta_ip, net.eta_pi = ([f * v for v in hz[k]]
+                                              for k in ("eta_up", "eta_ip", "eta_pi"))
+        part = slice(e * n, (e + 1) * n)
+        outs.append(net.run(x[order[part]], steps, y[order[part]], nudge=train[part],
+                            learn=train[part], lag_steps=lag_steps)[0])
+    outs = np.concatenate(outs)
     wall = time.perf_counter() - t0
     val, tr = _accuracies(outs, labels, order, epochs)
     return {"val_accuracy": val, "train_accuracy": tr, "pattern_outputs": outs,

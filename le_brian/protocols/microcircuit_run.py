@@ -22,7 +22,10 @@ run_classification` to the bit (rate networks; tests/test_microcircuit_cli.py):
   `bars_out_lag`) unless set.
 - ``classification`` (a ``PROTOCOL`` with ``dataset``): per epoch the training split in
   a fresh order of ``default_rng([seed, 7])`` (nudged, learning), then the validation
-  split (free); learning rates times ``lr_decay ** (epoch - 1)``.
+  split (free).
+
+Both: learning rates times ``lr_decay ** ((epoch - 1) // lr_decay_every)``
+(`le_brian.protocols.presentation.lr_factor`; bars: `run_bars` with the same schedule).
 
 Epoch 0 and the test split are evaluated *undisturbed*: state, weights, run index and
 network time are restored afterwards, so they change none of the protocol's numbers.
@@ -40,7 +43,7 @@ from ..params import MicrocircuitTrainingParameters
 from ..params.groups import SPIKING_VIEW
 from ..parameter_sets import model_module
 from .bars import bars_learning_rates, bars_out_lag
-from .presentation import epoch_orders
+from .presentation import epoch_orders, lr_factor
 from ..io import read_json, read_npz
 from .training import (CHECKPOINT, _fmt_row, _git_commit, _write_json, check_run_folder,
                        epochs_left, load_checkpoint, restore_checkpoint, write_checkpoint,
@@ -126,7 +129,8 @@ def microcircuit_config(model, overrides=None, settings=None):
     given = {"model": model, "protocol": kind,
              "dataset": protocol.get("dataset"), "hidden": hidden, "target_on": on,
              "target_off": off,
-             **{k: protocol[k] for k in ("presentation_time", "epochs", "lr_decay", "n_train",
+             **{k: protocol[k] for k in ("presentation_time", "epochs", "lr_decay",
+                                         "lr_decay_every", "n_train",
                                          "n_val", "n_test", "eta_up", "eta_ip", "eta_pi",
                                          "out_lag", *MicrocircuitTrainingParameters.GROUPS[0]
                                          .MIMIC) if k in protocol}}
@@ -303,7 +307,7 @@ def train_microcircuit(model, out_dir, overrides=None, settings=None, resume=Fal
         write_checkpoint(out, 0, net, history, _rng_state(rng), text)
         progress(_fmt_row(history[0]))
     for epoch in range(max(start, 1), cfg["epochs"] + 1):
-        f = cfg["lr_decay"] ** (epoch - 1)
+        f = lr_factor(epoch, cfg["lr_decay"], cfg["lr_decay_every"])
         net.set_learning_rates(eta_up=[e * f for e in cfg["eta_up"]],
                                eta_ip=[e * f for e in cfg["eta_ip"]],
                                eta_pi=[e * f for e in cfg["eta_pi"]])

@@ -17,7 +17,7 @@ to the bit; the run's network is the student:
   saved as epoch 0;
 - epochs 1.. are one run each, continuing the state: ``epoch_orders`` (nudged, learning
   training patterns, then free validation patterns) with the ``eta_*`` rates (times
-  ``lr_decay ** (epoch - 1)``). Metrics: ``train_loss`` and ``val_loss`` (mean squared
+  ``lr_decay ** ((epoch - 1) // lr_decay_every)``). Metrics: ``train_loss`` and ``val_loss`` (mean squared
   read-out error of the training / validation presentations; ``val_loss`` is
   ``run_mimic``'s ``val_error``); spiking runs add ``spikes_per_presentation`` and
   ``mean_rate_hz``.
@@ -31,7 +31,7 @@ import numpy as np
 from ..io import atomic_write, read_npz
 from .microcircuit_run import (_load_checkpoint, _rng_state, _spike_counts, _undisturbed,
                                _write_config, build_microcircuit, load_microcircuit)
-from .presentation import epoch_orders
+from .presentation import epoch_orders, lr_factor
 from .training import _fmt_row, epochs_left, write_checkpoint, write_curves
 
 __all__ = ["MimicData", "MIMIC_DATA", "teacher_data", "train_mimic", "evaluate_mimic"]
@@ -141,7 +141,7 @@ def train_mimic(cfg, text, out, resume=False, progress=print):
         progress(_fmt_row(history[0]))
     n = len(data.inputs)
     for epoch in range(max(start, 1), cfg["epochs"] + 1):
-        f = cfg["lr_decay"] ** (epoch - 1)
+        f = lr_factor(epoch, cfg["lr_decay"], cfg["lr_decay_every"])
         net.set_learning_rates(**{k: [e * f for e in cfg[k]]
                                   for k in ("eta_up", "eta_ip", "eta_pi")})
         t0 = time.perf_counter()

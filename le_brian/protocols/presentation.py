@@ -4,7 +4,7 @@ then the validation patterns in a fresh random order (neither)."""
 
 import numpy as np
 
-__all__ = ["epoch_orders"]
+__all__ = ["epoch_orders", "lr_factor"]
 
 
 def epoch_orders(rng, n_train, n_val, epochs):
@@ -33,3 +33,30 @@ def epoch_orders(rng, n_train, n_val, epochs):
         order += list(rng.permutation(n_train)) + list(rng.permutation(n_val))
         train += [True] * n_train + [False] * n_val
     return np.array(order, dtype=int), np.array(train, dtype=bool)
+
+
+def lr_factor(epoch, lr_decay=1.0, every=1):
+    """Factor on the learning rates during ``epoch`` (1-based) of a microcircuit run:
+    ``lr_decay ** ((epoch - 1) // every)`` (``every = 1``: a decay after every epoch;
+    larger: a step schedule, the rates constant for ``every`` epochs at a time).
+
+    Parameters
+    ----------
+    epoch : int
+        1, 2, ...
+    lr_decay : float
+        > 0.
+    every : int
+        >= 1.
+
+    Returns
+    -------
+    float
+    """
+    if not isinstance(epoch, (int, np.integer)) or isinstance(epoch, bool) or epoch < 1:
+        raise ValueError(f"epoch must be a positive int (1-based), got {epoch!r}")
+    if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"lr_decay_every must be a positive int (epochs), got {every!r}")
+    if not float(lr_decay) > 0:
+        raise ValueError(f"lr_decay must be > 0, got {lr_decay!r}")
+    return float(lr_decay) ** ((int(epoch) - 1) // int(every))

@@ -168,7 +168,78 @@ inline void feedback_vec(const T* __restrict es, T* __restrict fb, const T* __re
         }
 }
 #define _CONV_VECTORS 1
+
+// Feedback by rows (output rows of one float64 vector at stride 1, padded input rows
+// of at most two vectors: LeNet-5's conv2): for each padded input row Y and kernel
+// column j, t_j = the sum over the chunk's output channels o and kernel rows i of
+// K[o,c,i,j] e[o, Y-i] (8 positions x, in registers; every multiply-add a pair's),
+// then the row is the sum over j of t_j shifted right by j lanes (two vector shuffles
+// per j and row, once per chunk instead of per output channel).
+#if defined(__clang__) || __GNUC__ >= 12
+constexpr bool FBROWS = ROWS1 && VL == 8 && NVP == 2;
+
+template <int J>
+inline void shift_add(const V t, V& lo, V& hi)
+{
+    const V z = V{};
+    lo += __builtin_shufflevector(t, z, 0 >= J ? 0 - J : 8, 1 >= J ? 1 - J : 8,
+        2 >= J ? 2 - J : 8, 3 >= J ? 3 - J : 8, 4 >= J ? 4 - J : 8, 5 >= J ? 5 - J : 8,
+        6 >= J ? 6 - J : 8, 7 >= J ? 7 - J : 8);
+    hi += __builtin_shufflevector(t, z, 0 < J ? 8 - J + 0 : 8, 1 < J ? 8 - J + 1 : 8,
+        2 < J ? 8 - J + 2 : 8, 3 < J ? 8 - J + 3 : 8, 4 < J ? 8 - J + 4 : 8,
+        5 < J ? 8 - J + 5 : 8, 6 < J ? 8 - J + 6 : 8, 7 < J ? 8 - J + 7 : 8);
+}
+
+// lo, hi += the sum over j < J of t[j] shifted by j lanes (in j order)
+template <int J>
+struct ShiftAll
+{
+    static inline void run(const V* t, V& lo, V& hi)
+    {
+        ShiftAll<J - 1>::run(t, lo, hi);
+        shift_add<J - 1>(t[J - 1], lo, hi);
+    }
+};
+template <>
+struct ShiftAll<0>
+{
+    static inline void run(const V*, V&, V&) {}
+};
+
+// the partial feedback sums of input channel c (padded rows, fb) over the output
+// channels o0 .. o1-1, from the kernel entries Kc = K + c*KH*KW (not yet updated)
+inline void feedback_rows(const T* __restrict e, const T* __restrict Kc, int o0, int o1,
+                          T* __restrict fb)
+{
+    for (int Y = 0; Y < HP; Y++)
+    {
+        const int i0 = Y - (HO - 1) > 0 ? Y - (HO - 1) : 0;
+        const int i1 = Y < KH - 1 ? Y : KH - 1;
+        V t[KW];
+        for (int j = 0; j < KW; j++) t[j] = V{};
+        for (int o = o0; o < o1; o++)
+        {
+            const T* __restrict ko = Kc + (size_t)o * C * KH * KW;
+            const T* __restrict eo = e + (size_t)o * HO * WO;
+            for (int i = i0; i <= i1; i++)
+            {
+                const V ev = loadu(eo + (Y - i) * WO);
+                for (int j = 0; j < KW; j++) t[j] += ko[i * KW + j] * ev;
+            }
+        }
+        V lo = V{}, hi = V{};
+        ShiftAll<KW>::run(t, lo, hi);
+        storeu(fb + Y * WPV, lo);
+        storeu(fb + Y * WPV + VL, hi);
+    }
+}
 #else
+constexpr bool FBROWS = false;
+inline void feedback_rows(const T*, const T*, int, int, T*) {}
+#endif
+#else
+constexpr bool FBROWS = false;
+inline void feedback_rows(const T*, const T*, int, int, T*) {}
 constexpr bool VEC = false, ROWS1 = false;
 inline void gradient_vec(const T*, const T*, const T*, T*, const T) {}
 inline void gradient_rows1(const T*, const T*, const T*, T*, const T) {}
@@ -281,6 +352,23 @@ _CONV_NOINLINE void chunk(int ch, const T* __restrict rp, const T* __restrict e,
                   T* __restrict ff, T* __restrict fb, T* __restrict K, const T rate)
 {
     const int o_end = std::min(O, (ch + 1) * CHUNK_O);
+    if (FB && FBROWS)
+    {
+        // input channel by input channel: its feedback rows over the chunk's output
+        // channels first (the kernel entries of (o, c) as they were at the start of the
+        // pass), then each pair's forward sum and gradient (the forward sums of an
+        // output channel still add their input channels in order c = 0, 1, ...)
+        if (FF)
+            for (int n = ch * CHUNK_O * HO * WO; n < o_end * HO * WO; n++) ff[n] = 0;
+        for (int c = 0; c < C; c++)
+        {
+            feedback_rows(e, K + c * KH * KW, ch * CHUNK_O, o_end, fb + c * FBPLANE);
+            for (int o = ch * CHUNK_O; o < o_end; o++)
+                pair<FF, false, GRAD>(rp + c * PLANE, e + o * HO * WO, es, ff + o * HO * WO,
+                                      fb, K + (o * C + c) * KH * KW, rate);
+        }
+        return;
+    }
     if (FB)
         for (int n = 0; n < C * FBPLANE; n++) fb[n] = 0;
     for (int o = ch * CHUNK_O; o < o_end; o++)
