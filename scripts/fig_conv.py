@@ -18,11 +18,11 @@ The defaults are a REDUCED run (LeNet-5 on the fused cpp_standalone conv path ru
 ~1,000-1,500 learning steps/s on the loaded 2-core development machine; the plain Brian2
 path, --device runtime or synapses="plain", at ~30-50): 3 seeds, 2 epochs, all 4000 training
 images and the 500 test images of the subset, no validation split, T in {1, 10, 100} ms with
-dt = T / 10 (10 Euler steps per sample at every T; --dt-max 10 ms), about 30 minutes here.
+dt = T / 10 (10 Euler steps per sample at every T; --dt-max 10 ms), about 25 minutes here.
 The paper's setting is --n-train 0 --n-eval 0 --epochs 0 --dt-max 0.1ms (the model's 10
 epochs). The models' learning rates were chosen on a validation split (docs/model.md §3.3).
---fast: a smoke run (1 seed, 4 + 4 images, T in
-{1, 10} ms) writing ``conv_accuracy_vs_T_fast.*``.
+--fast: a smoke run (1 seed, 4 + 4 images, T in {1, 10} ms) writing
+``conv_accuracy_vs_T_fast.*``.
 """
 
 import argparse
