@@ -3,7 +3,7 @@ cifar-10-batches-py, `--data-path` or $LE_BRIAN_DATA/cifar10): the MNIST LeNet-5
 (`lenet5_mnist5k`) with 3 input channels (32 -> 28 -> 14 -> 10 -> 5: dense 1250 -> 500 ->
 10) and T = 0.5 tau (docs/model.md §3.3)."""
 
-from brian2 import Hz, ms
+from brian2 import ms
 
 from .lenet5_mnist5k import BACKPROP, TRAINING as _LENET5
 
@@ -14,7 +14,7 @@ TRAINING = dict(
     presentation_time=5 * ms,  # T = 0.5 tau (50 updates per sample)
     # the MNIST rates times 2: the same change per sample in half the updates
     # (docs/model.md §1.6)
-    learning_rates=[200 * Hz, 20 * Hz, 20 * Hz, 20 * Hz],
+    learning_rates=2 * _LENET5["learning_rates"],
 )
 
 __all__ = ["TRAINING", "BACKPROP"]

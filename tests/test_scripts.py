@@ -457,6 +457,35 @@ def test_accuracy_vs_T_skips_datasets_without_files(tmp_path, monkeypatch, capsy
     assert lines[0].startswith("higgs: skipped") and lines[1].startswith("lenet5_cifar10: ")
 
 
+def test_accuracy_vs_T_reruns_runs_of_an_edited_model(tmp_path, capsys):
+    """A summary's runs of a dataset are reused only while the model's parameters (LE
+    TRAINING and BACKPROP) are those they were made with: another learning rate drops
+    them with one line; the same parameters keep them."""
+    import argparse
+
+    from brian2 import Hz
+
+    from le_brian.parameter_sets import load_model
+    from le_brian.protocols.accuracy_vs_T import backprop_parameters, model_key, sweep
+
+    model, bp = load_model("lenet5_mnist5k"), backprop_parameters("lenet5_mnist5k")
+    key = model_key(model, bp)
+    edited = dict(model, learning_rates=200 * Hz)  # the file: 100 Hz in every layer
+    assert model_key(edited, bp) != key
+    assert model_key(model, dict(bp, learning_rate=0.5)) != key
+    assert model_key(dict(model), dict(bp)) == key
+    args = argparse.Namespace(datasets=["lenet5_mnist5k"], seeds=0, scheduler=None,
+                              workers=None)
+    old = {"runs": {"LE_T10_seed0": {"test_accuracy": 0.9}}, "tau_m_ms": 10.0}
+    kept = sweep(args, {"lenet5_mnist5k": dict(old, model_key=key)}, tmp_path / "s.json")
+    assert kept["lenet5_mnist5k"]["runs"] == old["runs"] and not capsys.readouterr().out
+    stale = sweep(args, {"lenet5_mnist5k": dict(old, model_key="0123456789")},
+                  tmp_path / "s.json")
+    assert stale["lenet5_mnist5k"]["runs"] == {}
+    assert stale["lenet5_mnist5k"]["model_key"] == key
+    assert "run again" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_cortical_scripts_fast(tmp_path):
     """scripts/cortical_bars.py and scripts/fig_cortical_raster.py in their smoke modes on

@@ -16,7 +16,9 @@ the same at every T. The options object (the scripts' parsed command-line option
 ``datasets``, ``times`` (ms), ``seeds``, ``epochs`` (0: the model's), ``n_train`` /
 ``n_eval`` (0: all), ``dt_max`` (ms), ``device``, ``codegen_target``, ``restart``,
 ``out``, ``scheduler`` / ``workers`` (Dask) and ``fast``. Nothing here reads the command
-line (the scripts use `le_brian.cli.script_helpers`).
+line (the scripts use `le_brian.cli.script_helpers`). A summary's runs of a dataset, and
+its run folders, belong to the model's parameters they were made with (`model_key`): after
+an edit of the model file (e.g. its learning rates) they are run again.
 """
 
 import sys
@@ -31,7 +33,7 @@ from ..params import TrainingParameters
 
 __all__ = ["VARIANTS", "le_config", "run_settings", "run_le", "backprop_parameters",
            "backprop_layers", "run_backprop", "load_data", "available_datasets",
-           "sweep", "table", "print_table", "n_classes", "plot"]
+           "sweep", "table", "print_table", "n_classes", "plot", "model_key"]
 
 #: The LE network and its lagged baseline (``prospective=False``).
 VARIANTS = ("LE", "lagged")
@@ -73,9 +75,11 @@ def run_le(dataset, model, T_ms, seed, variant, args, data, data_dir="accuracy_v
 
     cfg = le_config(model, T_ms, seed, args.epochs, args.device, variant == "LE", args.dt_max,
                     args.codegen_target)
-    # the folder name carries the settings: a run of other settings never resumes it
+    # the folder name carries the settings and the model's parameters: a run of other
+    # settings (or of a model file edited since) never resumes it
+    key = settings_key({**run_settings(args), "model": _model_json(model)})
     folder = (Path(args.out) / "data" / data_dir / dataset
-              / f"{variant}_T{T_ms:g}ms_seed{seed}_{settings_key(run_settings(args))}")
+              / f"{variant}_T{T_ms:g}ms_seed{seed}_{key}")
     t0 = time.perf_counter()
     try:
         history = train(cfg, folder, resume=(folder / CHECKPOINT).exists(),
@@ -86,6 +90,18 @@ def run_le(dataset, model, T_ms, seed, variant, args, data, data_dir="accuracy_v
     return {"test_accuracy": last["test_accuracy"], "val_accuracy": last.get("val_accuracy"),
             "wall_seconds": time.perf_counter() - t0,
             "train_seconds_per_epoch": float(np.mean([r["train_seconds"] for r in history[1:]]))}
+
+
+def _model_json(model):
+    """A model's ``TRAINING`` dict as plain JSON (unit strings), for hashing."""
+    return TrainingParameters(**model).flat_json()
+
+
+def model_key(model, model_bp):
+    """A short hash of a dataset's LE parameters (``TRAINING`` dict) and backprop settings
+    (``BACKPROP`` dict): a summary's runs of a dataset are reused only while it matches
+    (a model file edited since, e.g. its learning rates, reruns them)."""
+    return settings_key({"le": _model_json(model), "backprop": model_bp})
 
 
 def backprop_parameters(name):
@@ -253,6 +269,12 @@ def sweep(args, summary, summary_path, data_dir="accuracy_vs_T", log_backprop=Fa
         model = load_model(dataset)
         model_bp = backprop_parameters(dataset)
         res = summary.setdefault(dataset, {"tau_m_ms": _tau_m_ms(model), "runs": {}})
+        key = model_key(model, model_bp)
+        if res.get("model_key") != key:
+            if res["runs"]:
+                print(f"{dataset}: its model's parameters differ from those of the runs in "
+                      f"{summary_path}: they are run again", flush=True)
+            res.update(model_key=key, runs={})
         if args.scheduler is not None or args.workers is not None:
             sizes = load_data(model, 0)
             _le_runs_on_dask(dataset, model, (len(sizes.x_train), len(sizes.x_val)), args,
