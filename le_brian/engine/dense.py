@@ -347,9 +347,9 @@ class DenseSynapses(Synapses):
         ``dense=False``) nothing changes.
 
         On cpp_standalone and cuda_standalone, a fused pass with plasticity and a
-        learning rate has two branches in one compiled program: a run in which the rate is 0 (``learn=False``)
-        takes the evaluation branch, which computes the sums only (each weight read
-        once, none written); other runs take the update branch. Both add the same
+        learning rate has two branches in one compiled program: a run in which the
+        rate is 0 (``learn=False``) takes the evaluation branch, which computes the sums
+        only (each weight read once, none written); other runs take the update branch. Both add the same
         terms in the same order, so the sums agree to rounding (the same bits where
         the compiler vectorises both branches alike; see docs/model.md §4.1); the
         weights are the same bits (``w + dt*0*...`` is ``w`` for finite values).
