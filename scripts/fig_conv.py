@@ -15,8 +15,8 @@ and a summary of other settings is never reused (--restart starts afresh); --wor
 --dt-max) and the learning rates are scaled by T_model / T (same change per sample).
 
 The defaults are a REDUCED run (LeNet-5 on the fused cpp_standalone conv path runs at
-~1,000-1,500 learning steps/s on the loaded 2-core development machine; the plain Brian2
-path, --device runtime or synapses="plain", at ~30-50): 3 seeds, 2 epochs, all 4000 training
+~1,500-2,300 learning steps/s on the 2-core development machine; the plain Brian2 path,
+--device runtime or synapses="plain", at ~30-50): 3 seeds, 4 epochs, all 4000 training
 images and the 500 test images of the subset, no validation split, T in {1, 10, 100} ms with
 dt = T / 10 (10 Euler steps per sample at every T; --dt-max 10 ms), about 25 minutes here.
 The paper's setting is --n-train 0 --n-eval 0 --epochs 0 --dt-max 0.1ms (the model's 10
@@ -41,7 +41,7 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_accuracy_vs_T_arguments(
         p, datasets=DATASETS, times_ms=(1.0, 10.0, 100.0), seeds=3, dt_max_ms=10.0,
-        device="cpp_standalone", epochs=2, n_train=0, n_eval=500,
+        device="cpp_standalone", epochs=4, n_train=0, n_eval=500,
         fast_help="smoke run: lenet5_mnist5k, T in {1, 10} ms, 1 seed, 1 epoch, 4 training "
                   "and 4 test images")
     p.add_argument("--n-val", type=int, default=0,
