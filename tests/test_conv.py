@@ -514,9 +514,9 @@ def test_kernel_recording_is_checked():
     assert net.kernel_shapes() == {"proj1": (2, 1, 3, 3)}
     x, y = _data(1, 36, 3)
     for bad, error, message in (
-            ([(0, 0, 0)], ValueError, r"\(o, c, i, j\) integer kernel entries \(kernel shape "
+            ([(0, 0, 0)], ValueError, r"\(o, c, i, j\) integer index rows \(shape "
                                       r"\(2, 1, 3, 3\)\)"),
-            ([(2, 0, 0, 0)], ValueError, r"must lie within the kernel shape \(2, 1, 3, 3\)"),
+            ([(2, 0, 0, 0)], ValueError, r"rows must lie within the shape \(2, 1, 3, 3\)"),
             ("w", TypeError, r"True \(the whole kernel\) or a list of \(o, c, i, j\)")):
         with pytest.raises(error, match=message):
             net.run(x, 1 * ms, y, record={"proj1": bad})

@@ -98,45 +98,42 @@ class RecordingMixin:
         return {p: chosen.get(p, np.arange(sizes[p])) for p in info.get("rec", {})}
 
 
-def _synapse_pairs(key, value, shape):
-    """``True`` (every synapse) or (post, pre) integer pairs within ``shape``, as an
-    (n, 2) int array."""
-    n_post, n_pre = shape
+def _index_rows(key, value, shape, names, whole, every):
+    """``True`` (``every``: all index rows of ``shape``) or a list of integer index rows
+    named ``names`` (e.g. ``"(post, pre)"``) within ``shape``, as an (n, len(shape)) int
+    array; ``whole`` names what True records in the error messages."""
     if value is True:
-        return np.array([(j, i) for i in range(n_pre) for j in range(n_post)], dtype=int)
+        return every
     if value is False or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"record[{key!r}] must be True (every synapse) or a list of "
-                        f"(post, pre) index pairs, got {value!r}")
+        raise TypeError(f"record[{key!r}] must be True ({whole}) or a list of {names} "
+                        f"index rows, got {value!r}")
     arr = np.asarray(value)
     if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
         arr = arr.astype(int)
-    if arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"record[{key!r}] must be True or a non-empty list of (post, pre) "
-                         f"integer index pairs, got {value!r}")
-    if np.any(arr < 0) or np.any(arr[:, 0] >= n_post) or np.any(arr[:, 1] >= n_pre):
-        raise ValueError(f"record[{key!r}]: (post, pre) pairs must lie within "
-                         f"(0..{n_post - 1}, 0..{n_pre - 1}), got {value!r}")
+    if (arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2
+            or arr.shape[1] != len(shape)):
+        raise ValueError(f"record[{key!r}] must be True or a non-empty list of {names} "
+                         f"integer index rows (shape {tuple(shape)}), got {value!r}")
+    if np.any(arr < 0) or np.any(arr >= np.asarray(shape)):
+        raise ValueError(f"record[{key!r}]: {names} rows must lie within the shape "
+                         f"{tuple(shape)}, got {value!r}")
     return arr.astype(int)
+
+
+def _synapse_pairs(key, value, shape):
+    """``True`` (every synapse) or (post, pre) integer pairs within ``shape``
+    ``(n_post, n_pre)``, as an (n, 2) int array (every synapse: pre-major order)."""
+    n_post, n_pre = shape
+    every = (np.array([(j, i) for i in range(n_pre) for j in range(n_post)], dtype=int)
+             if value is True else None)
+    return _index_rows(key, value, shape, "(post, pre)", "every synapse", every)
 
 
 def _kernel_entries(key, value, shape):
     """``True`` (every kernel entry) or (o, c, i, j) integer entries within ``shape``
     ``(O, C, kh, kw)``, as an (n, 4) int array."""
-    if value is True:
-        return np.argwhere(np.ones(shape, dtype=bool)).astype(int)
-    if value is False or value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"record[{key!r}] must be True (the whole kernel) or a list of "
-                        f"(o, c, i, j) kernel entries, got {value!r}")
-    arr = np.asarray(value)
-    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-        arr = arr.astype(int)
-    if arr.dtype.kind not in "iu" or arr.size == 0 or arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"record[{key!r}] must be True or a non-empty list of (o, c, i, j) "
-                         f"integer kernel entries (kernel shape {tuple(shape)}), got {value!r}")
-    if np.any(arr < 0) or np.any(arr >= np.asarray(shape)):
-        raise ValueError(f"record[{key!r}]: (o, c, i, j) entries must lie within the kernel "
-                         f"shape {tuple(shape)}, got {value!r}")
-    return arr.astype(int)
+    every = np.argwhere(np.ones(shape, dtype=bool)).astype(int) if value is True else None
+    return _index_rows(key, value, shape, "(o, c, i, j)", "the whole kernel", every)
 
 
 def kernel_monitors(groups, proj, entries, shape, dt):
