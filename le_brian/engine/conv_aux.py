@@ -31,7 +31,7 @@ from brian2.groups.group import CodeRunner
 from .conv import conv_code_object_class, conv_fast_available
 from .conv_geometry import PoolGeometry
 
-__all__ = ["ChannelSum", "PoolPass"]
+__all__ = ["BakedPass", "ChannelSum", "PoolPass"]
 
 
 def _start(group):
@@ -49,9 +49,32 @@ def _array(owner, group, name, size):
     return var
 
 
-class _BakedPass(CodeRunner):
-    """A `CodeRunner` of le_brian's convolution templates (``templates/conv_cpp``,
-    ``templates/conv_cuda``) with references to variables of several groups."""
+class BakedPass(CodeRunner):
+    """The base of `ChannelSum` and `PoolPass`: a Brian2 `~brian2.groups.group.CodeRunner`
+    of le_brian's convolution templates (``templates/conv_cpp``, ``templates/conv_cuda``)
+    with references to variables of several groups and the geometry as template constants.
+
+    Parameters
+    ----------
+    owner : str
+        The subclass's name, for error messages.
+    group : NeuronGroup
+        The group that owns the code object (its clock).
+    template : str
+        Template name (``conv_channel_sum``, ``conv_pool``).
+    refs : dict
+        ``{name in the code: (group, variable name)}``.
+    values : dict
+        The code's constants (sizes, offsets of subgroups, geometry).
+    when, order : str, int
+        Scheduling slot and order.
+    name : str
+
+    Raises
+    ------
+    ValueError
+        On a device other than cpp_standalone and cuda_standalone.
+    """
 
     def __init__(self, owner, group, template, refs, values, when, order, name):
         if not conv_fast_available():
@@ -77,7 +100,7 @@ class _BakedPass(CodeRunner):
         super().before_run(run_namespace)
 
 
-class ChannelSum(_BakedPass):
+class ChannelSum(BakedPass):
     """``target[o] = sum over p of source[o*positions + p]`` for every neuron o of
     ``target`` (row-major positions), in one code object.
 
@@ -118,7 +141,7 @@ class ChannelSum(_BakedPass):
                          values, when, order, name or f"{target.name}_channel_sum")
 
 
-class PoolPass(_BakedPass):
+class PoolPass(BakedPass):
     """A pooling layer's forward pass or its error routing (module docstring), the
     window geometry baked in.
 
