@@ -87,7 +87,8 @@ def main(argv=None):
     from le_brian.models.microcircuit_bars import NETWORK
     from le_brian.models.microcircuit_bars_cortical import (CORTICAL, ETA_SCALE, LR_DECAY,
                                                             LR_DECAY_EVERY)
-    from le_brian.protocols.bars import bars_data, bars_learning_rates, epoch_orders
+    from le_brian.protocols.bars import (bars_data, bars_learning_rates, epoch_orders,
+                                         run_schedule)
     from le_brian.protocols.presentation import lr_factor
 
     args = parse_args(argv)
@@ -100,16 +101,11 @@ def main(argv=None):
     order, train = epoch_orders(net.rng, 8, 8, args.epochs + args.record_epochs)
     n_before = 16 * args.epochs
 
-    def learning_rates(epoch):  # the preset's schedule (1-based epoch)
-        f = lr_factor(epoch, LR_DECAY, LR_DECAY_EVERY)
-        net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
-
-    for first in range(0, args.epochs, LR_DECAY_EVERY):  # blocks of constant rates
-        learning_rates(first + 1)
-        part = slice(16 * first, 16 * min(args.epochs, first + LR_DECAY_EVERY))
-        net.run(x[order[part]], T, targets=y[order[part]], nudge=train[part],
-                learn=train[part], record={})
-    learning_rates(args.epochs + 1)
+    # the preset's schedule while it learns, then the rates of the epoch after
+    run_schedule(net, x, y, order, train, T, rates, args.epochs, 16, LR_DECAY, LR_DECAY_EVERY,
+                 record={})
+    f = lr_factor(args.epochs + 1, LR_DECAY, LR_DECAY_EVERY)
+    net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
     res = net.run(x[order[n_before:]], T, targets=y[order[n_before:]],
                   nudge=train[n_before:], learn=train[n_before:], record={},
                   record_spikes=True)

@@ -17,7 +17,8 @@ from ..numpy_reference.microcircuit import NumpyMicrocircuit
 from ..params import MicrocircuitParameters, MicrocircuitTrainingParameters
 from .presentation import epoch_orders, lr_factor
 
-__all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy"]
+__all__ = ["bars_data", "bars_learning_rates", "bars_out_lag", "run_bars", "run_bars_numpy",
+           "run_schedule"]
 
 #: Defaults of `run_bars`' keywords: the microcircuit's fields (le_brian.params).
 _F = MicrocircuitParameters.fields()
@@ -144,15 +145,8 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
     order, train = epoch_orders(net.rng, BARS.PROTOCOL["train_patterns"],
                                 BARS.PROTOCOL["validation_patterns"], epochs)
     per_epoch = BARS.PROTOCOL["train_patterns"] + BARS.PROTOCOL["validation_patterns"]
-    block = epochs if float(lr_decay) == 1 else int(lr_decay_every)
-    runs = []
-    for first in range(0, epochs, block):  # epochs first+1 .. first+block
-        f = lr_factor(first + 1, lr_decay, lr_decay_every)
-        if f != 1:
-            net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
-        part = slice(first * per_epoch, min(epochs, first + block) * per_epoch)
-        runs.append(net.run(x[order[part]], presentation_time, targets=y[order[part]],
-                            nudge=train[part], learn=train[part], record={}, report=report))
+    runs = run_schedule(net, x, y, order, train, presentation_time, rates, epochs,
+                        per_epoch, lr_decay, lr_decay_every, record={}, report=report)
     res = runs[-1]
     outputs = np.concatenate([r.pattern_outputs for r in runs])
     val, tr = _accuracies(outputs, labels, order, epochs)
@@ -170,6 +164,28 @@ def run_bars(presentation_time, mode=_F["mode"].default, epochs=100, seed=BARS.N
         out.update(n_spikes=n_spikes, mean_rate_hz=n_spikes / (n_neurons * steps * net._dt),
                    spikes_per_presentation=n_spikes / len(order))
     return out
+
+
+def run_schedule(net, x, y, order, train, presentation_time, rates, epochs, per_epoch,
+                 lr_decay=_S["lr_decay"].default, lr_decay_every=_S["lr_decay_every"].default,
+                 **run_kwargs):
+    """The first ``epochs`` epochs (``per_epoch`` presentations each) of an
+    `epoch_orders` order (``order``, ``train``) on the microcircuit ``net``, whose
+    learning rates in epoch e (1-based) are ``rates`` (``{'eta_up': [...], ...}``, those
+    it was built with) times ``lr_factor(e, lr_decay, lr_decay_every)``: one ``net.run``
+    per block of epochs with one factor (all epochs in one run when ``lr_decay`` is 1),
+    the state persisting. ``run_kwargs`` go to every ``net.run``. Returns the runs'
+    results in order."""
+    block = epochs if float(lr_decay) == 1 else int(lr_decay_every)
+    runs = []
+    for first in range(0, epochs, block):  # epochs first+1 .. first+block
+        f = lr_factor(first + 1, lr_decay, lr_decay_every)
+        if f != 1:
+            net.set_learning_rates(**{k: [f * e for e in v] for k, v in rates.items()})
+        part = slice(first * per_epoch, min(epochs, first + block) * per_epoch)
+        runs.append(net.run(x[order[part]], presentation_time, targets=y[order[part]],
+                            nudge=train[part], learn=train[part], **run_kwargs))
+    return runs
 
 
 def run_bars_numpy(presentation_time, mode="le", epochs=10, seed=BARS.NETWORK["seed"],
